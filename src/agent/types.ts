@@ -1,0 +1,125 @@
+// The agent's public surface: what the gRPC API, the CLI and the docker plugin adapt onto.
+// Every method validates its input and throws VxError with a clear, user-facing message.
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'RESOURCE_EXHAUSTED'
+  | 'INTERNAL';
+
+/** An error meant for the user: `message` says what is wrong and, where possible, what to do. */
+export class VxError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VxError';
+  }
+}
+
+export interface CreateNetworkRequest {
+  name: string;
+  /** IPv4 subnet in CIDR form; when absent one is carved from the default pool. */
+  subnet?: string;
+  gateway?: string;
+  /** Allocation is restricted to this CIDR (inside subnet). */
+  ipRange?: string;
+  /** Reserved addresses: name -> IP. */
+  auxAddresses?: Record<string, string>;
+  ipv6?: boolean;
+  /** IPv6 subnet; when ipv6 is set and this is absent one is carved from the default v6 pool. */
+  subnetV6?: string;
+  gatewayV6?: string;
+  ipRangeV6?: string;
+  mtu?: number;
+  internal?: boolean;
+  labels?: Record<string, string>;
+}
+
+export interface SubnetInfo {
+  subnet: string;
+  gateway: string;
+  ipRange?: string;
+  auxAddresses: Record<string, string>;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  vni: number;
+  mtu: number;
+  internal: boolean;
+  labels: Record<string, string>;
+  ipv4: SubnetInfo;
+  ipv6?: SubnetInfo;
+  /** Name of the sandbox network namespace holding the bridge and vxlan device. */
+  sandbox: string;
+  endpointCount: number;
+  createdAt: string;
+}
+
+export interface AttachRequest {
+  network: string;
+  /** Path of the workload's network namespace, e.g. /run/netns/c1 or /proc/PID/ns/net. */
+  netns?: string;
+  name?: string;
+  aliases?: string[];
+  ip?: string;
+  ipv6?: string;
+  mac?: string;
+  /**
+   * Docker mode: do not move the interface into a workload netns; leave the veth end named
+   * `hostIfName` in the agent's own namespace for dockerd to move (libnetwork Join).
+   */
+  leaveInHost?: boolean;
+  /** Extra labels recorded with the endpoint (e.g. docker endpoint id). */
+  labels?: Record<string, string>;
+}
+
+export interface EndpointInfo {
+  id: string;
+  network: string;
+  networkId: string;
+  name: string;
+  aliases: string[];
+  netns: string;
+  ipv4: string; // CIDR form, e.g. 10.0.1.2/24
+  ipv6?: string;
+  mac: string;
+  /** Name of the workload-side interface before it was moved (docker mode) or "eth0". */
+  ifName: string;
+  gatewayIpv4?: string;
+  gatewayIpv6?: string;
+  labels: Record<string, string>;
+  createdAt: string;
+}
+
+export interface FeatureProbe {
+  vxlan: boolean;
+  nftables: boolean;
+  ipvs: boolean;
+}
+
+export interface StatusInfo {
+  version: string;
+  advertiseAddr: string;
+  dataDir: string;
+  networks: number;
+  endpoints: number;
+  features: FeatureProbe;
+}
+
+export interface AgentApi {
+  status(): Promise<StatusInfo>;
+  createNetwork(req: CreateNetworkRequest): Promise<NetworkInfo>;
+  listNetworks(): Promise<NetworkInfo[]>;
+  /** Accepts a name or an id (or unique id prefix). */
+  inspectNetwork(nameOrId: string): Promise<NetworkInfo>;
+  removeNetwork(nameOrId: string): Promise<void>;
+  attach(req: AttachRequest): Promise<EndpointInfo>;
+  detach(endpointId: string): Promise<void>;
+  listEndpoints(network?: string): Promise<EndpointInfo[]>;
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Netns, gossip-interop and dockerd tests share one machine's kernel and two cores:
+// files run one after another so timing-sensitive tests are not starved.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
