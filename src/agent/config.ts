@@ -1,0 +1,47 @@
+// Agent configuration: filled from CLI flags and VXMESH_* environment variables (src/cli).
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface AgentConfig {
+  dataDir: string; // --data-dir, VXMESH_DATA_DIR, default /var/lib/vxmesh
+  socket: string; // --socket, VXMESH_SOCKET, default /run/vxmesh/vxmesh.sock
+  /** --advertise-addr, VXMESH_ADVERTISE_ADDR; undefined = address of the default route's interface. */
+  advertiseAddr?: string;
+  netnsPrefix: string; // --netns-prefix, VXMESH_NETNS_PREFIX, default "vx"
+  logLevel: LogLevel; // --log-level, VXMESH_LOG_LEVEL, default info
+  defaultAddrPool: string[]; // --default-addr-pool (repeatable / comma list), default ["10.0.0.0/8"]
+  defaultAddrPoolSize: number; // --default-addr-pool-size, default 24
+  defaultAddrPoolV6: string[]; // --default-addr-pool-v6, default ["fd76:786d::/32"]
+  defaultAddrPoolSizeV6: number; // --default-addr-pool-size-v6, default 64
+  gwBridgePool: string; // --gwbridge-subnet, default 172.18.0.0/16
+  dataPathPort: number; // --data-path-port, default 4789
+  /** Underlay MTU; overlay MTU = this - 50. --underlay-mtu, default: MTU of the advertise interface, else 1500. */
+  underlayMtu?: number;
+  // Gossip (issue 3)
+  join: string[]; // --join IP[:PORT][,...]
+  gossipPort: number; // --gossip-port, default 7946
+  gossipKeyFile?: string; // --gossip-key-file
+  nodeName?: string; // --node-name, default hostname-derived / random
+  // Docker plugin (issue 4)
+  pluginName: string; // --plugin-name, default "vxmesh"
+  plugin: boolean; // --no-plugin turns off
+  pluginDir: string; // --plugin-dir, default /run/docker/plugins
+}
+
+export const DEFAULT_CONFIG: AgentConfig = {
+  dataDir: '/var/lib/vxmesh',
+  socket: '/run/vxmesh/vxmesh.sock',
+  netnsPrefix: 'vx',
+  logLevel: 'info',
+  defaultAddrPool: ['10.0.0.0/8'],
+  defaultAddrPoolSize: 24,
+  defaultAddrPoolV6: ['fd76:786d::/32'],
+  defaultAddrPoolSizeV6: 64,
+  gwBridgePool: '172.18.0.0/16',
+  dataPathPort: 4789,
+  join: [],
+  gossipPort: 7946,
+  pluginName: 'vxmesh',
+  plugin: true,
+  pluginDir: '/run/docker/plugins',
+};
