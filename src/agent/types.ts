@@ -37,6 +37,9 @@ export interface CreateNetworkRequest {
   mtu?: number;
   internal?: boolean;
   labels?: Record<string, string>;
+  /** Adopt a pool made earlier by requestPool (docker IPAM) instead of creating one. */
+  ipv4PoolId?: string;
+  ipv6PoolId?: string;
 }
 
 export interface SubnetInfo {
@@ -77,6 +80,25 @@ export interface AttachRequest {
   leaveInHost?: boolean;
   /** Extra labels recorded with the endpoint (e.g. docker endpoint id). */
   labels?: Record<string, string>;
+  /** The given ip/ipv6 were already allocated through requestAddress (docker IPAM): do not allocate again. */
+  preallocated?: boolean;
+}
+
+export interface PoolRequest {
+  /** Docker's AddressSpace ("LocalDefault"/"GlobalDefault"); default "local". */
+  addressSpace?: string;
+  /** CIDR; absent -> carve one from the default pools. */
+  pool?: string;
+  /** CIDR inside pool: allocation restricted to it (docker --ip-range). */
+  subPool?: string;
+  v6: boolean;
+  /** Who asked, for error messages (e.g. "docker"). */
+  owner?: string;
+}
+
+export interface PoolGrant {
+  poolId: string;
+  pool: string; // CIDR
 }
 
 export interface EndpointInfo {
@@ -122,4 +144,10 @@ export interface AgentApi {
   attach(req: AttachRequest): Promise<EndpointInfo>;
   detach(endpointId: string): Promise<void>;
   listEndpoints(network?: string): Promise<EndpointInfo[]>;
+  // IPAM surface for the docker IPAM driver: pools may exist before their network does.
+  requestPool(req: PoolRequest): Promise<PoolGrant>;
+  releasePool(poolId: string): Promise<void>;
+  /** Returns "ip/len". Without address: the next free one. purpose 'gateway' reserves it as the gateway. */
+  requestAddress(poolId: string, address?: string, purpose?: 'gateway' | 'endpoint'): Promise<string>;
+  releaseAddress(poolId: string, address: string): Promise<void>;
 }
