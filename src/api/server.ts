@@ -1,0 +1,136 @@
+// gRPC server: adapts the Vxmesh service onto an AgentApi, validating every request at the edge.
+import { resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { VxError, type AgentApi } from '../agent/types.js';
+import { errorCodeToGrpc } from './errors.js';
+import { loadVxmeshProto } from './proto.js';
+import { prepareSocketPath, removeSocket, restrictSocket } from './socket.js';
+import {
+  validateAttach,
+  validateCreateNetwork,
+  validateDetach,
+  validateListEndpoints,
+  validateNetworkRef,
+  validatePoolId,
+  validateReleaseAddress,
+  validateRequestAddress,
+  validateRequestPool,
+} from './validate.js';
+
+export type ApiLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export interface ApiServer {
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 2_000;
+
+function toServiceError(error: unknown, method: string, logger: ApiLogger): Partial<grpc.ServiceError> {
+  if (error instanceof VxError) {
+    logger.debug({ method, code: error.code, err: error.message }, 'api request failed');
+    return { code: errorCodeToGrpc(error.code), details: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  logger.error({ method, err: error }, 'api request failed unexpectedly');
+  return { code: grpc.status.INTERNAL, details: message || 'internal error' };
+}
+
+type Handler = (request: unknown) => Promise<unknown>;
+
+function unary(method: string, handler: Handler, logger: ApiLogger): grpc.handleUnaryCall<unknown, unknown> {
+  return (call, callback) => {
+    handler(call.request).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(error, method, logger)),
+    );
+  };
+}
+
+function handlers(api: AgentApi): Record<string, Handler> {
+  return {
+    Status: () => api.status(),
+    CreateNetwork: async (request) => api.createNetwork(validateCreateNetwork(request)),
+    ListNetworks: async () => ({ networks: await api.listNetworks() }),
+    InspectNetwork: async (request) => api.inspectNetwork(validateNetworkRef(request)),
+    RemoveNetwork: async (request) => {
+      await api.removeNetwork(validateNetworkRef(request));
+      return {};
+    },
+    Attach: async (request) => api.attach(validateAttach(request)),
+    Detach: async (request) => {
+      await api.detach(validateDetach(request));
+      return {};
+    },
+    ListEndpoints: async (request) => ({ endpoints: await api.listEndpoints(validateListEndpoints(request)) }),
+    RequestPool: async (request) => api.requestPool(validateRequestPool(request)),
+    ReleasePool: async (request) => {
+      await api.releasePool(validatePoolId(request));
+      return {};
+    },
+    RequestAddress: async (request) => {
+      const { poolId, address, purpose } = validateRequestAddress(request);
+      return { address: await api.requestAddress(poolId, address, purpose) };
+    },
+    ReleaseAddress: async (request) => {
+      const { poolId, address } = validateReleaseAddress(request);
+      await api.releaseAddress(poolId, address);
+      return {};
+    },
+  };
+}
+
+function bind(server: grpc.Server, address: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error) => {
+      if (error) reject(error);
+      else resolvePromise();
+    });
+  });
+}
+
+/** Serves `api` on `unix:<socketPath>` (mode 0600). */
+export async function startApiServer(api: AgentApi, socketPath: string, logger: ApiLogger): Promise<ApiServer> {
+  const absolutePath = resolve(socketPath);
+  const { service } = loadVxmeshProto();
+  const server = new grpc.Server();
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(handlers(api))) {
+    implementation[method] = unary(method, handler, logger);
+  }
+  server.addService(service, implementation);
+
+  await prepareSocketPath(absolutePath);
+  try {
+    await bind(server, `unix:${absolutePath}`);
+    await restrictSocket(absolutePath);
+  } catch (error) {
+    server.forceShutdown();
+    throw new VxError(
+      'FAILED_PRECONDITION',
+      `cannot listen on ${absolutePath}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  logger.info({ socket: absolutePath }, 'api listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((done) => {
+          const timer = setTimeout(() => {
+            server.forceShutdown();
+            done();
+          }, SHUTDOWN_GRACE_MS);
+          server.tryShutdown(() => {
+            clearTimeout(timer);
+            done();
+          });
+        });
+        await removeSocket(absolutePath);
+        logger.info({ socket: absolutePath }, 'api closed');
+      })();
+      return closing;
+    },
+  };
+}

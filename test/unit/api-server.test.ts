@@ -1,0 +1,262 @@
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VxError } from '../../src/agent/types.js';
+import { connectApi, type ApiClient } from '../../src/api/client.js';
+import { startApiServer, type ApiServer } from '../../src/api/server.js';
+import { createFakeAgent, type FakeAgent } from './api-fake-agent.js';
+
+const logger = pino({ level: 'silent' });
+
+async function expectVxError(promise: Promise<unknown>, code: string, message: RegExp | string): Promise<VxError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(VxError);
+  const vxError = error as VxError;
+  expect(vxError.code).toBe(code);
+  if (typeof message === 'string') expect(vxError.message).toBe(message);
+  else expect(vxError.message).toMatch(message);
+  return vxError;
+}
+
+describe('gRPC API over a unix socket', () => {
+  let dir: string;
+  let socketPath: string;
+  let agent: FakeAgent;
+  let server: ApiServer;
+  let client: ApiClient;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vxmesh-api-'));
+    socketPath = join(dir, 'run', 'vxmesh.sock');
+    agent = createFakeAgent();
+    server = await startApiServer(agent, socketPath, logger);
+    client = connectApi(socketPath);
+  });
+
+  afterEach(async () => {
+    client.close();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the socket 0600 inside a new 0700 directory', async () => {
+    const socketStats = await stat(socketPath);
+    expect(socketStats.isSocket()).toBe(true);
+    expect(socketStats.mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'run'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('round-trips Status', async () => {
+    await expect(client.status()).resolves.toEqual({
+      version: '9.9.9-fake',
+      advertiseAddr: '198.51.100.7',
+      dataDir: '/tmp/fake-data',
+      networks: 0,
+      endpoints: 0,
+      features: { vxlan: true, nftables: true, ipvs: false },
+    });
+  });
+
+  it('passes every CreateNetwork field through and returns the network as the agent made it', async () => {
+    const request = {
+      name: 'web',
+      subnet: '10.5.0.0/16',
+      gateway: '10.5.0.254',
+      ipRange: '10.5.1.0/24',
+      auxAddresses: { router: '10.5.0.2' },
+      ipv6: true,
+      subnetV6: 'fd00:5::/64',
+      gatewayV6: 'fd00:5::1',
+      ipRangeV6: 'fd00:5::/80',
+      mtu: 1400,
+      internal: true,
+      labels: { team: 'blue', empty: '' },
+      ipv4PoolId: 'pool-a',
+      ipv6PoolId: 'pool-b',
+    };
+    const created = await client.createNetwork(request);
+    expect(agent.calls.at(-1)).toEqual({ method: 'createNetwork', args: [request] });
+    expect(created).toEqual(await agent.inspectNetwork('web'));
+    expect(created.ipv6).toEqual({ subnet: 'fd00:5::/64', gateway: 'fd00:5::1', auxAddresses: {} });
+  });
+
+  it('keeps unset optional fields absent on both sides', async () => {
+    const created = await client.createNetwork({ name: 'plain' });
+    expect(agent.calls.at(-1)?.args[0]).toStrictEqual({ name: 'plain' });
+    expect('ipv6' in created).toBe(false);
+    expect('ipRange' in created.ipv4).toBe(false);
+    expect(created.internal).toBe(false);
+    expect(created.labels).toEqual({});
+  });
+
+  it('lists, inspects (by name and id prefix) and removes networks', async () => {
+    const a = await client.createNetwork({ name: 'a' });
+    await client.createNetwork({ name: 'b', ipv6: true });
+    const listed = await client.listNetworks();
+    expect(listed.map((n) => n.name)).toEqual(['a', 'b']);
+    expect(listed).toEqual(await agent.listNetworks());
+    await expect(client.inspectNetwork(a.id.slice(0, 4))).resolves.toEqual(a);
+    await client.removeNetwork('a');
+    expect((await client.listNetworks()).map((n) => n.name)).toEqual(['b']);
+  });
+
+  it('maps agent errors to the same VxError code and message', async () => {
+    await client.createNetwork({ name: 'dup' });
+    await expectVxError(client.createNetwork({ name: 'dup' }), 'ALREADY_EXISTS', 'network dup already exists');
+    await expectVxError(client.inspectNetwork('nope'), 'NOT_FOUND', 'network nope not found');
+    await client.attach({ network: 'dup', netns: '/run/netns/c1' });
+    await expectVxError(client.removeNetwork('dup'), 'FAILED_PRECONDITION', 'network dup has 1 active endpoints');
+    await client.requestPool({ v6: false });
+    await expectVxError(client.requestAddress('pool-1', '10.9.0.99'), 'RESOURCE_EXHAUSTED', 'pool pool-1 is full');
+    agent.failNext = new VxError('INTERNAL', 'store is corrupt');
+    await expectVxError(client.listNetworks(), 'INTERNAL', 'store is corrupt');
+  });
+
+  it('answers INTERNAL with the message for errors that are not VxError', async () => {
+    agent.failNext = new TypeError('cannot read properties of undefined');
+    await expectVxError(client.status(), 'INTERNAL', 'cannot read properties of undefined');
+  });
+
+  it('attaches, lists and detaches endpoints', async () => {
+    await client.createNetwork({ name: 'web' });
+    await client.createNetwork({ name: 'db' });
+    const request = {
+      network: 'web',
+      netns: '/run/netns/c1',
+      name: 'api',
+      aliases: ['api.local', 'v1'],
+      ip: '10.0.1.10',
+      ipv6: 'fd00::10',
+      mac: '02:42:0a:00:01:0a',
+      labels: { docker: 'x' },
+      leaveInHost: false,
+      preallocated: true,
+    };
+    const endpoint = await client.attach(request);
+    expect(agent.calls.at(-1)).toEqual({ method: 'attach', args: [request] });
+    expect(endpoint.ipv4).toBe('10.0.1.10/24');
+    expect(endpoint.ipv6).toBe('fd00::10/64');
+    const other = await client.attach({ network: 'db', netns: '/proc/1/ns/net' });
+    expect('ipv6' in other).toBe(false);
+    expect('gatewayIpv6' in other).toBe(false);
+    expect(other.aliases).toEqual([]);
+    expect(await client.listEndpoints()).toEqual([endpoint, other]);
+    expect(await client.listEndpoints('db')).toEqual([other]);
+    expect(agent.calls.at(-1)).toEqual({ method: 'listEndpoints', args: ['db'] });
+    await client.listEndpoints();
+    expect(agent.calls.at(-1)).toEqual({ method: 'listEndpoints', args: [undefined] });
+    await client.detach(endpoint.id);
+    expect(await client.listEndpoints()).toEqual([other]);
+    await expectVxError(client.detach(endpoint.id), 'NOT_FOUND', `endpoint ${endpoint.id} not found`);
+  });
+
+  it('round-trips the IPAM calls', async () => {
+    await expect(client.requestPool({ v6: false, pool: '10.20.0.0/16', subPool: '10.20.1.0/24', owner: 'docker' }))
+      .resolves.toEqual({ poolId: 'pool-1', pool: '10.20.0.0/16' });
+    expect(agent.calls.at(-1)?.args[0]).toStrictEqual({ v6: false, pool: '10.20.0.0/16', subPool: '10.20.1.0/24', owner: 'docker' });
+    await expect(client.requestAddress('pool-1')).resolves.toBe('10.9.0.2/24');
+    expect(agent.calls.at(-1)?.args).toEqual(['pool-1', undefined, undefined]);
+    await expect(client.requestAddress('pool-1', '10.20.0.1', 'gateway')).resolves.toBe('10.20.0.1/24');
+    expect(agent.calls.at(-1)?.args).toEqual(['pool-1', '10.20.0.1', 'gateway']);
+    await client.releaseAddress('pool-1', '10.20.0.1');
+    expect(agent.calls.at(-1)).toEqual({ method: 'releaseAddress', args: ['pool-1', '10.20.0.1'] });
+    await client.releasePool('pool-1');
+    await expectVxError(client.releasePool('pool-1'), 'NOT_FOUND', 'pool pool-1 not found');
+  });
+
+  describe('edge validation', () => {
+    const cases: Array<[string, (c: ApiClient) => Promise<unknown>, RegExp]> = [
+      ['missing network name', (c) => c.createNetwork({ name: '' }), /^name is required$/],
+      ['bad network name', (c) => c.createNetwork({ name: 'has space' }), /name "has space" is invalid/],
+      ['overlong name', (c) => c.createNetwork({ name: 'n'.repeat(200) }), /name is too long \(200 characters, at most 128\)/],
+      ['subnet not a CIDR', (c) => c.createNetwork({ name: 'x', subnet: '10.0.0/24' }), /subnet "10.0.0\/24" is not an IPv4 CIDR/],
+      ['v6 subnet as v4', (c) => c.createNetwork({ name: 'x', subnet: 'fd00::/64' }), /is not an IPv4 CIDR/],
+      ['gateway not an IP', (c) => c.createNetwork({ name: 'x', subnet: '10.1.0.0/24', gateway: 'x' }), /gateway "x" is not an IPv4 address/],
+      ['gateway without subnet', (c) => c.createNetwork({ name: 'x', gateway: '10.1.0.1' }), /gateway needs subnet/],
+      ['v6 subnet without ipv6', (c) => c.createNetwork({ name: 'x', subnetV6: 'fd00::/64' }), /need ipv6 to be enabled/],
+      ['mtu out of range', (c) => c.createNetwork({ name: 'x', mtu: 20 }), /mtu must be an integer from 68 to 65535, got 20/],
+      ['bad aux address', (c) => c.createNetwork({ name: 'x', auxAddresses: { r: 'nope' } }), /auxAddresses\[r\] "nope" is not an IP address/],
+      ['attach without netns', (c) => c.attach({ network: 'web' }), /netns is required/],
+      ['relative netns', (c) => c.attach({ network: 'web', netns: 'c1' }), /must be an absolute path/],
+      ['attach without network', (c) => c.attach({ network: '', netns: '/run/netns/c1' }), /^network is required$/],
+      ['bad alias', (c) => c.attach({ network: 'web', netns: '/x', aliases: ['ok', 'b@d'] }), /alias "b@d" is invalid/],
+      ['bad ip', (c) => c.attach({ network: 'web', netns: '/x', ip: '10.0.0.300' }), /ip "10.0.0.300" is not an IPv4 address/],
+      ['bad mac', (c) => c.attach({ network: 'web', netns: '/x', mac: '02:42' }), /mac "02:42" is not a MAC address/],
+      ['control chars', (c) => c.attach({ network: 'web', netns: '/x\n' }), /netns must not contain control characters/],
+      ['empty endpoint id', (c) => c.detach(''), /^endpointId is required$/],
+      ['empty inspect ref', (c) => c.inspectNetwork(''), /^nameOrId is required$/],
+      ['bad purpose', (c) => c.requestAddress('p', undefined, 'router' as 'gateway'), /purpose "router" must be "gateway" or "endpoint"/],
+      ['pool family mismatch', (c) => c.requestPool({ v6: true, pool: '10.0.0.0/8' }), /pool "10.0.0.0\/8" is not an IPv6 CIDR/],
+      ['release without address', (c) => c.releaseAddress('p', ''), /^address is required$/],
+    ];
+    it.each(cases)('rejects %s with INVALID_ARGUMENT before reaching the agent', async (_label, send, message) => {
+      await expectVxError(send(client), 'INVALID_ARGUMENT', message);
+      expect(agent.calls).toEqual([]);
+    });
+
+    it('accepts docker-mode attach without netns', async () => {
+      await client.createNetwork({ name: 'web' });
+      await expect(client.attach({ network: 'web', leaveInHost: true })).resolves.toMatchObject({ network: 'web' });
+    });
+  });
+});
+
+describe('socket lifecycle', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vxmesh-api-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('tells the user how to reach the agent when the socket is missing', async () => {
+    const socketPath = join(dir, 'absent.sock');
+    const client = connectApi(socketPath);
+    try {
+      await expectVxError(
+        client.status(),
+        'FAILED_PRECONDITION',
+        `cannot reach the vxmesh agent at ${socketPath}: is \`vxmesh agent\` running? (set --socket or VXMESH_SOCKET)`,
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  it('replaces a stale socket, removes its socket on close, and refuses a live one', async () => {
+    const socketPath = join(dir, 'vxmesh.sock');
+    // A stale socket: its listener was killed before it could unlink it, as after a crash.
+    const script = `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`;
+    spawnSync(process.execPath, ['-e', script], { timeout: 10_000 });
+    expect((await stat(socketPath)).isSocket()).toBe(true);
+
+    const server = await startApiServer(createFakeAgent(), socketPath, logger);
+    const client = connectApi(socketPath);
+    try {
+      await expect(client.status()).resolves.toMatchObject({ version: '9.9.9-fake' });
+      await expectVxError(
+        startApiServer(createFakeAgent(), socketPath, logger),
+        'FAILED_PRECONDITION',
+        `another process is already serving ${socketPath}: is a vxmesh agent running?`,
+      );
+    } finally {
+      client.close();
+      await server.close();
+    }
+    await expect(stat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses to replace a path that is not a socket', async () => {
+    const socketPath = join(dir, 'file');
+    await writeFile(socketPath, 'keep me');
+    await expectVxError(startApiServer(createFakeAgent(), socketPath, logger), 'FAILED_PRECONDITION', /is not a socket/);
+    expect((await stat(socketPath)).isFile()).toBe(true);
+  });
+});
