@@ -10,6 +10,9 @@ import { type Family, cidrContains, formatCidr, formatIp, parseIp } from './addr
 import { findClear, hasBit, setBits, withBit } from './bitmap.js';
 import { type PoolState, type PoolView, poolLabel, unassignableReason, viewPool } from './pool.js';
 
+/** The purpose that makes an allocation the pool's gateway (see allocate). */
+export const GATEWAY_PURPOSE = 'gateway';
+
 export interface AllocateRequest {
   /** A specific address; it may lie outside the ip range as long as it is inside the subnet. */
   ip?: string;
@@ -94,11 +97,22 @@ function allocateNext(view: PoolView, purpose: string | undefined): { pool: Pool
   return { pool: withAllocation(view, found, true), ip: formatIp(view.subnet.family, view.subnet.network + found) };
 }
 
-/** Hands out `want.ip`, or the next free address after the last one handed out. Returns a new state. */
+/**
+ * Hands out `want.ip`, or the next free address after the last one handed out. Returns a new state.
+ * With purpose "gateway" on a pool that has no gateway yet (docker IPAM, noGateway), the address is
+ * also recorded as the pool's gateway; releasing it later clears that again.
+ */
 export function allocate(p: PoolState, want: AllocateRequest = {}): { pool: PoolState; ip: string } {
   const view = viewPool(p);
-  if (want.ip !== undefined) return allocateSpecific(view, want.ip, want.purpose);
-  return allocateNext(view, want.purpose);
+  const asGateway = want.purpose === GATEWAY_PURPOSE;
+  if (asGateway && p.gateway !== undefined) {
+    throw new VxError(
+      'ALREADY_EXISTS',
+      `network "${p.owner}" already has gateway ${p.gateway}; a pool has one gateway`,
+    );
+  }
+  const result = want.ip !== undefined ? allocateSpecific(view, want.ip, want.purpose) : allocateNext(view, want.purpose);
+  return asGateway ? { pool: { ...result.pool, gateway: result.ip }, ip: result.ip } : result;
 }
 
 /** Returns a new state without `ip`. Releasing an address that is not allocated is NOT_FOUND. */
@@ -118,7 +132,11 @@ export function release(p: PoolState, ip: string): PoolState {
   if (!hasBit(p.used, offset)) {
     throw new VxError('NOT_FOUND', `address ${canonical} is not allocated in ${poolLabel(p)}; nothing to release`);
   }
-  return { ...p, used: withBit(p.used, offset, false), allocatedCount: p.allocatedCount - 1 };
+  const next: PoolState = { ...p, used: withBit(p.used, offset, false), allocatedCount: p.allocatedCount - 1 };
+  if (p.gateway !== canonical) return next;
+  // The gateway was handed out by allocate(purpose "gateway"): releasing it drops it from the pool.
+  const { gateway: _released, ...withoutGateway } = next;
+  return withoutGateway;
 }
 
 /** True when `ip` was handed out by allocate() and not released (reserved addresses report false). */

@@ -24,4 +24,4 @@ export {
   createPool,
   poolInfo,
 } from './pool.js';
-export { type AllocateRequest, allocate, release, isAllocated, allocatedAddresses } from './allocator.js';
+export { type AllocateRequest, GATEWAY_PURPOSE, allocate, release, isAllocated, allocatedAddresses } from './allocator.js';
