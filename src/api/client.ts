@@ -27,11 +27,15 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 
 type WireObject = Record<string, unknown>;
 
-function unreachable(socketPath: string): VxError {
-  return new VxError(
-    'FAILED_PRECONDITION',
-    `cannot reach the vxmesh agent at ${socketPath}: is \`vxmesh agent\` running? (set --socket or VXMESH_SOCKET)`,
-  );
+/** No agent answers on the socket (missing, refused): every further call would fail the same way. */
+export class AgentUnreachableError extends VxError {
+  constructor(readonly socketPath: string) {
+    super(
+      'FAILED_PRECONDITION',
+      `cannot reach the vxmesh agent at ${socketPath}: is \`vxmesh agent\` running? (set --socket or VXMESH_SOCKET)`,
+    );
+    this.name = 'AgentUnreachableError';
+  }
 }
 
 function toVxError(error: unknown, socketPath: string): VxError {
@@ -40,7 +44,7 @@ function toVxError(error: unknown, socketPath: string): VxError {
     return new VxError('INTERNAL', error instanceof Error ? error.message : String(error));
   }
   // The server never answers UNAVAILABLE itself: it means no connection to the socket.
-  if (serviceError.code === grpc.status.UNAVAILABLE) return unreachable(socketPath);
+  if (serviceError.code === grpc.status.UNAVAILABLE) return new AgentUnreachableError(socketPath);
   if (serviceError.code === grpc.status.DEADLINE_EXCEEDED) {
     return new VxError('INTERNAL', `the vxmesh agent at ${socketPath} did not answer in time`);
   }

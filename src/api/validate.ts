@@ -1,7 +1,8 @@
 // Edge validation of gRPC requests: shape, required fields, lengths and address syntax.
 // Semantic checks (subnet overlaps, gateway inside subnet, ...) belong to the agent.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { VxError, type AttachRequest, type CreateNetworkRequest, type PoolRequest } from '../agent/types.js';
+import { isCidr, isIpOfFamily } from './addr.js';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -96,21 +97,14 @@ export function checkName(field: string, value: string): void {
 }
 
 function checkIp(field: string, value: string, family: 4 | 6 | 'any'): void {
-  const ok = family === 4 ? isIPv4(value) : family === 6 ? isIPv6(value) : isIPv4(value) || isIPv6(value);
-  if (!ok) {
+  if (!isIpOfFamily(value, family)) {
     const kind = family === 4 ? 'an IPv4 address' : family === 6 ? 'an IPv6 address' : 'an IP address';
     throw invalid(`${field} "${value}" is not ${kind}`);
   }
 }
 
 function checkCidr(field: string, value: string, family: 4 | 6): void {
-  const slash = value.indexOf('/');
-  const address = slash < 0 ? '' : value.slice(0, slash);
-  const prefixText = slash < 0 ? '' : value.slice(slash + 1);
-  const maxPrefix = family === 4 ? 32 : 128;
-  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  const addressOk = family === 4 ? isIPv4(address) : isIPv6(address);
-  if (!addressOk || !(prefix >= 0 && prefix <= maxPrefix)) {
+  if (!isCidr(value, family)) {
     const example = family === 4 ? '10.1.0.0/24' : 'fd00:1::/64';
     throw invalid(`${field} "${value}" is not an IPv${family} CIDR (e.g. ${example})`);
   }

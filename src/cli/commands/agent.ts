@@ -1,0 +1,26 @@
+// vxmesh agent: run the per-host agent in the foreground.
+import type { Command } from '../command.js';
+import { EXIT_OK } from '../io.js';
+import { agentFlagsHelp, parseAgentFlags } from '../agent-flags.js';
+
+const agent: Command = {
+  path: ['agent'],
+  summary: 'Run the vxmesh agent (as root) in the foreground until SIGINT/SIGTERM.',
+  args: '[options]',
+  minPositionals: 0,
+  maxPositionals: 0,
+  options: {},
+  rawArgs: true,
+  get details() {
+    return `options (flags override VXMESH_* variables, which override defaults):\n${agentFlagsHelp()}\n  -h, --help  show this help`;
+  },
+  async run(ctx, _args, rawArgv) {
+    // A global `vxmesh --socket PATH agent` is the agent's socket unless the agent's own flag says otherwise.
+    const env = ctx.socketFromFlag ? { ...ctx.env, VXMESH_SOCKET: ctx.socketPath } : ctx.env;
+    const config = parseAgentFlags(rawArgv, env);
+    await ctx.runAgent(config);
+    return EXIT_OK;
+  },
+};
+
+export const agentCommands: Command[] = [agent];

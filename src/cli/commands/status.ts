@@ -1,0 +1,54 @@
+// vxmesh status | version
+import { JSON_OPTION, flagValue, withClient, type Command } from '../command.js';
+import { EXIT_OK, printJson } from '../io.js';
+import { renderFields } from '../table.js';
+import { cliVersion } from '../version.js';
+
+const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
+
+const status: Command = {
+  path: ['status'],
+  summary: "Show the agent's version, addresses, counts and kernel features.",
+  args: '',
+  minPositionals: 0,
+  maxPositionals: 0,
+  options: { json: JSON_OPTION },
+  async run(ctx, args) {
+    const info = await withClient(ctx, (client) => client.status());
+    if (flagValue(args, 'json')) {
+      printJson(ctx.io, info);
+      return EXIT_OK;
+    }
+    ctx.io.stdout.write(
+      renderFields([
+        ['version', info.version],
+        ['socket', ctx.socketPath],
+        ['advertise address', info.advertiseAddr || '-'],
+        ['data dir', info.dataDir],
+        ['networks', String(info.networks)],
+        ['endpoints', String(info.endpoints)],
+        ['vxlan', yesNo(info.features.vxlan)],
+        ['nftables', yesNo(info.features.nftables)],
+        ['ip_vs', yesNo(info.features.ipvs)],
+      ]),
+    );
+    return EXIT_OK;
+  },
+};
+
+const version: Command = {
+  path: ['version'],
+  summary: 'Show the version of this vxmesh CLI.',
+  args: '',
+  minPositionals: 0,
+  maxPositionals: 0,
+  options: { json: JSON_OPTION },
+  async run(ctx, args) {
+    const value = cliVersion();
+    if (flagValue(args, 'json')) printJson(ctx.io, { version: value });
+    else ctx.io.stdout.write(`vxmesh ${value}\n`);
+    return EXIT_OK;
+  },
+};
+
+export const statusCommands: Command[] = [status, version];
