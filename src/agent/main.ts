@@ -1,0 +1,68 @@
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startApiServer } from '../api/server.js';
+import { FileStore } from '../store/index.js';
+import { Agent } from './agent.js';
+import type { AgentConfig } from './config.js';
+import { readUnderlay } from './host.js';
+
+/** One agent per data dir: a pid file created exclusively; a stale one (dead pid) is taken over. */
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'agent.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      await fh.write(String(process.pid));
+      await fh.close();
+      return () => unlink(path).catch(() => undefined);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`another vxmesh agent (pid ${pid}) uses data dir ${dir}`);
+      }
+      await unlink(path).catch(() => undefined);
+    }
+  }
+  throw new Error(`cannot lock data dir ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs the agent until SIGTERM/SIGINT. The data plane stays up when the agent stops. */
+export async function runAgent(config: AgentConfig): Promise<void> {
+  const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const unlock = await lockDataDir(config.dataDir);
+  const underlay = await readUnderlay(config.advertiseAddr);
+  if (!underlay.advertiseAddr) log.warn('no advertise address found (no global IPv4): vxlan devices get no local address');
+  const store = await FileStore.open(config.dataDir);
+  const agent = new Agent(config, store, log, {
+    advertiseAddr: underlay.advertiseAddr,
+    underlayMtu: config.underlayMtu ?? underlay.mtu,
+  });
+  await agent.start();
+  const api = await startApiServer(agent, config.socket, log);
+  log.info({ socket: config.socket, dataDir: config.dataDir, advertiseAddr: underlay.advertiseAddr }, 'vxmesh agent ready');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping (the data plane stays up)');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await api.close();
+  await agent.stop();
+  await store.close();
+  await unlock();
+}

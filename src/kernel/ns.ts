@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+
+/** Where a kernel operation runs: the agent's own namespace, a named one (/run/netns/NAME), or any path. */
+export type NsRef = { kind: 'self' } | { kind: 'named'; name: string } | { kind: 'path'; path: string };
+
+export const SELF_NS: NsRef = { kind: 'self' };
+export const NETNS_DIR = '/run/netns';
+
+export function namedNs(name: string): NsRef {
+  return { kind: 'named', name };
+}
+
+/** A workload namespace given by path; a path under /run/netns becomes a named ref (cheaper: `ip -n`). */
+export function nsFromPath(path: string): NsRef {
+  const m = /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(path);
+  return m ? { kind: 'named', name: m[1]! } : { kind: 'path', path };
+}
+
+export function nsKey(ns: NsRef): string {
+  switch (ns.kind) {
+    case 'self':
+      return 'self';
+    case 'named':
+      return `named:${ns.name}`;
+    case 'path':
+      return `path:${ns.path}`;
+  }
+}
+
+/** The argument `ip link ... netns X` accepts for this namespace (a name or a path). */
+export function nsTarget(ns: NsRef): string {
+  switch (ns.kind) {
+    case 'self':
+      return `/proc/${process.pid}/ns/net`; // the agent's namespace, even from inside `ip -n`
+    case 'named':
+      return ns.name;
+    case 'path':
+      return ns.path;
+  }
+}
+
+export function nsExists(ns: NsRef): boolean {
+  switch (ns.kind) {
+    case 'self':
+      return true;
+    case 'named':
+      return existsSync(`${NETNS_DIR}/${ns.name}`);
+    case 'path':
+      return existsSync(ns.path);
+  }
+}
+
+/** Command + args that run `tool args...` inside the namespace, with one process. */
+export function inNs(ns: NsRef, tool: 'ip' | 'bridge' | 'nft' | 'sysctl', args: string[]): [string, string[]] {
+  if (ns.kind === 'self') return [tool, args];
+  if (ns.kind === 'named' && (tool === 'ip' || tool === 'bridge')) return [tool, ['-n', ns.name, ...args]];
+  const path = ns.kind === 'named' ? `${NETNS_DIR}/${ns.name}` : ns.path;
+  return ['nsenter', [`--net=${path}`, tool, ...args]];
+}

@@ -1,0 +1,52 @@
+import { KernelError, run } from './exec.js';
+import { inNs, nsKey, type NsRef } from './ns.js';
+import { planNs } from './plan.js';
+import { readNs } from './read.js';
+import type { NsActual, NsDesired } from './state.js';
+
+export interface ReconcileResult {
+  /** Number of commands applied (0 = already converged). */
+  applied: number;
+  missing: string[];
+}
+
+/**
+ * Desired-state reconciler for links, addresses, routes, neighbours and FDB entries.
+ * One `ip -batch` (+ one `bridge -batch` when needed) per namespace per call. The last state it
+ * read or produced is cached per namespace, so a change needs no read-back; a failed batch
+ * drops the cache so the next call reads the truth again (`ip -batch` is not atomic).
+ */
+export class LinkReconciler {
+  private readonly cache = new Map<string, NsActual>();
+
+  async reconcile(ns: NsRef, desired: NsDesired, opts: { fresh?: boolean } = {}): Promise<ReconcileResult> {
+    const key = nsKey(ns);
+    const wantFdb = desired.fdb.length > 0 || desired.links.some((l) => l.kind === 'vxlan');
+    let actual = opts.fresh ? undefined : this.cache.get(key);
+    if (!actual) actual = await readNs(ns, wantFdb);
+    const plan = planNs(desired, actual);
+    try {
+      if (plan.ipLines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n');
+      if (plan.bridgeLines.length) await run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n');
+    } catch (e) {
+      this.cache.delete(key);
+      throw e instanceof KernelError ? e : new KernelError(String(e), 'ip -batch', '');
+    }
+    this.cache.set(key, plan.next);
+    return { applied: plan.ipLines.length + plan.bridgeLines.length, missing: plan.missing };
+  }
+
+  /** Forget what is known about a namespace (it was deleted, or changed behind our back). */
+  forget(ns: NsRef): void {
+    this.cache.delete(nsKey(ns));
+  }
+
+  forgetAll(): void {
+    this.cache.clear();
+  }
+}
+
+/** Runs arbitrary `ip` batch lines in a namespace (one process); used for cross-namespace moves. */
+export async function ipBatch(ns: NsRef, lines: string[]): Promise<void> {
+  if (lines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), lines.join('\n') + '\n');
+}

@@ -1,0 +1,18 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { run } from './exec.js';
+import { inNs, type NsRef } from './ns.js';
+
+/** Sets sysctls (dotted names) in a namespace, writing only those that differ. */
+export async function ensureSysctls(ns: NsRef, values: Record<string, string>): Promise<void> {
+  const entries = Object.entries(values);
+  if (!entries.length) return;
+  if (ns.kind === 'self') {
+    for (const [k, v] of entries) {
+      const path = `/proc/sys/${k.replace(/\./g, '/')}`;
+      const cur = (await readFile(path, 'utf8')).trim();
+      if (cur !== v) await writeFile(path, v);
+    }
+    return;
+  }
+  await run(...inNs(ns, 'sysctl', ['-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)]));
+}

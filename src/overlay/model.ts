@@ -1,0 +1,60 @@
+// Records the agent keeps in its store: the desired state every reconcile derives from.
+
+export interface SubnetRecord {
+  poolId: string;
+  subnet: string; // CIDR
+  gateway: string; // IP
+  prefix: number;
+}
+
+export interface NetworkRecord {
+  id: string; // 64 hex
+  name: string;
+  vni: number;
+  mtu: number;
+  internal: boolean;
+  labels: Record<string, string>;
+  v4: SubnetRecord;
+  v6?: SubnetRecord;
+  /** Pools this network created (and so releases); adopted docker pools are released by docker. */
+  ownsPools: boolean;
+  sandbox: string; // namespace name
+  createdAt: string;
+}
+
+export interface EndpointRecord {
+  id: string; // 64 hex
+  networkId: string;
+  name: string;
+  aliases: string[];
+  /** Workload namespace path; '' in docker mode until dockerd moves the interface. */
+  netns: string;
+  /** Interface name in the workload (eth0...) or, in docker mode, the veth left in the agent's namespace. */
+  ifName: string;
+  ipv4: string; // IP without prefix
+  ipv6?: string;
+  mac: string;
+  leaveInHost: boolean;
+  preallocated: boolean;
+  labels: Record<string, string>;
+  /** pending: allocated, kernel work not confirmed; rolled back on restart. */
+  state: 'pending' | 'ready';
+  createdAt: string;
+}
+
+/** The north-south leg of one workload namespace on vxmesh_gwbridge (one per namespace). */
+export interface GatewayRecord {
+  id: string; // 12 hex, derived from the netns path
+  netns: string;
+  ifName: string; // eth1...
+  ip: string;
+  mac: string;
+  state: 'pending' | 'ready';
+}
+
+export const keys = {
+  network: (id: string) => `networks/${id}`,
+  endpoint: (id: string) => `endpoints/${id}`,
+  gateway: (id: string) => `gateways/${id}`,
+  pool: (poolId: string) => `ipam/pools/${poolId}`,
+};
