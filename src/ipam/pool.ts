@@ -180,8 +180,7 @@ export function viewPool(state: PoolState): PoolView {
     typeof state.rangeFirst !== 'string' ||
     typeof state.rangeLast !== 'string' ||
     !Array.isArray(state.reserved) ||
-    typeof state.used !== 'object' ||
-    state.used === null
+    !Array.isArray(state.used)
   ) {
     throw new VxError('FAILED_PRECONDITION', 'not a vxmesh IPAM pool state (version 1); was the store record written by another tool?');
   }
@@ -353,7 +352,7 @@ export function createPool(req: PoolRequest, existing: readonly PoolState[], def
     reserved,
     cursor: null,
     allocatedCount: 0,
-    used: {},
+    used: [],
   };
   return state;
 }
