@@ -78,12 +78,12 @@ export function toUsageError(error: unknown): unknown {
   const quoted = /'([^']+)'/.exec(error.message)?.[1] ?? '';
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return new UsageError(`unknown option ${quoted}`);
+      return new UsageError(`unknown option '${quoted}'`);
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`unexpected argument '${quoted}'`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      if (/does not take an argument/.test(error.message)) return new UsageError(`option ${quoted} does not take a value`);
-      return new UsageError(`option ${quoted.replace(/ <value>$/, '')} needs a value`);
+      if (/does not take an argument/.test(error.message)) return new UsageError(`option '${quoted}' does not take a value`);
+      return new UsageError(`option '${quoted.replace(/ <value>$/, '')}' needs a value`);
     default:
       return new UsageError(error.message);
   }

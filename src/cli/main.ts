@@ -38,13 +38,13 @@ function parseGlobalOptions(argv: string[]): GlobalOptions {
     if (arg === '-h' || arg === '--help') result.help = true;
     else if (arg === '--socket') {
       const value = argv[index + 1];
-      if (value === undefined || value === '' || value.startsWith('-')) throw new UsageError('option --socket needs a value');
+      if (value === undefined || value === '' || value.startsWith('-')) throw new UsageError("option '--socket' needs a value");
       result.socket = value;
       index += 1;
     } else if (arg.startsWith('--socket=')) {
       result.socket = arg.slice('--socket='.length);
-      if (result.socket === '') throw new UsageError('option --socket needs a value');
-    } else throw new UsageError(`unknown option ${arg}`);
+      if (result.socket === '') throw new UsageError("option '--socket' needs a value");
+    } else throw new UsageError(`unknown option '${arg}'`);
   }
   result.rest = argv.slice(index);
   return result;

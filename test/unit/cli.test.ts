@@ -1,0 +1,354 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentConfig } from '../../src/agent/config.js';
+import { VxError, type NetworkInfo } from '../../src/agent/types.js';
+import { startApiServer, type ApiServer } from '../../src/api/server.js';
+import { runCli, type CliDeps } from '../../src/cli/main.js';
+import { createFakeAgent, type FakeAgent } from './api-fake-agent.js';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('vxmesh CLI', () => {
+  let dir: string;
+  let socketPath: string;
+  let agent: FakeAgent;
+  let server: ApiServer;
+
+  async function run(argv: string[], env: NodeJS.ProcessEnv = { VXMESH_SOCKET: socketPath }, deps?: CliDeps): Promise<CliResult> {
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
+    const code = await runCli(argv, env, io, deps);
+    return { code, stdout, stderr };
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vxmesh-cli-'));
+    socketPath = join(dir, 'vxmesh.sock');
+    agent = createFakeAgent();
+    server = await startApiServer(agent, socketPath, pino({ level: 'silent' }));
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    for (const endpoint of await agent.listEndpoints()) await agent.detach(endpoint.id);
+    for (const network of await agent.listNetworks()) await agent.removeNetwork(network.id);
+    agent.calls.length = 0;
+  });
+
+  describe('help and usage errors', () => {
+    it('prints the command list for --help', async () => {
+      const result = await run(['--help']);
+      expect(result.code).toBe(0);
+      for (const command of ['agent', 'network create', 'network ls', 'endpoint attach', 'status', 'version']) {
+        expect(result.stdout).toContain(`  ${command} `);
+      }
+    });
+
+    it('prints a command help with its options and exits 0', async () => {
+      const result = await run(['network', 'create', '--help']);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(/^usage: vxmesh network create \[options\] NAME/);
+      expect(result.stdout).toContain('--aux-address NAME=IP');
+      expect(result.stdout).toContain('(repeatable)');
+      const agentHelp = await run(['agent', '--help']);
+      expect(agentHelp.code).toBe(0);
+      expect(agentHelp.stdout).toContain('--gossip-port PORT');
+      expect(agentHelp.stdout).toContain('env VXMESH_GOSSIP_PORT, default 7946');
+    });
+
+    it.each([
+      [[], 'missing command'],
+      [['frob'], "unknown command 'frob'"],
+      [['network'], 'missing network command'],
+      [['network', 'frob'], "unknown network command 'frob'"],
+      [['--bogus', 'status'], "unknown option '--bogus'"],
+      [['--socket'], "option '--socket' needs a value"],
+      [['network', 'create'], 'missing NAME'],
+      [['network', 'create', 'a', 'b'], "unexpected argument 'b'"],
+      [['network', 'create', 'web', '--bogus'], "unknown option '--bogus'"],
+      [['network', 'create', 'web', '--subnet'], "option '--subnet' needs a value"],
+      [['network', 'create', 'web', '--internal=yes'], "option '--internal' does not take a value"],
+      [['network', 'create', 'web', '--mtu', 'big'], "--mtu must be an integer from 68 to 65535, got 'big'"],
+      [['network', 'create', 'web', '--label', 'novalue'], "--label expects KEY=VALUE, got 'novalue'"],
+      [['network', 'create', 'web', '--subnet-v6', 'fd00::/64'], '--subnet-v6 needs --ipv6'],
+      [['network', 'inspect'], 'missing NAME'],
+      [['network', 'rm'], 'missing NAME'],
+      [['network', 'ls', 'extra'], "unexpected argument 'extra'"],
+      [['endpoint', 'attach', '--netns', '/run/netns/c1'], '--network is required (e.g. --network web)'],
+      [['endpoint', 'attach', '--network', 'web'], '--netns is required (e.g. --netns /run/netns/c1)'],
+      [['endpoint', 'detach'], 'missing ID'],
+      [['status', '--socket', '/x'], "unknown option '--socket'"],
+      [['agent', '--gossip-port', 'x'], "--gossip-port: 'x' must be an integer from 1 to 65535"],
+    ])('exits 2 for %j with a clear message', async (argv, message) => {
+      const result = await run(argv);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.split('\n')[0]).toBe(`error: ${message}`);
+      expect(agent.calls).toEqual([]);
+    });
+  });
+
+  describe('network', () => {
+    it('creates a network from every flag and prints its id', async () => {
+      const result = await run([
+        'network', 'create', 'web',
+        '--subnet', '10.7.0.0/24', '--gateway', '10.7.0.254', '--ip-range', '10.7.0.128/25',
+        '--aux-address', 'router=10.7.0.2', '--aux-address', 'dns=10.7.0.3',
+        '--ipv6', '--subnet-v6', 'fd00:7::/64', '--gateway-v6', 'fd00:7::1', '--ip-range-v6', 'fd00:7::/80',
+        '--mtu', '1400', '--internal', '--label', 'team=blue', '--label', 'tier=a=b',
+      ]);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const created = await agent.inspectNetwork('web');
+      expect(result.stdout).toBe(`${created.id}\n`);
+      expect(agent.calls.find((c) => c.method === 'createNetwork')?.args[0]).toStrictEqual({
+        name: 'web',
+        subnet: '10.7.0.0/24',
+        gateway: '10.7.0.254',
+        ipRange: '10.7.0.128/25',
+        auxAddresses: { router: '10.7.0.2', dns: '10.7.0.3' },
+        ipv6: true,
+        subnetV6: 'fd00:7::/64',
+        gatewayV6: 'fd00:7::1',
+        ipRangeV6: 'fd00:7::/80',
+        mtu: 1400,
+        internal: true,
+        labels: { team: 'blue', tier: 'a=b' },
+      });
+    });
+
+    it('sends only the name when no flags are given, and prints JSON with --json', async () => {
+      const result = await run(['network', 'create', 'plain', '--json']);
+      expect(result.code).toBe(0);
+      expect(agent.calls[0]?.args[0]).toStrictEqual({ name: 'plain' });
+      expect(JSON.parse(result.stdout)).toEqual(await agent.inspectNetwork('plain'));
+    });
+
+    it('lists networks as a table, as JSON and as ids', async () => {
+      const web = await agent.createNetwork({ name: 'web', subnet: '10.1.0.0/24' });
+      const db = await agent.createNetwork({ name: 'db', subnet: '10.2.0.0/24', ipv6: true, internal: true });
+      const table = await run(['network', 'ls']);
+      expect(table.code).toBe(0);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(lines[0]?.split(/\s{2,}/)).toEqual(['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL']);
+      expect(lines[1]?.split(/\s+/)).toEqual([web.id.slice(0, 12), 'web', String(web.vni), '10.1.0.0/24', '10.1.0.1', '-', '1450', '0', 'no']);
+      expect(lines[2]?.split(/\s+/)).toEqual([db.id.slice(0, 12), 'db', String(db.vni), '10.2.0.0/24', '10.2.0.1', db.ipv6?.subnet, '1450', '0', 'yes']);
+      // Columns line up: every row's NAME starts where the header's does.
+      const nameColumn = lines[0]?.indexOf('NAME');
+      expect(lines[1]?.indexOf('web')).toBe(nameColumn);
+      expect(lines[2]?.indexOf('db')).toBe(nameColumn);
+
+      const json = await run(['network', 'ls', '--json']);
+      expect(JSON.parse(json.stdout)).toEqual([web, db]);
+      const quiet = await run(['network', 'ls', '-q']);
+      expect(quiet.stdout).toBe(`${web.id}\n${db.id}\n`);
+    });
+
+    it('prints only headers when there are no networks', async () => {
+      const result = await run(['network', 'ls']);
+      expect(result.stdout.trimEnd().split('\n')).toHaveLength(1);
+    });
+
+    it('inspects networks as a JSON array and reports the ones it cannot find', async () => {
+      const web = await agent.createNetwork({ name: 'web' });
+      const db = await agent.createNetwork({ name: 'db' });
+      const both = await run(['network', 'inspect', 'web', db.id.slice(0, 6)]);
+      expect(both.code).toBe(0);
+      expect(JSON.parse(both.stdout) as NetworkInfo[]).toEqual([web, db]);
+
+      const partial = await run(['network', 'inspect', 'web', 'nope']);
+      expect(partial.code).toBe(1);
+      expect(JSON.parse(partial.stdout)).toEqual([web]);
+      expect(partial.stderr).toBe('error: network nope not found\n');
+    });
+
+    it('removes networks, going on after a failure', async () => {
+      await agent.createNetwork({ name: 'a' });
+      await agent.createNetwork({ name: 'b' });
+      const result = await run(['network', 'rm', 'a', 'missing', 'b']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('a\nb\n');
+      expect(result.stderr).toBe('error: network missing not found\n');
+      expect(await agent.listNetworks()).toEqual([]);
+    });
+
+    it('exits 1 with the agent message when the agent rejects the request', async () => {
+      await agent.createNetwork({ name: 'web' });
+      const duplicate = await run(['network', 'create', 'web']);
+      expect(duplicate).toEqual({ code: 1, stdout: '', stderr: 'error: network web already exists\n' });
+      const invalid = await run(['network', 'create', 'x', '--subnet', '10.0.0.0/99']);
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toBe('error: subnet "10.0.0.0/99" is not an IPv4 CIDR (e.g. 10.1.0.0/24)\n');
+    });
+  });
+
+  describe('endpoint', () => {
+    it('attaches with every flag and prints the id and addresses', async () => {
+      await agent.createNetwork({ name: 'web', subnet: '10.1.0.0/24', ipv6: true });
+      agent.calls.length = 0;
+      const result = await run([
+        'endpoint', 'attach', '--network', 'web', '--netns', '/run/netns/c1', '--name', 'api',
+        '--alias', 'api.v1', '--alias', 'backend', '--ip', '10.1.0.50', '--ipv6', 'fd76::50',
+        '--mac', '02:42:0a:01:00:32', '--label', 'owner=test',
+      ]);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const [endpoint] = await agent.listEndpoints();
+      expect(result.stdout).toBe(`${endpoint?.id} 10.1.0.50/24 fd76::50/64\n`);
+      expect(agent.calls[0]?.args[0]).toStrictEqual({
+        network: 'web',
+        netns: '/run/netns/c1',
+        name: 'api',
+        aliases: ['api.v1', 'backend'],
+        ip: '10.1.0.50',
+        ipv6: 'fd76::50',
+        mac: '02:42:0a:01:00:32',
+        labels: { owner: 'test' },
+      });
+    });
+
+    it('lists endpoints (all or per network), as a table and as JSON, and detaches them', async () => {
+      await agent.createNetwork({ name: 'web', subnet: '10.1.0.0/24' });
+      await agent.createNetwork({ name: 'db', subnet: '10.2.0.0/24' });
+      const a = await agent.attach({ network: 'web', netns: '/run/netns/c1', name: 'a', aliases: ['x', 'y'] });
+      const b = await agent.attach({ network: 'db', netns: '/run/netns/c2', name: 'b' });
+
+      const table = await run(['endpoint', 'ls']);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines[0]?.split(/\s{2,}/)).toEqual(['ENDPOINT ID', 'NAME', 'NETWORK', 'IPV4', 'IPV6', 'MAC', 'NETNS', 'ALIASES']);
+      expect(lines[1]?.split(/\s+/)).toEqual([a.id.slice(0, 12), 'a', 'web', a.ipv4, '-', a.mac, '/run/netns/c1', 'x,y']);
+      expect(lines[2]?.split(/\s+/)).toEqual([b.id.slice(0, 12), 'b', 'db', b.ipv4, '-', b.mac, '/run/netns/c2', '-']);
+
+      const filtered = await run(['endpoint', 'ls', '--network', 'db', '--json']);
+      expect(JSON.parse(filtered.stdout)).toEqual([b]);
+
+      const detached = await run(['endpoint', 'detach', a.id, 'nope', b.id]);
+      expect(detached.code).toBe(1);
+      expect(detached.stdout).toBe(`${a.id}\n${b.id}\n`);
+      expect(detached.stderr).toBe('error: endpoint nope not found\n');
+      expect(await agent.listEndpoints()).toEqual([]);
+    });
+
+    it('exits 1 when the network does not exist', async () => {
+      const result = await run(['endpoint', 'attach', '--network', 'ghost', '--netns', '/run/netns/c1']);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: network ghost not found\n' });
+    });
+  });
+
+  describe('status and version', () => {
+    it('shows status as aligned fields and as JSON', async () => {
+      await agent.createNetwork({ name: 'web' });
+      const human = await run(['status']);
+      expect(human.code).toBe(0);
+      const fields = Object.fromEntries(human.stdout.trimEnd().split('\n').map((line) => line.split(/:\s+/, 2) as [string, string]));
+      expect(fields).toEqual({
+        version: '9.9.9-fake',
+        socket: socketPath,
+        'advertise address': '198.51.100.7',
+        'data dir': '/tmp/fake-data',
+        networks: '1',
+        endpoints: '0',
+        vxlan: 'yes',
+        nftables: 'yes',
+        ip_vs: 'no',
+      });
+      const json = await run(['status', '--json']);
+      expect(JSON.parse(json.stdout)).toEqual(await agent.status());
+    });
+
+    it('prints the CLI version without an agent', async () => {
+      const result = await run(['version'], {});
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^vxmesh \d+\.\d+\.\d+\S*\n$/);
+      const json = await run(['version', '--json'], {});
+      expect(JSON.parse(json.stdout)).toEqual({ version: result.stdout.trim().slice('vxmesh '.length) });
+    });
+  });
+
+  describe('agent errors and socket selection', () => {
+    it('prints "error: <message>" and exits 1 for any agent failure', async () => {
+      agent.failNext = new VxError('INTERNAL', 'store is read-only');
+      expect(await run(['network', 'ls'])).toEqual({ code: 1, stdout: '', stderr: 'error: store is read-only\n' });
+    });
+
+    it('explains how to reach the agent when nothing listens on the socket', async () => {
+      const absent = join(dir, 'absent.sock');
+      const result = await run(['status'], { VXMESH_SOCKET: absent });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `error: cannot reach the vxmesh agent at ${absent}: is \`vxmesh agent\` running? (set --socket or VXMESH_SOCKET)\n`,
+      );
+    });
+
+    it('says it once for several targets when the agent is unreachable', async () => {
+      const absent = join(dir, 'absent.sock');
+      const result = await run(['network', 'rm', 'a', 'b'], { VXMESH_SOCKET: absent });
+      expect(result.code).toBe(1);
+      expect(result.stderr.match(/cannot reach/g)).toHaveLength(1);
+    });
+
+    it('prefers --socket over VXMESH_SOCKET', async () => {
+      const viaFlag = await run(['--socket', socketPath, 'status', '--json'], { VXMESH_SOCKET: join(dir, 'absent.sock') });
+      expect(viaFlag.code).toBe(0);
+      const viaEquals = await run([`--socket=${socketPath}`, 'status', '--json'], {});
+      expect(viaEquals.code).toBe(0);
+      const wrongFlag = await run(['--socket', join(dir, 'absent.sock'), 'status'], { VXMESH_SOCKET: socketPath });
+      expect(wrongFlag.code).toBe(1);
+    });
+
+    it('uses /run/vxmesh/vxmesh.sock without flag or variable', async () => {
+      const result = await run(['status'], {});
+      expect(result.stderr).toContain('at /run/vxmesh/vxmesh.sock:');
+    });
+  });
+
+  describe('agent command', () => {
+    function captureAgent(): { deps: CliDeps; configs: AgentConfig[] } {
+      const configs: AgentConfig[] = [];
+      return { configs, deps: { runAgent: async (config) => void configs.push(config) } };
+    }
+
+    it('builds the config from flags and environment and runs the agent', async () => {
+      const { deps, configs } = captureAgent();
+      const result = await run(
+        ['agent', '--data-dir', '/srv/vx', '--join', '198.51.100.2'],
+        { VXMESH_LOG_LEVEL: 'debug', VXMESH_SOCKET: '/tmp/env.sock' },
+        deps,
+      );
+      expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(configs).toHaveLength(1);
+      expect(configs[0]).toMatchObject({ dataDir: '/srv/vx', join: ['198.51.100.2'], logLevel: 'debug', socket: '/tmp/env.sock' });
+    });
+
+    it('takes a global --socket as the agent socket unless the agent flag overrides it', async () => {
+      const { deps, configs } = captureAgent();
+      await run(['--socket', '/tmp/global.sock', 'agent'], {}, deps);
+      await run(['--socket', '/tmp/global.sock', 'agent', '--socket', '/tmp/own.sock'], {}, deps);
+      expect(configs.map((c) => c.socket)).toEqual(['/tmp/global.sock', '/tmp/own.sock']);
+    });
+
+    it('exits 1 with the message when the agent fails to start', async () => {
+      const deps: CliDeps = {
+        runAgent: async () => {
+          throw new VxError('FAILED_PRECONDITION', 'vxlan is not supported by this kernel');
+        },
+      };
+      expect(await run(['agent'], {}, deps)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'error: vxlan is not supported by this kernel\n',
+      });
+    });
+  });
+});
