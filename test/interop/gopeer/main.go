@@ -3,14 +3,15 @@
 // commands are text lines on stdin.
 //
 // Commands:
-//   members                 -> {"ev":"members","members":[...]}
-//   broadcast TEXT          -> queue a user broadcast (gossiped via GetBroadcasts)
-//   send NODE TEXT          -> SendBestEffort (UDP user message)
-//   reliable NODE TEXT      -> SendReliable (TCP user message)
-//   join HOST:PORT[,..]     -> Join
-//   leave                   -> Leave(2s)
-//   shutdown                -> Shutdown and exit
-//   stats                   -> {"ev":"stats","health":N}
+//
+//	members                 -> {"ev":"members","members":[...]}
+//	broadcast TEXT          -> queue a user broadcast (gossiped via GetBroadcasts)
+//	send NODE TEXT          -> SendBestEffort (UDP user message)
+//	reliable NODE TEXT      -> SendReliable (TCP user message)
+//	join HOST:PORT[,..]     -> Join
+//	leave                   -> Leave(2s)
+//	shutdown                -> Shutdown and exit
+//	stats                   -> {"ev":"stats","health":N}
 package main
 
 import (
@@ -26,8 +27,38 @@ import (
 	"sync"
 	"time"
 
+	metrics "github.com/armon/go-metrics"
 	"github.com/hashicorp/memberlist"
 )
+
+// byteSink sums memberlist's "udp.sent"/"tcp.sent" counters (bytes written to the
+// network, after compression and encryption) for the benchmarks.
+type byteSink struct {
+	sync.Mutex
+	udp, tcp float64
+}
+
+func (s *byteSink) IncrCounter(key []string, val float32) {
+	if len(key) < 2 || key[len(key)-1] != "sent" {
+		return
+	}
+	s.Lock()
+	defer s.Unlock()
+	switch key[len(key)-2] {
+	case "udp":
+		s.udp += float64(val)
+	case "tcp":
+		s.tcp += float64(val)
+	}
+}
+func (s *byteSink) IncrCounterWithLabels(key []string, val float32, labels []metrics.Label) {
+	s.IncrCounter(key, val)
+}
+func (s *byteSink) SetGauge(key []string, val float32)                                    {}
+func (s *byteSink) SetGaugeWithLabels(key []string, val float32, labels []metrics.Label)  {}
+func (s *byteSink) EmitKey(key []string, val float32)                                     {}
+func (s *byteSink) AddSample(key []string, val float32)                                   {}
+func (s *byteSink) AddSampleWithLabels(key []string, val float32, labels []metrics.Label) {}
 
 var out = struct {
 	sync.Mutex
@@ -120,6 +151,12 @@ func main() {
 	} else {
 		conf.LogOutput = ioutil.Discard
 	}
+	sink := &byteSink{}
+	mconf := metrics.DefaultConfig("gopeer")
+	mconf.EnableHostname = false
+	mconf.EnableRuntimeMetrics = false
+	_, _ = metrics.NewGlobal(mconf, sink)
+
 	var ml *memberlist.Memberlist
 	d := &delegate{meta: []byte("go")}
 	d.queue = &memberlist.TransmitLimitedQueue{
@@ -205,7 +242,11 @@ func main() {
 			}
 			emit(res)
 		case "stats":
-			emit(map[string]interface{}{"ev": "stats", "health": ml.GetHealthScore(), "members": ml.NumMembers()})
+			sink.Lock()
+			udp, tcp := sink.udp, sink.tcp
+			sink.Unlock()
+			emit(map[string]interface{}{"ev": "stats", "health": ml.GetHealthScore(), "members": ml.NumMembers(),
+				"udpBytesSent": udp, "tcpBytesSent": tcp})
 		case "shutdown":
 			_ = ml.Shutdown()
 			emit(map[string]interface{}{"ev": "bye"})
