@@ -29,22 +29,30 @@ type WireObject = Record<string, unknown>;
 
 /** No agent answers on the socket (missing, refused): every further call would fail the same way. */
 export class AgentUnreachableError extends VxError {
-  constructor(readonly socketPath: string) {
+  constructor(
+    readonly socketPath: string,
+    permissionDenied = false,
+  ) {
     super(
       'FAILED_PRECONDITION',
-      `cannot reach the vxmesh agent at ${socketPath}: is \`vxmesh agent\` running? (set --socket or VXMESH_SOCKET)`,
+      permissionDenied
+        ? `cannot reach the vxmesh agent at ${socketPath}: permission denied (the socket is root-only: run as root)`
+        : `cannot reach the vxmesh agent at ${socketPath}: is \`vxmesh agent\` running? (set --socket or VXMESH_SOCKET)`,
     );
     this.name = 'AgentUnreachableError';
   }
 }
 
-function toVxError(error: unknown, socketPath: string): VxError {
+/** A failed call as the VxError the agent raised (same code and message), or why the agent was not reached. */
+export function toVxError(error: unknown, socketPath: string): VxError {
   const serviceError = error as Partial<grpc.ServiceError>;
   if (typeof serviceError.code !== 'number') {
     return new VxError('INTERNAL', error instanceof Error ? error.message : String(error));
   }
   // The server never answers UNAVAILABLE itself: it means no connection to the socket.
-  if (serviceError.code === grpc.status.UNAVAILABLE) return new AgentUnreachableError(socketPath);
+  if (serviceError.code === grpc.status.UNAVAILABLE) {
+    return new AgentUnreachableError(socketPath, /\bEACCES\b/.test(serviceError.details ?? ''));
+  }
   if (serviceError.code === grpc.status.DEADLINE_EXCEEDED) {
     return new VxError('INTERNAL', `the vxmesh agent at ${socketPath} did not answer in time`);
   }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VxError } from '../../src/agent/types.js';
-import { connectApi, type ApiClient } from '../../src/api/client.js';
+import { connectApi, toVxError, type ApiClient } from '../../src/api/client.js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import { createFakeAgent, type FakeAgent } from './api-fake-agent.js';
 
@@ -251,6 +252,16 @@ describe('socket lifecycle', () => {
       await server.close();
     }
     await expect(stat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('says so when the socket is root-only (EACCES), and maps unknown statuses to INTERNAL', () => {
+    const denied = toVxError(
+      { code: GrpcStatus.UNAVAILABLE, details: 'No connection established. Last error: Error: connect EACCES /run/vx.sock' },
+      '/run/vx.sock',
+    );
+    expect(denied.message).toBe('cannot reach the vxmesh agent at /run/vx.sock: permission denied (the socket is root-only: run as root)');
+    const unknown = toVxError({ code: GrpcStatus.UNIMPLEMENTED, details: 'method not found' }, '/run/vx.sock');
+    expect([unknown.code, unknown.message]).toEqual(['INTERNAL', 'method not found']);
   });
 
   it('refuses to replace a path that is not a socket', async () => {
