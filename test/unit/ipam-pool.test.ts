@@ -271,5 +271,16 @@ describe('pool state', () => {
 
   it('rejects something that is not a pool state', () => {
     expect(errorOf(() => poolInfo({} as PoolState)).code).toBe('FAILED_PRECONDITION');
+    const good = createPool(v4('n', { subnet: '10.9.9.0/24' }), [], DEFAULT_POOLS);
+    const broken = [
+      { ...good, cursor: undefined },
+      { ...good, rangeFirst: '-1' },
+      { ...good, reserved: ['x'] },
+      { ...good, used: {} },
+      { ...good, version: 2 },
+    ] as unknown as PoolState[];
+    for (const state of broken) expect(errorOf(() => allocate(state)).code).toBe('FAILED_PRECONDITION');
+    const corruptChunk = { ...good, used: [['0', 'AAAA']] } as unknown as PoolState;
+    expect(errorOf(() => allocate(corruptChunk)).code).toBe('INTERNAL');
   });
 });
