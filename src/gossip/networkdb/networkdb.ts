@@ -686,6 +686,9 @@ export class NetworkDB implements Delegate, EventDelegate {
       if (!tables) continue;
       for (const [table, keys] of tables) {
         for (const [key, e] of keys) {
+          // A tombstone with under a second left would go out with residual 0, which the
+          // receiver reads as "no reap time" and keeps for a full interval: let it die instead.
+          if (e.deleting && e.reapAtMs - Date.now() < 1000) continue;
           const type = e.deleting ? TableEventType.DELETE : TableEventType.CREATE;
           parts.push(wrapGossip(MessageType.TABLE_EVENT, this.encodeEntry(type, nid, table, key, e)));
         }
