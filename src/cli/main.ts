@@ -21,11 +21,10 @@ interface GlobalOptions {
 
 const GLOBAL_HELP = '  --socket PATH  agent API socket (env VXMESH_SOCKET, default /run/vxmesh/vxmesh.sock)\n  -h, --help     show help';
 
+// Loaded only for `vxmesh agent`: the client commands never pay for the agent's modules.
 async function loadRunAgent(): Promise<(config: AgentConfig) => Promise<void>> {
-  // Through a variable so this file compiles before the agent module exists; the shape is the contract.
-  const agentModulePath = '../agent/main.js';
-  const agentModule = (await import(agentModulePath)) as { runAgent: (config: AgentConfig) => Promise<void> };
-  return agentModule.runAgent;
+  const { runAgent } = await import('../agent/main.js');
+  return runAgent;
 }
 
 /** Options before the command word. */
