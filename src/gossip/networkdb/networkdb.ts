@@ -632,7 +632,7 @@ export class NetworkDB implements Delegate, EventDelegate {
       if (msgs.length === 0) msgs = q.getBroadcasts(COMPOUND_PART_OVERHEAD, Number.MAX_SAFE_INTEGER).slice(0, 1);
       if (msgs.length === 0) continue;
       const packet = encodeCompoundGossip(msgs);
-      for (const peer of peers) this.send(cluster.sendBestEffort(peer, packet));
+      for (const peer of peers) this.send(() => cluster.sendBestEffort(peer, packet));
     }
   }
 
@@ -733,11 +733,17 @@ export class NetworkDB implements Delegate, EventDelegate {
     }
   }
 
-  private send(p: Promise<void>): void {
-    p.catch((err: unknown) => {
+  /** Fire and forget; a cluster may reject synchronously (unknown node) or asynchronously. */
+  private send(start: () => Promise<void>): void {
+    const fail = (err: unknown): void => {
       this.stats.sendErrors++;
       this.onProtocolError(err instanceof Error ? err : new Error(String(err)));
-    });
+    };
+    try {
+      start().catch(fail);
+    } catch (err) {
+      fail(err);
+    }
   }
 
   // ---------------------------------------------------------------- reaping
