@@ -85,9 +85,11 @@ export class FileStore implements Store {
 
   private async load(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const snap = unframe(await readOptional(this.snapPath)).records[0] as
-      | { rev: number; kv: [string, unknown, number][] }
-      | undefined;
+    const snapBuf = await readOptional(this.snapPath);
+    const snap = unframe(snapBuf).records[0] as { rev: number; kv: [string, unknown, number][] } | undefined;
+    // The snapshot is replaced by rename, so a crash cannot tear it: a damaged one is real corruption,
+    // and starting empty would hand out everything it recorded (addresses, VNIs) a second time.
+    if (snapBuf.length > 0 && !snap) throw new Error(`store: snapshot ${this.snapPath} is damaged; refusing to start empty`);
     if (snap) {
       this.rev = snap.rev;
       for (const [k, v, r] of snap.kv) this.data.set(k, { value: v, revision: r });
@@ -104,6 +106,7 @@ export class FileStore implements Store {
       await this.log.truncate(cleanLength); // drop a torn tail
       await this.log.sync();
     }
+    await this.syncDir(); // a freshly created log's directory entry must be durable too
     this.logRecords = records.length;
   }
 
@@ -136,7 +139,10 @@ export class FileStore implements Store {
     }
     const rev = this.rev + 1;
     const recOps: [string, unknown][] = ops.map((o) => [o.key, o.op === 'put' ? structuredClone(o.value) : null]);
-    for (const [k, v] of recOps) if (v === undefined) throw new Error(`store: value for ${k} is undefined`);
+    for (const [i, [k, v]] of recOps.entries()) {
+      // null is the log's delete marker, so a put of null would silently delete the key.
+      if (v === undefined || (v === null && ops[i]!.op === 'put')) throw new Error(`store: value for ${k} is ${v}; use a delete op`);
+    }
     // Applied in memory at once (so later txns compare against it) and acknowledged only when durable.
     this.rev = rev;
     this.applyOps(recOps, rev);
@@ -162,32 +168,62 @@ export class FileStore implements Store {
           batch.forEach((b) => b.fail(e));
         }
       }
-      if (this.logRecords >= COMPACT_AFTER && !this.failed) await this.compact();
+      if (this.logRecords >= COMPACT_AFTER && !this.failed) {
+        // A failed compaction loses nothing (the log still holds every record): retry next time.
+        await this.writeSnapshot().catch(() => undefined);
+      }
     })().finally(() => {
       this.flushing = undefined;
       if (this.pending.length) this.kick();
     });
   }
 
-  /** Writes a snapshot (tmp + fsync + rename + dir fsync), then empties the log. */
+  /**
+   * Writes a snapshot and empties the log. Runs in the flusher's place, so no log append can land
+   * between taking the snapshot and truncating the log (that append would be lost).
+   */
   async compact(): Promise<void> {
-    const kv: [string, unknown, number][] = [...this.data].map(([k, e]) => [k, e.value, e.revision]);
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    const run = this.writeSnapshot();
+    this.flushing = run.finally(() => {
+      this.flushing = undefined;
+      if (this.pending.length) this.kick();
+    });
+    this.flushing.catch(() => undefined); // the caller gets the error through `run`
+    await run;
+  }
+
+  /** Snapshot (tmp + fsync + rename + dir fsync), then truncate the log. Only while holding `flushing`. */
+  private async writeSnapshot(): Promise<void> {
+    // State and revision are taken together and synchronously: txns applied in memory while the
+    // snapshot is written must not be counted in its revision (they are only in the log).
+    const snapshot = frame({ rev: this.rev, kv: [...this.data].map(([k, e]) => [k, e.value, e.revision]) });
     const tmp = `${this.snapPath}.tmp`;
     const fh = await open(tmp, 'w', 0o600);
-    await fh.write(frame({ rev: this.rev, kv }));
-    await fh.sync();
-    await fh.close();
+    try {
+      await fh.write(snapshot);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, this.snapPath);
-    const d = await open(this.dir, 'r');
-    await d.sync();
-    await d.close();
+    await this.syncDir();
     await this.log.truncate(0);
     await this.log.sync();
     this.logRecords = 0;
   }
 
+  private async syncDir(): Promise<void> {
+    const d = await open(this.dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  }
+
   async close(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.flushing) await this.flushing.catch(() => undefined);
     await this.log.close();
   }
 }
