@@ -1039,6 +1039,11 @@ export class Memberlist implements Cluster {
 
   // ---------------------------------------------------------------- stream server
 
+  /** Entry point for every accepted stream (public so tests can feed streams directly). */
+  ingestStream(conn: StreamConn): Promise<void> {
+    return this.handleConn(conn);
+  }
+
   private async handleConn(conn: StreamConn): Promise<void> {
     if (this.shut) {
       conn.close();
