@@ -140,6 +140,8 @@ export class NetworkDB implements Delegate, EventDelegate {
   private readonly timers: NodeJS.Timeout[] = [];
 
   private readonly nodes = new Map<string, KnownNode>();
+  /** "addr|port" -> name of the node last seen there (to spot reincarnations). */
+  private readonly nodeByEndpoint = new Map<string, string>();
   /** node name -> network id -> that node's membership of the network. */
   private readonly networks = new Map<string, Map<string, NetworkState>>();
   /** network id -> names of nodes in it (including us once joined). */
@@ -761,7 +763,12 @@ export class NetworkDB implements Delegate, EventDelegate {
       for (const [nid, n] of nets) if (n.leaving && n.reapAtMs <= now) nets.delete(nid);
       if (nets.size === 0) this.networks.delete(nodeName);
     }
-    for (const [name, n] of this.nodes) if (n.state !== 'active' && n.reapAtMs <= now) this.nodes.delete(name);
+    for (const [name, n] of this.nodes) {
+      if (n.state === 'active' || n.reapAtMs > now) continue;
+      this.nodes.delete(name);
+      const endpoint = `${n.info.addr}|${n.info.port}`;
+      if (this.nodeByEndpoint.get(endpoint) === name) this.nodeByEndpoint.delete(endpoint);
+    }
   }
 
   /** A left network outlives the tombstones it produced (Docker: reapEntryInterval + 5 reap periods). */
@@ -792,10 +799,13 @@ export class NetworkDB implements Delegate, EventDelegate {
 
   /** Same address and port under a new name: the old name is a previous life of that node. */
   private purgeReincarnation(node: NodeInfo): void {
-    for (const [name, n] of this.nodes) {
-      if (name !== node.name && n.info.addr === node.addr && n.info.port === node.port && n.state !== 'left') {
-        this.markGone(name, 'left');
-      }
+    const endpoint = `${node.addr}|${node.port}`;
+    const previous = this.nodeByEndpoint.get(endpoint);
+    this.nodeByEndpoint.set(endpoint, node.name);
+    if (previous === undefined || previous === node.name) return;
+    const old = this.nodes.get(previous);
+    if (old && old.state !== 'left' && old.info.addr === node.addr && old.info.port === node.port) {
+      this.markGone(previous, 'left');
     }
   }
 

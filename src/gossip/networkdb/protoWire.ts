@@ -16,35 +16,65 @@ export const WIRE_FIXED32 = 5;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 export class ProtoWriter {
-  private chunks: number[] = [];
-  private parts: Buffer[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(128);
+  private pos = 0;
 
-  private flushBytes(): void {
-    if (this.chunks.length > 0) {
-      this.parts.push(Buffer.from(this.chunks));
-      this.chunks = [];
-    }
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
   }
 
   varint(value: bigint | number): void {
-    let v = BigInt(value);
-    if (v < 0n || v > UINT64_MAX) throw new RangeError(`varint out of uint64 range: ${v}`);
+    if (typeof value === 'number') {
+      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint out of range: ${value}`);
+      this.smallVarint(value);
+      return;
+    }
+    if (value < 0n || value > UINT64_MAX) throw new RangeError(`varint out of uint64 range: ${value}`);
+    if (value <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      this.smallVarint(Number(value));
+      return;
+    }
+    this.ensure(10);
+    let v = value;
     while (v >= 0x80n) {
-      this.chunks.push(Number(v & 0x7fn) | 0x80);
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;
     }
-    this.chunks.push(Number(v));
+    this.buf[this.pos++] = Number(v);
+  }
+
+  /** Non-negative safe integer; avoids BigInt on the hot path. */
+  private smallVarint(value: number): void {
+    this.ensure(10);
+    let v = value;
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
   }
 
   tag(field: number, wireType: number): void {
-    this.varint((field << 3) | wireType);
+    this.smallVarint(field * 8 + wireType);
   }
 
   bytes(field: number, data: Uint8Array): void {
     this.tag(field, WIRE_BYTES);
-    this.varint(data.length);
-    this.flushBytes();
-    this.parts.push(Buffer.from(data.buffer, data.byteOffset, data.length));
+    this.smallVarint(data.length);
+    this.ensure(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  private string(field: number, value: string): void {
+    const len = Buffer.byteLength(value, 'utf8');
+    this.tag(field, WIRE_BYTES);
+    this.smallVarint(len);
+    this.ensure(len);
+    this.pos += this.buf.write(value, this.pos, len, 'utf8');
   }
 
   // proto3 scalars: default values (0, false, "", empty bytes) are not written.
@@ -61,7 +91,7 @@ export class ProtoWriter {
         throw new RangeError(`enum value out of range: ${value}`);
       }
       this.tag(field, WIRE_VARINT);
-      this.varint(value);
+      this.smallVarint(value);
     }
   }
 
@@ -79,12 +109,12 @@ export class ProtoWriter {
   boolField(field: number, value: boolean): void {
     if (value) {
       this.tag(field, WIRE_VARINT);
-      this.varint(1);
+      this.smallVarint(1);
     }
   }
 
   stringField(field: number, value: string): void {
-    if (value.length > 0) this.bytes(field, Buffer.from(value, 'utf8'));
+    if (value.length > 0) this.string(field, value);
   }
 
   bytesField(field: number, value: Uint8Array): void {
@@ -93,7 +123,7 @@ export class ProtoWriter {
 
   /** Repeated fields are written even when an element is empty. */
   repeatedString(field: number, values: readonly string[]): void {
-    for (const v of values) this.bytes(field, Buffer.from(v, 'utf8'));
+    for (const v of values) this.string(field, v);
   }
 
   repeatedBytes(field: number, values: readonly Uint8Array[]): void {
@@ -101,8 +131,7 @@ export class ProtoWriter {
   }
 
   finish(): Buffer {
-    this.flushBytes();
-    return Buffer.concat(this.parts);
+    return Buffer.from(this.buf.subarray(0, this.pos));
   }
 }
 
@@ -121,6 +150,12 @@ export class ProtoReader {
   }
 
   varint(): bigint {
+    // Fast path: one-byte varints (tags, small lengths, small times).
+    const first = this.buf[this.pos];
+    if (first !== undefined && first < 0x80) {
+      this.pos++;
+      return BigInt(first);
+    }
     let result = 0n;
     let shift = 0n;
     for (let i = 0; i < 10; i++) {
@@ -138,6 +173,17 @@ export class ProtoReader {
 
   /** A varint that must fit a non-negative JS number no larger than `max`. */
   smallVarint(max: number, what: string): number {
+    // Fast path: up to 4 bytes (28 bits) without BigInt.
+    let n = 0;
+    for (let i = 0, p = this.pos; i < 4 && p < this.buf.length; i++, p++) {
+      const b = this.buf[p] as number;
+      n += (b & 0x7f) * 2 ** (7 * i);
+      if (b < 0x80) {
+        if (n > max) throw new ProtoDecodeError(`${what} too large: ${n}`);
+        this.pos = p + 1;
+        return n;
+      }
+    }
     const v = this.varint();
     if (v > BigInt(max)) throw new ProtoDecodeError(`${what} too large: ${v}`);
     return Number(v);
@@ -196,6 +242,7 @@ export function expectWireType(h: FieldHeader, wireType: number, message: string
 }
 
 export function readUtf8(data: Uint8Array): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
   return Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8');
 }
 
