@@ -10,9 +10,17 @@ export interface NsPlan {
 }
 
 const addrKey = (a: AddrSpec) => `${a.dev} ${a.cidr}`;
-const routeKey = (r: RouteSpec) => `${r.dev} ${r.dst} ${r.via ?? ''}`;
-const neighKey = (n: NeighSpec) => `${n.dev} ${n.ip} ${n.mac}`;
-const fdbKey = (f: FdbSpec) => `${f.dev} ${f.mac} ${f.dst}`;
+// Keys compare case-insensitively: the kernel prints MACs and v6 addresses lower-case. The route
+// key carries the family, so an IPv4 and an IPv6 "default" on one link stay two routes.
+const routeKey = (r: RouteSpec) => `${r.family} ${r.dev} ${r.dst.toLowerCase()} ${(r.via ?? '').toLowerCase()}`;
+const neighKey = (n: NeighSpec) => `${n.dev} ${n.ip.toLowerCase()} ${n.mac.toLowerCase()}`;
+const fdbKey = (f: FdbSpec) => `${f.dev} ${f.mac.toLowerCase()} ${f.dst.toLowerCase()}`;
+
+/**
+ * The route's destination as `ip -batch` needs it: batch lines take no `-6` option, so the family
+ * comes from the prefix, and an IPv6 default must be spelled `::/0` (plain `default` means IPv4).
+ */
+const routeDst = (r: RouteSpec) => (r.family === 6 && r.dst === 'default' ? '::/0' : r.dst);
 
 function normCidr(c: string): string {
   // `ip` prints v6 compressed and lower-case; desired specs are produced canonical by IPAM.
@@ -52,8 +60,11 @@ export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
         missing.push(spec.name);
         continue;
       }
-      ip.push(`link add ${spec.name}${spec.mtu ? ` mtu ${spec.mtu}` : ''} ${spec.create.join(' ')}`);
-      cur = { name: spec.name, kind: spec.kind, mtu: spec.mtu ?? 0, mac: '', up: false };
+      // A bridge's MTU given at creation is not sticky: the first enslaved port resets it to the
+      // ports' minimum. Only `link set mtu` pins it, so a bridge gets its MTU that way (below).
+      const mtuAtCreate = spec.mtu && spec.kind !== 'bridge' ? spec.mtu : 0;
+      ip.push(`link add ${spec.name}${mtuAtCreate ? ` mtu ${mtuAtCreate}` : ''} ${spec.create.join(' ')}`);
+      cur = { name: spec.name, kind: spec.kind, mtu: mtuAtCreate, mac: '', up: false };
       links.set(spec.name, cur);
     }
     const sets: string[] = [];
@@ -102,8 +113,8 @@ export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
 
   // 5. Routes, neighbours (ip) and FDB (bridge) on managed links.
   const routes = syncList(actual.routes, desired.routes, routeKey, managed, links, ip,
-    (r) => `route del ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`,
-    (r) => `${r.family === 6 ? '-6 ' : ''}route replace ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`);
+    (r) => `route del ${routeDst(r)}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`,
+    (r) => `route replace ${routeDst(r)}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`);
   const neigh = syncList(actual.neigh, desired.neigh, neighKey, managed, links, ip,
     (n) => `neigh del ${n.ip} dev ${n.dev}`,
     (n) => `neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent`);

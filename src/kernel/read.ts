@@ -20,6 +20,7 @@ interface IpRouteJson {
   dev?: string;
   protocol?: string;
   type?: string;
+  table?: string;
 }
 interface IpNeighJson {
   dst: string;
@@ -37,15 +38,25 @@ function kindOf(k: string | undefined): LinkKind {
   return k === 'bridge' || k === 'vxlan' || k === 'veth' ? k : 'other';
 }
 
-/** Parses `ip -j -d -batch` output of: link show / addr show / route show / neigh show nud permanent. */
+/** What readNs asks `ip -j -d -batch` for; parseIpState expects the sections in this order. */
+export const IP_STATE_BATCH =
+  // `route show` lists IPv4 only and batch lines take no -6; `root ::/0` selects IPv6, which with
+  // `table all` also yields the local table (filtered out below).
+  'link show\naddr show\nroute show\nneigh show nud permanent\nroute show table all root ::/0\n';
+
+/**
+ * Parses `ip -j -d -batch` output of IP_STATE_BATCH: link show / addr show / route show (IPv4) /
+ * neigh show nud permanent / and optionally IPv6 routes.
+ */
 export function parseIpState(stdout: string): Omit<NsActual, 'fdb'> {
   const lines = stdout.split('\n').filter((l) => l.trim() !== '');
   if (lines.length < 4) throw new Error(`unexpected ip -batch output (${lines.length} sections)`);
-  const [linkJ, addrJ, routeJ, neighJ] = lines.map((l) => JSON.parse(l) as unknown[]) as [
+  const [linkJ, addrJ, routeJ, neighJ, route6J = []] = lines.map((l) => JSON.parse(l) as unknown[]) as [
     IpLinkJson[],
     IpAddrJson[],
     IpRouteJson[],
     IpNeighJson[],
+    IpRouteJson[]?,
   ];
   const links = new Map<string, ActualLink>();
   for (const l of linkJ) {
@@ -66,9 +77,15 @@ export function parseIpState(stdout: string): Omit<NsActual, 'fdb'> {
       addrs.push({ dev: a.ifname, cidr: `${i.local}/${i.prefixlen}` });
     }
   }
-  const routes: RouteSpec[] = routeJ
-    .filter((r) => r.protocol !== 'kernel' && (r.type === undefined || r.type === 'unicast') && r.dev)
-    .map((r) => ({ dst: r.dst, via: r.gateway, dev: r.dev!, family: r.dst.includes(':') ? 6 : 4 }));
+  const ours = (r: IpRouteJson) =>
+    r.protocol !== 'kernel' &&
+    (r.type === undefined || r.type === 'unicast') &&
+    (r.table === undefined || r.table === 'main') &&
+    r.dev !== undefined;
+  const routes: RouteSpec[] = [
+    ...routeJ.filter(ours).map((r) => ({ dst: r.dst, via: r.gateway, dev: r.dev!, family: 4 as const })),
+    ...route6J.filter(ours).map((r) => ({ dst: r.dst, via: r.gateway, dev: r.dev!, family: 6 as const })),
+  ];
   const neigh: NeighSpec[] = neighJ
     .filter((n) => n.lladdr)
     .map((n) => ({ ip: n.dst, mac: n.lladdr!.toLowerCase(), dev: n.dev }));
@@ -85,7 +102,7 @@ export function parseFdb(stdout: string): FdbSpec[] {
 /** Reads a namespace's links, addresses, routes and permanent neighbours in one process (+1 for FDB). */
 export async function readNs(ns: NsRef, withFdb: boolean): Promise<NsActual> {
   const [cmd, args] = inNs(ns, 'ip', ['-j', '-d', '-batch', '-']);
-  const ipOut = run(cmd, args, 'link show\naddr show\nroute show\nneigh show nud permanent\n');
+  const ipOut = run(cmd, args, IP_STATE_BATCH);
   const fdbOut = withFdb ? run(...inNs(ns, 'bridge', ['-j', 'fdb', 'show'])) : Promise.resolve('[]');
   const [ipText, fdbText] = await Promise.all([ipOut, fdbOut]);
   return { ...parseIpState(ipText), fdb: parseFdb(fdbText) };
