@@ -590,7 +590,8 @@ export class Memberlist implements Cluster {
       throw new Rejected('ping for another node', `got ping for unexpected node '${p.node}'`);
     }
     const to = this.replyAddr(p.sourceAddr, p.sourcePort, from);
-    this.sendMsg(to, encodeAck({ seqNo: p.seqNo, payload: null }), p.sourceNode ? this.nodeMap.get(p.sourceNode) ?? null : null);
+    // Like Go, the ping/ack path carries no CRC header (Go only adds it on gossip).
+    this.sendMsg(to, encodeAck({ seqNo: p.seqNo, payload: null }), null);
   }
 
   private handleIndirectPing(body: Buffer, from: string): void {
@@ -618,7 +619,7 @@ export class Memberlist implements Cluster {
       sourcePort: this.advertisePort,
       sourceNode: this.config.name,
     };
-    this.sendMsg(joinHostPort(ipFromBytes(ind.target), ind.port), encodePing(ping), this.nodeMap.get(ind.node) ?? null);
+    this.sendMsg(joinHostPort(ipFromBytes(ind.target), ind.port), encodePing(ping), null);
     if (ind.nack) {
       nackTimer = setTimeout(() => {
         if (!answered && !this.shut) this.sendMsg(indAddr, encodeNack({ seqNo: ind.seqNo }), null);
@@ -713,7 +714,7 @@ export class Memberlist implements Cluster {
     let awarenessDelta = 0;
     try {
       if (node.state === NodeStateType.alive) {
-        this.sendMsg(addr, encodePing(ping), node);
+        this.sendMsg(addr, encodePing(ping), null);
       } else {
         const s = encodeSuspect({ incarnation: node.incarnation, node: node.name, from: this.config.name });
         this.rawSendMsgPacket(addr, node, encodeCompound([encodePing(ping), s]));
@@ -747,7 +748,7 @@ export class Memberlist implements Cluster {
           sourcePort: this.advertisePort,
           sourceNode: this.config.name,
         });
-        this.sendMsg(nodeAddress(peer), ind, peer);
+        this.sendMsg(nodeAddress(peer), ind, null);
       }
       const fallback =
         !this.config.disableTcpPings && (node.vsn[1] ?? 0) >= 3
