@@ -18,10 +18,14 @@ export interface RunResult {
   code: number;
 }
 
-/** Runs one process, feeding `input` on stdin. Never throws for a non-zero exit: callers decide. */
+/**
+ * Runs one process, feeding `input` on stdin. Never throws for a non-zero exit: callers decide.
+ * The child gets SIGKILL if the agent dies (setpriv --pdeathsig): an `ip -batch` orphaned by a
+ * crashed agent must not keep changing the kernel while the next agent reads it.
+ */
 export function runProcess(cmd: string, args: string[], input?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

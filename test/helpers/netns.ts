@@ -29,6 +29,7 @@ export interface CliResult {
 export class AgentProcess {
   proc: ChildProcess | undefined;
   log = '';
+  previousLogs = '';
 
   constructor(
     readonly host: string,
@@ -45,6 +46,8 @@ export class AgentProcess {
       '--socket', this.socket, '--netns-prefix', this.netnsPrefix, '--no-plugin', '--log-level', 'debug', ...this.extraArgs];
     const p = spawn('nsenter', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
+    this.previousLogs += this.log;
+    this.log = '';
     p.stdout!.on('data', (b: Buffer) => (this.log += b.toString()));
     p.stderr!.on('data', (b: Buffer) => (this.log += b.toString()));
     const deadline = Date.now() + 20_000;
@@ -147,6 +150,10 @@ export class Harness {
 
   async cleanup(): Promise<void> {
     for (const a of this.agents) await a.kill9();
+    if (process.env.VXMESH_TEST_KEEP) {
+      console.error(`VXMESH_TEST_KEEP: leaving namespaces ${this.prefix}* and ${this.tmp}`);
+      return;
+    }
     const ns = this.namespaces();
     if (ns.length) sh('ip', ['-batch', '-'], ns.map((n) => `netns del ${n}`).join('\n') + '\n');
     rmSync(this.tmp, { recursive: true, force: true });

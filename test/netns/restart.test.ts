@@ -1,0 +1,133 @@
+// Restarts and crashes: the data plane outlives the agent; a kill -9 mid-work leaves no
+// duplicates, leaks or half-made endpoints after the next start.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness, ROOT, inNs, linkNames, sleep, type AgentProcess } from '../helpers/netns.js';
+
+interface Ep { id: string; ipv4: string; netns: string }
+interface ApiClient {
+  attach(req: { network: string; netns: string }): Promise<Ep>;
+  listEndpoints(network?: string): Promise<Ep[]>;
+  close(): void;
+}
+
+const h = new Harness();
+let host: string;
+let agent: AgentProcess;
+
+async function client(): Promise<ApiClient> {
+  const mod = (await import(join(ROOT, 'dist/api/client.js'))) as { connectApi(p: string): ApiClient };
+  return mod.connectApi(agent.socket);
+}
+
+const ip = (cidr: string) => cidr.split('/')[0]!;
+
+/** Pings `target` every 50 ms for `ms` from a workload; returns [sent, received]. */
+function pingFor(from: string, target: string, ms: number): Promise<[number, number]> {
+  return new Promise((res) => {
+    const count = Math.floor(ms / 50);
+    const p = spawn('nsenter', [`--net=${from}`, 'ping', '-i', '0.05', '-W', '1', '-c', String(count), target]);
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.on('close', () => {
+      const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+      res(m ? [Number(m[1]), Number(m[2])] : [0, 0]);
+    });
+  });
+}
+
+beforeAll(async () => {
+  host = h.host(1);
+  agent = h.agent(host);
+  await agent.start();
+});
+afterAll(async () => {
+  await h.cleanup();
+});
+
+describe('agent restart and crash', () => {
+  it('keeps traffic flowing across a graceful restart and a kill -9', async () => {
+    const [a, b] = h.workloads(['pa', 'pb']) as [string, string];
+    await agent.json('network', 'create', 'steady', '--subnet', '10.41.0.0/24');
+    await agent.json('endpoint', 'attach', '--network', 'steady', '--netns', a);
+    const eb = await agent.json<Ep>('endpoint', 'attach', '--network', 'steady', '--netns', b);
+
+    for (const how of ['SIGTERM', 'SIGKILL'] as const) {
+      const pinging = pingFor(a, ip(eb.ipv4), 4000);
+      await sleep(500);
+      if (how === 'SIGTERM') await agent.stop();
+      else await agent.kill9();
+      await sleep(300);
+      await agent.start();
+      const [sent, received] = await pinging;
+      // Bound: no packet may be lost; the data plane never depends on the agent process.
+      expect(sent).toBeGreaterThan(50);
+      expect(sent - received, `${how}: lost ${sent - received} of ${sent}`).toBe(0);
+    }
+    expect((await agent.json<Ep[]>('endpoint', 'ls', '--network', 'steady')).length).toBe(2);
+  });
+
+  it('survives kill -9 in the middle of 200 concurrent attaches: no duplicates, no leaks, every endpoint works', async () => {
+    const N = 200;
+    const names = Array.from({ length: N }, (_, i) => `c${i}`);
+    const nsPaths = h.workloads(names);
+    await agent.json('network', 'create', 'crowd', '--subnet', '10.42.0.0/24');
+    const api = await client();
+    const acknowledged = new Set<string>();
+    const calls = nsPaths.map((netns) =>
+      api.attach({ network: 'crowd', netns }).then((ep) => acknowledged.add(ep.id), () => undefined),
+    );
+    // Kill once a good part (but not all) of the attaches were answered.
+    const t0 = Date.now();
+    while (acknowledged.size < N / 4 && Date.now() - t0 < 60_000) await sleep(5);
+    await agent.kill9();
+    const ackedAtKill = acknowledged.size;
+    await Promise.all(calls);
+    api.close();
+    expect(ackedAtKill).toBeGreaterThan(0);
+    expect(ackedAtKill).toBeLessThan(N);
+
+    await agent.start();
+    const eps = await agent.json<Ep[]>('endpoint', 'ls', '--network', 'crowd');
+    const ids = new Set(eps.map((e) => e.id));
+    // every endpoint the caller was told about survives
+    for (const id of acknowledged) expect(ids.has(id), `acknowledged endpoint ${id} lost`).toBe(true);
+    // no duplicate addresses, one endpoint per namespace
+    expect(new Set(eps.map((e) => e.ipv4)).size).toBe(eps.length);
+    expect(new Set(eps.map((e) => e.netns)).size).toBe(eps.length);
+
+    // kernel objects: exactly the listed endpoints exist, nothing half-made elsewhere
+    const [net] = await agent.json<{ sandbox: string }[]>('network', 'inspect', 'crowd');
+    const sandboxVeths = linkNames(`/run/netns/${net!.sandbox}`).filter((l) => l.startsWith('ve')).sort();
+    expect(sandboxVeths).toEqual(eps.map((e) => `ve${e.id.slice(0, 12)}`).sort());
+    const listedNs = new Set(eps.map((e) => e.netns));
+    for (const p of nsPaths) {
+      const links = linkNames(p);
+      if (listedNs.has(p)) expect(links.sort()).toEqual(['eth0', 'eth1', 'lo']);
+      else expect(links, `${p} should hold nothing of vxmesh`).toEqual(['lo']);
+    }
+    const gwLegs = linkNames(`/run/netns/${host}`).filter((l) => /^vg[0-9a-f]{12}$/.test(l));
+    const { createHash } = await import('node:crypto');
+    const everyEp = await agent.json<Ep[]>('endpoint', 'ls'); // other tests' workloads have legs too
+    const wantLegs = everyEp.map((e) => `vg${createHash('sha256').update(e.netns).digest('hex').slice(0, 12)}`).sort();
+    expect(gwLegs.sort()).toEqual(wantLegs);
+
+    // every endpoint works: its address answers from the network's gateway side
+    const script = eps.map((e) => `ping -c1 -W1 ${ip(e.ipv4)} >/dev/null || echo FAIL ${ip(e.ipv4)}`).join('\n');
+    const r = inNs(`/run/netns/${net!.sandbox}`, 'sh', ['-c', script]);
+    expect(r.stdout.trim()).toBe('');
+
+    // no leaked addresses: the /24 (253 usable after the gateway) takes exactly 253 - listed more
+    const free = 253 - eps.length;
+    const extraNs = h.workloads(Array.from({ length: free + 1 }, (_, i) => `x${i}`));
+    const api2 = await client();
+    const results = await Promise.allSettled(extraNs.map((netns) => api2.attach({ network: 'crowd', netns })));
+    api2.close();
+    const ok = results.filter((x) => x.status === 'fulfilled').length;
+    const failed = results.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
+    expect(ok).toBe(free);
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0]!.reason?.message)).toMatch(/no free|exhausted|full/i);
+  }, 240_000);
+});
