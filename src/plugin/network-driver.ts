@@ -146,19 +146,34 @@ function parseCreateNetwork(ctx: PluginContext, raw: unknown): ParsedCreate {
 }
 
 async function createForDocker(ctx: PluginContext, parsed: ParsedCreate, name: string): Promise<NetworkInfo> {
-  try {
-    const info = await ctx.api.createNetwork({ ...parsed.request, name });
-    ctx.logger.info({ network: info.name, id: info.id, dockerNetwork: parsed.dockerId }, 'docker network mapped onto vxmesh network');
-    return info;
-  } catch (err) {
-    if (err instanceof VxError && err.code === 'ALREADY_EXISTS') {
-      throw new VxError(
-        'ALREADY_EXISTS',
-        `${err.message}. A vxmesh network named "${name}" already exists and belongs to no docker network: ` +
-          `remove it (vxmesh network rm ${name}) or give the docker network another vxmesh name with -o ${OPT_NETWORK_NAME}=OTHER`,
-      );
-    }
-    throw err;
+  const clash = (await ctx.api.listNetworks()).find((n) => n.name === name);
+  if (clash) {
+    const owner = clash.labels[LABEL_NETWORK_ID];
+    throw new VxError(
+      'ALREADY_EXISTS',
+      `vxmesh network "${name}" already exists${owner ? ` for docker network ${owner.slice(0, 12)}` : ''}: ` +
+        `remove it (vxmesh network rm ${name}) or give this docker network another vxmesh name with -o ${OPT_NETWORK_NAME}=OTHER`,
+    );
+  }
+  const info = await ctx.api.createNetwork({ ...parsed.request, name });
+  ctx.logger.info({ network: info.name, id: info.id, dockerNetwork: parsed.dockerId }, 'docker network mapped onto vxmesh network');
+  return info;
+}
+
+/**
+ * Fail fast, while dockerd can still show the error: a subnet from docker's own IPAM that
+ * overlaps a vxmesh network is refused here, by reserving it and giving it back at once.
+ * (With vxmesh's IPAM driver, RequestPool already did this.)
+ */
+async function checkSubnetsFree(ctx: PluginContext, request: Omit<CreateNetworkRequest, 'name'>): Promise<void> {
+  const subnets: Array<[string | undefined, string | undefined, boolean]> = [
+    [request.subnet, request.ipv4PoolId, false],
+    [request.subnetV6, request.ipv6PoolId, true],
+  ];
+  for (const [subnet, adopted, v6] of subnets) {
+    if (subnet === undefined || adopted !== undefined) continue;
+    const grant = await ctx.api.requestPool({ pool: subnet, v6, owner: 'docker network being created' });
+    await ctx.api.releasePool(grant.poolId);
   }
 }
 
@@ -174,6 +189,7 @@ async function createNetwork(ctx: PluginContext, raw: unknown): Promise<unknown>
     await createForDocker(ctx, parsed, fallbackNetworkName(parsed.dockerId));
     return {};
   }
+  await checkSubnetsFree(ctx, parsed.request);
   // dockerd records the network (and its name) only after this call returns: create the vxmesh
   // network as soon as dockerd shows the name. Calls about this network wait for it (findNetwork).
   const creation = (async () => {

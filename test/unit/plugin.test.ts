@@ -241,8 +241,29 @@ describe('NetworkDriver mapping', () => {
       known.set(other, 'taken');
       const failed = await call(socketPath, 'NetworkDriver.CreateEndpoint', { NetworkID: other, EndpointID: EP_ID, Interface: { Address: '10.21.0.3/24' } });
       expect(failed.status).toBe(409);
-      expect(failed.json.Err).toMatch(/-o vxmesh.network=OTHER/);
+      expect(failed.json.Err).toMatch(/vxmesh network "taken" already exists: .*-o vxmesh.network=OTHER/);
       expect((await call(socketPath, 'NetworkDriver.DeleteNetwork', { NetworkID: other })).status).toBe(200);
+    } finally {
+      await plugin?.close();
+      plugin = undefined;
+      await new Promise<void>((r) => fakeDockerd.close(() => r()));
+    }
+  });
+
+  it('refuses an overlapping subnet from docker\'s IPAM at once, before the name is known', async () => {
+    const dockerSock = join(dir, 'docker.sock');
+    const fakeDockerd = createServer((_req, res) => {
+      res.writeHead(404);
+      res.end('{}');
+    });
+    await new Promise<void>((r) => fakeDockerd.listen(dockerSock, r));
+    try {
+      await start({ dockerHost: `unix://${dockerSock}`, nameWaitMs: 5000 });
+      await agent.createNetwork({ name: 'existing', subnet: '10.20.0.0/16' });
+      const reply = await call(socketPath, 'NetworkDriver.CreateNetwork', createNetworkBody());
+      expect(reply.status).toBe(409);
+      expect(reply.json.Err).toMatch(/overlaps 10\.20\.0\.0\/16/);
+      expect([...agent.pools.keys()]).toEqual(['local/10.20.0.0/16']); // the check reserved nothing
     } finally {
       await plugin?.close();
       plugin = undefined;
