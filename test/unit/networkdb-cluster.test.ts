@@ -187,7 +187,9 @@ describe('NetworkDB over an in-process cluster', () => {
     expect((left[5] as Node).db.getEntry('t', 'n1', 'right-new')).toBeUndefined();
     expect((right[5] as Node).db.getEntry('t', 'n1', 'left-new')).toBeUndefined();
 
-    world.hub.heal();
+    // Only reachability returns: the nodes must rediscover each other (NetworkDB's reconnect
+    // loop re-joins failed nodes, then bulk-syncs with them).
+    world.hub.heal(false);
     const reference = (): string => tableDump((all[0] as Node).db, 't', 'n1');
     const took = await until(
       () => all.every((n) => tableDump(n.db, 't', 'n1') === reference()) && (all[0] as Node).db.getTableByNetwork('t', 'n1').size === 21,
@@ -274,6 +276,24 @@ describe('NetworkDB over an in-process cluster', () => {
       'leave',
     );
     expect(() => leaver.db.createEntry('t', 'n', 'x', Buffer.from('1'))).toThrow(/not joined/);
+  });
+
+  it('a graceful cluster leave (NodeEvent LEAVE) removes the node’s entries before any failure detection', async () => {
+    world = build(8, 9);
+    const all = world.nodes;
+    await joinAll(all, 'n');
+    const goer = all[4] as Node;
+    goer.db.createEntry('t', 'n', 'bye', Buffer.from('1'));
+    await until(() => all.every((n) => n.db.getEntry('t', 'n', 'bye') !== undefined), 5_000, 'create');
+    const others = all.filter((n) => n !== goer);
+    const deletesBefore = others.map((n) => n.events.filter((e) => e.type === 'delete').length);
+    const leaving = goer.db.leaveCluster(1_000);
+    // The hub reports no failure yet: only the gossiped NodeEvent LEAVE can remove the entry.
+    await until(() => others.every((n) => n.db.getEntry('t', 'n', 'bye') === undefined), 1_000, 'leave seen');
+    expect(others.every((n) => !n.db.peers('n').some((p) => p.name === goer.name))).toBe(true);
+    others.forEach((n, i) => expect(n.events.filter((e) => e.type === 'delete').length).toBe((deletesBefore[i] as number) + 1));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await leaving;
   });
 
   it('close() stops all timers', async () => {

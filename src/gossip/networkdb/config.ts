@@ -18,6 +18,8 @@ export interface NetworkDBConfig {
   packetBufferSize: number;
   /** How long a bulk-sync initiator waits for the answer (Docker: 30 s). */
   bulkSyncTimeoutMs: number;
+  /** How often one failed node is re-contacted with a cluster join (Docker retryInterval, 1 s). */
+  reconnectIntervalMs: number;
   /** Source of randomness for peer selection; tests can make it deterministic. */
   random: () => number;
 }
@@ -31,6 +33,7 @@ export const DEFAULT_NETWORKDB_CONFIG: Readonly<NetworkDBConfig> = Object.freeze
   retransmitMult: 4,
   packetBufferSize: 1400,
   bulkSyncTimeoutMs: 30_000,
+  reconnectIntervalMs: 1_000,
   random: Math.random,
 });
 
@@ -40,6 +43,7 @@ export const FAST_TEST_PROFILE: Readonly<Partial<NetworkDBConfig>> = Object.free
   reapEntryIntervalMs: 10_000,
   reapPeriodMs: 500,
   bulkSyncTimeoutMs: 2_000,
+  reconnectIntervalMs: 250,
 });
 
 export function resolveNetworkDBConfig(overrides: Partial<NetworkDBConfig> = {}): NetworkDBConfig {
@@ -53,6 +57,7 @@ export function resolveNetworkDBConfig(overrides: Partial<NetworkDBConfig> = {})
     'retransmitMult',
     'packetBufferSize',
     'bulkSyncTimeoutMs',
+    'reconnectIntervalMs',
   ];
   for (const k of positive) {
     const v = cfg[k];

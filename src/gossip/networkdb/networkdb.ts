@@ -185,6 +185,7 @@ export class NetworkDB implements Delegate, EventDelegate {
     this.every(gossipIntervalMs, () => this.gossip());
     this.every(bulkSyncIntervalMs, () => void this.bulkSyncTables());
     this.every(reapPeriodMs, () => this.reapState());
+    this.every(this.config.reconnectIntervalMs, () => void this.reconnectNode());
   }
 
   /** Announce a graceful cluster leave; waits until the announcement went out or `waitMs` passed. */
@@ -746,6 +747,28 @@ export class NetworkDB implements Delegate, EventDelegate {
     } catch (err) {
       fail(err);
     }
+  }
+
+  /**
+   * Re-contact one random failed node (as Docker does every second): memberlist failure
+   * detection never probes dead nodes again, so without this a healed partition stays split.
+   */
+  private async reconnectNode(): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    const failed = [...this.nodes.values()].filter((n) => n.state === 'failed');
+    if (failed.length === 0) return;
+    const target = failed[Math.floor(this.config.random() * failed.length)] as KnownNode;
+    const { addr, port, name } = target.info;
+    const hostPort = addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+    try {
+      await cluster.join([hostPort]);
+    } catch {
+      return; // still unreachable; try again next round
+    }
+    if (this.closed) return;
+    this.queueNodeEvent(NodeEventType.JOIN);
+    await this.bulkSync([name], true);
   }
 
   // ---------------------------------------------------------------- reaping

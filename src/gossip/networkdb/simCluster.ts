@@ -105,16 +105,20 @@ export class SimHub {
     }
   }
 
-  /** Undo partitions: members see each other again and each push/pulls across the old split. */
-  heal(): void {
+  /**
+   * Undo partitions. With `rediscover` (default) members immediately see each other again and
+   * each push/pulls across the old split; without it only reachability returns, and the members
+   * must find each other themselves (NetworkDB's reconnect loop calls Cluster.join).
+   */
+  heal(rediscover = true): void {
     const was = new Map(this.order.map((m) => [m, m.group]));
     for (const m of this.order) m.group = 0;
+    if (!rediscover) return;
     for (const a of this.order) {
       for (const b of this.order) {
         if (a !== b && a.alive && b.alive && was.get(a) !== was.get(b)) a.events.notifyJoin(b.info);
       }
     }
-    // Like memberlist's reconnect: every member rejoins someone from another side.
     for (const a of this.order) {
       if (!a.alive) continue;
       const others = this.order.filter((b) => b.alive && was.get(b) !== was.get(a));
@@ -172,6 +176,21 @@ export class SimHub {
   }
 
   // ------------------------------------------------------------ used by SimCluster
+
+  joinByAddr(from: string, addrs: string[]): number {
+    const a = this.must(from);
+    let contacted = 0;
+    for (const hostPort of addrs) {
+      const b = this.order.find((o) => `${o.info.addr}:${o.info.port}` === hostPort);
+      if (!b || !this.reachable(a, b)) continue;
+      a.events.notifyJoin(b.info);
+      b.events.notifyJoin(a.info);
+      this.pushPull(a.name, b.name, true);
+      contacted++;
+    }
+    if (contacted === 0) throw new Error(`sim hub: ${from} could not reach ${addrs.join(', ')}`);
+    return contacted;
+  }
 
   membersOf(name: string): NodeInfo[] {
     const m = this.must(name);
@@ -240,8 +259,9 @@ export class SimCluster implements Cluster {
     return this.members().length;
   }
 
-  async join(_addrs: string[]): Promise<number> {
-    throw new Error('sim cluster: use SimHub.join');
+  /** Contact members by "addr:port" and push/pull with each reachable one, as memberlist does. */
+  async join(addrs: string[]): Promise<number> {
+    return this.hub.joinByAddr(this.localName, addrs);
   }
 
   sendBestEffort(node: string, msg: Buffer): Promise<void> {
