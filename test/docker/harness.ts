@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const DOCKER_CLI = '/usr/bin/docker'; // the 20.10 client; a newer one may come first in PATH
-const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
-const DOCKERD_SCRIPT = join(REPO_ROOT, 'scripts', 'docker-netns.sh');
+const DEFAULT_REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 const BUSYBOX_APPLETS = ['sh', 'ip', 'ping', 'nc', 'sleep', 'true', 'cat', 'ls', 'echo', 'hostname', 'ifconfig', 'route', 'arp', 'nslookup', 'wc', 'grep'];
 
 export interface RunResult {
@@ -160,6 +159,8 @@ export interface DockerHostOptions {
   dockerdArgs?: string[];
   /** Build the busybox image (default true). */
   buildImage?: boolean;
+  /** Where scripts/docker-netns.sh lives (default: this file's repository). */
+  repoRoot?: string;
 }
 
 export async function startDockerHost(opts: DockerHostOptions = {}): Promise<DockerHost> {
@@ -169,6 +170,7 @@ export async function startDockerHost(opts: DockerHostOptions = {}): Promise<Doc
   const socket = join(dir, 'docker.sock');
   const underlayAddr = opts.underlayAddr ?? '198.51.100.10';
   const image = 'vxtest/busybox';
+  const dockerdScript = join(opts.repoRoot ?? DEFAULT_REPO_ROOT, 'scripts', 'docker-netns.sh');
   const spawned: NetnsProcess[] = [];
   let dockerdChild: ChildProcess | undefined;
   let closed = false;
@@ -186,8 +188,8 @@ export async function startDockerHost(opts: DockerHostOptions = {}): Promise<Doc
     const containerdPid = readPid(join(dir, 'containerd.pid'));
     // A restart joins containerd's mount + net namespaces, so both keep seeing the same mounts.
     const argv = dockerdOnly && containerdPid
-      ? ['nsenter', '-t', String(containerdPid), '-m', '-n', DOCKERD_SCRIPT, dir, ...(opts.dockerdArgs ?? [])]
-      : ['ip', 'netns', 'exec', ns, DOCKERD_SCRIPT, dir, ...(opts.dockerdArgs ?? [])];
+      ? ['nsenter', '-t', String(containerdPid), '-m', '-n', dockerdScript, dir, ...(opts.dockerdArgs ?? [])]
+      : ['ip', 'netns', 'exec', ns, dockerdScript, dir, ...(opts.dockerdArgs ?? [])];
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', log, log],
       env: { ...process.env, DOCKERD_ONLY: dockerdOnly ? '1' : '0' },
