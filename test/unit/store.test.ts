@@ -300,7 +300,7 @@ describe('FileStore persistence', () => {
     await s.txn([{ op: 'put', key: 'a', value: 'corrupt' }]);
     await closeStore(s);
     const bytes = await readFile(logPath);
-    bytes[bytes.length - 3] ^= 0xff;
+    bytes[bytes.length - 3]! ^= 0xff;
     await writeFile(logPath, bytes);
     const again = await openStore();
     expect((await again.get('a'))?.value).toBe('kept');
@@ -314,7 +314,7 @@ describe('FileStore persistence', () => {
     await closeStore(s);
     const snapPath = join(dir, 'store.snap');
     const bytes = await readFile(snapPath);
-    bytes[bytes.length - 2] ^= 0xff;
+    bytes[bytes.length - 2]! ^= 0xff;
     await writeFile(snapPath, bytes);
     await expect(FileStore.open(dir)).rejects.toThrow(/snapshot/);
   });
