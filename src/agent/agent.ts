@@ -24,11 +24,13 @@ import {
   nsTarget,
   probeKernel,
   reconcileNamespaces,
+  type ActualLink,
   type KernelFeatures,
+  type NsActual,
 } from '../kernel/index.js';
-import { hostDesired, hostNftBody, sandboxDesired, vxlanCreateLines, workloadDesired, type HostContext } from '../overlay/desired.js';
+import { hostDesired, hostNftBody, macFromIpv4, sandboxDesired, vxlanCreateLines, workloadDesired, type HostContext } from '../overlay/desired.js';
 import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } from '../overlay/model.js';
-import { GW_BRIDGE, VXLAN, sandboxName, sandboxPrefix } from '../overlay/names.js';
+import { GW_BRIDGE, VXLAN, gatewayTempVeth, sandboxName, sandboxPrefix, workloadTempVeth } from '../overlay/names.js';
 import type { Store, TxnOp } from '../store/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
@@ -44,7 +46,7 @@ import {
   type PoolRequest,
   type StatusInfo,
 } from './types.js';
-import { checkCidr, checkIp, checkLabels, checkMac, checkMtu, checkName, checkNetnsPath, macFromIp } from './validate.js';
+import { checkCidr, checkIp, checkLabels, checkMac, checkMtu, checkName, checkNetnsPath } from './validate.js';
 
 export const VERSION = '0.1.0';
 const VNI_MIN = 4096;
@@ -212,7 +214,7 @@ export class Agent implements AgentApi {
     });
   }
 
-  private syncWorkload(netns: string, fresh = false): Promise<void> {
+  private syncWorkload(netns: string, fresh = false, assume?: () => NsActual): Promise<void> {
     return this.coalesce.request(`workload:${netns}`, async () => {
       const eps = [...this.endpoints.values()]
         .filter((e) => !e.leaveInHost && e.netns === netns)
@@ -222,7 +224,7 @@ export class Agent implements AgentApi {
         });
       const gw = [...this.gateways.values()].find((g) => g.netns === netns);
       if (!eps.length && !gw) return;
-      const r = await this.links.reconcile(nsFromPath(netns), workloadDesired(eps, gw, this.host), { fresh });
+      const r = await this.links.reconcile(nsFromPath(netns), workloadDesired(eps, gw, this.host), { fresh, assume });
       if (r.missing.length) throw new KernelError(`interfaces missing in ${netns}: ${r.missing.join(', ')}`, 'reconcile', '');
     });
   }
@@ -558,7 +560,7 @@ export class Agent implements AgentApi {
       const v4 = await this.allocateFrom(p, net.v4.poolId, req.ip, Boolean(req.preallocated), net.name);
       const v6 = net.v6 ? await this.allocateFrom(p, net.v6.poolId, req.ipv6, Boolean(req.preallocated && req.ipv6), net.name) : undefined;
       const id = randomBytes(32).toString('hex');
-      const macAddr = mac ?? macFromIp(v4);
+      const macAddr = mac ?? macFromIpv4(v4);
       if (mac && [...this.endpoints.values()].some((e) => e.networkId === net.id && e.mac === macAddr)) {
         throw new VxError('ALREADY_EXISTS', `MAC address ${macAddr} is already used on network "${net.name}"`);
       }
@@ -590,7 +592,7 @@ export class Agent implements AgentApi {
           netns,
           ifName: this.nextIfName(netns, new Set([ifName])),
           ip: a.ip,
-          mac: macFromIp(a.ip),
+          mac: macFromIpv4(a.ip),
           state: 'pending',
         };
         p.ops.push({ op: 'put', key: keys.gateway(gw.id), value: gw, expectRevision: 0 });
@@ -602,7 +604,7 @@ export class Agent implements AgentApi {
     });
 
     try {
-      await this.applyEndpoint(net, ep, Boolean(gw));
+      await this.applyEndpoint(net, ep, gw);
     } catch (e) {
       this.log.warn({ endpoint: ep.id, err: String(e) }, 'attach failed in the kernel: rolling back');
       await this.rollbackEndpoint(net, ep);
@@ -620,20 +622,28 @@ export class Agent implements AgentApi {
     return this.endpointInfo(ep);
   }
 
-  private async applyEndpoint(net: NetworkRecord, ep: EndpointRecord, newGateway: boolean): Promise<void> {
-    const once = async () => {
-      await Promise.all([this.syncSandbox(net), newGateway ? this.syncHost() : Promise.resolve()]);
-      if (!ep.leaveInHost) await this.syncWorkload(ep.netns);
+  private async applyEndpoint(net: NetworkRecord, ep: EndpointRecord, gw: GatewayRecord | undefined): Promise<void> {
+    // A namespace vxmesh has never put anything in holds (we assume) only lo plus the veth ends
+    // the sandbox and host batches just moved in: plan against that instead of reading it.
+    const firstInNs = !ep.leaveInHost && gw !== undefined && this.endpointsIn(ep.netns).length === 1;
+    const assume = firstInNs ? () => freshWorkloadState(ep, gw) : undefined;
+    const once = async (retry: boolean) => {
+      await Promise.all([this.syncSandbox(net), gw ? this.syncHost() : Promise.resolve()]);
+      if (!ep.leaveInHost) await this.syncWorkload(ep.netns, false, retry ? undefined : assume);
     };
     try {
-      await once();
+      await once(false);
     } catch (e) {
       // A shared (coalesced) batch may have failed for another endpoint's reason; retry once on fresh state.
       this.log.debug({ endpoint: ep.id, err: String(e) }, 'kernel batch failed; retrying on fresh state');
       this.links.forget(namedNs(net.sandbox));
       if (!ep.leaveInHost) this.links.forget(nsFromPath(ep.netns));
-      await once();
+      await once(true);
     }
+  }
+
+  private endpointsIn(netns: string): EndpointRecord[] {
+    return [...this.endpoints.values()].filter((e) => e.netns === netns && !e.leaveInHost);
   }
 
   private async rollbackEndpoint(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
@@ -733,6 +743,22 @@ export class Agent implements AgentApi {
       await this.store.txn([{ op: 'put', key: keys.pool(poolId), value: next, expectRevision: pool.revision }]);
     });
   }
+}
+
+/** What a workload namespace holds right after vxmesh's first veth ends were moved into it. */
+function freshWorkloadState(ep: EndpointRecord, gw: GatewayRecord): NsActual {
+  const veth = (name: string): [string, ActualLink] => [name, { name, kind: 'veth', mtu: 0, mac: '', up: false }];
+  return {
+    links: new Map([
+      ['lo', { name: 'lo', kind: 'other', mtu: 65536, mac: '00:00:00:00:00:00', up: false }],
+      veth(workloadTempVeth(ep.id)),
+      veth(gatewayTempVeth(gw.id)),
+    ]),
+    addrs: [],
+    routes: [],
+    neigh: [],
+    fdb: [],
+  };
 }
 
 function canonicalIp(ip: string): string {

@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApiServer } from '../api/server.js';
+import { startPluginServer } from '../plugin/index.js';
 import { FileStore } from '../store/index.js';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
@@ -38,10 +39,22 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Sandbox namespaces are bind mounts under /run/netns made in the agent's mount namespace. Under
+ * `ip netns exec` (a private one) they would vanish with the agent, taking the data plane down.
+ */
+async function warnOnPrivateMountNamespace(log: { warn(o: object, m: string): void }): Promise<void> {
+  const [mine, init] = await Promise.all([readlink('/proc/self/ns/mnt').catch(() => ''), readlink('/proc/1/ns/mnt').catch(() => '')]);
+  if (mine && init && mine !== init) {
+    log.warn({ mine, init }, 'the agent runs in a private mount namespace (ip netns exec?): its sandbox namespaces will not outlive it; use nsenter --net=... or run it in the host mount namespace');
+  }
+}
+
 /** Runs the agent until SIGTERM/SIGINT. The data plane stays up when the agent stops. */
 export async function runAgent(config: AgentConfig): Promise<void> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
   const unlock = await lockDataDir(config.dataDir);
+  await warnOnPrivateMountNamespace(log);
   const underlay = await readUnderlay(config.advertiseAddr);
   if (!underlay.advertiseAddr) log.warn('no advertise address found (no global IPv4): vxlan devices get no local address');
   const store = await FileStore.open(config.dataDir);
@@ -51,6 +64,9 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   });
   await agent.start();
   const api = await startApiServer(agent, config.socket, log);
+  const plugin = config.plugin
+    ? await startPluginServer(agent, { socketPath: join(config.pluginDir, `${config.pluginName}.sock`), logger: log })
+    : undefined;
   log.info({ socket: config.socket, dataDir: config.dataDir, advertiseAddr: underlay.advertiseAddr }, 'vxmesh agent ready');
 
   await new Promise<void>((resolve) => {
@@ -61,6 +77,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  await plugin?.close();
   await api.close();
   await agent.stop();
   await store.close();

@@ -59,10 +59,3 @@ export function checkLabels(labels: Record<string, string> | undefined): Record<
   }
   return out;
 }
-
-/** MAC from the IPv4 address, as docker does (02:42 + the four address bytes). */
-export function macFromIp(ip: string): string {
-  const v = parseIp(ip).value;
-  const b = [Number((v >> 24n) & 0xffn), Number((v >> 16n) & 0xffn), Number((v >> 8n) & 0xffn), Number(v & 0xffn)];
-  return ['02', '42', ...b.map((x) => x.toString(16).padStart(2, '0'))].join(':');
-}

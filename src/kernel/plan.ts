@@ -6,6 +6,8 @@ export interface NsPlan {
   bridgeLines: string[];
   /** Desired links that could not be created here (created elsewhere, e.g. a veth peer) and were not found. */
   missing: string[];
+  /** Desired names already held by an interface that is not ours (our new one waits under its temporary name). */
+  conflicts: string[];
   next: NsActual;
 }
 
@@ -31,6 +33,7 @@ export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
   const ip: string[] = [];
   const br: string[] = [];
   const missing: string[] = [];
+  const conflicts: string[] = [];
   const links = new Map(actual.links);
   const wanted = new Map(desired.links.map((l) => [l.name, l]));
   const adoptNames = new Set(desired.links.flatMap((l) => (l.adoptFrom ? [l.adoptFrom] : [])));
@@ -48,6 +51,11 @@ export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
   const present: LinkSpec[] = [];
   for (const spec of ordered) {
     let cur = links.get(spec.name);
+    if (cur && spec.adoptFrom && links.has(spec.adoptFrom)) {
+      // Our new interface is waiting under its temporary name but the name is taken by something else.
+      conflicts.push(spec.name);
+      continue;
+    }
     if (!cur && spec.adoptFrom && links.has(spec.adoptFrom)) {
       const from = links.get(spec.adoptFrom)!;
       ip.push(`link set dev ${spec.adoptFrom} down`, `link set dev ${spec.adoptFrom} name ${spec.name}`);
@@ -122,7 +130,7 @@ export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
     (f) => `fdb del ${f.mac} dev ${f.dev} dst ${f.dst} self`,
     (f) => `fdb append ${f.mac} dev ${f.dev} dst ${f.dst} self permanent`);
 
-  return { ipLines: ip, bridgeLines: br, missing, next: { links, addrs, routes, neigh, fdb } };
+  return { ipLines: ip, bridgeLines: br, missing, conflicts, next: { links, addrs, routes, neigh, fdb } };
 }
 
 function syncList<T extends { dev: string }>(

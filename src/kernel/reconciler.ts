@@ -19,12 +19,26 @@ export interface ReconcileResult {
 export class LinkReconciler {
   private readonly cache = new Map<string, NsActual>();
 
-  async reconcile(ns: NsRef, desired: NsDesired, opts: { fresh?: boolean } = {}): Promise<ReconcileResult> {
+  /**
+   * `assume`: when nothing is cached, plan against this state instead of reading (the caller just
+   * made the namespace's content itself); if the assumption was wrong the batch fails, the cache is
+   * dropped and the caller's retry reads the truth.
+   */
+  async reconcile(
+    ns: NsRef,
+    desired: NsDesired,
+    opts: { fresh?: boolean; assume?: () => NsActual } = {},
+  ): Promise<ReconcileResult> {
     const key = nsKey(ns);
     const wantFdb = desired.fdb.length > 0 || desired.links.some((l) => l.kind === 'vxlan');
     let actual = opts.fresh ? undefined : this.cache.get(key);
+    if (!actual && opts.assume && !opts.fresh) actual = opts.assume();
     if (!actual) actual = await readNs(ns, wantFdb);
     const plan = planNs(desired, actual);
+    if (plan.conflicts.length) {
+      this.cache.delete(key);
+      throw new KernelError(`interface name(s) ${plan.conflicts.join(', ')} already taken in ${nsKey(ns)} by an interface vxmesh did not make`, 'reconcile', '');
+    }
     try {
       if (plan.ipLines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n');
       if (plan.bridgeLines.length) await run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n');

@@ -23,11 +23,17 @@ export interface HostContext {
 
 const cidr = (ip: string, prefix: number) => `${ip}/${prefix}`;
 
+/** 02:42 + the four bytes of an IPv4 address (docker's convention for derived MACs). */
+export function macFromIpv4(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
+}
+
 /** Sandbox namespace of one network: lo, br0 (gateway addresses), vxlan0 and the endpoints' veths. */
 export function sandboxDesired(net: NetworkRecord, endpoints: (EndpointRecord & { netnsTarget: string })[]): NsDesired {
   const links: LinkSpec[] = [
     { name: 'lo', kind: 'other', up: true },
-    { name: BRIDGE, kind: 'bridge', mtu: net.mtu, up: true, create: ['type', 'bridge'] },
+    // A fixed bridge MAC: otherwise it follows the lowest port MAC and workloads' ARP entries for the gateway go stale.
+    { name: BRIDGE, kind: 'bridge', mtu: net.mtu, mac: macFromIpv4(net.v4.gateway), up: true, create: ['type', 'bridge'] },
     { name: VXLAN, kind: 'vxlan', mtu: net.mtu, master: BRIDGE, up: true, adoptFrom: vxlanTemp(net.vni) },
   ];
   for (const ep of endpoints) {
@@ -58,7 +64,9 @@ export function vxlanCreateLines(net: NetworkRecord, host: HostContext): string[
 
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */
 export function hostDesired(gateways: (GatewayRecord & { netnsTarget: string })[], host: HostContext): NsDesired {
-  const links: LinkSpec[] = [{ name: GW_BRIDGE, kind: 'bridge', up: true, create: ['type', 'bridge'] }];
+  const links: LinkSpec[] = [
+    { name: GW_BRIDGE, kind: 'bridge', mac: macFromIpv4(host.gwSubnet.gateway), up: true, create: ['type', 'bridge'] },
+  ];
   for (const gw of gateways) {
     links.push({
       name: gatewayVeth(gw.id),

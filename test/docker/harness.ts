@@ -236,7 +236,9 @@ export async function startDockerHost(opts: DockerHostOptions = {}): Promise<Doc
     spawnInNetns(name, argv, env = {}) {
       const logFile = join(dir, `${name}.log`);
       const log = openSync(logFile, 'a');
-      const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
+      // nsenter --net, not `ip netns exec`: the process shares the machine's mount namespace, so the
+      // namespaces an agent creates (bind mounts under /run/netns) outlive it, as on a real host.
+      const child = spawn('nsenter', [`--net=/run/netns/${ns}`, ...argv], { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
       closeSync(log);
       if (child.pid === undefined) throw new Error(`could not start ${argv.join(' ')}`);
       const pid = child.pid;
