@@ -17,7 +17,16 @@ const nodes = [];
 const t0 = Date.now();
 for (let i = 0; i < N; i++) {
   nodes.push(await createMemberlist(cfg(i), { transport: net.transport() }));
-  if (i > 0) await nodes[i].join([addrOf(Math.floor(Math.random() * i))]);
+  for (let attempt = 0; i > 0; attempt++) {
+    const j = Math.floor(Math.random() * i);
+    try {
+      await nodes[i].join([addrOf(j)]);
+      break;
+    } catch (err) {
+      console.error(`join n${i} via n${j} failed (${err.message}); server rejects: ${JSON.stringify([...nodes[j].rejectedCounts()])}`);
+      if (attempt >= 3) throw err;
+    }
+  }
 }
 const knows = (ml, name, state) => ml.allNodes().some((m) => m.name === name && m.state === state);
 await waitFor(() => nodes.every((m) => m.numMembers() === N), 300000);
