@@ -134,6 +134,28 @@ export interface StatusInfo {
   features: FeatureProbe;
 }
 
+export type GossipNodeState = 'alive' | 'suspect' | 'dead' | 'left';
+
+export interface GossipNode {
+  name: string;
+  addr: string;
+  port: number;
+  state: GossipNodeState;
+  /** This agent's own node. */
+  self: boolean;
+}
+
+export type KeyOp = 'list' | 'install' | 'use' | 'remove';
+
+export interface KeyOpResult {
+  /** This node's keyring after the operation, base64, primary first. */
+  keys: string[];
+  primary: string;
+  /** Nodes the operation was sent to (alive members, self included) and those that failed, with why. */
+  nodes: number;
+  failed: { node: string; error: string }[];
+}
+
 export interface AgentApi {
   status(): Promise<StatusInfo>;
   createNetwork(req: CreateNetworkRequest): Promise<NetworkInfo>;
@@ -150,4 +172,8 @@ export interface AgentApi {
   /** Returns "ip/len". Without address: the next free one. purpose 'gateway' reserves it as the gateway. */
   requestAddress(poolId: string, address?: string, purpose?: 'gateway' | 'endpoint'): Promise<string>;
   releaseAddress(poolId: string, address: string): Promise<void>;
+  // Gossip (memberlist): members, and cluster-wide keyring rotation.
+  listNodes(): Promise<GossipNode[]>;
+  /** list: this node's keys; install/use/remove: applied on every alive member (key is base64 16/24/32 bytes). */
+  gossipKey(op: KeyOp, key?: string): Promise<KeyOpResult>;
 }
