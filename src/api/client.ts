@@ -7,6 +7,10 @@ import {
   type AttachRequest,
   type CreateNetworkRequest,
   type EndpointInfo,
+  type GossipNode,
+  type GossipNodeState,
+  type KeyOp,
+  type KeyOpResult,
   type NetworkInfo,
   type PoolGrant,
   type PoolRequest,
@@ -140,6 +144,25 @@ function toStatus(wire: WireObject): StatusInfo {
   };
 }
 
+function toGossipNode(wire: WireObject): GossipNode {
+  return {
+    name: wire.name as string,
+    addr: wire.addr as string,
+    port: wire.port as number,
+    state: wire.state as GossipNodeState,
+    self: wire.self === true,
+  };
+}
+
+function toKeyOpResult(wire: WireObject): KeyOpResult {
+  return {
+    keys: (wire.keys as string[]) ?? [],
+    primary: (wire.primary as string) ?? '',
+    nodes: wire.nodes as number,
+    failed: ((wire.failed as WireObject[]) ?? []).map((f) => ({ node: f.node as string, error: f.error as string })),
+  };
+}
+
 /** A client for the agent at `socketPath`; nothing is dialled until the first call. */
 export function connectApi(socketPath: string, options: ConnectOptions = {}): ApiClient {
   const absolutePath = resolve(socketPath);
@@ -200,6 +223,13 @@ export function connectApi(socketPath: string, options: ConnectOptions = {}): Ap
     },
     async releaseAddress(poolId: string, address: string) {
       await call('ReleaseAddress', { poolId, address });
+    },
+    async listNodes() {
+      const response = await call('ListNodes', {});
+      return ((response.nodes as WireObject[]) ?? []).map(toGossipNode);
+    },
+    async gossipKey(op: KeyOp, key?: string) {
+      return toKeyOpResult(await call('GossipKey', withOptional<object>({ op }, { key })));
     },
     close() {
       client.close();

@@ -10,6 +10,7 @@ import {
   validateAttach,
   validateCreateNetwork,
   validateDetach,
+  validateGossipKey,
   validateListEndpoints,
   validateNetworkRef,
   validatePoolId,
@@ -76,6 +77,11 @@ function handlers(api: AgentApi): Record<string, Handler> {
       const { poolId, address } = validateReleaseAddress(request);
       await api.releaseAddress(poolId, address);
       return {};
+    },
+    ListNodes: async () => ({ nodes: await api.listNodes() }),
+    GossipKey: async (request) => {
+      const { op, key } = validateGossipKey(request);
+      return api.gossipKey(op, key);
     },
   };
 }

@@ -1,8 +1,9 @@
 // Edge validation of gRPC requests: shape, required fields, lengths and address syntax.
 // Semantic checks (subnet overlaps, gateway inside subnet, ...) belong to the agent.
 import { isIPv6 } from 'node:net';
-import { VxError, type AttachRequest, type CreateNetworkRequest, type PoolRequest } from '../agent/types.js';
+import { VxError, type AttachRequest, type CreateNetworkRequest, type KeyOp, type PoolRequest } from '../agent/types.js';
 import { isCidr, isIpOfFamily } from './addr.js';
+import { KEY_OPS, gossipKeyProblem, isKeyOp } from './gossip-key.js';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -264,4 +265,25 @@ export function validateReleaseAddress(raw: unknown): { poolId: string; address:
   const address = requiredString(req, 'address', 64);
   checkIpOrCidr('address', address);
   return { poolId, address };
+}
+
+export interface GossipKeyRequest {
+  op: KeyOp;
+  key?: string;
+}
+
+export function validateGossipKey(raw: unknown): GossipKeyRequest {
+  const req = asRecord(raw, 'request');
+  const op = requiredString(req, 'op', 16);
+  if (!isKeyOp(op)) throw invalid(`op "${op}" must be one of ${KEY_OPS.join(', ')}`);
+  // Long enough for a 32-byte key in base64 (44) with room to report a wrong size clearly.
+  const key = optionalString(req, 'key', 256);
+  if (op === 'list') {
+    if (key !== undefined) throw invalid('key must not be given for op list');
+    return { op };
+  }
+  if (key === undefined) throw invalid(`key is required for op ${op} (base64 of 16, 24 or 32 bytes)`);
+  const problem = gossipKeyProblem(key);
+  if (problem !== undefined) throw invalid(problem);
+  return { op, key };
 }

@@ -5,6 +5,9 @@ import {
   type AttachRequest,
   type CreateNetworkRequest,
   type EndpointInfo,
+  type GossipNode,
+  type KeyOp,
+  type KeyOpResult,
   type NetworkInfo,
   type PoolGrant,
   type PoolRequest,
@@ -16,6 +19,21 @@ export interface FakeAgent extends AgentApi {
   calls: Array<{ method: string; args: unknown[] }>;
   /** When set, the next call throws this (then it is cleared). */
   failNext?: unknown;
+  /** Gossip members listNodes returns; key operations count the alive ones. */
+  nodes: GossipNode[];
+  /** This node's keyring, base64, primary first; empty means gossip is not encrypted. */
+  keyring: string[];
+  /** Nodes that report these errors on install/use/remove (the local keyring still changes). */
+  keyFailures: Array<{ node: string; error: string }>;
+}
+
+/** Three members, self second, one of them IPv6 and one suspect. */
+export function defaultFakeNodes(): GossipNode[] {
+  return [
+    { name: 'node-c', addr: '203.0.113.3', port: 7946, state: 'suspect', self: false },
+    { name: 'node-a', addr: '198.51.100.1', port: 7946, state: 'alive', self: true },
+    { name: 'node-b', addr: '2001:db8::2', port: 7947, state: 'alive', self: false },
+  ];
 }
 
 export function createFakeAgent(): FakeAgent {
@@ -30,6 +48,9 @@ export function createFakeAgent(): FakeAgent {
 
   const fake: FakeAgent = {
     calls: [],
+    nodes: defaultFakeNodes(),
+    keyring: [],
+    keyFailures: [],
     async status(): Promise<StatusInfo> {
       record('status');
       return {
@@ -143,6 +164,33 @@ export function createFakeAgent(): FakeAgent {
     },
     async releaseAddress(poolId: string, address: string) {
       record('releaseAddress', poolId, address);
+    },
+    async listNodes() {
+      record('listNodes');
+      return fake.nodes.map((node) => ({ ...node }));
+    },
+    async gossipKey(op: KeyOp, key?: string): Promise<KeyOpResult> {
+      record('gossipKey', op, key);
+      // Mirrors memberlist's keyring rules (src/gossip/memberlist/keyring.ts).
+      if (op !== 'list') {
+        if (key === undefined) throw new VxError('INVALID_ARGUMENT', `key is required for op ${op}`);
+        if (op === 'install' && !fake.keyring.includes(key)) fake.keyring.push(key);
+        if (op === 'use') {
+          if (!fake.keyring.includes(key)) throw new VxError('NOT_FOUND', 'the key is not installed: install it first');
+          fake.keyring = [key, ...fake.keyring.filter((k) => k !== key)];
+        }
+        if (op === 'remove') {
+          if (fake.keyring[0] === key) throw new VxError('FAILED_PRECONDITION', 'cannot remove the primary key: use another key first');
+          fake.keyring = fake.keyring.filter((k) => k !== key);
+        }
+      }
+      const alive = fake.nodes.filter((node) => node.state === 'alive').length;
+      return {
+        keys: [...fake.keyring],
+        primary: fake.keyring[0] ?? '',
+        nodes: op === 'list' ? 1 : alive,
+        failed: op === 'list' ? [] : fake.keyFailures.map((failure) => ({ ...failure })),
+      };
     },
   };
 

@@ -2,13 +2,14 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VxError } from '../../src/agent/types.js';
 import { connectApi, toVxError, type ApiClient } from '../../src/api/client.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
-import { createFakeAgent, type FakeAgent } from './api-fake-agent.js';
+import { createFakeAgent, defaultFakeNodes, type FakeAgent } from './api-fake-agent.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -171,6 +172,35 @@ describe('gRPC API over a unix socket', () => {
     await expectVxError(client.releasePool('pool-1'), 'NOT_FOUND', 'pool pool-1 not found');
   });
 
+  it('round-trips ListNodes, self and IPv6 addresses included', async () => {
+    const nodes = await client.listNodes();
+    expect(nodes).toStrictEqual(defaultFakeNodes());
+    agent.nodes = [];
+    await expect(client.listNodes()).resolves.toEqual([]);
+  });
+
+  it('round-trips every GossipKey op and the agent keyring errors', async () => {
+    const first = randomBytes(32).toString('base64');
+    const second = randomBytes(16).toString('base64');
+    await expect(client.gossipKey('list')).resolves.toStrictEqual({ keys: [], primary: '', nodes: 1, failed: [] });
+    expect(agent.calls.at(-1)).toEqual({ method: 'gossipKey', args: ['list', undefined] });
+
+    await client.gossipKey('install', first);
+    expect(agent.calls.at(-1)).toEqual({ method: 'gossipKey', args: ['install', first] });
+    agent.keyFailures = [{ node: 'node-b', error: 'timed out' }];
+    await expect(client.gossipKey('install', second)).resolves.toStrictEqual({
+      keys: [first, second],
+      primary: first,
+      nodes: 2,
+      failed: [{ node: 'node-b', error: 'timed out' }],
+    });
+    agent.keyFailures = [];
+    await expect(client.gossipKey('use', second)).resolves.toMatchObject({ keys: [second, first], primary: second });
+    await expectVxError(client.gossipKey('remove', second), 'FAILED_PRECONDITION', 'cannot remove the primary key: use another key first');
+    await expect(client.gossipKey('remove', first)).resolves.toMatchObject({ keys: [second], primary: second, failed: [] });
+    await expectVxError(client.gossipKey('use', first), 'NOT_FOUND', 'the key is not installed: install it first');
+  });
+
   describe('edge validation', () => {
     const cases: Array<[string, (c: ApiClient) => Promise<unknown>, RegExp]> = [
       ['missing network name', (c) => c.createNetwork({ name: '' }), /^name is required$/],
@@ -195,10 +225,37 @@ describe('gRPC API over a unix socket', () => {
       ['bad purpose', (c) => c.requestAddress('p', undefined, 'router' as 'gateway'), /purpose "router" must be "gateway" or "endpoint"/],
       ['pool family mismatch', (c) => c.requestPool({ v6: true, pool: '10.0.0.0/8' }), /pool "10.0.0.0\/8" is not an IPv6 CIDR/],
       ['release without address', (c) => c.releaseAddress('p', ''), /^address is required$/],
+      ['unknown key op', (c) => c.gossipKey('rotate' as 'list'), /^op "rotate" must be one of list, install, use, remove$/],
+      ['empty key op', (c) => c.gossipKey('' as 'list'), /^op is required$/],
+      ['install without key', (c) => c.gossipKey('install'), /^key is required for op install \(base64 of 16, 24 or 32 bytes\)$/],
+      ['use with empty key', (c) => c.gossipKey('use', ''), /^key is required for op use/],
+      ['remove without key', (c) => c.gossipKey('remove'), /^key is required for op remove/],
+      ['list with a key', (c) => c.gossipKey('list', Buffer.alloc(32, 1).toString('base64')), /^key must not be given for op list$/],
+      ['key not base64', (c) => c.gossipKey('install', 'not base64 at all!'), /^key is not valid base64/],
+      ['key unpadded', (c) => c.gossipKey('install', Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')), /^key is not valid base64/],
+      ['key url-safe alphabet', (c) => c.gossipKey('install', Buffer.alloc(16, 0xfb).toString('base64url') + '=='), /^key is not valid base64/],
+      ['key of 10 bytes', (c) => c.gossipKey('install', Buffer.alloc(10).toString('base64')), /^key decodes to 10 bytes; a gossip key must be 16, 24 or 32 bytes/],
+      ['key of 33 bytes', (c) => c.gossipKey('use', Buffer.alloc(33).toString('base64')), /^key decodes to 33 bytes/],
+      ['overlong key', (c) => c.gossipKey('install', 'A'.repeat(400)), /^key is too long \(400 characters, at most 256\)$/],
     ];
     it.each(cases)('rejects %s with INVALID_ARGUMENT before reaching the agent', async (_label, send, message) => {
       await expectVxError(send(client), 'INVALID_ARGUMENT', message);
       expect(agent.calls).toEqual([]);
+    });
+
+    it('never repeats the rejected key in the error message', async () => {
+      const key = Buffer.alloc(20, 0x5a).toString('base64');
+      const error = await expectVxError(client.gossipKey('install', key), 'INVALID_ARGUMENT', /decodes to 20 bytes/);
+      expect(error.message).not.toContain(key);
+    });
+
+    it('accepts keys of 16, 24 and 32 bytes', async () => {
+      for (const size of [16, 24, 32]) {
+        const key = randomBytes(size).toString('base64');
+        await expect(client.gossipKey('install', key)).resolves.toMatchObject({ failed: [] });
+        expect(agent.calls.at(-1)?.args).toEqual(['install', key]);
+      }
+      expect(agent.keyring).toHaveLength(3);
     });
 
     it('accepts docker-mode attach without netns', async () => {
