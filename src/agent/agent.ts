@@ -35,12 +35,16 @@ import type { Store, TxnOp } from '../store/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
 import type { AgentConfig } from './config.js';
+import type { GossipService } from './gossip.js';
 import {
   VxError,
   type AgentApi,
   type AttachRequest,
   type CreateNetworkRequest,
   type EndpointInfo,
+  type GossipNode,
+  type KeyOp,
+  type KeyOpResult,
   type NetworkInfo,
   type PoolGrant,
   type PoolRequest,
@@ -81,6 +85,8 @@ export class Agent implements AgentApi {
   private gwPoolId = '';
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** Set by the composition root once gossip runs (src/agent/gossip.ts). */
+  gossip: Pick<GossipService, 'listNodes' | 'keyOp'> | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -694,6 +700,21 @@ export class Agent implements AgentApi {
       endpoints: this.endpoints.size,
       features: { ...this.features },
     };
+  }
+
+  // ---------------------------------------------------------------- gossip
+
+  async listNodes(): Promise<GossipNode[]> {
+    return this.requireGossip().listNodes();
+  }
+
+  async gossipKey(op: KeyOp, key?: string): Promise<KeyOpResult> {
+    return this.requireGossip().keyOp(op, key);
+  }
+
+  private requireGossip(): NonNullable<Agent['gossip']> {
+    if (!this.gossip) throw new VxError('FAILED_PRECONDITION', 'gossip is not running on this agent');
+    return this.gossip;
   }
 
   // ---------------------------------------------------------------- docker IPAM surface

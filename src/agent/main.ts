@@ -1,4 +1,6 @@
-import { mkdir, open, readFile, readlink, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readlink, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startApiServer } from '../api/server.js';
@@ -6,7 +8,18 @@ import { startPluginServer } from '../plugin/index.js';
 import { FileStore } from '../store/index.js';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
+import { GossipService } from './gossip.js';
 import { readUnderlay } from './host.js';
+
+/** A node name kept in the data dir, so a restarted agent rejoins as itself: hostname + random suffix. */
+async function persistentNodeName(dir: string): Promise<string> {
+  const path = join(dir, 'node-name');
+  const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (existing) return existing;
+  const name = `${hostname().split('.')[0]}-${randomBytes(3).toString('hex')}`;
+  await writeFile(path, name + '\n', { mode: 0o600 });
+  return name;
+}
 
 /** One agent per data dir: a pid file created exclusively; a stale one (dead pid) is taken over. */
 async function lockDataDir(dir: string): Promise<() => Promise<void>> {
@@ -63,6 +76,22 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     underlayMtu: config.underlayMtu ?? underlay.mtu,
   });
   await agent.start();
+  const gossip = new GossipService(
+    {
+      nodeName: config.nodeName ?? (await persistentNodeName(config.dataDir)),
+      bindAddr: underlay.advertiseAddr ?? '0.0.0.0',
+      port: config.gossipPort,
+      join: config.join,
+      keyFile: config.gossipKeyFile,
+      // Test knob: the fast profile (probe 200 ms, gossip 50 ms) so failure tests take seconds.
+      ...(process.env.VXMESH_GOSSIP_PROFILE === 'fast'
+        ? { timing: { probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 50, pushPullIntervalMs: 5_000 } }
+        : {}),
+    },
+    log,
+  );
+  await gossip.start();
+  agent.gossip = gossip;
   const api = await startApiServer(agent, config.socket, log);
   const plugin = config.plugin
     ? await startPluginServer(agent, { socketPath: join(config.pluginDir, `${config.pluginName}.sock`), logger: log })
@@ -79,6 +108,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   });
   await plugin?.close();
   await api.close();
+  await gossip.stop();
   await agent.stop();
   await store.close();
   await unlock();

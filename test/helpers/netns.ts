@@ -107,16 +107,29 @@ export class Harness {
   readonly tmp = mkdtempSync(join(tmpdir(), 'vxmesh-test-'));
   private readonly agents: AgentProcess[] = [];
 
-  /** A netns "host" with an underlay address 198.51.100.K/24 on a veth whose peer stays inside it. */
+  private switchNs: string | undefined;
+
+  /** The underlay "switch": a bridge in a namespace of its own (never in the root namespace). */
+  private underlay(): string {
+    if (!this.switchNs) {
+      const sw = `${this.prefix}sw`;
+      mustSh('ip', ['netns', 'add', sw]);
+      mustSh('ip', ['-n', sw, '-batch', '-'], 'link set lo up\nlink add sw0 type bridge\nlink set sw0 up\n');
+      this.switchNs = sw;
+    }
+    return this.switchNs;
+  }
+
+  /** A netns "host" on the underlay switch with address 198.51.100.K/24 on ul0. */
   host(k: number): string {
     const h = `${this.prefix}h${k}`;
+    const sw = this.underlay();
     mustSh('ip', ['netns', 'add', h]);
+    mustSh('ip', ['-n', sw, '-batch', '-'], `link add p${k} type veth peer name ul0 netns ${h}\nlink set p${k} master sw0\nlink set p${k} up\n`);
     mustSh('ip', ['-n', h, '-batch', '-'], [
       'link set lo up',
-      'link add ul0 type veth peer name ul1',
       `addr add 198.51.100.${k}/24 dev ul0`,
       'link set ul0 up',
-      'link set ul1 up',
       'route add default via 198.51.100.254 dev ul0',
     ].join('\n') + '\n');
     return h;
