@@ -56,7 +56,8 @@ function topHelp(): string {
 }
 
 function groupHelp(group: string): string {
-  const members = COMMANDS.filter((c) => c.path[0] === group);
+  const words = group.split(' ');
+  const members = COMMANDS.filter((c) => words.every((word, i) => c.path[i] === word));
   const width = Math.max(...members.map((c) => c.path.join(' ').length)) + 2;
   const lines = members.map((c) => `  vxmesh ${c.path.join(' ').padEnd(width)}${c.summary}`);
   return `usage: vxmesh ${group} COMMAND\n\n${GROUPS[group] ?? ''}\n\ncommands:\n${lines.join('\n')}\n`;
@@ -68,6 +69,16 @@ function findCommand(argv: string[]): Command | undefined {
   for (const command of COMMANDS) {
     const matches = command.path.every((word, i) => argv[i] === word);
     if (matches && (!best || command.path.length > best.path.length)) best = command;
+  }
+  return best;
+}
+
+/** The longest group path (e.g. "gossip key") that argv starts with. */
+function findGroup(argv: string[]): string | undefined {
+  let best: string | undefined;
+  for (const group of Object.keys(GROUPS)) {
+    const matches = group.split(' ').every((word, i) => argv[i] === word);
+    if (matches && (best === undefined || group.length > best.length)) best = group;
   }
   return best;
 }
@@ -89,7 +100,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
   } catch (error) {
     return usageFailure(io, (error as Error).message, "Run 'vxmesh --help' for usage.");
   }
-  const [word, subword] = globals.rest;
+  const [word] = globals.rest;
   if (word === undefined) {
     if (globals.help) {
       io.stdout.write(topHelp());
@@ -100,13 +111,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
 
   const command = findCommand(globals.rest);
   if (!command) {
-    if (word in GROUPS) {
+    const group = findGroup(globals.rest);
+    if (group !== undefined) {
+      const subword = globals.rest[group.split(' ').length];
       if (subword === undefined || subword === '--help' || subword === '-h' || globals.help) {
-        if (subword === undefined && !globals.help) return usageFailure(io, `missing ${word} command`, groupHelp(word).trimEnd());
-        io.stdout.write(groupHelp(word));
+        if (subword === undefined && !globals.help) return usageFailure(io, `missing ${group} command`, groupHelp(group).trimEnd());
+        io.stdout.write(groupHelp(group));
         return 0;
       }
-      return usageFailure(io, `unknown ${word} command '${subword}'`, groupHelp(word).trimEnd());
+      return usageFailure(io, `unknown ${group} command '${subword}'`, groupHelp(group).trimEnd());
     }
     return usageFailure(io, `unknown command '${word}'`, "Run 'vxmesh --help' for usage.");
   }

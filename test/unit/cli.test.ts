@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import type { AgentConfig } from '../../src/agent/config.js';
 import { VxError, type NetworkInfo } from '../../src/agent/types.js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import { runCli, type CliDeps } from '../../src/cli/main.js';
-import { createFakeAgent, type FakeAgent } from './api-fake-agent.js';
+import { createFakeAgent, defaultFakeNodes, type FakeAgent } from './api-fake-agent.js';
 
 interface CliResult {
   code: number;
@@ -44,6 +45,9 @@ describe('vxmesh CLI', () => {
   beforeEach(async () => {
     for (const endpoint of await agent.listEndpoints()) await agent.detach(endpoint.id);
     for (const network of await agent.listNetworks()) await agent.removeNetwork(network.id);
+    agent.nodes = defaultFakeNodes();
+    agent.keyring = [];
+    agent.keyFailures = [];
     agent.calls.length = 0;
   });
 
@@ -51,7 +55,9 @@ describe('vxmesh CLI', () => {
     it('prints the command list for --help', async () => {
       const result = await run(['--help']);
       expect(result.code).toBe(0);
-      for (const command of ['agent', 'network create', 'network ls', 'endpoint attach', 'status', 'version']) {
+      for (const command of [
+        'agent', 'network create', 'network ls', 'endpoint attach', 'node ls', 'gossip keygen', 'gossip key install', 'status', 'version',
+      ]) {
         expect(result.stdout).toContain(`  ${command} `);
       }
     });
@@ -91,6 +97,19 @@ describe('vxmesh CLI', () => {
       [['endpoint', 'detach'], 'missing ID'],
       [['status', '--socket', '/x'], "unknown option '--socket'"],
       [['agent', '--gossip-port', 'x'], "--gossip-port: 'x' must be an integer from 1 to 65535"],
+      [['node'], 'missing node command'],
+      [['node', 'ls', 'extra'], "unexpected argument 'extra'"],
+      [['gossip'], 'missing gossip command'],
+      [['gossip', 'frob'], "unknown gossip command 'frob'"],
+      [['gossip', 'key'], 'missing gossip key command'],
+      [['gossip', 'key', 'rotate'], "unknown gossip key command 'rotate'"],
+      [['gossip', 'keygen', '32'], "unexpected argument '32'"],
+      [['gossip', 'key', 'install'], 'missing KEY'],
+      [['gossip', 'key', 'use'], 'missing KEY'],
+      [['gossip', 'key', 'remove'], 'missing KEY'],
+      [['gossip', 'key', 'ls', 'AAAA'], "unexpected argument 'AAAA'"],
+      [['gossip', 'key', 'install', 'not*base64'], 'key is not valid base64 (standard alphabet, padded; e.g. the output of `vxmesh gossip keygen`)'],
+      [['gossip', 'key', 'use', Buffer.alloc(8).toString('base64')], 'key decodes to 8 bytes; a gossip key must be 16, 24 or 32 bytes (AES-128, AES-192 or AES-256)'],
     ])('exits 2 for %j with a clear message', async (argv, message) => {
       const result = await run(argv);
       expect(result.code).toBe(2);
@@ -243,6 +262,148 @@ describe('vxmesh CLI', () => {
     it('exits 1 when the network does not exist', async () => {
       const result = await run(['endpoint', 'attach', '--network', 'ghost', '--netns', '/run/netns/c1']);
       expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: network ghost not found\n' });
+    });
+  });
+
+  describe('node', () => {
+    it('lists members as a table sorted by name, self marked, IPv6 bracketed', async () => {
+      const result = await run(['node', 'ls']);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines[0]?.split(/\s+/)).toEqual(['NAME', 'ADDRESS', 'STATE', 'SELF']);
+      expect(lines.slice(1).map((line) => line.split(/\s+/))).toEqual([
+        ['node-a', '198.51.100.1:7946', 'alive', '*'],
+        ['node-b', '[2001:db8::2]:7947', 'alive'],
+        ['node-c', '203.0.113.3:7946', 'suspect'],
+      ]);
+      const selfColumn = lines[0]?.indexOf('SELF');
+      expect(lines[1]?.indexOf('*')).toBe(selfColumn);
+    });
+
+    it('prints the members as JSON with --json, and only headers without members', async () => {
+      const json = await run(['node', 'ls', '--json']);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual(defaultFakeNodes());
+      agent.nodes = [];
+      const empty = await run(['node', 'ls']);
+      expect(empty.stdout).toBe('NAME   ADDRESS   STATE   SELF\n');
+    });
+
+    it('shows help and fails with exit 1 when the agent is unreachable', async () => {
+      const help = await run(['node', 'ls', '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^usage: vxmesh node ls \[options\]\n/);
+      expect(help.stdout).toContain('--json');
+      const absent = await run(['node', 'ls'], { VXMESH_SOCKET: join(dir, 'absent.sock') });
+      expect(absent.code).toBe(1);
+      expect(absent.stderr).toMatch(/^error: cannot reach the vxmesh agent/);
+    });
+  });
+
+  describe('gossip', () => {
+    it('keygen prints a fresh base64 32-byte key each time, without an agent', async () => {
+      const env = { VXMESH_SOCKET: join(dir, 'absent.sock') };
+      const first = await run(['gossip', 'keygen'], env);
+      const second = await run(['gossip', 'keygen'], env);
+      for (const result of [first, second]) {
+        expect(result).toMatchObject({ code: 0, stderr: '' });
+        expect(result.stdout).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+        expect(Buffer.from(result.stdout.trim(), 'base64')).toHaveLength(32);
+      }
+      expect(first.stdout).not.toBe(second.stdout);
+      expect(agent.calls).toEqual([]);
+    });
+
+    it('keygen output is accepted by key install', async () => {
+      const key = (await run(['gossip', 'keygen'])).stdout.trim();
+      const result = await run(['gossip', 'key', 'install', key]);
+      expect(result.code).toBe(0);
+      expect(agent.keyring).toEqual([key]);
+    });
+
+    it('rotates a key: install, use, remove the old one, with the keyring and node count each time', async () => {
+      const oldKey = randomBytes(32).toString('base64');
+      const newKey = randomBytes(32).toString('base64');
+      agent.keyring = [oldKey];
+
+      const installed = await run(['gossip', 'key', 'install', newKey]);
+      expect(installed).toMatchObject({ code: 0, stderr: '' });
+      expect(agent.calls.at(-1)).toEqual({ method: 'gossipKey', args: ['install', newKey] });
+      expect(installed.stdout.trimEnd().split('\n').map((line) => line.split(/\s+/))).toEqual([
+        ['KEY', 'PRIMARY'],
+        [oldKey, '*'],
+        [newKey],
+        ['applied', 'on', '2', 'node(s)'],
+      ]);
+
+      const used = await run(['gossip', 'key', 'use', newKey]);
+      expect(used.code).toBe(0);
+      expect(used.stdout.trimEnd().split('\n').map((line) => line.split(/\s+/))).toEqual([
+        ['KEY', 'PRIMARY'],
+        [newKey, '*'],
+        [oldKey],
+        ['applied', 'on', '2', 'node(s)'],
+      ]);
+
+      const removed = await run(['gossip', 'key', 'remove', oldKey]);
+      expect(removed.code).toBe(0);
+      expect(removed.stdout).toContain(newKey);
+      expect(removed.stdout).not.toContain(oldKey);
+      expect(agent.keyring).toEqual([newKey]);
+    });
+
+    it('lists the keyring without a node count, and says when gossip is not encrypted', async () => {
+      const empty = await run(['gossip', 'key', 'ls']);
+      expect(empty).toEqual({ code: 0, stdout: 'no gossip keys: gossip traffic is not encrypted\n', stderr: '' });
+      expect(agent.calls.at(-1)).toEqual({ method: 'gossipKey', args: ['list', undefined] });
+      const [a, b] = [randomBytes(16).toString('base64'), randomBytes(24).toString('base64')];
+      agent.keyring = [a, b];
+      const listed = await run(['gossip', 'key', 'ls']);
+      expect(listed.stdout.trimEnd().split('\n').map((line) => line.split(/\s+/))).toEqual([['KEY', 'PRIMARY'], [a, '*'], [b]]);
+      const json = await run(['gossip', 'key', 'ls', '--json']);
+      expect(JSON.parse(json.stdout)).toEqual({ keys: [a, b], primary: a, nodes: 1, failed: [] });
+    });
+
+    it('lists failed nodes on stderr and exits 1, as text and as JSON', async () => {
+      const key = randomBytes(32).toString('base64');
+      agent.keyFailures = [
+        { node: 'node-b', error: 'no ack within 5s' },
+        { node: 'node-c', error: 'node is suspect' },
+      ];
+      const text = await run(['gossip', 'key', 'install', key]);
+      expect(text.code).toBe(1);
+      expect(text.stdout.trimEnd().split('\n').at(-1)).toBe('applied on 0 of 2 node(s)');
+      expect(text.stderr).toBe('error: node node-b: no ack within 5s\nerror: node node-c: node is suspect\n');
+
+      agent.keyFailures = [{ node: 'node-b', error: 'no ack within 5s' }];
+      const json = await run(['gossip', 'key', 'install', key, '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toEqual({ keys: [key], primary: key, nodes: 2, failed: [{ node: 'node-b', error: 'no ack within 5s' }] });
+      expect(json.stderr).toBe('error: node node-b: no ack within 5s\n');
+    });
+
+    it('exits 1 with the agent message when the agent refuses the operation', async () => {
+      const key = randomBytes(32).toString('base64');
+      agent.keyring = [key];
+      const result = await run(['gossip', 'key', 'remove', key]);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: cannot remove the primary key: use another key first\n' });
+    });
+
+    it('prints help for the groups and each key command', async () => {
+      const group = await run(['gossip', '--help']);
+      expect(group.code).toBe(0);
+      for (const command of ['gossip keygen', 'gossip key ls', 'gossip key install', 'gossip key use', 'gossip key remove']) {
+        expect(group.stdout).toContain(`vxmesh ${command} `);
+      }
+      const keyGroup = await run(['gossip', 'key', '-h']);
+      expect(keyGroup.code).toBe(0);
+      expect(keyGroup.stdout).toMatch(/^usage: vxmesh gossip key COMMAND\n/);
+      expect(keyGroup.stdout).not.toContain('keygen');
+      const install = await run(['gossip', 'key', 'install', '--help']);
+      expect(install.code).toBe(0);
+      expect(install.stdout).toMatch(/^usage: vxmesh gossip key install \[options\] KEY\n/);
+      expect(install.stdout).toContain('16, 24 or 32 bytes');
+      expect(agent.calls).toEqual([]);
     });
   });
 

@@ -1,14 +1,26 @@
-// The command table. New groups (node ls, gossip key ..., service ...) add a file here and a line below.
+// The command table. New groups (service ...) add a file here and a line below.
 import type { Command } from '../command.js';
 import { agentCommands } from './agent.js';
 import { endpointCommands } from './endpoint.js';
+import { gossipCommands } from './gossip.js';
 import { networkCommands } from './network.js';
+import { nodeCommands } from './node.js';
 import { statusCommands } from './status.js';
 
-export const COMMANDS: readonly Command[] = [...agentCommands, ...networkCommands, ...endpointCommands, ...statusCommands];
+export const COMMANDS: readonly Command[] = [
+  ...agentCommands,
+  ...networkCommands,
+  ...endpointCommands,
+  ...nodeCommands,
+  ...gossipCommands,
+  ...statusCommands,
+];
 
-/** Group words (e.g. "network") with a one-line description for the top-level help. */
+/** Group paths (e.g. "network", "gossip key") with a one-line description for their help. */
 export const GROUPS: Readonly<Record<string, string>> = {
   network: 'manage overlay networks',
   endpoint: 'attach network namespaces to networks',
+  node: 'inspect the gossip cluster',
+  gossip: 'manage gossip encryption keys',
+  'gossip key': "rotate the cluster's gossip encryption keyring",
 };

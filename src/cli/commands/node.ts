@@ -1,0 +1,36 @@
+// vxmesh node ls
+import { isIPv6 } from 'node:net';
+import type { GossipNode } from '../../agent/types.js';
+import { JSON_OPTION, flagValue, withClient, type Command } from '../command.js';
+import { EXIT_OK, printJson } from '../io.js';
+import { renderTable } from '../table.js';
+
+function hostPort(node: GossipNode): string {
+  return isIPv6(node.addr) ? `[${node.addr}]:${node.port}` : `${node.addr}:${node.port}`;
+}
+
+function nodeRow(node: GossipNode): string[] {
+  return [node.name, hostPort(node), node.state, node.self ? '*' : ''];
+}
+
+const list: Command = {
+  path: ['node', 'ls'],
+  summary: 'List the gossip cluster members as this agent sees them.',
+  args: '',
+  minPositionals: 0,
+  maxPositionals: 0,
+  options: { json: JSON_OPTION },
+  details: 'SELF marks this agent\'s own node with "*".',
+  async run(ctx, args) {
+    const nodes = await withClient(ctx, (client) => client.listNodes());
+    if (flagValue(args, 'json')) printJson(ctx.io, nodes);
+    else {
+      // Sorted by name so repeated runs compare line by line, whatever order the agent keeps.
+      const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      ctx.io.stdout.write(renderTable(['NAME', 'ADDRESS', 'STATE', 'SELF'], sorted.map(nodeRow)));
+    }
+    return EXIT_OK;
+  },
+};
+
+export const nodeCommands: Command[] = [list];
