@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import {
   allocate,
@@ -28,7 +29,7 @@ import {
   type KernelFeatures,
   type NsActual,
 } from '../kernel/index.js';
-import { hostDesired, hostNftBody, macFromIpv4, sandboxDesired, vxlanCreateLines, workloadDesired, type HostContext } from '../overlay/desired.js';
+import { hostBridgeNftBody, hostDesired, hostNftBody, macFromIpv4, sandboxDesired, vxlanCreateLines, workloadDesired, type HostContext } from '../overlay/desired.js';
 import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } from '../overlay/model.js';
 import { GW_BRIDGE, VXLAN, gatewayTempVeth, sandboxName, sandboxPrefix, workloadTempVeth } from '../overlay/names.js';
 import type { Store, TxnOp } from '../store/index.js';
@@ -217,6 +218,7 @@ export class Agent implements AgentApi {
     return this.coalesce.request('nft', async () => {
       const subnets = [...this.networks.values()].map((n) => n.v4.subnet).sort();
       await this.nft.apply(SELF_NS, hostNftBody(this.config.gwBridgePool, subnets), { force });
+      await this.nft.apply(SELF_NS, hostBridgeNftBody(), { force, family: 'bridge' });
     });
   }
 
@@ -554,6 +556,7 @@ export class Agent implements AgentApi {
     const labels = checkLabels(req.labels);
     if (req.preallocated && !req.ip) throw new VxError('INVALID_ARGUMENT', 'preallocated needs ip');
 
+    const t0 = performance.now();
     const { ep, gw } = await this.storeLock.run(async () => {
       if (!this.networks.has(net.id)) throw new VxError('NOT_FOUND', `network "${net.name}" was just removed`);
       if (name && this.endpointsOf(net.id).some((e) => e.name === name)) {
@@ -609,6 +612,7 @@ export class Agent implements AgentApi {
       return { ep, gw };
     });
 
+    const t1 = performance.now();
     try {
       await this.applyEndpoint(net, ep, gw);
     } catch (e) {
@@ -617,6 +621,7 @@ export class Agent implements AgentApi {
       throw new VxError('INTERNAL', `attaching ${netns || 'endpoint'} to network "${net.name}" failed: ${errText(e)}; nothing was kept`);
     }
 
+    const t2 = performance.now();
     await this.storeLock.run(async () => {
       const ops: TxnOp[] = [{ op: 'put', key: keys.endpoint(ep.id), value: { ...ep, state: 'ready' } }];
       if (gw) ops.push({ op: 'put', key: keys.gateway(gw.id), value: { ...gw, state: 'ready' } });
@@ -624,7 +629,10 @@ export class Agent implements AgentApi {
       ep.state = 'ready';
       if (gw) gw.state = 'ready';
     });
-    this.log.info({ endpoint: ep.id, network: net.name, ip: ep.ipv4, netns: ep.netns }, 'endpoint attached');
+    this.log.info(
+      { endpoint: ep.id, network: net.name, ip: ep.ipv4, netns: ep.netns, ms: { allocate: ms(t1 - t0), kernel: ms(t2 - t1), commit: ms(performance.now() - t2) } },
+      'endpoint attached',
+    );
     return this.endpointInfo(ep);
   }
 
@@ -795,6 +803,8 @@ function parseCidrText(text: string): string {
 function formatV4(v: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 0xffn)).join('.');
 }
+
+const ms = (x: number) => Math.round(x * 10) / 10;
 
 function errText(e: unknown): string {
   if (e instanceof VxError) return e.message;

@@ -1,19 +1,23 @@
 import { run, runProcess } from './exec.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
 
+export type NftFamily = 'inet' | 'bridge' | 'ip' | 'ip6';
+
 /**
- * vxmesh's own nftables table per namespace (`table inet vxmesh`), replaced atomically in one
- * `nft -f` transaction: create-if-missing, delete, define. Nothing outside the table is touched.
+ * vxmesh's own nftables tables per namespace (`table <family> vxmesh`), each replaced atomically in
+ * one `nft -f` transaction: create-if-missing, delete, define. Nothing outside them is touched.
  */
 export class NftReconciler {
   private readonly applied = new Map<string, string>();
 
   constructor(private readonly table = 'vxmesh') {}
 
-  async apply(ns: NsRef, body: string, opts: { force?: boolean } = {}): Promise<boolean> {
-    const key = nsKey(ns);
+  async apply(ns: NsRef, body: string, opts: { force?: boolean; family?: NftFamily } = {}): Promise<boolean> {
+    const family = opts.family ?? 'inet';
+    const key = `${nsKey(ns)} ${family}`;
     if (!opts.force && this.applied.get(key) === body) return false;
-    const script = `table inet ${this.table} {}\ndelete table inet ${this.table}\ntable inet ${this.table} {\n${body}\n}\n`;
+    const t = `${family} ${this.table}`;
+    const script = `table ${t} {}\ndelete table ${t}\ntable ${t} {\n${body}\n}\n`;
     try {
       await run(...inNs(ns, 'nft', ['-f', '-']), script);
     } catch (e) {
@@ -24,14 +28,15 @@ export class NftReconciler {
     return true;
   }
 
-  async remove(ns: NsRef): Promise<void> {
-    await run(...inNs(ns, 'nft', ['-f', '-']), `table inet ${this.table} {}\ndelete table inet ${this.table}\n`);
-    this.applied.delete(nsKey(ns));
+  async remove(ns: NsRef, family: NftFamily = 'inet'): Promise<void> {
+    const t = `${family} ${this.table}`;
+    await run(...inNs(ns, 'nft', ['-f', '-']), `table ${t} {}\ndelete table ${t}\n`);
+    this.applied.delete(`${nsKey(ns)} ${family}`);
   }
 
   /** The table as nft prints it, or undefined when absent. */
-  async list(ns: NsRef): Promise<string | undefined> {
-    const r = await runProcess(...inNs(ns, 'nft', ['list', 'table', 'inet', this.table]));
+  async list(ns: NsRef, family: NftFamily = 'inet'): Promise<string | undefined> {
+    const r = await runProcess(...inNs(ns, 'nft', ['list', 'table', family, this.table]));
     return r.code === 0 ? r.stdout : undefined;
   }
 }

@@ -72,7 +72,6 @@ export function hostDesired(gateways: (GatewayRecord & { netnsTarget: string })[
       name: gatewayVeth(gw.id),
       kind: 'veth',
       master: GW_BRIDGE,
-      isolated: true,
       up: true,
       create: ['type', 'veth', 'peer', 'name', gatewayTempVeth(gw.id), 'netns', gw.netnsTarget],
     });
@@ -109,6 +108,17 @@ export function workloadDesired(eps: WorkloadEndpoint[], gw: GatewayRecord | und
   }
   const mine = new Set(links.map((l) => l.name).filter((n) => n !== 'lo'));
   return { links, addrs, routes, fdb: [], neigh: [], owns: (n) => mine.has(n) };
+}
+
+/**
+ * Bridged traffic between two ports of vxmesh_gwbridge (workloads of different networks meeting
+ * at L2 on their north-south legs) is dropped: one static rule instead of per-port isolation flags.
+ */
+export function hostBridgeNftBody(): string {
+  return `  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "vg*" oifname "vg*" drop comment "vxmesh: workloads do not meet on gwbridge"
+  }`;
 }
 
 /** vxmesh's nftables table in the host namespace: gwbridge masquerade and isolation. */

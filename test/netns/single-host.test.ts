@@ -48,6 +48,9 @@ describe('single-host overlay', () => {
     // another network cannot reach them, in either direction
     expect(canPing(c, ip(epA.ipv4))).toBe(false);
     expect(canPing(a, ip(epC.ipv4))).toBe(false);
+    // nor can it reach them around the overlay, over the gateway bridge (L3 or L2)
+    const eth1A = (JSON.parse(inNs(a, 'ip', ['-j', '-4', 'addr', 'show', 'eth1']).stdout) as { addr_info: { local: string }[] }[])[0]!.addr_info[0]!.local;
+    expect(canPing(c, eth1A)).toBe(false);
     // north-south: the host's underlay address answers through eth1 (masquerade)
     expect(canPing(a, '198.51.100.1')).toBe(true);
 
