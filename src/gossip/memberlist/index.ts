@@ -1,5 +1,6 @@
 // vxmesh's hashicorp/memberlist-compatible gossip layer.
 import { defaultLanConfig, fastTestConfig, type MemberlistConfig } from './config.js';
+import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { Memberlist } from './memberlist.js';
 import { NetTransport } from './net-transport.js';
@@ -16,6 +17,7 @@ export { MemNetwork, MemTransport, type MemNetworkOptions } from './mem-transpor
 export type { Transport, StreamConn, TransportHandlers } from './transport.js';
 export type { Logger } from './logger.js';
 export { suspicionTimeoutMs } from './suspicion.js';
+export { realClock, VirtualClock, type Clock, type TimerHandle } from './clock.js';
 
 export interface CreateMemberlistOptions {
   delegate?: Delegate;
@@ -24,6 +26,7 @@ export interface CreateMemberlistOptions {
   transport?: Transport;
   logger?: Logger;
   random?: () => number;
+  clock?: Clock;
 }
 
 /** Create and start a memberlist node (binds its transport, declares itself alive). */

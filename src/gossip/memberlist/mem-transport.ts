@@ -1,6 +1,7 @@
 // An in-process network for many memberlist nodes in one process. Packets are delivered
 // asynchronously (optionally dropped or delayed); nodes can be taken down to simulate
 // crashes or partitions. Addresses are "ip:port" strings used only as map keys.
+import type { Clock } from './clock.js';
 import { ChunkQueue, type StreamConn, type Transport, type TransportHandlers } from './transport.js';
 
 export interface MemNetworkOptions {
@@ -10,6 +11,11 @@ export interface MemNetworkOptions {
   latencyMs?: number;
   /** Random source (tests pass a seeded one). */
   random?: () => number;
+  /**
+   * Time source for delivery delays and receive timestamps; give the memberlist nodes the
+   * same one. Default: real time, with zero-latency deliveries on the next event-loop turn.
+   */
+  clock?: Clock;
 }
 
 class MemStreamConn implements StreamConn {
@@ -65,8 +71,13 @@ export class MemNetwork {
 
   deliver(fn: () => void): void {
     const latency = this.opts.latencyMs ?? 0;
-    if (latency > 0) setTimeout(fn, latency);
+    if (this.opts.clock) this.opts.clock.setTimeout(fn, latency);
+    else if (latency > 0) setTimeout(fn, latency);
     else setImmediate(fn);
+  }
+
+  now(): number {
+    return this.opts.clock ? this.opts.clock.now() : Date.now();
   }
 
   register(addr: string, t: MemTransport): void {
@@ -118,7 +129,7 @@ export class MemTransport implements Transport {
   }
 
   receivePacket(buf: Buffer, from: string): void {
-    this.handlers?.onPacket(buf, from, Date.now());
+    this.handlers?.onPacket(buf, from, this.network.now());
   }
 
   receiveStream(conn: StreamConn): void {

@@ -7,6 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ipFromBytes, ipToBytes, isValidIpBytes, joinHostPort, splitHostPort } from './addr.js';
 import { Awareness } from './awareness.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { TransmitLimitedQueue } from './broadcast-queue.js';
 import {
   META_MAX_SIZE,
@@ -86,12 +87,14 @@ export interface MemberlistOptions {
   logger?: Logger;
   /** Random source (seeded in simulations). */
   random?: () => number;
+  /** Time source for every timer and timestamp (a VirtualClock in simulations). */
+  clock?: Clock;
 }
 
 interface AckHandler {
   ackFn: (payload: Buffer | null, timestamp: number) => void;
   nackFn: (() => void) | null;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 export interface MemberlistStats {
@@ -119,6 +122,7 @@ export class Memberlist implements Cluster {
   private readonly logger: Logger;
   private readonly rejects: RejectLog;
   private readonly random: () => number;
+  private readonly clock: Clock;
 
   private nodes: NodeState[] = [];
   private readonly nodeMap = new Map<string, NodeState>();
@@ -136,7 +140,7 @@ export class Memberlist implements Cluster {
   private leaving = false;
   private shut = false;
   private leaveWaiters: Array<() => void> = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
   private readonly openConns = new Set<StreamConn>();
   readonly stats: MemberlistStats = { udpBytesSent: 0, udpPacketsSent: 0, tcpBytesSent: 0, rejected: 0 };
 
@@ -151,6 +155,7 @@ export class Memberlist implements Cluster {
     this.logger = opts.logger ?? silentLogger;
     this.rejects = new RejectLog(this.logger);
     this.random = opts.random ?? Math.random;
+    this.clock = opts.clock ?? realClock;
     this.broadcasts = new TransmitLimitedQueue(() => this.estNumNodes(), config.retransmitMult);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
   }
@@ -205,7 +210,7 @@ export class Memberlist implements Cluster {
 
   private later(ms: number, fn: () => void): void {
     if (this.shut) return;
-    const t = setTimeout(() => {
+    const t = this.clock.setTimeout(() => {
       this.timers.delete(t);
       if (!this.shut) fn();
     }, ms);
@@ -215,12 +220,12 @@ export class Memberlist implements Cluster {
   private schedule(): void {
     const c = this.config;
     const probeTick = (): void => {
-      const started = Date.now();
+      const started = this.clock.now();
       this.probe()
         .catch((err: unknown) => this.logger.error({ err: String(err) }, 'memberlist: probe failed'))
         .finally(() => {
           // Like a Go ticker that drops missed ticks: next round on the next interval boundary.
-          const elapsed = Date.now() - started;
+          const elapsed = this.clock.now() - started;
           this.later(c.probeIntervalMs - (elapsed % c.probeIntervalMs), probeTick);
         });
     };
@@ -251,23 +256,23 @@ export class Memberlist implements Cluster {
     const done = new Promise<void>((resolve) => this.leaveWaiters.push(resolve));
     this.deadNode({ incarnation: me.incarnation, node: me.name, from: me.name });
     if (!this.anyAlive()) return;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), timeoutMs > 0 ? timeoutMs : 2 ** 31 - 1);
+      timer = this.clock.setTimeout(() => resolve(true), timeoutMs > 0 ? timeoutMs : 2 ** 31 - 1);
     });
     const late = await Promise.race([done.then(() => false), timedOut]);
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
     if (late) throw new Error('memberlist: timeout waiting for leave broadcast');
   }
 
   async shutdown(): Promise<void> {
     if (this.shut) return;
     this.shut = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();
     for (const s of this.nodeTimers.values()) s.stop();
     this.nodeTimers.clear();
-    for (const h of this.ackHandlers.values()) clearTimeout(h.timer);
+    for (const h of this.ackHandlers.values()) this.clock.clearTimeout(h.timer);
     this.ackHandlers.clear();
     for (const c of this.openConns) c.close();
     this.openConns.clear();
@@ -459,7 +464,7 @@ export class Memberlist implements Cluster {
   // ---------------------------------------------------------------- packet receive path
 
   /** Entry point for every datagram (public so tests can feed packets directly). */
-  ingestPacket(buf: Buffer, from: string, timestamp: number = Date.now()): void {
+  ingestPacket(buf: Buffer, from: string, timestamp: number = this.clock.now()): void {
     if (this.shut) return;
     try {
       let packet: Buffer;
@@ -601,12 +606,12 @@ export class Memberlist implements Cluster {
     const indAddr = this.replyAddr(ind.sourceAddr, ind.sourcePort, from);
     const localSeq = this.nextSeqNo();
     let answered = false;
-    let nackTimer: NodeJS.Timeout | null = null;
+    let nackTimer: TimerHandle | null = null;
     this.setAckHandler(
       localSeq,
       () => {
         answered = true;
-        if (nackTimer) clearTimeout(nackTimer);
+        if (nackTimer) this.clock.clearTimeout(nackTimer);
         this.sendMsg(indAddr, encodeAck({ seqNo: ind.seqNo, payload: null }), null);
       },
       null,
@@ -621,7 +626,7 @@ export class Memberlist implements Cluster {
     };
     this.sendMsg(joinHostPort(ipFromBytes(ind.target), ind.port), encodePing(ping), null);
     if (ind.nack) {
-      nackTimer = setTimeout(() => {
+      nackTimer = this.clock.setTimeout(() => {
         if (!answered && !this.shut) this.sendMsg(indAddr, encodeNack({ seqNo: ind.seqNo }), null);
       }, this.config.probeTimeoutMs);
     }
@@ -634,7 +639,7 @@ export class Memberlist implements Cluster {
     timeoutMs: number,
     onTimeout?: () => void,
   ): void {
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.ackHandlers.delete(seqNo);
       onTimeout?.();
     }, timeoutMs);
@@ -645,7 +650,7 @@ export class Memberlist implements Cluster {
     const h = this.ackHandlers.get(seqNo);
     if (!h) return;
     this.ackHandlers.delete(seqNo);
-    clearTimeout(h.timer);
+    this.clock.clearTimeout(h.timer);
     h.ackFn(payload, timestamp);
   }
 
@@ -677,7 +682,7 @@ export class Memberlist implements Cluster {
   }
 
   private resetNodes(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const keep: NodeState[] = [];
     for (const n of this.nodes) {
       if (n.state === NodeStateType.dead && now - n.stateChange > this.config.gossipToTheDeadTimeMs) {
@@ -709,7 +714,7 @@ export class Memberlist implements Cluster {
       probeInterval,
       () => resolveAck(false),
     );
-    const deadline = Date.now() + probeInterval;
+    const deadline = this.clock.now() + probeInterval;
     const addr = nodeAddress(node);
     let awarenessDelta = 0;
     try {
@@ -720,12 +725,12 @@ export class Memberlist implements Cluster {
         this.rawSendMsgPacket(addr, node, encodeCompound([encodePing(ping), s]));
       }
       awarenessDelta = -1;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle | undefined;
       const direct = await Promise.race([
         acked,
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.config.probeTimeoutMs))),
+        new Promise<false>((resolve) => (timer = this.clock.setTimeout(() => resolve(false), this.config.probeTimeoutMs))),
       ]);
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       if (direct || this.shut) return;
 
       const peers = kRandomNodes(
@@ -772,7 +777,7 @@ export class Memberlist implements Cluster {
   }
 
   private async sendPingAndWaitForAck(addr: string, ping: Ping, deadline: number): Promise<boolean> {
-    const remaining = deadline - Date.now();
+    const remaining = deadline - this.clock.now();
     if (remaining <= 0) return false;
     let conn: StreamConn;
     try {
@@ -781,7 +786,7 @@ export class Memberlist implements Cluster {
       return false;
     }
     this.openConns.add(conn);
-    const timer = setTimeout(() => this.closeConn(conn), Math.max(0, deadline - Date.now()));
+    const timer = this.clock.setTimeout(() => this.closeConn(conn), Math.max(0, deadline - this.clock.now()));
     try {
       await this.rawSendMsgStream(conn, encodePing(ping), true);
       const { type, reader } = await this.readStream(conn, false);
@@ -790,7 +795,7 @@ export class Memberlist implements Cluster {
       if (ack.seqNo !== ping.seqNo) throw new Error(`sequence number from ack (${ack.seqNo}) doesn't match ping (${ping.seqNo})`);
       return true;
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.closeConn(conn);
     }
   }
@@ -798,7 +803,7 @@ export class Memberlist implements Cluster {
   // ---------------------------------------------------------------- gossip & push/pull
 
   private gossip(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const peers = kRandomNodes(
       this.config.gossipNodes,
       this.nodes,
@@ -842,7 +847,7 @@ export class Memberlist implements Cluster {
 
   private async pushPullNode(addr: string, join: boolean): Promise<void> {
     const conn = await this.dial(addr);
-    const timer = setTimeout(() => this.closeConn(conn), this.config.tcpTimeoutMs);
+    const timer = this.clock.setTimeout(() => this.closeConn(conn), this.config.tcpTimeoutMs);
     try {
       await this.sendLocalState(conn, join, true);
       const { type, reader } = await this.readStream(conn, false);
@@ -854,7 +859,7 @@ export class Memberlist implements Cluster {
       const remote = await this.readRemoteState(reader);
       this.mergeRemoteState(remote.nodes, remote.userState, join);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.closeConn(conn);
     }
   }
@@ -1051,7 +1056,7 @@ export class Memberlist implements Cluster {
       return;
     }
     this.openConns.add(conn);
-    const timer = setTimeout(() => this.closeConn(conn), this.config.tcpTimeoutMs);
+    const timer = this.clock.setTimeout(() => this.closeConn(conn), this.config.tcpTimeoutMs);
     let countedPushPull = false;
     try {
       let envelope: { type: number; reader: StreamReader };
@@ -1098,7 +1103,7 @@ export class Memberlist implements Cluster {
       this.rejectStream(conn, err);
     } finally {
       if (countedPushPull) this.pushPullReq--;
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.closeConn(conn);
     }
   }
@@ -1140,7 +1145,7 @@ export class Memberlist implements Cluster {
         meta: a.meta,
         incarnation: 0,
         state: NodeStateType.dead,
-        stateChange: Date.now(),
+        stateChange: this.clock.now(),
         vsn: a.vsn && a.vsn.length >= 6 ? [...a.vsn.subarray(0, 6)] : [0, 0, 0, 0, 0, 0],
       };
       this.nodeMap.set(a.node, state);
@@ -1151,7 +1156,7 @@ export class Memberlist implements Cluster {
       [this.nodes[offset], this.nodes[n]] = [this.nodes[n]!, this.nodes[offset]!];
     } else if (!state.addr.equals(a.addr) || state.port !== a.port) {
       const canReclaim =
-        this.config.deadNodeReclaimTimeMs > 0 && Date.now() - state.stateChange > this.config.deadNodeReclaimTimeMs;
+        this.config.deadNodeReclaimTimeMs > 0 && this.clock.now() - state.stateChange > this.config.deadNodeReclaimTimeMs;
       if (state.state === NodeStateType.left || (state.state === NodeStateType.dead && canReclaim)) {
         updatesNode = true;
       } else {
@@ -1184,7 +1189,7 @@ export class Memberlist implements Cluster {
       state.port = a.port;
       if (state.state !== NodeStateType.alive) {
         state.state = NodeStateType.alive;
-        state.stateChange = Date.now();
+        state.stateChange = this.clock.now();
       }
     }
     if (this.events) {
@@ -1219,7 +1224,7 @@ export class Memberlist implements Cluster {
     this.queueBroadcast(s.node, encodeSuspect(s));
     state.incarnation = s.incarnation;
     state.state = NodeStateType.suspect;
-    const changeTime = Date.now();
+    const changeTime = this.clock.now();
     state.stateChange = changeTime;
 
     let k = this.config.suspicionMult - 2;
@@ -1235,7 +1240,7 @@ export class Memberlist implements Cluster {
         if (!cur || cur.state !== NodeStateType.suspect || cur.stateChange !== changeTime) return;
         this.logger.info({ node: cur.name, confirmations }, 'memberlist: marking node as failed, suspect timeout reached');
         this.deadNode({ incarnation: cur.incarnation, node: cur.name, from: this.config.name });
-      }),
+      }, this.clock),
     );
   }
 
@@ -1261,7 +1266,7 @@ export class Memberlist implements Cluster {
     }
     state.incarnation = d.incarnation;
     state.state = d.node === d.from ? NodeStateType.left : NodeStateType.dead;
-    state.stateChange = Date.now();
+    state.stateChange = this.clock.now();
     this.events?.notifyLeave(toNodeInfo(state));
   }
 }

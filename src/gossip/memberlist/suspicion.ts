@@ -1,5 +1,6 @@
 // Lifeguard suspicion timer (suspicion.go): starts at `max` and is driven toward `min`
 // by independent confirmations; fires `onTimeout` when it runs out.
+import { realClock, type Clock, type TimerHandle } from './clock.js';
 
 /** memberlist's suspicionTimeout: SuspicionMult * max(1, log10(max(1, n))) * interval. */
 export function suspicionTimeoutMs(suspicionMult: number, n: number, intervalMs: number): number {
@@ -19,7 +20,7 @@ export function suspicionTimeoutAfter(n: number, k: number, minMs: number, maxMs
 export class Suspicion {
   private n = 0;
   private readonly confirmations = new Set<string>();
-  private timer: NodeJS.Timeout | null;
+  private timer: TimerHandle | null;
   private readonly start: number;
 
   constructor(
@@ -28,11 +29,12 @@ export class Suspicion {
     private readonly minMs: number,
     private readonly maxMs: number,
     private readonly onTimeout: (confirmations: number) => void,
+    private readonly clock: Clock = realClock,
   ) {
     this.confirmations.add(from);
     const timeout = k < 1 ? minMs : maxMs;
-    this.timer = setTimeout(() => this.fire(), timeout);
-    this.start = Date.now();
+    this.timer = this.clock.setTimeout(() => this.fire(), timeout);
+    this.start = this.clock.now();
   }
 
   private fire(): void {
@@ -46,10 +48,10 @@ export class Suspicion {
     if (this.confirmations.has(from)) return false;
     this.confirmations.add(from);
     this.n++;
-    const remaining = suspicionTimeoutAfter(this.n, this.k, this.minMs, this.maxMs) - (Date.now() - this.start);
+    const remaining = suspicionTimeoutAfter(this.n, this.k, this.minMs, this.maxMs) - (this.clock.now() - this.start);
     if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.fire(), Math.max(0, remaining));
+      this.clock.clearTimeout(this.timer);
+      this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, remaining));
     }
     return true;
   }
@@ -59,7 +61,7 @@ export class Suspicion {
   }
 
   stop(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
 }

@@ -5,6 +5,7 @@
 // periodically bulk-synced over reliable (TCP) user messages.
 
 import { VxError } from '../../agent/types.js';
+import { realClock, type Clock, type TimerHandle } from '../memberlist/clock.js';
 import type { Cluster, Delegate, EventDelegate, NodeInfo } from '../memberlist/types.js';
 import { BroadcastQueue } from './broadcastQueue.js';
 import { LamportClock } from './clock.js';
@@ -68,6 +69,8 @@ export interface NetworkDBOptions extends Partial<NetworkDBConfig> {
   nodeName: string;
   /** Called for dropped bad input and failed sends; never throws into the protocol. */
   onProtocolError?: (err: Error) => void;
+  /** Time source for loops, timeouts and reap times (a VirtualClock in simulations). */
+  clock?: Clock;
 }
 
 type NodeState = 'active' | 'failed' | 'left';
@@ -137,7 +140,8 @@ export class NetworkDB implements Delegate, EventDelegate {
 
   private cluster: Cluster | undefined;
   private closed = false;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly clock: Clock;
+  private readonly timers = new Set<TimerHandle>();
 
   private readonly nodes = new Map<string, KnownNode>();
   /** "addr|port" -> name of the node last seen there (to spot reincarnations). */
@@ -157,7 +161,8 @@ export class NetworkDB implements Delegate, EventDelegate {
   private readonly watchers = new Set<Watcher>();
 
   constructor(opts: NetworkDBOptions) {
-    const { nodeName, onProtocolError, ...overrides } = opts;
+    const { nodeName, onProtocolError, clock, ...overrides } = opts;
+    this.clock = clock ?? realClock;
     this.nodeName = requireName('nodeName', nodeName);
     this.config = resolveNetworkDBConfig(overrides);
     this.onProtocolError = onProtocolError ?? (() => {});
@@ -191,16 +196,17 @@ export class NetworkDB implements Delegate, EventDelegate {
   /** Announce a graceful cluster leave; waits until the announcement went out or `waitMs` passed. */
   async leaveCluster(waitMs = 2_000): Promise<void> {
     this.queueNodeEvent(NodeEventType.LEAVE);
-    const deadline = Date.now() + waitMs;
-    while (this.nodeBroadcasts.length > 0 && Date.now() < deadline && this.activeNodeCount() > 1) {
-      await new Promise((r) => setTimeout(r, Math.min(50, this.config.gossipIntervalMs)));
+    const deadline = this.clock.now() + waitMs;
+    while (this.nodeBroadcasts.length > 0 && this.clock.now() < deadline && this.activeNodeCount() > 1) {
+      await new Promise<void>((r) => this.clock.setTimeout(r, Math.min(50, this.config.gossipIntervalMs)));
     }
   }
 
   /** Stop every loop. Pending bulk syncs resolve as timed out. */
   close(): void {
     this.closed = true;
-    for (const t of this.timers.splice(0)) clearTimeout(t);
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers.clear();
     for (const waiters of this.bulkSyncWaiters.values()) for (const w of waiters) w();
     this.bulkSyncWaiters.clear();
     this.watchers.clear();
@@ -216,14 +222,23 @@ export class NetworkDB implements Delegate, EventDelegate {
         this.protocolError(err);
       }
     };
-    const first = setTimeout(() => {
+    // Like a ticker: each round is planned `ms` after the previous plan, not after the run.
+    let planned = this.clock.now() + Math.floor(this.config.random() * ms);
+    const tick = (): void => {
+      this.timers.delete(handle);
       run();
-      const t = setInterval(run, ms);
-      t.unref?.();
-      this.timers.push(t);
-    }, Math.floor(this.config.random() * ms));
-    first.unref?.();
-    this.timers.push(first);
+      if (this.closed) return;
+      planned += ms;
+      // Rounds missed while the process was busy are dropped, like a Go ticker's.
+      const now = this.clock.now();
+      if (planned < now) planned += Math.ceil((now - planned) / ms) * ms;
+      handle = this.clock.setTimeout(tick, planned - now);
+      handle.unref?.();
+      this.timers.add(handle);
+    };
+    let handle = this.clock.setTimeout(tick, planned - this.clock.now());
+    handle.unref?.();
+    this.timers.add(handle);
   }
 
   // ---------------------------------------------------------------- public table API
@@ -264,7 +279,7 @@ export class NetworkDB implements Delegate, EventDelegate {
     this.deleteNodeNetworkEntries(nid, this.nodeName);
     n.lTime = lTime;
     n.leaving = true;
-    n.reapAtMs = Date.now() + this.reapNetworkIntervalMs();
+    n.reapAtMs = this.clock.now() + this.reapNetworkIntervalMs();
   }
 
   createEntry(table: string, nid: string, key: string, value: Buffer): void {
@@ -485,7 +500,7 @@ export class NetworkDB implements Delegate, EventDelegate {
       n.lTime = ev.lTime;
       n.leaving = leaving;
       if (leaving) {
-        n.reapAtMs = Date.now() + this.reapNetworkIntervalMs();
+        n.reapAtMs = this.clock.now() + this.reapNetworkIntervalMs();
         // Tombstone its entries, so bulk syncs carry the deletion onward.
         this.deleteNodeNetworkEntries(ev.networkId, ev.nodeName);
         this.deleteNetworkNode(ev.networkId, ev.nodeName);
@@ -536,7 +551,7 @@ export class NetworkDB implements Delegate, EventDelegate {
       return false;
     }
 
-    const now = Date.now();
+    const now = this.clock.now();
     let reapAtMs = 0;
     if (deleting) {
       const residualMs = ev.residualReapTime === 0 ? this.config.reapEntryIntervalMs : ev.residualReapTime * 1000;
@@ -583,7 +598,7 @@ export class NetworkDB implements Delegate, EventDelegate {
       owner: this.nodeName,
       value,
       deleting,
-      reapAtMs: deleting ? Date.now() + this.config.reapEntryIntervalMs : 0,
+      reapAtMs: deleting ? this.clock.now() + this.config.reapEntryIntervalMs : 0,
     };
     this.storeEntry(nid, table, key, e);
     this.queueTableEvent(type, nid, table, key, e);
@@ -597,7 +612,7 @@ export class NetworkDB implements Delegate, EventDelegate {
   }
 
   private encodeEntry(type: number, nid: string, table: string, key: string, e: Entry): Buffer {
-    const residualSec = e.deleting ? Math.max(0, Math.floor((e.reapAtMs - Date.now()) / 1000)) : 0;
+    const residualSec = e.deleting ? Math.max(0, Math.floor((e.reapAtMs - this.clock.now()) / 1000)) : 0;
     return encodeTableEvent({
       type,
       lTime: e.lTime,
@@ -691,7 +706,7 @@ export class NetworkDB implements Delegate, EventDelegate {
         for (const [key, e] of keys) {
           // A tombstone with under a second left would go out with residual 0, which the
           // receiver reads as "no reap time" and keeps for a full interval: let it die instead.
-          if (e.deleting && e.reapAtMs - Date.now() < 1000) continue;
+          if (e.deleting && e.reapAtMs - this.clock.now() < 1000) continue;
           const type = e.deleting ? TableEventType.DELETE : TableEventType.CREATE;
           parts.push(wrapGossip(MessageType.TABLE_EVENT, this.encodeEntry(type, nid, table, key, e)));
         }
@@ -719,16 +734,16 @@ export class NetworkDB implements Delegate, EventDelegate {
       });
       this.bulkSyncWaiters.set(node, list);
     });
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.config.bulkSyncTimeoutMs);
+      timer = this.clock.setTimeout(resolve, this.config.bulkSyncTimeoutMs);
       timer.unref?.();
     });
     try {
       await cluster.sendReliable(node, msg);
       await Promise.race([answer, timeout]);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
     if (!answered) {
       this.stats.bulkSyncTimeouts++;
@@ -774,7 +789,7 @@ export class NetworkDB implements Delegate, EventDelegate {
   // ---------------------------------------------------------------- reaping
 
   private reapState(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const [nid, tables] of this.entries) {
       for (const [table, keys] of tables) {
         for (const [key, e] of keys) if (e.deleting && e.reapAtMs <= now) keys.delete(key);
@@ -806,7 +821,7 @@ export class NetworkDB implements Delegate, EventDelegate {
     const n = this.nodes.get(name);
     if (!n) return;
     n.state = state;
-    n.reapAtMs = Date.now() + NODE_REAP_INTERVAL_MS;
+    n.reapAtMs = this.clock.now() + NODE_REAP_INTERVAL_MS;
     for (const nid of [...this.networkNodes.keys()]) this.deleteNetworkNode(nid, name);
     this.networks.delete(name);
     for (const [nid, tables] of this.entries) {
@@ -840,7 +855,7 @@ export class NetworkDB implements Delegate, EventDelegate {
     const isLocal = node === this.nodeName;
     const tables = this.entries.get(nid);
     if (!tables) return;
-    const reapAtMs = Date.now() + this.config.reapEntryIntervalMs;
+    const reapAtMs = this.clock.now() + this.config.reapEntryIntervalMs;
     for (const [table, keys] of tables) {
       for (const [key, old] of keys) {
         if (old.owner !== node && !isLocal) continue;
