@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The JSON report feeds the plain "N passed, N failed" line .ci/run prints at the end.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results.json' },
   },
 });
