@@ -3,7 +3,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, ROOT, inNs, linkNames, sleep, type AgentProcess } from '../helpers/netns.js';
+import { Harness, ROOT, canPing, inNs, linkNames, sh, sleep, type AgentProcess } from '../helpers/netns.js';
+
+const spawnSyncOk = (cmd: string, args: string[]) => sh(cmd, args).code === 0;
 
 interface Ep { id: string; ipv4: string; netns: string }
 interface ApiClient {
@@ -130,4 +132,30 @@ describe('agent restart and crash', () => {
     expect(failed).toHaveLength(1);
     expect(String(failed[0]!.reason?.message)).toMatch(/no free|exhausted|full/i);
   }, 240_000);
+
+  it('on start removes vxmesh objects nothing refers to and repairs what is missing', async () => {
+    const [a, b] = h.workloads(['ga', 'gb']) as [string, string];
+    await agent.json('network', 'create', 'mend', '--subnet', '10.43.0.0/24');
+    await agent.json('endpoint', 'attach', '--network', 'mend', '--netns', a);
+    const eb = await agent.json<Ep>('endpoint', 'attach', '--network', 'mend', '--netns', b);
+    const [net] = await agent.json<{ sandbox: string }[]>('network', 'inspect', 'mend');
+    await agent.stop();
+
+    const hostNs = `/run/netns/${host}`;
+    const staleNs = `${agent.netnsPrefix}-n-0123456789ab`;
+    expect(inNs(hostNs, 'true', []).code).toBe(0);
+    const mk = (args: string[]) => expect(inNs(hostNs, args[0]!, args.slice(1)).code).toBe(0);
+    expect(spawnSyncOk('ip', ['netns', 'add', staleNs])).toBe(true);
+    mk(['ip', 'link', 'add', 'vg0123456789ab', 'type', 'veth', 'peer', 'name', 'vh0123456789ab']);
+    mk(['nft', 'add', 'rule', 'inet', 'vxmesh', 'forward', 'counter', 'comment', '"stale-rule"']);
+    // damage: the network's bridge is gone while the agent is down
+    expect(inNs(`/run/netns/${net!.sandbox}`, 'ip', ['link', 'del', 'br0']).code).toBe(0);
+    expect(canPing(a, ip(eb.ipv4))).toBe(false);
+
+    await agent.start();
+    expect(h.namespaces()).not.toContain(staleNs);
+    expect(linkNames(hostNs)).not.toContain('vg0123456789ab');
+    expect(inNs(hostNs, 'nft', ['list', 'table', 'inet', 'vxmesh']).stdout).not.toContain('stale-rule');
+    expect(canPing(a, ip(eb.ipv4), 2)).toBe(true);
+  });
 });
