@@ -84,3 +84,82 @@ export async function waitFor(cond, timeoutMs) {
   }
   return Date.now() - start;
 }
+
+/** A seeded PRNG (mulberry32) so simulations are repeatable. */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The p-th percentile (0..100) of a list of numbers. */
+export function percentile(values, p) {
+  const s = [...values].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/**
+ * Records, per observer node, the first (virtual) time it saw `name` reach a state, from
+ * the EventDelegate callbacks (no polling of 1000 member lists), and how many observers
+ * see a full cluster.
+ */
+export class KnowledgeTracker {
+  constructor(clock) {
+    this.clock = clock;
+    this.watch = null;
+    /** observer -> number of members it currently sees alive (itself included) */
+    this.alive = new Map();
+    this.fullSize = Infinity;
+    this.full = 0;
+  }
+  /** The EventDelegate for node `observer`. */
+  events(observer) {
+    this.setAlive(observer, 0); // memberlist reports our own node as a join too
+    return {
+      notifyJoin: (n) => {
+        this.setAlive(observer, this.alive.get(observer) + 1);
+        this.seen(observer, n.name, 'alive');
+      },
+      notifyLeave: (n) => {
+        this.setAlive(observer, this.alive.get(observer) - 1);
+        this.seen(observer, n.name, n.state);
+      },
+      notifyUpdate: () => {},
+    };
+  }
+  setAlive(observer, count) {
+    if (this.alive.get(observer) === this.fullSize) this.full--;
+    this.alive.set(observer, count);
+    if (count === this.fullSize) this.full++;
+  }
+  /** From now on, `fullObservers()` counts observers that see exactly `n` alive members. */
+  setFullSize(n) {
+    this.fullSize = n;
+    this.full = 0;
+    for (const v of this.alive.values()) if (v === n) this.full++;
+  }
+  fullObservers() {
+    return this.full;
+  }
+  /** Start watching for `name` reaching `state` (e.g. 'alive' after a join, 'dead' after a crash). */
+  expect(name, state) {
+    this.watch = { name, state, since: this.clock.now(), at: new Map() };
+  }
+  seen(observer, name, state) {
+    const w = this.watch;
+    if (w && w.name === name && w.state === state && !w.at.has(observer)) w.at.set(observer, this.clock.now() - w.since);
+  }
+  /** How many observers know so far. */
+  known() {
+    return this.watch ? this.watch.at.size : 0;
+  }
+  /** Per-observer delays (ms since expect()). */
+  delays() {
+    return this.watch ? [...this.watch.at.values()] : [];
+  }
+}

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import {
   allocate,
   createPool,
+  formatCidr,
+  formatIp,
   isAllocated,
   parseCidr,
   parseIp,
@@ -160,7 +162,7 @@ export class Agent implements AgentApi {
     await this.storeLock.run(async () => {
       const pools = await this.store.list<PoolState>('ipam/pools/');
       let gw = pools.find((p) => p.value.owner === GW_POOL_OWNER);
-      if (gw && gw.value.subnet !== parseCidrText(this.config.gwBridgePool)) {
+      if (gw && gw.value.subnet !== formatCidr(parseCidr(this.config.gwBridgePool, { strict: true }))) {
         throw new VxError('FAILED_PRECONDITION', `gwbridge subnet is ${gw.value.subnet} in the store but ${this.config.gwBridgePool} was configured; start with --gwbridge-subnet ${gw.value.subnet}`);
       }
       if (!gw) {
@@ -332,11 +334,7 @@ export class Agent implements AgentApi {
   }
 
   private networkInfo(n: NetworkRecord): NetworkInfo {
-    const sub = (s: NetworkRecord['v4']) => {
-      const state = undefined as PoolState | undefined;
-      void state;
-      return { subnet: s.subnet, gateway: s.gateway, auxAddresses: {} as Record<string, string> };
-    };
+    const sub = (s: NetworkRecord['v4']) => ({ subnet: s.subnet, gateway: s.gateway, auxAddresses: {} as Record<string, string> });
     const info: NetworkInfo = {
       id: n.id,
       name: n.name,
@@ -792,16 +790,7 @@ function freshWorkloadState(ep: EndpointRecord, gw: GatewayRecord): NsActual {
 
 function canonicalIp(ip: string): string {
   const v = parseIp(ip);
-  return v.family === 4 ? ip : ip.toLowerCase();
-}
-
-function parseCidrText(text: string): string {
-  const c = parseCidr(text, { strict: true });
-  return `${c.family === 4 ? formatV4(c.network) : text}/${c.prefix}`;
-}
-
-function formatV4(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => Number((v >> s) & 0xffn)).join('.');
+  return formatIp(v.family, v.value);
 }
 
 const ms = (x: number) => Math.round(x * 10) / 10;
