@@ -460,8 +460,9 @@ export class Agent implements AgentApi {
     throw new VxError('RESOURCE_EXHAUSTED', 'no free VXLAN network identifier left');
   }
 
-  private async deleteNetworkRecord(net: NetworkRecord): Promise<void> {
+  private async deleteNetworkRecord(net: NetworkRecord, precondition?: () => void): Promise<void> {
     await this.storeLock.run(async () => {
+      precondition?.();
       const ops: TxnOp[] = [{ op: 'delete', key: keys.network(net.id) }];
       if (net.ownsPools) {
         ops.push({ op: 'delete', key: keys.pool(net.v4.poolId) });
@@ -483,14 +484,16 @@ export class Agent implements AgentApi {
 
   async removeNetwork(nameOrId: string): Promise<void> {
     const net = this.findNetwork(nameOrId);
-    const eps = this.endpointsOf(net.id);
-    if (eps.length) {
-      throw new VxError(
-        'FAILED_PRECONDITION',
-        `network "${net.name}" has ${eps.length} attached endpoint(s) (${eps.slice(0, 3).map((e) => e.id.slice(0, 12)).join(', ')}${eps.length > 3 ? ', ...' : ''}): detach them first (vxmesh endpoint detach ID)`,
-      );
-    }
-    await this.deleteNetworkRecord(net);
+    await this.deleteNetworkRecord(net, () => {
+      // checked under the store lock, so no attach can slip in between the check and the delete
+      const eps = this.endpointsOf(net.id);
+      if (eps.length) {
+        throw new VxError(
+          'FAILED_PRECONDITION',
+          `network "${net.name}" has ${eps.length} attached endpoint(s) (${eps.slice(0, 3).map((e) => e.id.slice(0, 12)).join(', ')}${eps.length > 3 ? ', ...' : ''}): detach them first (vxmesh endpoint detach ID)`,
+        );
+      }
+    });
     this.links.forget(namedNs(net.sandbox));
     await this.syncNamespaces();
     await this.syncHostFirewall();
