@@ -1,4 +1,7 @@
+import { cidrOverlaps, parseCidr } from '../ipam/index.js';
 import { run } from '../kernel/exec.js';
+import { GW_BRIDGE } from '../overlay/names.js';
+import { VxError } from './types.js';
 
 interface RouteJson {
   dst: string;
@@ -28,4 +31,23 @@ export async function readUnderlay(advertise?: string): Promise<{ advertiseAddr?
   const chosen = viaDefault ?? addrs.find((a) => a.ifname !== 'lo' && global4(a).length);
   if (!chosen) return { mtu: 1500 };
   return { advertiseAddr: global4(chosen)[0]!.local, mtu: chosen.mtu };
+}
+
+/**
+ * The gateway bridge's subnet must not overlap a route the host already has on another device
+ * (docker_gwbridge and docker0 live in 172.17-172.31 too): workloads' egress would be misrouted.
+ */
+export async function checkGatewaySubnet(gwSubnet: string): Promise<void> {
+  const want = parseCidr(gwSubnet, { strict: true });
+  const routes = JSON.parse(await run('ip', ['-j', '-4', 'route', 'show'])) as RouteJson[];
+  for (const r of routes) {
+    if (r.dst === 'default' || !r.dev || r.dev === GW_BRIDGE) continue;
+    const dst = parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`);
+    if (cidrOverlaps(dst, want)) {
+      throw new VxError(
+        'FAILED_PRECONDITION',
+        `gwbridge subnet ${gwSubnet} overlaps the host route ${r.dst} on ${r.dev}: start the agent with --gwbridge-subnet set to a free subnet (e.g. 172.30.0.0/16)`,
+      );
+    }
+  }
 }

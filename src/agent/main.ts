@@ -9,7 +9,7 @@ import { FileStore } from '../store/index.js';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { GossipService } from './gossip.js';
-import { readUnderlay } from './host.js';
+import { checkGatewaySubnet, readUnderlay } from './host.js';
 
 /** A node name kept in the data dir, so a restarted agent rejoins as itself: hostname + random suffix. */
 async function persistentNodeName(dir: string): Promise<string> {
@@ -69,6 +69,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   const unlock = await lockDataDir(config.dataDir);
   await warnOnPrivateMountNamespace(log);
   const underlay = await readUnderlay(config.advertiseAddr);
+  await checkGatewaySubnet(config.gwBridgePool);
   if (!underlay.advertiseAddr) log.warn('no advertise address found (no global IPv4): vxlan devices get no local address');
   const store = await FileStore.open(config.dataDir);
   const agent = new Agent(config, store, log, {

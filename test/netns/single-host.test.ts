@@ -150,4 +150,15 @@ describe('single-host overlay', () => {
     for (const e of [e1, e2, e3]) await agent.cli('endpoint', 'detach', e.id);
     await agent.cli('network', 'rm', 'ranged');
   });
+
+  it('refuses to start with a gateway bridge subnet that overlaps a host route', async () => {
+    const other = h.host(7);
+    expect(inNs(`/run/netns/${other}`, 'ip', ['route', 'add', '172.18.5.0/24', 'dev', 'ul0']).code).toBe(0);
+    const bad = h.agent(other);
+    await expect(bad.start()).rejects.toThrow(/gwbridge subnet 172\.18\.0\.0\/16 overlaps the host route 172\.18\.5\.0\/24 on ul0/);
+    expect(linkNames(`/run/netns/${other}`)).not.toContain('vxmesh_gwbridge');
+    const good = h.agent(other, ['--gwbridge-subnet', '172.30.0.0/16']);
+    await good.start();
+    expect((await good.json<{ version: string }>('status')).version).toMatch(/\d+\.\d+/);
+  });
 });
