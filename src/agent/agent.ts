@@ -89,7 +89,7 @@ export class Agent implements AgentApi {
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
   /** Set by the composition root once gossip runs (src/agent/gossip.ts). */
-  gossip: Pick<GossipService, 'listNodes' | 'keyOp'> | undefined;
+  gossip: Pick<GossipService, 'listNodes' | 'keyOp' | 'status'> | undefined;
 
   constructor(
     private readonly config: AgentConfig,
@@ -708,6 +708,7 @@ export class Agent implements AgentApi {
       networks: this.networks.size,
       endpoints: this.endpoints.size,
       features: { ...this.features },
+      ...(this.gossip ? { gossip: this.gossip.status() } : {}),
     };
   }
 

@@ -3,7 +3,7 @@ import { readFile, writeFile, rename } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Keyring, createMemberlist, defaultLanConfig, type Delegate, type Memberlist } from '../gossip/memberlist/index.js';
 import { NetworkDB } from '../gossip/networkdb/index.js';
-import { VxError, type GossipNode, type KeyOp, type KeyOpResult } from './types.js';
+import { VxError, type GossipNode, type GossipStatus, type KeyOp, type KeyOpResult } from './types.js';
 
 // vxmesh's own control messages ride memberlist user messages next to NetworkDB's protobuf ones.
 // A NetworkDB GossipMessage starts with a protobuf tag byte (0x08/0x12); 0xf5 never does.
@@ -124,6 +124,18 @@ export class GossipService {
     this.log.warn({ peers, error, retryInMs: delayMs }, 'cannot reach any gossip peer yet; retrying');
     if (this.stopped) return;
     this.joinTimer = setTimeout(() => void this.joinLoop(Math.min(delayMs * 2, 10_000)), delayMs);
+  }
+
+  status(): GossipStatus {
+    const all = this.ml.allNodes();
+    return {
+      node: this.ml.localName,
+      addr: this.opts.bindAddr,
+      port: this.opts.port,
+      alive: all.filter((n) => n.state === 'alive').length,
+      members: all.length,
+      encrypted: Boolean(this.keyring),
+    };
   }
 
   listNodes(): GossipNode[] {

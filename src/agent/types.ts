@@ -132,6 +132,17 @@ export interface StatusInfo {
   networks: number;
   endpoints: number;
   features: FeatureProbe;
+  gossip?: GossipStatus;
+}
+
+export interface GossipStatus {
+  node: string;
+  addr: string;
+  port: number;
+  /** Alive members, self included, and all members ever seen (dead/left too). */
+  alive: number;
+  members: number;
+  encrypted: boolean;
 }
 
 export type GossipNodeState = 'alive' | 'suspect' | 'dead' | 'left';

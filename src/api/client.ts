@@ -141,6 +141,18 @@ function toStatus(wire: WireObject): StatusInfo {
       nftables: features.nftables === true,
       ipvs: features.ipvs === true,
     },
+    ...(wire.gossip ? { gossip: toGossipStatus(wire.gossip as WireObject) } : {}),
+  };
+}
+
+function toGossipStatus(wire: WireObject): NonNullable<StatusInfo['gossip']> {
+  return {
+    node: wire.node as string,
+    addr: wire.addr as string,
+    port: wire.port as number,
+    alive: wire.alive as number,
+    members: wire.members as number,
+    encrypted: wire.encrypted === true,
   };
 }
 

@@ -50,6 +50,8 @@ describe('agents form a gossip cluster', () => {
     for (const a of agents) {
       await waitFor('3 alive members', () => states(a), (s) => Object.values(s).filter((x) => x === 'alive').length === 3);
     }
+    const st = await agents[0]!.json<{ gossip: { alive: number; encrypted: boolean; addr: string; port: number } }>('status');
+    expect(st.gossip).toMatchObject({ alive: 3, encrypted: true, addr: '198.51.100.1', port: 7946 });
     const self = await agents[0]!.json<Node[]>('node', 'ls');
     expect(self.filter((n) => n.self).map((n) => n.addr)).toEqual(['198.51.100.1']);
 

@@ -423,6 +423,7 @@ describe('vxmesh CLI', () => {
         vxlan: 'yes',
         nftables: 'yes',
         ip_vs: 'no',
+        gossip: 'not running',
       });
       const json = await run(['status', '--json']);
       expect(JSON.parse(json.stdout)).toEqual(await agent.status());

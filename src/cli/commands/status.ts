@@ -30,6 +30,14 @@ const status: Command = {
         ['vxlan', yesNo(info.features.vxlan)],
         ['nftables', yesNo(info.features.nftables)],
         ['ip_vs', yesNo(info.features.ipvs)],
+        ...((info.gossip
+          ? [
+              ['gossip node', info.gossip.node],
+              ['gossip address', `${info.gossip.addr}:${info.gossip.port}`],
+              ['gossip members', `${info.gossip.alive} alive of ${info.gossip.members} known`],
+              ['gossip encrypted', yesNo(info.gossip.encrypted)],
+            ]
+          : [['gossip', 'not running']]) as [string, string][]),
       ]),
     );
     return EXIT_OK;
