@@ -211,7 +211,10 @@ export class Agent implements AgentApi {
 
   private syncHost(fresh = false): Promise<void> {
     return this.coalesce.request('host', async () => {
-      const gws = [...this.gateways.values()].map((g) => ({ ...g, netnsTarget: nsTarget(nsFromPath(g.netns)) }));
+      // A leg whose namespace is gone cannot be (re)made; its records go at the next resync.
+      const gws = [...this.gateways.values()]
+        .filter((g) => nsExists(nsFromPath(g.netns)))
+        .map((g) => ({ ...g, netnsTarget: nsTarget(nsFromPath(g.netns)) }));
       await this.links.reconcile(SELF_NS, hostDesired(gws, this.host), { fresh });
     });
   }
@@ -244,11 +247,22 @@ export class Agent implements AgentApi {
     await ensureSysctls(SELF_NS, { 'net.ipv4.ip_forward': '1' });
     await this.syncNamespaces();
     await this.syncHost(fresh);
-    await Promise.all([...this.networks.values()].map((n) => this.syncSandbox(n, fresh)));
-    const netnses = new Set([...this.endpoints.values()].filter((e) => !e.leaveInHost).map((e) => e.netns));
-    for (const g of this.gateways.values()) netnses.add(g.netns);
-    await Promise.all([...netnses].map((p) => this.syncWorkload(p, fresh)));
+    // One broken network or workload namespace must not keep the others (or the agent) down.
+    const nets = [...this.networks.values()];
+    this.logFailures('network sandbox', nets.map((n) => n.name), await Promise.allSettled(nets.map((n) => this.syncSandbox(n, fresh))));
+    // Namespaces with an attach in flight are left to that attach.
+    const busy = new Set([...this.endpoints.values()].filter((e) => e.state === 'pending').map((e) => e.netns));
+    const netnses = new Set([...this.endpoints.values()].filter((e) => !e.leaveInHost && !busy.has(e.netns)).map((e) => e.netns));
+    for (const g of this.gateways.values()) if (!busy.has(g.netns)) netnses.add(g.netns);
+    const list = [...netnses];
+    this.logFailures('workload namespace', list, await Promise.allSettled(list.map((p) => this.syncWorkload(p, fresh))));
     await this.syncHostFirewall(fresh);
+  }
+
+  private logFailures(what: string, names: string[], results: PromiseSettledResult<void>[]): void {
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.log.error({ [what]: names[i], err: errText(r.reason) }, `could not reconcile ${what}`);
+    });
   }
 
   // ---------------------------------------------------------------- store helpers

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseCidr, parseIp } from '../ipam/index.js';
+import { nsExists, nsFromPath } from '../kernel/ns.js';
 import { VxError } from './types.js';
 
 // Edge checks for agent requests: every message names the bad value and what to do.
@@ -45,7 +46,9 @@ export function checkMac(mac: string): string {
 export function checkNetnsPath(path: string | undefined): string {
   if (!path) throw new VxError('INVALID_ARGUMENT', 'missing netns: give the path of the workload network namespace, e.g. /run/netns/c1');
   if (!path.startsWith('/')) throw new VxError('INVALID_ARGUMENT', `netns "${path}" is not an absolute path; e.g. /run/netns/${path}`);
-  if (!existsSync(path)) throw new VxError('NOT_FOUND', `network namespace ${path} does not exist: create it first (ip netns add NAME)`);
+  if (!nsExists(nsFromPath(path))) {
+    throw new VxError('NOT_FOUND', `network namespace ${path} does not exist${existsSync(path) ? ' (the path is there, but no namespace is mounted on it)' : ''}: create it first (ip netns add NAME)`);
+  }
   return path;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
 
 /** Where a kernel operation runs: the agent's own namespace, a named one (/run/netns/NAME), or any path. */
 export type NsRef = { kind: 'self' } | { kind: 'named'; name: string } | { kind: 'path'; path: string };
@@ -39,14 +39,25 @@ export function nsTarget(ns: NsRef): string {
   }
 }
 
+const NSFS_MAGIC = 0x6e736673;
+
+/** True when the path is a live network namespace (an nsfs file), not just a leftover file. */
+function isNamespaceFile(path: string): boolean {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 export function nsExists(ns: NsRef): boolean {
   switch (ns.kind) {
     case 'self':
       return true;
     case 'named':
-      return existsSync(`${NETNS_DIR}/${ns.name}`);
+      return isNamespaceFile(`${NETNS_DIR}/${ns.name}`);
     case 'path':
-      return existsSync(ns.path);
+      return isNamespaceFile(ns.path);
   }
 }
 

@@ -134,9 +134,10 @@ describe('agent restart and crash', () => {
   }, 240_000);
 
   it('on start removes vxmesh objects nothing refers to and repairs what is missing', async () => {
-    const [a, b] = h.workloads(['ga', 'gb']) as [string, string];
+    const [a, b, c] = h.workloads(['ga', 'gb', 'gc']) as [string, string, string];
     await agent.json('network', 'create', 'mend', '--subnet', '10.43.0.0/24');
     await agent.json('endpoint', 'attach', '--network', 'mend', '--netns', a);
+    await agent.json('endpoint', 'attach', '--network', 'mend', '--netns', c);
     const eb = await agent.json<Ep>('endpoint', 'attach', '--network', 'mend', '--netns', b);
     const [net] = await agent.json<{ sandbox: string }[]>('network', 'inspect', 'mend');
     await agent.stop();
@@ -151,8 +152,12 @@ describe('agent restart and crash', () => {
     // damage: the network's bridge is gone while the agent is down
     expect(inNs(`/run/netns/${net!.sandbox}`, 'ip', ['link', 'del', 'br0']).code).toBe(0);
     expect(canPing(a, ip(eb.ipv4))).toBe(false);
+    // a workload namespace that is no namespace any more (unmounted; the path is left behind)
+    expect(sh('umount', [c]).code).toBe(0);
 
     await agent.start();
+    expect(agent.log).toMatch(/removing endpoint left half-done or whose namespace is gone/);
+    expect((await agent.json<Ep[]>('endpoint', 'ls', '--network', 'mend')).map((e) => e.netns).sort()).toEqual([a, b].sort());
     expect(h.namespaces()).not.toContain(staleNs);
     expect(linkNames(hostNs)).not.toContain('vg0123456789ab');
     expect(inNs(hostNs, 'nft', ['list', 'table', 'inet', 'vxmesh']).stdout).not.toContain('stale-rule');
