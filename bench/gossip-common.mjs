@@ -163,3 +163,14 @@ export class KnowledgeTracker {
     return this.watch ? [...this.watch.at.values()] : [];
   }
 }
+
+/** Print simulated vs wall time to stderr every 15 s of wall time (long simulations). */
+export function reportProgress(clock, label) {
+  const wallStart = performance.now();
+  const t = setInterval(() => {
+    const wall = ((performance.now() - wallStart) / 1000).toFixed(0);
+    console.error(`[${label}] wall ${wall} s: simulated ${(clock.now() / 1000).toFixed(1)} s, ${clock.fired} timer events`);
+  }, 15_000);
+  t.unref();
+  return () => clearInterval(t);
+}

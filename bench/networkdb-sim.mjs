@@ -15,7 +15,7 @@
 
 import { parseArgs } from 'node:util';
 import { NetworkDB, SimHub } from '../dist/gossip/networkdb/index.js';
-import { seededRandom } from './gossip-common.mjs';
+import { reportProgress, seededRandom } from './gossip-common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -100,6 +100,7 @@ async function setupSim() {
 async function setupMemberlist() {
   const { createMemberlist, defaultLanConfig, MemNetwork, VirtualClock } = await import('../dist/gossip/memberlist/index.js');
   const clock = new VirtualClock();
+  reportProgress(clock, `networkdb-sim ${N}`);
   const time = virtualTime(clock);
   const net = new MemNetwork({ clock, latencyMs: LATENCY_MS, random });
   const dbs = makeDbs({ clock });
