@@ -1,32 +1,20 @@
 import { cidrOverlaps, parseCidr } from '../ipam/index.js';
-import { run } from '../kernel/exec.js';
+import { readHostAddrs, readHostRoutes4, type HostAddr } from '../kernel/index.js';
 import { GW_BRIDGE } from '../overlay/names.js';
 import { VxError } from './types.js';
 
-interface RouteJson {
-  dst: string;
-  dev?: string;
-  prefsrc?: string;
-}
-interface AddrJson {
-  ifname: string;
-  mtu: number;
-  addr_info?: { family: string; local: string; scope?: string }[];
-}
-
 /**
- * Facts about the host's underlay, read once at start (through src/kernel's runner):
- * the address of the default route's interface (else the first global IPv4) and its MTU.
+ * Facts about the host's underlay, read once at start: the address of the default route's
+ * interface (else the first global IPv4) and its MTU.
  */
 export async function readUnderlay(advertise?: string): Promise<{ advertiseAddr?: string; mtu: number }> {
-  const addrs = JSON.parse(await run('ip', ['-j', 'addr', 'show'])) as AddrJson[];
-  const global4 = (a: AddrJson) => (a.addr_info ?? []).filter((i) => i.family === 'inet' && i.scope === 'global');
+  const addrs = await readHostAddrs();
+  const global4 = (a: HostAddr) => (a.addr_info ?? []).filter((i) => i.family === 'inet' && i.scope === 'global');
   if (advertise) {
     const owner = addrs.find((a) => (a.addr_info ?? []).some((i) => i.local === advertise));
     return { advertiseAddr: advertise, mtu: owner?.mtu ?? 1500 };
   }
-  const routes = JSON.parse(await run('ip', ['-j', 'route', 'show', 'default'])) as RouteJson[];
-  const dev = routes.find((r) => r.dev)?.dev;
+  const dev = (await readHostRoutes4()).find((r) => r.dst === 'default' && r.dev)?.dev;
   const viaDefault = addrs.find((a) => a.ifname === dev && global4(a).length);
   const chosen = viaDefault ?? addrs.find((a) => a.ifname !== 'lo' && global4(a).length);
   if (!chosen) return { mtu: 1500 };
@@ -39,8 +27,7 @@ export async function readUnderlay(advertise?: string): Promise<{ advertiseAddr?
  */
 export async function checkGatewaySubnet(gwSubnet: string): Promise<void> {
   const want = parseCidr(gwSubnet, { strict: true });
-  const routes = JSON.parse(await run('ip', ['-j', '-4', 'route', 'show'])) as RouteJson[];
-  for (const r of routes) {
+  for (const r of await readHostRoutes4()) {
     if (r.dst === 'default' || !r.dev || r.dev === GW_BRIDGE) continue;
     const dst = parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`);
     if (cidrOverlaps(dst, want)) {

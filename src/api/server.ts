@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { VxError, type AgentApi } from '../agent/types.js';
 import { errorCodeToGrpc } from './errors.js';
 import { loadVxmeshProto } from './proto.js';
-import { prepareSocketPath, removeSocket, restrictSocket } from './socket.js';
+import { prepareSocketPath, removeSocket, restrictSocket } from '../util/unix-socket.js';
 import {
   validateAttach,
   validateCreateNetwork,

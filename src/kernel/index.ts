@@ -8,3 +8,4 @@ export * from './netns.js';
 export * from './nft.js';
 export * from './sysctl.js';
 export * from './probe.js';
+export * from './host-info.js';

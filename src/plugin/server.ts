@@ -1,9 +1,7 @@
 // The plugin's HTTP server on a unix socket: POST /<Method>, JSON in, JSON out, errors as
 // {"Err": "..."} (dockerd shows Err to the user and rolls back).
-import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
+import { prepareSocketPath, type SocketRole } from '../util/unix-socket.js';
 import { VxError, type ErrorCode } from '../agent/types.js';
 import { BadRequest } from './body.js';
 import type { PluginLogger } from './context.js';
@@ -90,35 +88,15 @@ async function handle(handlers: Record<string, Handler>, logger: PluginLogger, r
   }
 }
 
-/** True when something accepts connections on the socket (a live plugin, not a stale file). */
-function socketIsLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const conn = createConnection(path);
-    conn.once('connect', () => {
-      conn.destroy();
-      resolve(true);
-    });
-    conn.once('error', () => resolve(false));
-  });
-}
+/** The docker plugin socket (its directory is docker's: world-readable, like dockerd makes it). */
+const PLUGIN_SOCKET: SocketRole = {
+  notASocket: (p) => `docker plugin socket ${p} exists and is not a socket: remove it or choose another --plugin-name`,
+  inUse: (p) =>
+    `another process already serves the docker plugin socket ${p}: stop it, or give this agent another --plugin-name (or --no-plugin)`,
+};
 
 export async function listenOnSocket(handlers: Record<string, Handler>, logger: PluginLogger, socketPath: string): Promise<Server> {
-  mkdirSync(dirname(socketPath), { recursive: true });
-  let existing: ReturnType<typeof statSync> | undefined;
-  try {
-    existing = statSync(socketPath);
-  } catch {
-    existing = undefined;
-  }
-  if (existing) {
-    if (!existing.isSocket()) {
-      throw new VxError('FAILED_PRECONDITION', `docker plugin socket ${socketPath} exists and is not a socket: remove it or choose another --plugin-name`);
-    }
-    if (await socketIsLive(socketPath)) {
-      throw new VxError('FAILED_PRECONDITION', `another process already serves the docker plugin socket ${socketPath}: stop it, or give this agent another --plugin-name (or --no-plugin)`);
-    }
-    rmSync(socketPath, { force: true }); // stale, left by a process that died
-  }
+  await prepareSocketPath(socketPath, PLUGIN_SOCKET, 0o755);
   const server = createServer((req, res) => {
     handle(handlers, logger, req, res).catch((err: unknown) => {
       logger.error({ err }, 'plugin request handling failed');

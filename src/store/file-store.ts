@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../util/crc32.js';
 import { StoreConflict, type KV, type Store, type TxnOp } from './types.js';
 
 // On-disk layout (in the data dir):

@@ -24,7 +24,7 @@ import {
 } from '../../src/gossip/memberlist/messages.js';
 import { decodeStruct } from '../../src/gossip/memberlist/msgpack.js';
 import { lzwCompress, lzwDecompress } from '../../src/gossip/memberlist/lzw.js';
-import { crc32 } from '../../src/gossip/memberlist/crc.js';
+import { crc32 } from '../../src/util/crc32.js';
 import { decryptPayload, encryptPayload, encryptedLength } from '../../src/gossip/memberlist/security.js';
 import { addLabelHeader, removeLabelHeader } from '../../src/gossip/memberlist/label.js';
 import { Keyring } from '../../src/gossip/memberlist/keyring.js';

@@ -30,7 +30,7 @@ import {
 } from '../../src/gossip/memberlist/messages.js';
 import { lzwCompress } from '../../src/gossip/memberlist/lzw.js';
 import { encryptPayload } from '../../src/gossip/memberlist/security.js';
-import { crc32 } from '../../src/gossip/memberlist/crc.js';
+import { crc32 } from '../../src/util/crc32.js';
 import { addLabelHeader } from '../../src/gossip/memberlist/label.js';
 import { TestDelegate, waitFor } from '../interop/helpers/mem-cluster.js';
 

@@ -16,7 +16,7 @@ import {
   validateConfig,
   type MemberlistConfig,
 } from './config.js';
-import { crc32 } from './crc.js';
+import { crc32 } from '../../util/crc32.js';
 import { addLabelHeader, labelOverhead, removeLabelHeader, validateLabel } from './label.js';
 import { silentLogger, RejectLog, type Logger } from './logger.js';
 import { lzwCompress, lzwDecompress } from './lzw.js';

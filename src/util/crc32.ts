@@ -1,4 +1,5 @@
-// CRC-32 (IEEE), for framing log records: node 20 has no zlib.crc32.
+// CRC-32 (IEEE, the polynomial of Go's crc32.ChecksumIEEE): memberlist's hasCrc header and the store's log frames.
+// Node 20 has no zlib.crc32.
 function makeTable(): Uint32Array {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {

@@ -4,6 +4,18 @@ import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { VxError } from '../agent/types.js';
 
+/** How to name the socket in refusals, and what to tell the user to do about it. */
+export interface SocketRole {
+  notASocket: (path: string) => string;
+  inUse: (path: string) => string;
+}
+
+/** The agent's gRPC API socket. */
+export const API_SOCKET: SocketRole = {
+  notASocket: (p) => `${p} exists and is not a socket; remove it or choose another --socket`,
+  inUse: (p) => `another process is already serving ${p}: is a vxmesh agent running?`,
+};
+
 function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }
@@ -22,10 +34,10 @@ function isSocketLive(socketPath: string): Promise<boolean> {
 
 /**
  * Creates the socket's directory (0700 when we create it) and removes a stale socket left by a
- * crashed agent. Refuses to touch a live socket or a path that is not a socket.
+ * crashed process. Refuses to touch a live socket or a path that is not a socket.
  */
-export async function prepareSocketPath(socketPath: string): Promise<void> {
-  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+export async function prepareSocketPath(socketPath: string, role: SocketRole = API_SOCKET, dirMode = 0o700): Promise<void> {
+  await mkdir(dirname(socketPath), { recursive: true, mode: dirMode });
   let stats;
   try {
     stats = await lstat(socketPath);
@@ -34,10 +46,10 @@ export async function prepareSocketPath(socketPath: string): Promise<void> {
     throw error;
   }
   if (!stats.isSocket()) {
-    throw new VxError('FAILED_PRECONDITION', `${socketPath} exists and is not a socket; remove it or choose another --socket`);
+    throw new VxError('FAILED_PRECONDITION', role.notASocket(socketPath));
   }
   if (await isSocketLive(socketPath)) {
-    throw new VxError('FAILED_PRECONDITION', `another process is already serving ${socketPath}: is a vxmesh agent running?`);
+    throw new VxError('FAILED_PRECONDITION', role.inUse(socketPath));
   }
   await unlink(socketPath);
 }
