@@ -39,20 +39,8 @@ import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
 import type { AgentConfig } from './config.js';
 import type { GossipService } from './gossip.js';
-import {
-  VxError,
-  type AgentApi,
-  type AttachRequest,
-  type CreateNetworkRequest,
-  type EndpointInfo,
-  type GossipNode,
-  type KeyOp,
-  type KeyOpResult,
-  type NetworkInfo,
-  type PoolGrant,
-  type PoolRequest,
-  type StatusInfo,
-} from './types.js';
+import { VxError } from '../errors.js';
+import type { AgentApi, AttachRequest, CreateNetworkRequest, EndpointInfo, GossipNode, KeyOp, KeyOpResult, NetworkInfo, PoolGrant, PoolRequest, StatusInfo } from '../model/api.js';
 import { checkCidr, checkIp, checkLabels, checkMac, checkMtu, checkName, checkNetnsPath } from './validate.js';
 
 export const VERSION = '0.1.0';

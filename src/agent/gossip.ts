@@ -3,7 +3,8 @@ import { readFile, writeFile, rename } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Keyring, createMemberlist, defaultLanConfig, type Delegate, type Memberlist } from '../gossip/memberlist/index.js';
 import { NetworkDB } from '../gossip/networkdb/index.js';
-import { VxError, type GossipNode, type GossipStatus, type KeyOp, type KeyOpResult } from './types.js';
+import { VxError } from '../errors.js';
+import type { GossipNode, GossipStatus, KeyOp, KeyOpResult } from '../model/api.js';
 
 // vxmesh's own control messages ride memberlist user messages next to NetworkDB's protobuf ones.
 // A NetworkDB GossipMessage starts with a protobuf tag byte (0x08/0x12); 0xf5 never does.

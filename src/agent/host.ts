@@ -1,7 +1,7 @@
 import { cidrOverlaps, parseCidr } from '../ipam/index.js';
 import { readHostAddrs, readHostRoutes4, type HostAddr } from '../kernel/index.js';
 import { GW_BRIDGE } from '../overlay/names.js';
-import { VxError } from './types.js';
+import { VxError } from '../errors.js';
 
 /**
  * Facts about the host's underlay, read once at start: the address of the default route's

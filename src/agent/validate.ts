@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseCidr, parseIp } from '../ipam/index.js';
 import { nsExists, nsFromPath } from '../kernel/ns.js';
-import { VxError } from './types.js';
+import { VxError } from '../errors.js';
 
 // Edge checks for agent requests: every message names the bad value and what to do.
 

@@ -1,22 +1,8 @@
 // Typed gRPC client: implements AgentApi against a running agent's unix socket.
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import {
-  VxError,
-  type AgentApi,
-  type AttachRequest,
-  type CreateNetworkRequest,
-  type EndpointInfo,
-  type GossipNode,
-  type GossipNodeState,
-  type KeyOp,
-  type KeyOpResult,
-  type NetworkInfo,
-  type PoolGrant,
-  type PoolRequest,
-  type StatusInfo,
-  type SubnetInfo,
-} from '../agent/types.js';
+import { VxError } from '../errors.js';
+import type { AgentApi, AttachRequest, CreateNetworkRequest, EndpointInfo, GossipNode, GossipNodeState, KeyOp, KeyOpResult, NetworkInfo, PoolGrant, PoolRequest, StatusInfo, SubnetInfo } from '../model/api.js';
 import { grpcToErrorCode } from './errors.js';
 import { loadVxmeshProto } from './proto.js';
 

@@ -1,6 +1,6 @@
 // Mapping between the agent's VxError codes and gRPC status codes, in both directions.
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { ErrorCode } from '../agent/types.js';
+import type { ErrorCode } from '../errors.js';
 
 const TO_GRPC: Record<ErrorCode, GrpcStatus> = {
   INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,

@@ -1,5 +1,5 @@
 // Syntax of gossip keyring operations, shared by the API's edge validation and the CLI.
-import type { KeyOp } from '../agent/types.js';
+import type { KeyOp } from '../model/api.js';
 
 export const KEY_OPS: readonly KeyOp[] = ['list', 'install', 'use', 'remove'];
 

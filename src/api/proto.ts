@@ -8,7 +8,7 @@ export const PROTO_PATH = fileURLToPath(new URL('../../proto/vxmesh.proto', impo
 
 export const SERVICE_NAME = 'vxmesh.v1.Vxmesh';
 
-// camelCase fields to match src/agent/types.ts; defaults so repeated/map fields are always present;
+// camelCase fields to match src/model/api.ts; defaults so repeated/map fields are always present;
 // proto3 `optional` fields stay absent when unset, which keeps "not given" distinct from zero values.
 const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,

@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { VxError, type AgentApi } from '../agent/types.js';
+import { VxError } from '../errors.js';
+import type { AgentApi } from '../model/api.js';
 import { errorCodeToGrpc } from './errors.js';
 import { loadVxmeshProto } from './proto.js';
 import { prepareSocketPath, removeSocket, restrictSocket } from '../util/unix-socket.js';

@@ -1,7 +1,8 @@
 // Edge validation of gRPC requests: shape, required fields, lengths and address syntax.
 // Semantic checks (subnet overlaps, gateway inside subnet, ...) belong to the agent.
 import { isIPv6 } from 'node:net';
-import { VxError, type AttachRequest, type CreateNetworkRequest, type KeyOp, type PoolRequest } from '../agent/types.js';
+import { VxError } from '../errors.js';
+import type { AttachRequest, CreateNetworkRequest, KeyOp, PoolRequest } from '../model/api.js';
 import { isCidr, isIpOfFamily } from './addr.js';
 import { KEY_OPS, gossipKeyProblem, isKeyOp } from './gossip-key.js';
 

@@ -1,7 +1,7 @@
 // IP address and CIDR text <-> bigint, plus the prefix arithmetic the allocator needs.
 // Parsing is strict on purpose: a value that reaches the kernel or the store must mean exactly one thing.
 
-import { VxError } from '../agent/types.js';
+import { VxError } from '../errors.js';
 
 export type Family = 4 | 6;
 

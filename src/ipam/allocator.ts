@@ -5,7 +5,7 @@
 // wraps around at the end of the range, so a released address is not reused until everything after it
 // has been tried. Requests for a specific address do not move that cursor.
 
-import { VxError } from '../agent/types.js';
+import { VxError } from '../errors.js';
 import { type Family, cidrContains, formatCidr, formatIp, parseIp } from './addr.js';
 import { findClear, hasBit, setBits, withBit } from './bitmap.js';
 import { type PoolState, type PoolView, poolLabel, unassignableReason, viewPool } from './pool.js';

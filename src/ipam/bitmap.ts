@@ -11,7 +11,7 @@
 //  - a search skips full chunks by string comparison and never visits more chunks than are present
 //    plus the few all-reserved ones, so sparse IPv6 pools stay O(chunks), not O(2^64).
 
-import { VxError } from '../agent/types.js';
+import { VxError } from '../errors.js';
 
 /** [chunk index as canonical decimal, base64 chunk], ascending by index, no all-zero chunks. */
 export type ChunkMap = readonly (readonly [string, string])[];

@@ -3,7 +3,7 @@
 // network address (and the IPv4 broadcast) is never handed out, the gateway defaults to the first
 // address, aux addresses are reserved, and overlap is checked within one address space.
 
-import { VxError } from '../agent/types.js';
+import { VxError } from '../errors.js';
 import {
   type Cidr,
   type Family,

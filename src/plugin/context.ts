@@ -2,7 +2,7 @@
 // the docker <-> vxmesh mapping is kept as labels on vxmesh networks and endpoints. The two maps
 // here are short-lived correlations between calls dockerd makes back to back.
 import type { Logger } from 'pino';
-import type { AgentApi, EndpointInfo, NetworkInfo } from '../agent/types.js';
+import type { AgentApi, EndpointInfo, NetworkInfo } from '../model/api.js';
 
 export const LABEL_NETWORK_ID = 'docker.network.id';
 export const LABEL_ENDPOINT_ID = 'docker.endpoint.id';

@@ -2,7 +2,7 @@
 // A thin adapter onto AgentApi: it translates dockerd's calls and keeps no state of its own; the
 // docker id <-> vxmesh object mapping lives in labels on the agent's networks and endpoints.
 import { rmSync } from 'node:fs';
-import type { AgentApi } from '../agent/types.js';
+import type { AgentApi } from '../model/api.js';
 import type { PluginContext, PluginLogger } from './context.js';
 import { dockerSocketPath } from './docker-api.js';
 import { ipamDriverHandlers } from './ipam-driver.js';

@@ -1,5 +1,6 @@
 // libnetwork remote NetworkDriver: each method maps onto one AgentApi call.
-import { VxError, type CreateNetworkRequest, type NetworkInfo } from '../agent/types.js';
+import { VxError } from '../errors.js';
+import type { CreateNetworkRequest, NetworkInfo } from '../model/api.js';
 import {
   BadRequest,
   bodyObject,

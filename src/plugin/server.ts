@@ -2,7 +2,7 @@
 // {"Err": "..."} (dockerd shows Err to the user and rolls back).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { prepareSocketPath, type SocketRole } from '../util/unix-socket.js';
-import { VxError, type ErrorCode } from '../agent/types.js';
+import { VxError, type ErrorCode } from '../errors.js';
 import { BadRequest } from './body.js';
 import type { PluginLogger } from './context.js';
 import type { Handler } from './network-driver.js';

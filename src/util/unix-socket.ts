@@ -2,7 +2,7 @@
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
-import { VxError } from '../agent/types.js';
+import { VxError } from '../errors.js';
 
 /** How to name the socket in refusals, and what to tell the user to do about it. */
 export interface SocketRole {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EndpointInfo, NetworkInfo } from '../../src/agent/types.js';
+import type { EndpointInfo, NetworkInfo } from '../../src/model/api.js';
 import { dockerUnavailableReason, run, runOk, startDockerHost, uniqueName, type DockerHost, type NetnsProcess } from './harness.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');

@@ -1,15 +1,7 @@
 // An in-memory AgentApi for the plugin's unit tests: real enough to catch wrong mappings (pools
 // overlap, ranges are enforced, addresses run out, names clash), with no kernel behind it.
-import {
-  VxError,
-  type AgentApi,
-  type AttachRequest,
-  type CreateNetworkRequest,
-  type EndpointInfo,
-  type NetworkInfo,
-  type PoolGrant,
-  type PoolRequest,
-} from '../../src/agent/types.js';
+import { VxError } from '../../src/errors.js';
+import { type AgentApi, type AttachRequest, type CreateNetworkRequest, type EndpointInfo, type NetworkInfo, type PoolGrant, type PoolRequest } from '../../src/model/api.js';
 import { cidrContains, cidrOverlaps, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '../../src/ipam/index.js';
 
 interface FakePool {

@@ -1,18 +1,6 @@
 // An in-memory AgentApi for API and CLI tests: enough behaviour to exercise every RPC and error path.
-import {
-  VxError,
-  type AgentApi,
-  type AttachRequest,
-  type CreateNetworkRequest,
-  type EndpointInfo,
-  type GossipNode,
-  type KeyOp,
-  type KeyOpResult,
-  type NetworkInfo,
-  type PoolGrant,
-  type PoolRequest,
-  type StatusInfo,
-} from '../../src/agent/types.js';
+import { VxError } from '../../src/errors.js';
+import { type AgentApi, type AttachRequest, type CreateNetworkRequest, type EndpointInfo, type GossipNode, type KeyOp, type KeyOpResult, type NetworkInfo, type PoolGrant, type PoolRequest, type StatusInfo } from '../../src/model/api.js';
 
 export interface FakeAgent extends AgentApi {
   /** Every request as the agent received it, in order, to check what crossed the wire. */

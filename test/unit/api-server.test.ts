@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VxError } from '../../src/agent/types.js';
+import { VxError } from '../../src/errors.js';
 import { connectApi, toVxError, type ApiClient } from '../../src/api/client.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';

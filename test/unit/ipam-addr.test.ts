@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VxError } from '../../src/agent/types.js';
+import { VxError } from '../../src/errors.js';
 import { cidrContains, cidrOverlaps, formatCidr, formatIp, parseCidr, parseIp } from '../../src/ipam/index.js';
 
 function errorOf(fn: () => unknown): VxError {

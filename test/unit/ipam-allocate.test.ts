@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VxError } from '../../src/agent/types.js';
+import { VxError } from '../../src/errors.js';
 import {
   DEFAULT_POOLS,
   type PoolRequest,

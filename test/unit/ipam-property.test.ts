@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VxError } from '../../src/agent/types.js';
+import { VxError } from '../../src/errors.js';
 import {
   DEFAULT_POOLS,
   type PoolRequest,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { VxError } from '../../src/agent/types.js';
+import { VxError } from '../../src/errors.js';
 import { LABEL_ENDPOINT_ID, LABEL_NETWORK_ID, startPluginServer, type PluginServer } from '../../src/plugin/index.js';
 import { FakeAgent } from '../docker/fake-agent.js';
 

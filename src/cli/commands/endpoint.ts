@@ -1,5 +1,5 @@
 // vxmesh endpoint attach | detach | ls
-import type { AttachRequest, EndpointInfo } from '../../agent/types.js';
+import type { AttachRequest, EndpointInfo } from '../../model/api.js';
 import { JSON_OPTION, flagValue, listValue, parseKeyValues, stringValue, withClient, type Command } from '../command.js';
 import { EXIT_OK, UsageError, printJson } from '../io.js';
 import { renderTable, shortId } from '../table.js';

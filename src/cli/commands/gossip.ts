@@ -1,6 +1,6 @@
 // vxmesh gossip keygen | key ls | key install | key use | key remove
 import { randomBytes } from 'node:crypto';
-import type { KeyOp, KeyOpResult } from '../../agent/types.js';
+import type { KeyOp, KeyOpResult } from '../../model/api.js';
 import { gossipKeyProblem } from '../../api/gossip-key.js';
 import { JSON_OPTION, flagValue, withClient, type Command, type CommandContext, type ParsedCommandArgs } from '../command.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, printJson } from '../io.js';

@@ -1,5 +1,5 @@
 // vxmesh network create | ls | inspect | rm
-import type { CreateNetworkRequest, NetworkInfo } from '../../agent/types.js';
+import type { CreateNetworkRequest, NetworkInfo } from '../../model/api.js';
 import {
   JSON_OPTION,
   flagValue,

@@ -1,6 +1,6 @@
 // vxmesh node ls
 import { isIPv6 } from 'node:net';
-import type { GossipNode } from '../../agent/types.js';
+import type { GossipNode } from '../../model/api.js';
 import { JSON_OPTION, flagValue, withClient, type Command } from '../command.js';
 import { EXIT_OK, printJson } from '../io.js';
 import { renderTable } from '../table.js';

@@ -4,7 +4,7 @@
 // gossiped by our own loop only to nodes of the same network, and whole tables are
 // periodically bulk-synced over reliable (TCP) user messages.
 
-import { VxError } from '../../agent/types.js';
+import { VxError } from '../../errors.js';
 import { realClock, type Clock, type TimerHandle } from '../memberlist/clock.js';
 import type { Cluster, Delegate, EventDelegate, NodeInfo } from '../memberlist/types.js';
 import { BroadcastQueue } from './broadcastQueue.js';

@@ -1,24 +1,5 @@
-// The agent's public surface: what the gRPC API, the CLI and the docker plugin adapt onto.
+// The agent's public surface (the API contract): what the gRPC API, the CLI and the docker plugin adapt onto.
 // Every method validates its input and throws VxError with a clear, user-facing message.
-
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'FAILED_PRECONDITION'
-  | 'RESOURCE_EXHAUSTED'
-  | 'INTERNAL';
-
-/** An error meant for the user: `message` says what is wrong and, where possible, what to do. */
-export class VxError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'VxError';
-  }
-}
 
 export interface CreateNetworkRequest {
   name: string;
