@@ -26,6 +26,14 @@ export interface AgentConfig {
   pluginName: string; // --plugin-name, default "vxmesh"
   plugin: boolean; // --no-plugin turns off
   pluginDir: string; // --plugin-dir, default /run/docker/plugins
+  // Reliability and operations
+  /** --salvage: start from every store record that verifies, moving a damaged file aside; delete no kernel object it cannot account for. */
+  salvage: boolean;
+  logFormat: 'json' | 'pretty'; // --log-format, default json
+  /** Drift repair period. --resync-interval SECONDS, default 30. */
+  resyncIntervalMs: number;
+  /** Gossip timing profile: 'fast' (probe 200 ms, gossip 50 ms) is for tests on one machine. --gossip-profile */
+  gossipProfile: 'default' | 'fast';
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -44,4 +52,8 @@ export const DEFAULT_CONFIG: AgentConfig = {
   pluginName: 'vxmesh',
   plugin: true,
   pluginDir: '/run/docker/plugins',
+  salvage: false,
+  logFormat: 'json',
+  resyncIntervalMs: 30_000,
+  gossipProfile: 'default',
 };
