@@ -72,11 +72,6 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   await checkGatewaySubnet(config.gwBridgePool);
   if (!underlay.advertiseAddr) log.warn('no advertise address found (no global IPv4): vxlan devices get no local address');
   const store = await FileStore.open(config.dataDir);
-  const agent = new Agent(config, store, log, {
-    advertiseAddr: underlay.advertiseAddr,
-    underlayMtu: config.underlayMtu ?? underlay.mtu,
-  });
-  await agent.start();
   const gossip = new GossipService(
     {
       nodeName: config.nodeName ?? (await persistentNodeName(config.dataDir)),
@@ -85,14 +80,21 @@ export async function runAgent(config: AgentConfig): Promise<void> {
       join: config.join,
       keyFile: config.gossipKeyFile,
       // Test knob: the fast profile (probe 200 ms, gossip 50 ms) so failure tests take seconds.
-      ...(process.env.VXMESH_GOSSIP_PROFILE === 'fast'
+      ...(process.env.VXMESH_GOSSIP_PROFILE === 'fast' || config.gossipProfile === 'fast'
         ? { timing: { probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 50, pushPullIntervalMs: 5_000 } }
         : {}),
     },
     log,
   );
+  const agent = new Agent({
+    config,
+    store,
+    log,
+    facts: { advertiseAddr: underlay.advertiseAddr, underlayMtu: config.underlayMtu ?? underlay.mtu },
+    gossip,
+  });
+  await agent.start();
   await gossip.start();
-  agent.gossip = gossip;
   const api = await startApiServer(agent, config.socket, log);
   const plugin = config.plugin
     ? await startPluginServer(agent, { socketPath: join(config.pluginDir, `${config.pluginName}.sock`), logger: log })

@@ -1,0 +1,14 @@
+import { stat } from 'node:fs/promises';
+
+/**
+ * A network namespace's identity: device and inode of its nsfs file. Two paths (/run/netns/X,
+ * /proc/PID/ns/net) name the same namespace exactly when these match; paths themselves never tell.
+ */
+export async function nsIdentity(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
