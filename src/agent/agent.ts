@@ -3,6 +3,7 @@ import { VxError } from '../errors.js';
 import { IpamController } from '../ipam/ipam-controller.js';
 import { parseCidr } from '../ipam/index.js';
 import { SELF_NS, nsTarget, probeKernel, type KernelFeatures } from '../kernel/index.js';
+import { nsAccessDenied } from '../kernel/ns-identity.js';
 import type {
   AgentApi,
   AttachRequest,
@@ -30,6 +31,14 @@ import type { GossipService } from './gossip.js';
 import { checkCidr, checkIp, checkLabels, checkMac, checkMtu, checkName, checkNetnsPath } from './validate.js';
 
 export const VERSION = '0.1.0';
+
+/** A namespace that cannot be inspected cannot be told apart from the host's: refused before anything else. */
+async function checkedNetns(path: string | undefined): Promise<string> {
+  if (path && (await nsAccessDenied(path))) {
+    throw new VxError('FAILED_PRECONDITION', `refusing to attach into ${path}: it cannot be identified (permission denied), so it may be the machine's initial or the agent's own namespace`);
+  }
+  return checkNetnsPath(path);
+}
 
 export interface HostFacts {
   advertiseAddr?: string;
@@ -209,7 +218,7 @@ export class Agent implements AgentApi, Controller {
     const valid: ValidAttach = {
       ...req,
       leaveInHost,
-      netns: leaveInHost ? '' : checkNetnsPath(req.netns),
+      netns: leaveInHost ? '' : await checkedNetns(req.netns),
       ...(req.name ? { name: checkName('endpoint', req.name) } : { name: undefined }),
       aliases: (req.aliases ?? []).map((a) => checkName('alias', a)),
       ...(req.mac ? { mac: checkMac(req.mac) } : {}),

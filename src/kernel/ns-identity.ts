@@ -12,3 +12,14 @@ export async function nsIdentity(path: string): Promise<string | undefined> {
     return undefined;
   }
 }
+
+/** True when the path exists but may not be inspected (e.g. /proc/1/ns/net without CAP_SYS_PTRACE). */
+export async function nsAccessDenied(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM';
+  }
+}
