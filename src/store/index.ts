@@ -1,2 +1,2 @@
 export * from './types.js';
-export { FileStore } from './file-store.js';
+export { FileStore, type FileStoreOptions, type SalvageReport } from './file-store.js';
