@@ -222,6 +222,13 @@ export class FileStore implements Store {
         await this.log.datasync();
         this.logDirty = false;
       } catch (e) {
+        // Cut what part of the group reached the file now, so that a crash before the next append
+        // cannot bring back txns that were reported as failed. If this fails too, the next append retries it.
+        await this.log
+          .truncate(this.logEnd)
+          .then(() => this.log.datasync())
+          .then(() => (this.logDirty = false))
+          .catch(() => undefined);
         this.rollBack(batch, e);
         continue;
       }
