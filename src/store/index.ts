@@ -1,2 +1,3 @@
 export * from './types.js';
 export { FileStore, type FileStoreOptions, type SalvageReport } from './file-store.js';
+export { StateCache } from './cache.js';

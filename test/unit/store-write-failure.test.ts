@@ -3,7 +3,7 @@ import { mkdtemp, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStore, StoreWriteError } from '../../src/store/index.js';
+import { FileStore, StoreWriteError, type WatchEvent } from '../../src/store/index.js';
 
 // A real full disk: a 128 KiB tmpfs mounted for this test only (umounted in afterAll, also on failure).
 
@@ -34,6 +34,8 @@ describe.skipIf(!isRoot)('FileStore on a full disk (real tmpfs)', () => {
     const filler = join(mnt!, 'filler');
     await writeFile(filler, Buffer.alloc(48 * 1024)); // space to give back later
     const store = await FileStore.open(dataDir);
+    const watched: WatchEvent[] = [];
+    store.watch('ep/', 0, (ev) => watched.push(ev));
     try {
       const acked = new Map<string, number>();
       const failed: string[] = [];
@@ -76,6 +78,9 @@ describe.skipIf(!isRoot)('FileStore on a full disk (real tmpfs)', () => {
       expect(rev).toBe(lastAcked + 1);
       acked.set('ep/after', rev);
       expect(store.health()).toEqual({ ok: true });
+      // Watchers heard of exactly the acknowledged txns, never of a failed one.
+      expect(new Map(watched.map((ev) => [ev.key, ev.revision]))).toEqual(acked);
+      expect(watched).toHaveLength(acked.size);
       await store.close();
 
       // A reopen shows exactly the acknowledged txns (no half-written record, no corruption error).
