@@ -6,10 +6,14 @@ import type { KV, Store, WatchEvent } from './types.js';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
+const CATCH_UP_AFTER_MS = 50;
 
 export class StateCache<T> {
   private items = new Map<string, KV<T>>();
   private rev = 0;
+  /** Revision of the last full list: events at or below it are already in `items`. */
+  private listRev = 0;
+  private catchUpTimer: NodeJS.Timeout | undefined;
   private stopWatch: (() => void) | undefined;
   private listeners = new Set<(ev: WatchEvent<T>) => void>();
   private waiters: { rev: number; resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -39,6 +43,7 @@ export class StateCache<T> {
   stop(): void {
     this.running = false;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.catchUpTimer);
     this.stopWatch?.();
     this.stopWatch = undefined;
     for (const w of this.waiters.splice(0)) w.reject(new Error(`state cache for ${this.prefix} stopped`));
@@ -67,7 +72,31 @@ export class StateCache<T> {
   waitForRevision(rev: number): Promise<void> {
     if (this.rev >= rev) return Promise.resolve();
     if (!this.running) return Promise.reject(new Error(`state cache for ${this.prefix} is not running`));
-    return new Promise((resolve, reject) => this.waiters.push({ rev, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ rev, resolve, reject });
+      this.scheduleCatchUp(CATCH_UP_AFTER_MS);
+    });
+  }
+
+  /**
+   * A watch only speaks when its prefix changes (etcd sends no progress for other keys), so a wait for
+   * a revision written elsewhere is settled by listing once the watch has had its chance.
+   */
+  private scheduleCatchUp(ms: number): void {
+    if (this.catchUpTimer || !this.running) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = undefined;
+      if (!this.waiters.length || !this.running) return;
+      this.store
+        .snapshot<T>(this.prefix)
+        .then((snap) => {
+          if (this.running && snap.revision > this.rev) this.replaceAll(snap.items, snap.revision);
+        })
+        .catch((e: unknown) => (this.lastError = e instanceof Error ? e : new Error(String(e))))
+        .finally(() => {
+          if (this.waiters.length) this.scheduleCatchUp(Math.min(ms * 2, RETRY_MAX_MS));
+        });
+    }, ms);
   }
 
   private async sync(): Promise<void> {
@@ -104,7 +133,7 @@ export class StateCache<T> {
   }
 
   private apply(ev: WatchEvent<T>): void {
-    if (ev.revision < this.rev) return; // already part of a newer list
+    if (ev.revision <= this.listRev) return; // already part of a newer list
     if (ev.type === 'put') this.items.set(ev.key, { key: ev.key, value: ev.value, revision: ev.revision });
     else this.items.delete(ev.key);
     this.emit(ev);
@@ -113,6 +142,7 @@ export class StateCache<T> {
 
   /** Swaps in a fresh list, telling listeners what differs from what they saw. */
   private replaceAll(items: KV<T>[], revision: number): void {
+    this.listRev = revision;
     const fresh = new Map(items.map((kv) => [kv.key, kv]));
     const old = this.items;
     this.items = fresh;
