@@ -100,6 +100,7 @@ export class Agent implements AgentApi, Controller {
         gwPoolOwner: GW_BRIDGE,
       },
       (poolId) => this.networks.poolUser(poolId),
+      (revision, keys) => this.records.waitForRevision(revision, keys),
       log.child({ controller: 'ipam' }),
     );
     const gwPrefix = parseCidr(config.gwBridgePool, { strict: true }).prefix;

@@ -19,6 +19,9 @@ export interface IpamOptions {
   gwPoolOwner: string;
 }
 
+/** Resolves once the caches that read the store reflect a committed revision (read-your-writes). */
+export type Settle = (revision: number, keys: string[]) => Promise<void>;
+
 /** Who uses a pool, so it is not released from under a network. */
 export type PoolUser = (poolId: string) => { name: string; ownsPools: boolean } | undefined;
 
@@ -38,6 +41,7 @@ export class IpamController implements Controller {
     private readonly store: Store,
     private readonly opts: IpamOptions,
     private readonly poolUser: PoolUser,
+    private readonly settle: Settle,
     private readonly log: Logger,
   ) {}
 
@@ -61,13 +65,13 @@ export class IpamController implements Controller {
 
   /**
    * One write: `build` reads (store) and stages changes, the transaction commits (re-run on a
-   * conflict), then `apply` updates memory. All under the agent's write lock, so a check in `build`
-   * and the write it guards cannot interleave with another write of this agent.
+   * conflict), then the record caches catch up with it. All under the agent's write lock, so a check
+   * in `build` and the write it guards cannot interleave with another write of this agent.
    */
-  write<T>(build: (t: IpamTxn) => Promise<T>, apply?: (result: T, revision: number) => void): Promise<T> {
+  write<T>(build: (t: IpamTxn) => Promise<T>): Promise<T> {
     return this.lock.run(async () => {
-      const { result, revision } = await transact(this.store, this.opts.defaults, build);
-      apply?.(result, revision);
+      const { result, revision, keys } = await transact(this.store, this.opts.defaults, build);
+      await this.settle(revision, keys);
       return result;
     });
   }

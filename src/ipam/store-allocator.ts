@@ -186,12 +186,13 @@ export async function transact<T>(
   defaults: DefaultPools,
   build: (t: IpamTxn) => Promise<T>,
   attempts = 5,
-): Promise<{ result: T; revision: number }> {
+): Promise<{ result: T; revision: number; keys: string[] }> {
   for (let i = 1; ; i++) {
     const t = new IpamTxn(store, defaults);
     const result = await build(t);
     try {
-      return { result, revision: await t.commit() };
+      const keys = t.allOps().map((o) => o.key);
+      return { result, revision: await t.commit(), keys };
     } catch (e) {
       if (!(e instanceof StoreConflict) || i >= attempts) throw e;
     }

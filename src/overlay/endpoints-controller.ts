@@ -173,10 +173,6 @@ export class EndpointsController implements Controller {
         }
         return { ep, gw };
       },
-      ({ ep, gw }) => {
-        this.records.endpoints.set(ep);
-        if (gw) this.records.gateways.set(gw);
-      },
     );
   }
 
@@ -205,16 +201,10 @@ export class EndpointsController implements Controller {
   private async confirm(ep: EndpointRecord, gw: GatewayRecord | undefined): Promise<void> {
     const readyEp: EndpointRecord = { ...ep, state: 'ready' };
     const readyGw: GatewayRecord | undefined = gw ? { ...gw, state: 'ready' } : undefined;
-    await this.ipam.write(
-      async (txn) => {
-        txn.put(keys.endpoint(ep.id), readyEp);
-        if (readyGw) txn.put(keys.gateway(readyGw.id), readyGw);
-      },
-      () => {
-        this.records.endpoints.set(readyEp);
-        if (readyGw) this.records.gateways.set(readyGw);
-      },
-    );
+    await this.ipam.write(async (txn) => {
+      txn.put(keys.endpoint(ep.id), readyEp);
+      if (readyGw) txn.put(keys.gateway(readyGw.id), readyGw);
+    });
   }
 
   /**
@@ -224,9 +214,9 @@ export class EndpointsController implements Controller {
    */
   private async unwind(net: NetworkRecord, ep: EndpointRecord, where: string, cause: unknown): Promise<void> {
     this.log.warn({ endpoint: ep.id, err: errText(cause) }, `attach failed in ${where}: rolling back`);
-    this.records.endpoints.delete(ep.id);
+    this.records.endpoints.hide(ep.id);
     const legs = this.unusedGateways(false);
-    for (const g of legs) this.records.gateways.delete(g.id);
+    for (const g of legs) this.records.gateways.hide(g.id);
     this.kernel.forgetSandbox(net);
     await this.kernel.syncSandbox(net, true).catch((e) => this.log.error({ err: errText(e) }, 'rollback: sandbox'));
     if (legs.length) await this.kernel.syncHost(true).catch((e) => this.log.error({ err: errText(e) }, 'rollback: host'));
@@ -244,6 +234,8 @@ export class EndpointsController implements Controller {
           await this.releaseLegs(txn, legs);
         });
         this.leftovers.delete(id);
+        this.records.endpoints.unhide(ep.id);
+        for (const g of legs) this.records.gateways.unhide(g.id);
       } catch (e) {
         this.log.warn({ endpoint: id, err: errText(e) }, 'store still refuses to drop a rolled-back endpoint; retrying before the next write');
         return;
@@ -269,10 +261,7 @@ export class EndpointsController implements Controller {
   /** Deletes an endpoint's record and releases its addresses (no kernel work). */
   private async dropRecords(ep: EndpointRecord): Promise<void> {
     const net = this.records.networks.get(ep.networkId);
-    await this.ipam.write(
-      (txn) => this.releaseInto(txn, ep, net),
-      () => this.records.endpoints.delete(ep.id),
-    );
+    await this.ipam.write((txn) => this.releaseInto(txn, ep, net));
   }
 
   private async releaseInto(txn: IpamTxn, ep: EndpointRecord, net: NetworkRecord | undefined): Promise<void> {
@@ -297,14 +286,11 @@ export class EndpointsController implements Controller {
 
   /** Gateway legs whose namespace has no non-internal endpoint any more (+ pending ones at start). */
   private async dropUnusedGateways(atStart: boolean): Promise<GatewayRecord[]> {
-    return this.ipam.write(
-      async (txn) => {
-        const unused = this.unusedGateways(atStart);
-        await this.releaseLegs(txn, unused);
-        return unused;
-      },
-      (unused) => unused.forEach((g) => this.records.gateways.delete(g.id)),
-    );
+    return this.ipam.write(async (txn) => {
+      const unused = this.unusedGateways(atStart);
+      await this.releaseLegs(txn, unused);
+      return unused;
+    });
   }
 }
 

@@ -130,16 +130,13 @@ export class NetworksController implements Controller {
       await this.kernel.syncSandbox(net, true);
       await this.kernel.syncHostFirewall();
       const ready: NetworkRecord = { ...net, state: 'ready' };
-      await this.ipam.write(
-        async (t) => t.put(keys.network(net.id), ready),
-        () => this.records.networks.set(ready),
-      );
+      await this.ipam.write(async (t) => t.put(keys.network(net.id), ready));
       this.log.info({ network: net.name, id: net.id, vni: net.vni, subnet: net.v4.subnet }, 'network created');
       return this.info(ready);
     } catch (e) {
       this.log.error({ network: net.name, err: errText(e) }, 'network create failed: rolling back');
       // Memory first, so the kernel sync removes its sandbox; the store delete may have to wait.
-      this.records.networks.delete(net.id);
+      this.records.networks.hide(net.id);
       await this.kernel.syncNamespaces().catch(() => undefined);
       await this.kernel.syncHostFirewall().catch(() => undefined);
       this.leftovers.set(net.id, net);
@@ -180,7 +177,6 @@ export class NetworksController implements Controller {
         t.put(keys.network(id), record, 0);
         return record;
       },
-      (record) => this.records.networks.set(record),
     );
   }
 
@@ -204,6 +200,7 @@ export class NetworksController implements Controller {
       try {
         await this.deleteRecord(net);
         this.leftovers.delete(net.id);
+        this.records.networks.unhide(net.id);
       } catch (e) {
         this.log.warn({ network: net.name, err: errText(e) }, 'store still refuses to drop a rolled-back network; retrying before the next write');
         return;
@@ -213,18 +210,15 @@ export class NetworksController implements Controller {
 
   /** Deletes the record with its VNI (and its pools when it made them). `check` runs under the write lock. */
   private async deleteRecord(net: NetworkRecord, check?: () => void): Promise<void> {
-    await this.ipam.write(
-      async (t) => {
-        check?.();
-        t.delete(keys.network(net.id));
-        t.releaseVni(net.vni);
-        if (net.ownsPools) {
-          await t.deletePool(net.v4.poolId).catch(() => undefined);
-          if (net.v6) await t.deletePool(net.v6.poolId).catch(() => undefined);
-        }
-      },
-      () => this.records.networks.delete(net.id),
-    );
+    await this.ipam.write(async (t) => {
+      check?.();
+      t.delete(keys.network(net.id));
+      t.releaseVni(net.vni);
+      if (net.ownsPools) {
+        await t.deletePool(net.v4.poolId).catch(() => undefined);
+        if (net.v6) await t.deletePool(net.v6.poolId).catch(() => undefined);
+      }
+    });
   }
 
   async remove(nameOrId: string): Promise<void> {
