@@ -56,10 +56,6 @@ export interface AgentDeps {
   gossip: GossipSurface;
 }
 
-/** A store that can say whether it currently takes writes (the file store after a write failure). */
-type StoreHealth = { ok: boolean; error?: string };
-type MaybeHealthy = Partial<{ health(): StoreHealth | Promise<StoreHealth> }>;
-
 /**
  * The composition root of the data plane: builds the controllers (records, ipam, networks,
  * endpoints), starts them in order (rolling a half-done start back in reverse), runs the periodic
@@ -246,19 +242,14 @@ export class Agent implements AgentApi, Controller {
       networks: (await this.networks.list()).length,
       endpoints: this.endpoints.count(),
       features: { ...this.features },
-      store: await this.storeHealth(),
+      store: this.storeHealth(),
       ...(gossip ? { gossip } : {}),
     };
   }
 
-  private async storeHealth(): Promise<StoreHealth> {
-    const health = (this.store as MaybeHealthy).health;
-    if (!health) return { ok: true };
-    try {
-      return await health.call(this.store);
-    } catch (e) {
-      return { ok: false, error: errText(e) };
-    }
+  private storeHealth(): NonNullable<StatusInfo['store']> {
+    const h = this.store.health();
+    return h.ok ? { ok: true } : { ok: false, error: `${h.error} (since ${h.since})` };
   }
 
   private gossipStatus(): GossipStatus | undefined {

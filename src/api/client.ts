@@ -128,7 +128,12 @@ function toStatus(wire: WireObject): StatusInfo {
       ipvs: features.ipvs === true,
     },
     ...(wire.gossip ? { gossip: toGossipStatus(wire.gossip as WireObject) } : {}),
+    ...(wire.store ? { store: toStoreHealth(wire.store as WireObject) } : {}),
   };
+}
+
+function toStoreHealth(wire: WireObject): NonNullable<StatusInfo['store']> {
+  return { ok: wire.ok === true, ...(wire.error ? { error: wire.error as string } : {}) };
 }
 
 function toGossipStatus(wire: WireObject): NonNullable<StatusInfo['gossip']> {
