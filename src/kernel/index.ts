@@ -15,3 +15,4 @@ export * from './nft-reconciler.js';
 export * from './sysctl.js';
 export * from './probe.js';
 export * from './host-info.js';
+export { NftElements } from './nft-elements.js';

@@ -1,6 +1,7 @@
 // The typed model of one nftables table vxmesh owns, as plain data (desired state), and the
 // shape the kernel's copy is read into (actual state). Modelled on kube-proxy's knftables:
 // rules are nft rule text, elements are lists of concatenation components.
+import type { NftElements } from './nft-elements.js';
 
 export type NftFamily = 'inet' | 'ip' | 'ip6' | 'bridge' | 'netdev' | 'arp';
 export type NftHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress';
@@ -57,10 +58,11 @@ export interface NftSet {
   value?: NftDataType[] | 'verdict';
   flags?: NftSetFlag[];
   /**
-   * The elements vxmesh wants, exactly. Leave undefined for a set the packet path fills (dynamic):
-   * its elements are then neither read nor written.
+   * The elements vxmesh wants, exactly: a list, or for large sets and maps an NftElements kept
+   * across reconciles (diffed in O(changes)). Leave undefined for a set the packet path fills
+   * (dynamic): its elements are then neither read nor written.
    */
-  elements?: NftElement[];
+  elements?: NftElement[] | NftElements;
 }
 
 export interface NftTable {
@@ -94,8 +96,13 @@ export interface NftActualSet {
   type: string[];
   value?: string[] | 'verdict';
   flags: string[];
-  /** Canonical element key -> canonical value ('' for a set). */
+  /** Canonical element key -> canonical value ('' for a set); unused (empty) with `snapshot`. */
   elements: Map<string, string>;
+  /**
+   * Set instead of `elements` after vxmesh wrote an NftElements: the kernel holds exactly what
+   * `source` held at `generation`.
+   */
+  snapshot?: { source: NftElements; generation: number };
 }
 
 export interface NftActualTable {

@@ -17,6 +17,7 @@ import type {
   NftTable,
 } from './nft-model.js';
 import { priorityNumber, priorityText } from './nft-model.js';
+import { NftElements } from './nft-elements.js';
 import { elementKey, elementValue, renderParts } from './nft-values.js';
 
 /** The kernel's canonical form of a rule text, when known (see NftTableReconciler). */
@@ -71,6 +72,7 @@ export function validateNftTable(t: NftTable): void {
 /** Canonical key -> value of a desired set's elements; throws on a malformed or conflicting element. */
 export function desiredElements(table: NftTable, s: NftSet): Map<string, string> {
   const out = new Map<string, string>();
+  if (s.elements instanceof NftElements) return new Map(s.elements);
   for (const e of s.elements ?? []) {
     let k: string;
     let v: string;
@@ -85,6 +87,69 @@ export function desiredElements(table: NftTable, s: NftSet): Map<string, string>
     out.set(k, v);
   }
   return out;
+}
+
+interface ElementDiff {
+  stale: [string, string][];
+  missing: [string, string][];
+  nextElements?: Map<string, string>;
+  nextSnapshot?: { source: NftElements; generation: number };
+}
+
+/**
+ * True when `actual` cannot be planned against without reading the kernel: it records a snapshot
+ * of an NftElements whose journal no longer reaches back to it, or that the set no longer uses.
+ */
+export function needsKernelRead(desired: NftTable, actual: NftActualTable | undefined): boolean {
+  if (!actual) return false;
+  return desired.sets.some((s) => {
+    const snap = actual.sets.get(s.name)?.snapshot;
+    if (!snap) return false;
+    return !(s.elements instanceof NftElements && s.elements === snap.source && s.elements.changesSince(snap.generation));
+  });
+}
+
+/** Elements to delete and add so the kernel's set (`a`, undefined when made anew) holds the desired ones. */
+function diffElements(table: NftTable, s: NftSet, a: NftActualSet | undefined): ElementDiff {
+  const stale: [string, string][] = [];
+  const missing: [string, string][] = [];
+  const src = s.elements;
+  if (src === undefined) return { stale, missing }; // the packet path owns them
+  if (src instanceof NftElements) {
+    checkElementsType(table, s, src);
+    const nextSnapshot = { source: src, generation: src.generation };
+    const changes = a?.snapshot?.source === src ? src.changesSince(a.snapshot.generation) : undefined;
+    if (a?.snapshot && !changes) throw new Error(`nft table ${table.family} ${table.name}: set "${s.name}" must be read from the kernel first`);
+    if (changes) {
+      for (const [k, before] of changes) {
+        const now = src.valueOf(k);
+        if (before === now) continue;
+        if (before !== undefined) stale.push([k, before]);
+        if (now !== undefined) missing.push([k, now]);
+      }
+    } else {
+      if (a) for (const [k, v] of a.elements) if (src.valueOf(k) !== v) stale.push([k, v]);
+      for (const [k, v] of src) if (!a || a.elements.get(k) !== v) missing.push([k, v]);
+    }
+    return { stale, missing, nextSnapshot };
+  }
+  if (a?.snapshot) throw new Error(`nft table ${table.family} ${table.name}: set "${s.name}" must be read from the kernel first`);
+  const want = desiredElements(table, s);
+  if (a) {
+    for (const [k, v] of a.elements) {
+      const w = want.get(k);
+      if (w === undefined || w !== v) stale.push([k, v]);
+    }
+  }
+  for (const [k, v] of want) if (!a || a.elements.get(k) !== v) missing.push([k, v]);
+  return { stale, missing, nextElements: want };
+}
+
+function checkElementsType(table: NftTable, s: NftSet, src: NftElements): void {
+  const t = (x: readonly string[] | 'verdict' | undefined) => (x === undefined ? '' : x === 'verdict' ? x : x.join(' . '));
+  if (t(src.type) !== t(s.type) || t(src.value) !== t(s.value)) {
+    throw new Error(`nft table ${table.family} ${table.name}: the elements given for "${s.name}" are of type ${t(src.type)}${src.value ? ` : ${t(src.value)}` : ''}, the set is ${t(s.type)}${s.value ? ` : ${t(s.value)}` : ''}`);
+  }
 }
 
 const flagsOf = (f: readonly string[] | undefined) => [...(f ?? [])].filter((x) => x !== 'dynamic').sort().join(',');
@@ -194,7 +259,6 @@ export function planNftTable(desired: NftTable, actual: NftActualTable | undefin
   }
   for (const s of desired.sets) {
     const a = have.sets.get(s.name);
-    const want = s.elements === undefined ? undefined : desiredElements(desired, s);
     if (a && !sameSetDefinition(s, a)) {
       delSets.push(`delete ${a.value === undefined ? 'set' : 'map'} ${T} ${s.name}`);
       recreatedSets.add(s.name);
@@ -204,27 +268,18 @@ export function planNftTable(desired: NftTable, actual: NftActualTable | undefin
       addSets.push(`add ${setSpecText(s).replace('%T', T)}`);
       summary.setsCreated.push(s.name);
     }
-    if (want) {
-      const stale: [string, string][] = [];
-      const missing: [string, string][] = [];
-      if (!fresh) {
-        for (const [k, v] of a!.elements) {
-          const w = want.get(k);
-          if (w === undefined || w !== v) stale.push([k, v]);
-        }
-      }
-      for (const [k, v] of want) if (fresh || a!.elements.get(k) !== v) missing.push([k, v]);
-      if (stale.length) delElems.push(`delete element ${T} ${s.name} { ${elementsText(s, stale, false)} }`);
-      if (missing.length) addElems.push(`add element ${T} ${s.name} { ${elementsText(s, missing, true)} }`);
-      summary.elementsAdded += missing.length;
-      summary.elementsDeleted += stale.length;
-    }
+    const d = diffElements(desired, s, fresh ? undefined : a);
+    if (d.stale.length) delElems.push(`delete element ${T} ${s.name} { ${elementsText(s, d.stale, false)} }`);
+    if (d.missing.length) addElems.push(`add element ${T} ${s.name} { ${elementsText(s, d.missing, true)} }`);
+    summary.elementsAdded += d.missing.length;
+    summary.elementsDeleted += d.stale.length;
     next.sets.set(s.name, {
       name: s.name,
       type: [...s.type],
       value: s.value === undefined ? undefined : s.value === 'verdict' ? 'verdict' : [...s.value],
       flags: [...(s.flags ?? [])].sort(),
-      elements: want ?? (fresh ? new Map() : a!.elements),
+      elements: d.nextSnapshot ? new Map() : d.nextElements ?? (fresh ? new Map() : a!.elements),
+      snapshot: d.nextSnapshot,
     });
   }
 

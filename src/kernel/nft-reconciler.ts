@@ -1,6 +1,6 @@
 import { KernelError, run } from './exec.js';
 import type { NftActualTable, NftFamily, NftTable } from './nft-model.js';
-import { planNftTable, rulesToCanonicalize, ruleText, setSpecText, validateNftTable, type NftPlanSummary } from './nft-plan.js';
+import { needsKernelRead, planNftTable, rulesToCanonicalize, ruleText, setSpecText, validateNftTable, type NftPlanSummary } from './nft-plan.js';
 import { canonRuleExpr, readNftTable } from './nft-read.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
 
@@ -33,6 +33,7 @@ export class NftTableReconciler {
     validateNftTable(desired);
     const key = cacheKey(ns, desired.family, desired.name);
     let actual = opts.fresh ? undefined : this.cache.get(key);
+    if (needsKernelRead(desired, actual)) actual = undefined;
     if (!actual) {
       this.cache.delete(key);
       actual = await readNftTable(ns, desired.family, desired.name);

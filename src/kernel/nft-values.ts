@@ -4,6 +4,9 @@
 import type { NftDataType, NftElement, NftSet } from './nft-model.js';
 
 const PROTO_NAMES: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'ipv6-icmp', '132': 'sctp', '136': 'udplite' };
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const CANON_V4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+const CANON_NUM = /^(?:0|[1-9]\d{0,9})$/;
 const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 function v4ToInt(a: string): number {
@@ -79,6 +82,8 @@ function canonAddr(type: 'ipv4_addr' | 'ipv6_addr', text: string): string {
 
 /** One component of an element, as the kernel prints it. Throws on a value that cannot be of the type. */
 export function canonComponent(type: NftDataType | 'verdict', text: string): string {
+  // Fast path: most values arrive canonical already (IPAM formats them); maps hold thousands.
+  if (type === 'ipv4_addr' ? CANON_V4.test(text) : (type === 'inet_service' || type === 'mark') && CANON_NUM.test(text)) return text;
   const t = text.trim();
   switch (type) {
     case 'ipv4_addr':
@@ -103,13 +108,16 @@ export function canonComponent(type: NftDataType | 'verdict', text: string): str
   }
 }
 
-function canonParts(types: readonly (NftDataType | 'verdict')[], parts: readonly string[], what: string): string {
-  if (parts.length !== types.length) throw new Error(`${what} has ${parts.length} part(s), its type has ${types.length} (${types.join(' . ')})`);
-  return parts.map((p, i) => canonComponent(types[i]!, p)).join(' . ');
+function canonParts(types: readonly (NftDataType | 'verdict')[], parts: readonly string[], what: () => string): string {
+  if (parts.length !== types.length) throw new Error(`${what()} has ${parts.length} part(s), its type has ${types.length} (${types.join(' . ')})`);
+  if (parts.length === 1) return canonComponent(types[0]!, parts[0]!);
+  let out = canonComponent(types[0]!, parts[0]!);
+  for (let i = 1; i < parts.length; i++) out += ` . ${canonComponent(types[i]!, parts[i]!)}`;
+  return out;
 }
 
 export function elementKey(set: NftSet, e: NftElement): string {
-  return canonParts(set.type, e.key, `element ${e.key.join(' . ')} of "${set.name}"`);
+  return canonParts(set.type, e.key, () => `element ${e.key.join(' . ')} of "${set.name}"`);
 }
 
 export function elementValue(set: NftSet, e: NftElement): string {
@@ -118,7 +126,7 @@ export function elementValue(set: NftSet, e: NftElement): string {
     return '';
   }
   if (e.value === undefined) throw new Error(`element ${e.key.join(' . ')} of map "${set.name}" has no value`);
-  return canonParts(set.value === 'verdict' ? ['verdict'] : set.value, e.value, `value of ${e.key.join(' . ')} in "${set.name}"`);
+  return canonParts(set.value === 'verdict' ? ['verdict'] : set.value, e.value, () => `value of ${e.key.join(' . ')} in "${set.name}"`);
 }
 
 /** nft text of a canonical key or value: interface names are quoted, everything else is as is. */
