@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KernelError, NftElements, NftTableReconciler, namedNs, readNftTable, ruleCounters, type NftTable } from '../../src/kernel/index.js';
+import { KernelError, NftElements, NftReconciler, NftTableReconciler, namedNs, readNftTable, ruleCounters, type NftTable } from '../../src/kernel/index.js';
+import { hostBridgeFirewall, hostBridgeNftBody, hostFirewall, hostNftBody } from '../../src/overlay/desired.js';
 
 const canRun = process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0;
 
@@ -152,6 +153,22 @@ describe.skipIf(!canRun)('NftTableReconciler in a real namespace', () => {
     expect(err2).toBeInstanceOf(KernelError);
     expect(nft('list', 'table', 'inet', TABLE)).toBe(before);
     expect(nft('list', 'tables')).not.toContain('canon');
+  });
+
+  it('the host firewall: takes over the table the old full-rewrite reconciler wrote, then changes one element per network', async () => {
+    const old = new NftReconciler(); // table `vxmesh`, as agents before this change wrote it
+    await old.apply(ns, hostNftBody('172.18.0.0/16', ['10.10.0.0/24']));
+    await old.apply(ns, hostBridgeNftBody(), { family: 'bridge' });
+    const fw = new NftTableReconciler();
+    expect((await fw.reconcile(ns, hostFirewall('172.18.0.0/16', ['10.10.0.0/24']), { fresh: true })).commands).toEqual([]);
+    expect((await fw.reconcile(ns, hostBridgeFirewall(), { fresh: true })).commands).toEqual([]);
+    expect((await fw.reconcile(ns, hostFirewall('172.18.0.0/16', ['10.10.0.0/24', '10.20.0.0/24']))).commands).toEqual([
+      'add element inet vxmesh overlay4 { 10.20.0.0/24 }',
+    ]);
+    expect((await fw.reconcile(ns, hostFirewall('172.18.0.0/16', ['10.20.0.0/24']))).commands).toEqual(['delete element inet vxmesh overlay4 { 10.10.0.0/24 }']);
+    expect(nft('list', 'set', 'inet', 'vxmesh', 'overlay4')).toMatch(/elements = \{ 10\.20\.0\.0\/24 \}/);
+    await fw.remove(ns, 'inet', 'vxmesh');
+    await fw.remove(ns, 'bridge', 'vxmesh');
   });
 
   it('remove() deletes the table and is harmless when it is gone', async () => {
