@@ -7,15 +7,13 @@ import type { Logger } from 'pino';
 import {
   KernelError,
   LinkReconciler,
-  NftReconciler,
+  NftTableReconciler,
   SELF_NS,
   ensureSysctls,
-  ipBatch,
   listNamespaces,
   namedNs,
   nsExists,
   nsFromPath,
-  nsTarget,
   readNs,
   reconcileNamespaces,
   type ActualLink,
@@ -23,9 +21,9 @@ import {
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
-import { hostBridgeNftBody, hostDesired, hostNftBody, sandboxDesired, vxlanCreateLines, workloadDesired, type HostContext } from './desired.js';
+import { hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
-import { GW_BRIDGE, VXLAN, gatewayTempVeth, gatewayVeth, isHostOwnedLink, sandboxPrefix, workloadTempVeth } from './names.js';
+import { GW_BRIDGE, gatewayTempVeth, gatewayVeth, isHostOwnedLink, sandboxPrefix, workloadTempVeth } from './names.js';
 import { decideGc, sandboxPattern, summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 
@@ -43,7 +41,7 @@ export interface OverlayKernelOptions {
 
 export class OverlayKernel {
   private readonly links = new LinkReconciler();
-  private readonly nft = new NftReconciler();
+  private readonly nft = new NftTableReconciler();
   private readonly coalesce = new Coalescer();
   private readonly netnsLock = new Mutex();
 
@@ -56,11 +54,6 @@ export class OverlayKernel {
 
   private get host(): HostContext {
     return { ...this.facts, gwSubnet: this.facts.gwSubnet() };
-  }
-
-  /** Where an endpoint's workload end lives: its namespace, or (docker mode) the agent's own. */
-  private netnsTargetOf(ep: EndpointRecord): string {
-    return ep.leaveInHost ? this.host.selfNsTarget : nsTarget(nsFromPath(ep.netns));
   }
 
   /** Drops what is known about a namespace, so the next sync reads it again. */
@@ -100,12 +93,8 @@ export class OverlayKernel {
       const cur = this.records.networks.get(net.id);
       if (!cur) return;
       const ns = namedNs(cur.sandbox);
-      const eps = this.records.endpointsOf(cur.id).map((e) => ({ ...e, netnsTarget: this.netnsTargetOf(e) }));
-      let r = await this.links.reconcile(ns, sandboxDesired(cur, eps), { fresh });
-      if (r.missing.includes(VXLAN)) {
-        await ipBatch(SELF_NS, vxlanCreateLines(cur, this.host));
-        r = await this.links.reconcile(ns, sandboxDesired(cur, eps), { fresh: true });
-      }
+      // vxlan0 is made in the agent's namespace (its socket lives on the underlay) and moved in by the reconciler.
+      const r = await this.links.reconcile(ns, sandboxDesired(cur, this.records.endpointsOf(cur.id), this.host), { fresh });
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
     });
   }
@@ -114,10 +103,7 @@ export class OverlayKernel {
   syncHost(fresh = false): Promise<void> {
     return this.coalesce.request('host', async () => {
       // A leg whose namespace is gone cannot be (re)made; its records go at the next resync.
-      const gws = this.records.gateways
-        .values()
-        .filter((g) => nsExists(nsFromPath(g.netns)))
-        .map((g) => ({ ...g, netnsTarget: nsTarget(nsFromPath(g.netns)) }));
+      const gws = this.records.gateways.values().filter((g) => nsExists(nsFromPath(g.netns)));
       const desired = hostDesired(gws, this.host);
       if (this.opts.salvage) {
         // Only legs the store accounts for are managed; unknown vxmesh-named links stay.
@@ -140,8 +126,9 @@ export class OverlayKernel {
   syncHostFirewall(force = false): Promise<void> {
     return this.coalesce.request('nft', async () => {
       const subnets = this.records.networks.values().map((n) => n.v4.subnet).sort();
-      await this.nft.apply(SELF_NS, hostNftBody(this.opts.gwBridgePool, subnets), { force });
-      await this.nft.apply(SELF_NS, hostBridgeNftBody(), { force, family: 'bridge' });
+      // One transaction per table with only what differs (a network is one set element); fresh reads repair drift.
+      await this.nft.reconcile(SELF_NS, hostFirewall(this.opts.gwBridgePool, subnets), { fresh: force });
+      await this.nft.reconcile(SELF_NS, hostBridgeFirewall(), { fresh: force });
     });
   }
 
