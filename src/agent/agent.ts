@@ -116,10 +116,10 @@ export class Agent implements AgentApi, Controller {
       this.records,
       this.ipam,
       kernel,
-      { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - 50 },
+      { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - 50, salvage: config.salvage },
       log.child({ controller: 'networks' }),
     );
-    this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr }, log.child({ controller: 'endpoints' }));
+    this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage }, log.child({ controller: 'endpoints' }));
     this.controllers = [this.records, this.ipam, this.networks, this.endpoints];
   }
 

@@ -20,6 +20,8 @@ import { checkAttachTarget, hasOwnDefaultRoute, protectedNamespaces } from './se
 
 export interface EndpointsOptions {
   advertiseAddr?: string;
+  /** The store was salvaged: a pending record may have lost its confirmation, so it is adopted, not rolled back. */
+  salvage: boolean;
 }
 
 /** Records whose kernel objects are gone but whose store delete failed (e.g. disk full): retried. */
@@ -43,14 +45,35 @@ export class EndpointsController implements Controller {
 
   /** Drops endpoints a crash left half-done or whose namespace vanished, then reconciles every link. */
   async start(): Promise<void> {
-    const stale = this.records.endpoints.values().filter((ep) => ep.state === 'pending' || (!ep.leaveInHost && !nsExists(nsFromPath(ep.netns))));
+    const gone = (ep: EndpointRecord) => !ep.leaveInHost && !nsExists(nsFromPath(ep.netns));
+    const all = this.records.endpoints.values();
+    if (this.opts.salvage) await this.adoptPending(all.filter((ep) => !gone(ep)));
+    const stale = all.filter((ep) => gone(ep) || (!this.opts.salvage && ep.state === 'pending'));
     if (stale.length) {
       this.log.warn(summarize(stale.map((e) => `${e.id.slice(0, 12)}@${e.netns || 'docker'}(${e.state})`)), 'removing endpoint left half-done or whose namespace is gone (each one named)');
       for (const ep of stale) await this.dropRecords(ep);
     }
-    await this.dropUnusedGateways(true);
+    await this.dropUnusedGateways(!this.opts.salvage);
     await this.kernel.reportUnaccountedHostLinks();
     await this.kernel.syncAllLinks(true);
+  }
+
+  /**
+   * Salvage: a pending endpoint (or leg) whose namespace is still there may be one whose confirmation
+   * was in the damaged part of the store; it keeps its interfaces and is listed again.
+   */
+  private async adoptPending(live: EndpointRecord[]): Promise<void> {
+    const eps = live.filter((e) => e.state === 'pending');
+    const legs = this.records.gateways.values().filter((g) => g.state === 'pending' && nsExists(nsFromPath(g.netns)));
+    if (!eps.length && !legs.length) return;
+    this.log.warn(
+      summarize([...eps.map((e) => `endpoint ${e.id.slice(0, 12)}@${e.netns || 'docker'}`), ...legs.map((g) => `gateway leg ${g.id}@${g.netns}`)]),
+      'salvage: adopting records left pending (their confirmation may have been in the damaged part of the store)',
+    );
+    await this.ipam.write(async (txn) => {
+      for (const e of eps) txn.put(keys.endpoint(e.id), { ...e, state: 'ready' } satisfies EndpointRecord);
+      for (const g of legs) txn.put(keys.gateway(g.id), { ...g, state: 'ready' } satisfies GatewayRecord);
+    });
   }
 
   async stop(): Promise<void> {}

@@ -20,6 +20,8 @@ export interface NetworksOptions {
   netnsPrefix: string;
   /** MTU of a network created without one (underlay MTU - VXLAN overhead). */
   defaultMtu: number;
+  /** The store was salvaged: a pending network may have lost its confirmation, so it is adopted, not rolled back. */
+  salvage: boolean;
 }
 
 /** A create request whose fields were validated at the edge (names, CIDRs, MTU, labels). */
@@ -46,7 +48,10 @@ export class NetworksController implements Controller {
    */
   async start(): Promise<void> {
     const halfDone = this.records.networks.values().filter((n) => n.state === 'pending');
-    if (halfDone.length) {
+    if (halfDone.length && this.opts.salvage) {
+      this.log.warn(summarize(halfDone.map((n) => n.name)), 'salvage: adopting networks left pending (their confirmation may have been in the damaged part of the store)');
+      await this.ipam.write(async (t) => halfDone.forEach((n) => t.put(keys.network(n.id), { ...n, state: 'ready' } satisfies NetworkRecord)));
+    } else if (halfDone.length) {
       this.log.warn(summarize(halfDone.map((n) => n.name)), 'rolling back networks a crash left half-created');
       for (const n of halfDone) await this.deleteRecord(n);
     }
