@@ -3,6 +3,7 @@
 //   vxmesh/layering      a module imports its own folder and lower layers only (never upward or sideways)
 //   vxmesh/kernel-only   only src/kernel spawns processes, loads native addons or reads /proc and /sys
 //   vxmesh/pure-modules  src/ipam (but its store-*.ts) and the wire codecs import no I/O modules
+//   vxmesh/file-names    kebab-case file names everywhere
 // test/fixtures/lint/ holds files that break these rules on purpose (test/unit/lint-rules.test.ts lints them
 // under fake src/ paths), so the normal run ignores that folder.
 import { builtinModules } from 'node:module';
@@ -164,9 +165,28 @@ const pureModules = {
   },
 };
 
+// kebab-case words, then dot-separated suffixes: memberlist-fuzz.test.ts, store-pools.ts, eslint.config.js
+const KEBAB_FILE = /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+)+$/;
+
+const fileNames = {
+  meta: {
+    type: 'suggestion',
+    docs: { description: 'file names are kebab-case (store-pools.ts, not storePools.ts)' },
+    schema: [],
+    messages: { kebab: '{{file}}: file names are kebab-case, e.g. {{suggestion}}' },
+  },
+  create(context) {
+    const file = projectPath(context.filename);
+    const base = path.posix.basename(file);
+    if (KEBAB_FILE.test(base)) return {};
+    const suggestion = base.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/_/g, '-').toLowerCase();
+    return { Program: (node) => context.report({ node, messageId: 'kebab', data: { file, suggestion } }) };
+  },
+};
+
 export const vxmeshPlugin = {
   meta: { name: 'vxmesh' },
-  rules: { layering, 'kernel-only': kernelOnly, 'pure-modules': pureModules },
+  rules: { layering, 'kernel-only': kernelOnly, 'pure-modules': pureModules, 'file-names': fileNames },
 };
 
 // Node's globals for the plain .mjs scripts (TypeScript files get them from @types/node).
@@ -185,8 +205,12 @@ export default tseslint.config(
     languageOptions: { globals: nodeGlobals },
   },
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.mjs', 'scripts/**/*.mjs'],
     plugins: { vxmesh: vxmeshPlugin },
+    rules: { 'vxmesh/file-names': 'error' },
+  },
+  {
+    files: ['src/**/*.ts'],
     rules: {
       'vxmesh/layering': 'error',
       'vxmesh/kernel-only': 'error',
