@@ -4,6 +4,7 @@
 //   vxmesh/kernel-only   only src/kernel spawns processes, loads native addons or reads /proc and /sys
 //   vxmesh/pure-modules  src/ipam (but its store-*.ts) and the wire codecs import no I/O modules
 //   vxmesh/file-names    kebab-case file names everywhere
+//   vxmesh/no-module-state  no module-level mutable state in src/ (let/var, a shared Map/Set/[])
 // test/fixtures/lint/ holds files that break these rules on purpose (test/unit/lint-rules.test.ts lints them
 // under fake src/ paths), so the normal run ignores that folder.
 import { builtinModules } from 'node:module';
@@ -165,6 +166,38 @@ const pureModules = {
   },
 };
 
+const MUTABLE_CONTAINERS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Array']);
+
+/** A module-level declaration that holds state: a let/var, or a const made a fresh Map/Set/empty array. */
+function isModuleState(decl) {
+  if (decl.kind !== 'const') return true;
+  return decl.declarations.some(({ init }) =>
+    (init?.type === 'NewExpression' && init.callee.type === 'Identifier' && MUTABLE_CONTAINERS.has(init.callee.name)) ||
+    (init?.type === 'ArrayExpression' && init.elements.length === 0));
+}
+
+const noModuleState = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'no module-level mutable state in src/ (DESIGN.md): state lives in instances' },
+    schema: [],
+    messages: { state: '{{file}}: module-level mutable state ({{what}}); keep it in an instance the composition root builds.' },
+  },
+  create(context) {
+    const file = projectPath(context.filename);
+    const check = (decl) => {
+      if (decl?.type === 'VariableDeclaration' && isModuleState(decl)) {
+        const what = decl.kind === 'const' ? 'a shared container' : `a top-level ${decl.kind}`;
+        context.report({ node: decl, messageId: 'state', data: { file, what } });
+      }
+    };
+    return {
+      'Program > VariableDeclaration': check,
+      'Program > ExportNamedDeclaration': (node) => check(node.declaration),
+    };
+  },
+};
+
 // kebab-case words, then dot-separated suffixes: memberlist-fuzz.test.ts, store-pools.ts, eslint.config.js
 const KEBAB_FILE = /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+)+$/;
 
@@ -186,7 +219,7 @@ const fileNames = {
 
 export const vxmeshPlugin = {
   meta: { name: 'vxmesh' },
-  rules: { layering, 'kernel-only': kernelOnly, 'pure-modules': pureModules, 'file-names': fileNames },
+  rules: { layering, 'kernel-only': kernelOnly, 'pure-modules': pureModules, 'file-names': fileNames, 'no-module-state': noModuleState },
 };
 
 // Node's globals for the plain .mjs scripts (TypeScript files get them from @types/node).
@@ -215,6 +248,7 @@ export default tseslint.config(
       'vxmesh/layering': 'error',
       'vxmesh/kernel-only': 'error',
       'vxmesh/pure-modules': 'error',
+      'vxmesh/no-module-state': 'error',
     },
   },
   {

@@ -43,7 +43,7 @@ describe('lint: the layering rules of DESIGN.md', () => {
 
   it('has fixtures for every vxmesh rule, each with a failing and a passing path', () => {
     const fired = new Set(all.flatMap((c) => c.expected));
-    expect([...fired].sort()).toEqual(['vxmesh/file-names', 'vxmesh/kernel-only', 'vxmesh/layering', 'vxmesh/pure-modules']);
+    expect([...fired].sort()).toEqual(['vxmesh/file-names', 'vxmesh/kernel-only', 'vxmesh/layering', 'vxmesh/no-module-state', 'vxmesh/pure-modules']);
     expect(all.some((c) => c.expected.length === 0)).toBe(true);
     expect(all.length).toBeGreaterThanOrEqual(20);
   });
