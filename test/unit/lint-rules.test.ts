@@ -1,4 +1,4 @@
-// The layering rules bite: each fixture under test/fixtures/lint/ is linted with the project's own
+// The vxmesh lint rules bite: each fixture under test/fixtures/lint/ is linted with the project's own
 // eslint.config.js under the fake src/ paths its `// lint-as: PATH expect: RULES` lines name, and exactly
 // those rules must fire (`none`: nothing at all). A rule that stops firing, or a correct file that starts
 // failing, breaks this test.
@@ -38,7 +38,7 @@ async function lintAs(fixture: string, fakePath: string): Promise<ESLint.LintRes
   return result!;
 }
 
-describe('lint: the layering rules of DESIGN.md', () => {
+describe('lint: the vxmesh rules (layering and house rules of DESIGN.md)', () => {
   const all = cases();
 
   it('has fixtures for every vxmesh rule, each with a failing and a passing path', () => {
