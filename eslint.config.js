@@ -10,6 +10,7 @@
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const ROOT = import.meta.dirname;
@@ -229,10 +230,10 @@ const nodeGlobals = Object.fromEntries(
     .map((g) => [g, 'readonly']),
 );
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/lint/**', 'test/interop/bin/**', '.vm-cache/**'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: nodeGlobals },
