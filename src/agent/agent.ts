@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
-import { IpamController } from '../ipam/ipam-controller.js';
+import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
 import { SELF_NS, nsTarget, probeKernel, type KernelFeatures } from '../kernel/index.js';
 import { nsAccessDenied } from '../kernel/ns-identity.js';

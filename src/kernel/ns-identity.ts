@@ -23,3 +23,13 @@ export async function nsAccessDenied(path: string): Promise<boolean> {
     return code === 'EACCES' || code === 'EPERM';
   }
 }
+
+/** The agent's own network namespace. */
+export function selfNsIdentity(): Promise<string | undefined> {
+  return nsIdentity('/proc/self/ns/net');
+}
+
+/** The machine's initial network namespace (pid 1's); undefined where it may not be read. */
+export function initialNsIdentity(): Promise<string | undefined> {
+  return nsIdentity('/proc/1/ns/net');
+}

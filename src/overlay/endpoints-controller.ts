@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
-import type { IpamController } from '../ipam/ipam-controller.js';
+import type { IpamController } from '../ipam/store-ipam.js';
 import type { IpamTxn } from '../ipam/store-allocator.js';
 import { nsExists, nsFromPath } from '../kernel/index.js';
 import type { EndpointInfo } from '../model/api.js';

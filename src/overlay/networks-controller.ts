@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { poolInfo, type PoolRequest, type PoolState } from '../ipam/index.js';
-import type { IpamController } from '../ipam/ipam-controller.js';
+import type { IpamController } from '../ipam/store-ipam.js';
 import { ipamKeys, type IpamTxn, type VniClaim } from '../ipam/store-allocator.js';
 import type { CreateNetworkRequest, NetworkInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';

@@ -5,7 +5,7 @@
 
 import { VxError } from '../errors.js';
 import { NETNS_DIR, listNamespaces, nsFromPath, readNs, type NsActual } from '../kernel/index.js';
-import { nsIdentity } from '../kernel/ns-identity.js';
+import { initialNsIdentity, nsIdentity, selfNsIdentity } from '../kernel/ns-identity.js';
 
 export interface ProtectedNamespaces {
   /** The agent's own namespace (/proc/self/ns/net). */
@@ -22,9 +22,9 @@ const SANDBOX_NAME = /-n-[0-9a-f]{12}$/;
 
 /** Reads what attach must not touch: cheap (stat calls), done once per attach. */
 export async function protectedNamespaces(advertiseAddr: string | undefined, ownSandboxes: readonly string[]): Promise<ProtectedNamespaces> {
-  const self = await nsIdentity('/proc/self/ns/net');
-  if (!self) throw new VxError('INTERNAL', 'cannot read the agent\'s own network namespace (/proc/self/ns/net)');
-  const initial = await nsIdentity('/proc/1/ns/net');
+  const self = await selfNsIdentity();
+  if (!self) throw new VxError('INTERNAL', "cannot read the agent's own network namespace");
+  const initial = await initialNsIdentity();
   const names = new Set([...ownSandboxes, ...(await listNamespaces('')).filter((n) => SANDBOX_NAME.test(n))]);
   const sandboxes = new Map<string, string>();
   for (const n of names) {
@@ -44,7 +44,7 @@ export async function checkAttachTarget(netns: string, prot: ProtectedNamespaces
   const refuse = (why: string) =>
     new VxError('FAILED_PRECONDITION', `refusing to attach into ${netns}: it is ${why}; attach workloads only into their own namespaces (e.g. ip netns add c1, then --netns /run/netns/c1)`);
   if (id === prot.self) throw refuse("the agent's own network namespace (the host's: its routes and addresses would be replaced)");
-  if (id === prot.initial) throw refuse("the machine's initial network namespace (/proc/1/ns/net)");
+  if (id === prot.initial) throw refuse("the machine's initial network namespace (pid 1's)");
   const sandbox = prot.sandboxes.get(id);
   if (sandbox) throw refuse(`vxmesh's sandbox namespace ${sandbox} of an overlay network`);
   const state = await readNs(nsFromPath(netns), false);
