@@ -56,4 +56,12 @@ describe('allocation over the store', () => {
     const { revision } = await transact(store, DEFAULT_POOLS, async () => undefined);
     expect(revision).toBe(0);
   });
+
+  it('a pool docker requested is named after its network once the network adopts it (overlap errors say which)', async () => {
+    const { result: pool } = await transact(store, DEFAULT_POOLS, (t) => t.createPool({ owner: 'docker', family: 4, subnet: '10.7.0.0/24', noGateway: true }));
+    await transact(store, DEFAULT_POOLS, (t) => t.setPoolOwner(pool.id, 'web'));
+    await expect(transact(store, DEFAULT_POOLS, (t) => t.createPool({ owner: 'docker', family: 4, subnet: '10.7.0.0/16' }))).rejects.toThrow(
+      /overlaps 10\.7\.0\.0\/24 of network "web"/,
+    );
+  });
 });
