@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { StoreConflict, StoreCorruptError, StoreWriteError } from './errors.js';
 import { readOptional, replaceFile, syncDir, writeFully } from './files.js';
 import { frame } from './frame.js';
-import { readSnapshot, scanLogStrict } from './log-scan.js';
+import { checkContinuity, readSnapshot, scanLogStrict } from './log-scan.js';
 import type { LogRecord, SnapRecord } from './records.js';
 import { salvage, type SalvageReport } from './salvage.js';
 import type { KV, Store, StoreHealth, TxnOp, WatchEvent, WatchOptions } from './types.js';
@@ -89,6 +89,7 @@ export class FileStore implements Store {
     const logBuf = await readOptional(this.logPath);
     const snap = readSnapshot(snapBuf);
     const scan = scanLogStrict(logBuf);
+    scan.corrupt ??= snap.damage ? undefined : checkContinuity(snap.snap?.rev ?? 0, scan.records, scan.offsets);
     const damage = snap.damage ? { file: this.snapPath, offset: snap.damage.offset, detail: `snapshot: ${snap.damage.detail}` } : scan.corrupt ? { file: this.logPath, ...scan.corrupt } : undefined;
     if (damage && !this.options.salvage) throw new StoreCorruptError(damage.file, damage.offset, damage.detail);
     if (damage) {
