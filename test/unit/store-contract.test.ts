@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdStore, FileStore, StateCache, StoreCompacted, StoreConflict, type Store, type WatchEvent } from '../../src/store/index.js';
+import { EtcdStore, FileStore, StateCache, StoreCompacted, StoreConflict, type Store, type TxnOp, type WatchEvent } from '../../src/store/index.js';
 import { ETCD_BIN, EtcdServer } from './store-etcd-server.js';
 
 // One contract, two stores: everything a controller relies on behaves the same on the embedded file
@@ -212,5 +213,43 @@ describe.each(stores)('Store contract: %s', (_name, h) => {
     } finally {
       cache.stop();
     }
+  });
+
+  it('property: a StateCache following random concurrent txns from two clients equals a fresh list', async () => {
+    const op = fc.record({ del: fc.boolean(), key: fc.constantFrom('a/1', 'a/2', 'a/3/x', 'b/1', 'a'), value: fc.integer(), cas: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 5 }), async (rounds) => {
+        const { store: s, second } = await h.open();
+        const other = await second();
+        const cache = new StateCache<number>(s, 'a/');
+        await cache.start();
+        try {
+          for (const round of rounds) {
+            const results = await Promise.allSettled(
+              round.map(async (ops, i) => {
+                const client = i % 2 ? other : s;
+                const txnOps: TxnOp[] = [];
+                for (const o of ops) {
+                  if (txnOps.some((t) => t.key === o.key)) continue;
+                  const expectRevision = o.cas ? ((await client.get(o.key))?.revision ?? 0) : undefined;
+                  txnOps.push(o.del ? { op: 'delete', key: o.key, expectRevision } : { op: 'put', key: o.key, value: o.value, expectRevision });
+                }
+                return client.txn(txnOps);
+              }),
+            );
+            let last = 0;
+            for (const r of results) {
+              if (r.status === 'fulfilled') last = Math.max(last, r.value);
+              else expect(r.reason).toBeInstanceOf(StoreConflict);
+            }
+            await cache.waitForRevision(last);
+            expect(cache.entries()).toEqual(await s.list('a/'));
+          }
+        } finally {
+          cache.stop();
+        }
+      }),
+      { numRuns: 25 },
+    );
   });
 });
