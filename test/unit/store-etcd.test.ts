@@ -79,4 +79,17 @@ describe.skipIf(!existsSync(ETCD_BIN))('EtcdStore against a real etcd that goes 
       await store.close();
     }
   }, 60_000);
+
+  it('a txn over etcd\'s operation limit is refused up front, naming the limit', async () => {
+    const store = await EtcdStore.connect({ endpoints: [etcd!.endpoint], prefix: `/limit-${process.pid}/` });
+    try {
+      const ops = Array.from({ length: 129 }, (_, i) => ({ op: 'put' as const, key: `k/${i}`, value: i }));
+      await expect(store.txn(ops)).rejects.toThrow(/129 operations exceeds etcd's limit of 128/);
+      expect(await store.list('k/')).toEqual([]);
+      await store.txn(ops.slice(0, 128));
+      expect(await store.list('k/')).toHaveLength(128);
+    } finally {
+      await store.close();
+    }
+  });
 });
