@@ -167,6 +167,7 @@ describe('StateCache', () => {
       fc.asyncProperty(fc.array(fc.array(txn, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }), fc.nat(8), async (rounds, startAt) => {
         const s = await openStore(undefined, join(dir, `run-${run++}`));
         const cache = new StateCache<number>(s, 'a/');
+        cache.addIndex('parity', (kv) => [kv.value % 2 === 0 ? 'even' : 'odd']);
         const mirror = new Map<string, number>(); // built from onChange alone
         cache.onChange((ev) => (ev.type === 'put' ? mirror.set(ev.key, ev.value) : mirror.delete(ev.key)));
         let started = false;
@@ -202,6 +203,8 @@ describe('StateCache', () => {
         const fresh = await s.list<number>('a/');
         expect(cache.entries()).toEqual(fresh);
         expect(new Map(fresh.map((kv) => [kv.key, kv.value]))).toEqual(mirror);
+        expect(cache.byIndex('parity', 'even')).toEqual(fresh.filter((kv) => kv.value % 2 === 0));
+        expect(cache.byIndex('parity', 'odd')).toEqual(fresh.filter((kv) => kv.value % 2 !== 0));
         expect(cache.revision).toBe((await s.snapshot('a/')).revision);
         cache.stop();
       }),
