@@ -81,7 +81,7 @@ describe('FileStore under random damage', () => {
           prefixStates.push(JSON.stringify([...state].sort()));
           return frame({ rev, ops });
         });
-        let log = Buffer.concat(records);
+        let log: Buffer = Buffer.concat(records);
         for (const d of damages) log = applyDamage(log, d);
         await writeFile(join(dir, 'store.log'), log);
 
