@@ -287,10 +287,12 @@ export class FileStore implements Store {
     const snap: SnapRecord = { rev: this.rev, kv: [...this.data].map(([k, e]) => [k, e.value, e.revision]) };
     await replaceFile(this.dir, this.snapPath, frame(snap));
     await this.log.truncate(0);
-    await this.log.sync();
+    // The file is empty now, whether or not the sync below succeeds: the next append goes to 0, or it
+    // would leave a hole of zeros that reads as damage.
     this.logEnd = 0;
     this.logDirty = false;
     this.logRecords = 0;
+    await this.log.sync();
   }
 
   async close(): Promise<void> {
