@@ -40,6 +40,7 @@ export interface FileStoreOptions {
 export type { SalvageReport } from './salvage.js';
 
 const COMPACT_AFTER = 4096; // log records
+const COMPACT_RETRY_AFTER = 256; // more log records after a failed compaction
 
 const byKey = (a: KV, b: KV): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -57,6 +58,7 @@ export class FileStore implements Store {
   /** A failed append may have left bytes past logEnd: cut them before the next append. */
   private logDirty = false;
   private logRecords = 0;
+  private compactAt = COMPACT_AFTER;
   private pending: PendingTxn[] = [];
   private flushing: Promise<void> | undefined;
   private failure: { error: string; since: string } | undefined;
@@ -238,9 +240,10 @@ export class FileStore implements Store {
       this.failure = undefined;
       this.commit(batch);
     }
-    if (this.logRecords >= COMPACT_AFTER) {
-      // A failed compaction loses nothing (the log still holds every record): retry next time.
-      await this.writeSnapshot().catch(() => undefined);
+    if (this.logRecords >= this.compactAt) {
+      // A failed compaction loses nothing (the log still holds every record): retry after some more
+      // records rather than rewriting a whole snapshot on every append to a full disk.
+      await this.writeSnapshot().catch(() => (this.compactAt = this.logRecords + COMPACT_RETRY_AFTER));
     }
   }
 
@@ -292,6 +295,7 @@ export class FileStore implements Store {
     this.logEnd = 0;
     this.logDirty = false;
     this.logRecords = 0;
+    this.compactAt = COMPACT_AFTER;
     await this.log.sync();
   }
 
