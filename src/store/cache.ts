@@ -19,6 +19,8 @@ export class StateCache<T> {
   private indexes = new Map<string, { keysOf: (kv: KV<T>) => string[]; map: Map<string, Set<string>> }>();
   private waiters: { rev: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private running = false;
+  /** Bumped by every start() and stop(), so a list still in flight from an earlier run is dropped. */
+  private generation = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
   /** The last error that made the cache re-list (StoreCompacted, store unreachable), until it is current again. */
@@ -38,13 +40,20 @@ export class StateCache<T> {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.sync();
+    try {
+      await this.sync(++this.generation);
+    } catch (e) {
+      this.stop(); // a later start() tries again from scratch
+      throw e;
+    }
   }
 
   stop(): void {
     this.running = false;
+    this.generation++;
     clearTimeout(this.retryTimer);
     clearTimeout(this.catchUpTimer);
+    this.retryTimer = this.catchUpTimer = undefined;
     this.stopWatch?.();
     this.stopWatch = undefined;
     for (const w of this.waiters.splice(0)) w.reject(new Error(`state cache for ${this.prefix} stopped`));
@@ -144,10 +153,10 @@ export class StateCache<T> {
     }, ms);
   }
 
-  private async sync(): Promise<void> {
+  private async sync(gen: number): Promise<void> {
     for (;;) {
       const snap = await this.store.snapshot<T>(this.prefix);
-      if (!this.running) return;
+      if (!this.running || gen !== this.generation) return;
       this.replaceAll(snap.items, snap.revision);
       try {
         this.stopWatch = this.store.watch<T>(this.prefix, snap.revision, (ev) => this.apply(ev), {
@@ -172,8 +181,10 @@ export class StateCache<T> {
     if (!this.running) return;
     const delay = e instanceof StoreCompacted ? 0 : this.retryMs;
     if (!(e instanceof StoreCompacted)) this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    const gen = this.generation;
     this.retryTimer = setTimeout(() => {
-      this.sync().catch((err: unknown) => this.watchFailed(err instanceof Error ? err : new Error(String(err))));
+      this.retryTimer = undefined;
+      this.sync(gen).catch((err: unknown) => this.watchFailed(err instanceof Error ? err : new Error(String(err))));
     }, delay);
   }
 

@@ -125,6 +125,37 @@ describe('StateCache', () => {
     await expect(cache.waitForRevision(rev2 + 100)).rejects.toThrow(/not running/);
   });
 
+  it('stop() then start() again catches up, reporting what changed while stopped; a failed start can be retried', async () => {
+    const s = await openStore();
+    await s.txn([{ op: 'put', key: 'n/a', value: 1 }, { op: 'put', key: 'n/b', value: 2 }]);
+    const cache = new StateCache<number>(s, 'n/');
+    const changes: string[] = [];
+    cache.onChange((ev) => changes.push(`${ev.type} ${ev.key}`));
+    await cache.start();
+    expect(changes).toEqual(['put n/a', 'put n/b']);
+    cache.stop();
+    await s.txn([{ op: 'delete', key: 'n/a' }, { op: 'put', key: 'n/c', value: 3 }]);
+    expect(cache.get('n/c')).toBeUndefined(); // stopped: not following
+    await cache.start();
+    expect(cache.entries()).toEqual(await s.list('n/'));
+    expect(changes.slice(2)).toEqual(['delete n/a', 'put n/c']);
+    const outside = await s.txn([{ op: 'put', key: 'x', value: 0 }]);
+    await cache.waitForRevision(outside);
+    cache.stop();
+
+    let fail = true;
+    const flaky: Store = Object.assign(Object.create(s) as Store, {
+      snapshot: (p: string) => (fail ? Promise.reject(new Error('store down')) : s.snapshot(p)),
+      watch: s.watch.bind(s),
+    });
+    const c2 = new StateCache<number>(flaky, 'n/');
+    await expect(c2.start()).rejects.toThrow(/store down/);
+    fail = false;
+    await c2.start();
+    expect(c2.entries()).toEqual(await s.list('n/'));
+    c2.stop();
+  });
+
   it('re-lists when the watch reports StoreCompacted, and tells listeners what changed meanwhile', async () => {
     const s = await openStore();
     await s.txn([{ op: 'put', key: 'n/keep', value: 1 }, { op: 'put', key: 'n/gone', value: 2 }]);
