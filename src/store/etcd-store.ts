@@ -163,8 +163,9 @@ export class EtcdStore implements Store {
     await this.call(() => this.client.kv.compact({ revision, physical: true }));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.client.close();
+    return Promise.resolve();
   }
 
   /** The request deadline, for callers that report it. */

@@ -144,22 +144,22 @@ export class FileStore implements Store {
   // acknowledged only after every earlier one is durable, and a failed write fails every txn behind it.
   // snapshot() and watch() see durable txns only.
 
-  async get<T>(key: string): Promise<KV<T> | undefined> {
+  get<T>(key: string): Promise<KV<T> | undefined> {
     const pending = this.overlay.get(key);
     const e = pending ? pending.entry : this.data.get(key);
-    return e ? { key, value: structuredClone(e.value) as T, revision: e.revision } : undefined;
+    return Promise.resolve(e ? { key, value: structuredClone(e.value) as T, revision: e.revision } : undefined);
   }
 
-  async list<T>(prefix: string): Promise<KV<T>[]> {
+  list<T>(prefix: string): Promise<KV<T>[]> {
     const out = this.listDurable<T>(prefix).filter((kv) => !this.overlay.has(kv.key));
     for (const [key, { entry }] of this.overlay) {
       if (entry && key.startsWith(prefix)) out.push({ key, value: structuredClone(entry.value) as T, revision: entry.revision });
     }
-    return this.overlay.size ? out.sort(byKey) : out;
+    return Promise.resolve(this.overlay.size ? out.sort(byKey) : out);
   }
 
-  async snapshot<T>(prefix: string): Promise<{ items: KV<T>[]; revision: number }> {
-    return { items: this.listDurable<T>(prefix), revision: this.rev };
+  snapshot<T>(prefix: string): Promise<{ items: KV<T>[]; revision: number }> {
+    return Promise.resolve({ items: this.listDurable<T>(prefix), revision: this.rev });
   }
 
   private listDurable<T>(prefix: string): KV<T>[] {
