@@ -54,6 +54,7 @@ describe.skipIf(!isRoot)('FileStore on a full disk (real tmpfs)', () => {
       }
       expect(firstError, 'the disk never filled up').toBeInstanceOf(StoreWriteError);
       expect((firstError as Error).message).toMatch(/no space left on device \(ENOSPC\) writing .*store\.log/);
+      expect((firstError as StoreWriteError).errno).toBe('ENOSPC');
       expect(acked.size).toBeGreaterThan(5);
 
       // Nothing of a failed txn is visible, everything acknowledged is.
