@@ -106,7 +106,7 @@ describe('FileStore under random damage', () => {
         await plain.close();
         await rm(dir, { recursive: true, force: true });
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });
