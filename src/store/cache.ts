@@ -16,8 +16,11 @@ export class StateCache<T> {
   private catchUpTimer: NodeJS.Timeout | undefined;
   private stopWatch: (() => void) | undefined;
   private listeners = new Set<(ev: WatchEvent<T>) => void>();
+  private indexes = new Map<string, { keysOf: (kv: KV<T>) => string[]; map: Map<string, Set<string>> }>();
   private waiters: { rev: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private running = false;
+  /** Bumped by every start() and stop(), so a list still in flight from an earlier run is dropped. */
+  private generation = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
   /** The last error that made the cache re-list (StoreCompacted, store unreachable), until it is current again. */
@@ -37,13 +40,20 @@ export class StateCache<T> {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.sync();
+    try {
+      await this.sync(++this.generation);
+    } catch (e) {
+      this.stop(); // a later start() tries again from scratch
+      throw e;
+    }
   }
 
   stop(): void {
     this.running = false;
+    this.generation++;
     clearTimeout(this.retryTimer);
     clearTimeout(this.catchUpTimer);
+    this.retryTimer = this.catchUpTimer = undefined;
     this.stopWatch?.();
     this.stopWatch = undefined;
     for (const w of this.waiters.splice(0)) w.reject(new Error(`state cache for ${this.prefix} stopped`));
@@ -60,6 +70,50 @@ export class StateCache<T> {
   /** Sorted by key, as Store.list() is. */
   entries(): KV<T>[] {
     return [...this.items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * Keeps a secondary index current: `keysOf` names the index values of an entry (e.g. its network id).
+   * Register before start() or at any time (it is built from what the cache holds).
+   */
+  addIndex(name: string, keysOf: (kv: KV<T>) => string[]): void {
+    const index = { keysOf, map: new Map<string, Set<string>>() };
+    this.indexes.set(name, index);
+    for (const kv of this.items.values()) this.indexAdd(index, kv);
+  }
+
+  /** Entries whose index `name` holds `value`, sorted by key. */
+  byIndex(name: string, value: string): KV<T>[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`state cache for ${this.prefix} has no index ${name}; addIndex() it first`);
+    return [...(index.map.get(value) ?? [])].sort().map((key) => this.items.get(key)!);
+  }
+
+  private indexAdd(index: { keysOf: (kv: KV<T>) => string[]; map: Map<string, Set<string>> }, kv: KV<T>): void {
+    for (const v of index.keysOf(kv)) {
+      let keys = index.map.get(v);
+      if (!keys) index.map.set(v, (keys = new Set()));
+      keys.add(kv.key);
+    }
+  }
+
+  private indexRemove(index: { keysOf: (kv: KV<T>) => string[]; map: Map<string, Set<string>> }, kv: KV<T>): void {
+    for (const v of index.keysOf(kv)) {
+      const keys = index.map.get(v);
+      keys?.delete(kv.key);
+      if (keys?.size === 0) index.map.delete(v);
+    }
+  }
+
+  /** Sets or removes one entry, keeping every index current. */
+  private setItem(key: string, kv: KV<T> | undefined): void {
+    const old = this.items.get(key);
+    for (const index of this.indexes.values()) {
+      if (old) this.indexRemove(index, old);
+      if (kv) this.indexAdd(index, kv);
+    }
+    if (kv) this.items.set(key, kv);
+    else this.items.delete(key);
   }
 
   /** Called for every change the cache applies (re-lists report their differences as events too). */
@@ -99,10 +153,10 @@ export class StateCache<T> {
     }, ms);
   }
 
-  private async sync(): Promise<void> {
+  private async sync(gen: number): Promise<void> {
     for (;;) {
       const snap = await this.store.snapshot<T>(this.prefix);
-      if (!this.running) return;
+      if (!this.running || gen !== this.generation) return;
       this.replaceAll(snap.items, snap.revision);
       try {
         this.stopWatch = this.store.watch<T>(this.prefix, snap.revision, (ev) => this.apply(ev), {
@@ -127,15 +181,16 @@ export class StateCache<T> {
     if (!this.running) return;
     const delay = e instanceof StoreCompacted ? 0 : this.retryMs;
     if (!(e instanceof StoreCompacted)) this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    const gen = this.generation;
     this.retryTimer = setTimeout(() => {
-      this.sync().catch((err: unknown) => this.watchFailed(err instanceof Error ? err : new Error(String(err))));
+      this.retryTimer = undefined;
+      this.sync(gen).catch((err: unknown) => this.watchFailed(err instanceof Error ? err : new Error(String(err))));
     }, delay);
   }
 
   private apply(ev: WatchEvent<T>): void {
     if (ev.revision <= this.listRev) return; // already part of a newer list
-    if (ev.type === 'put') this.items.set(ev.key, { key: ev.key, value: ev.value, revision: ev.revision });
-    else this.items.delete(ev.key);
+    this.setItem(ev.key, ev.type === 'put' ? { key: ev.key, value: ev.value, revision: ev.revision } : undefined);
     this.emit(ev);
     this.advance(ev.revision);
   }
@@ -146,6 +201,10 @@ export class StateCache<T> {
     const fresh = new Map(items.map((kv) => [kv.key, kv]));
     const old = this.items;
     this.items = fresh;
+    for (const index of this.indexes.values()) {
+      index.map.clear();
+      for (const kv of items) this.indexAdd(index, kv);
+    }
     for (const key of old.keys()) if (!fresh.has(key)) this.emit({ type: 'delete', key, revision });
     for (const kv of items) {
       if (old.get(kv.key)?.revision !== kv.revision) this.emit({ type: 'put', key: kv.key, value: kv.value, revision: kv.revision });

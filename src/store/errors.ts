@@ -32,12 +32,16 @@ export class StoreCorruptError extends Error {
 
 /** A transaction could not be made durable (disk full, I/O error...). It was not applied; retry later. */
 export class StoreWriteError extends Error {
+  /** The errno code of the cause (ENOSPC, EIO, ...), if it had one. */
+  readonly errno: string | undefined;
+
   constructor(
     readonly file: string,
     cause: unknown,
   ) {
     super(`store: ${describeIoError(cause)} writing ${file}; the transaction was not applied`, { cause });
     this.name = 'StoreWriteError';
+    this.errno = (cause as NodeJS.ErrnoException | undefined)?.code;
   }
 }
 

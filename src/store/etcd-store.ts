@@ -16,6 +16,8 @@ export interface EtcdStoreOptions {
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
   /** Deadline of each request (default 3000 ms). */
   requestTimeoutMs?: number;
+  /** etcd's --max-txn-ops (default 128): bigger txns are refused here with a clear error. */
+  maxTxnOps?: number;
 }
 
 /** A fault-handling policy that runs the call once: no retry, no circuit breaker (the caller decides). */
@@ -34,6 +36,7 @@ export class EtcdStore implements Store {
     private readonly endpoints: string[],
     private readonly prefix: string,
     private readonly timeoutMs: number,
+    private readonly maxTxnOps: number,
   ) {}
 
   /** Connects and checks that etcd answers; throws StoreUnavailable naming the endpoints if it does not. */
@@ -51,7 +54,7 @@ export class EtcdStore implements Store {
         watchBackoff: backoff(100) as unknown as NonNullable<IOptions['faultHandling']>['watchBackoff'],
       },
     };
-    const store = new EtcdStore(new Etcd3(clientOptions), endpoints, options.prefix ?? '/vxmesh/', timeoutMs);
+    const store = new EtcdStore(new Etcd3(clientOptions), endpoints, options.prefix ?? '/vxmesh/', timeoutMs, options.maxTxnOps ?? 128);
     try {
       await store.snapshot('\u0000never'); // one round trip: is etcd there?
     } catch (e) {
@@ -110,6 +113,9 @@ export class EtcdStore implements Store {
   }
 
   async txn(ops: TxnOp[]): Promise<number> {
+    if (ops.length > this.maxTxnOps) {
+      throw new Error(`store: a transaction of ${ops.length} operations exceeds etcd's limit of ${this.maxTxnOps} (etcd --max-txn-ops); split it`);
+    }
     const seen = new Set<string>();
     for (const o of ops) {
       if (seen.has(o.key)) throw new Error(`store: key ${o.key} appears twice in one transaction`);
@@ -157,8 +163,9 @@ export class EtcdStore implements Store {
     await this.call(() => this.client.kv.compact({ revision, physical: true }));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.client.close();
+    return Promise.resolve();
   }
 
   /** The request deadline, for callers that report it. */

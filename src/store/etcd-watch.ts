@@ -19,6 +19,7 @@ export interface EtcdWatchParams<T> {
 
 export function watchEtcd<T>(p: EtcdWatchParams<T>): () => void {
   let stopped = false;
+  let delivered = p.fromRevision;
   let cancel: (() => Promise<void>) | undefined;
   const fail = (e: Error) => {
     if (stopped) return;
@@ -51,13 +52,22 @@ export function watchEtcd<T>(p: EtcdWatchParams<T>): () => void {
               return fail(new Error(`store: etcd key ${ev.kv.key.toString()} does not hold JSON; something other than vxmesh wrote there`));
             }
           } else out = { type: 'delete', key, revision };
+          delivered = revision;
           p.onEvent(out);
         }
       });
       watcher.on('connected', () => p.onTransportOk());
       watcher.on('disconnected', (e: Error) => p.onTransportError(e));
       watcher.on('error', (e: Error) => {
-        fail(/compacted/i.test(e.message) ? new StoreCompacted(p.fromRevision, p.fromRevision + 1) : e);
+        // etcd 3.4 cancels a watch on compacted history with an empty reason: ask whether the next
+        // revision we need is still readable.
+        const next = delivered + 1;
+        void p.client.kv
+          .range({ key: Buffer.from(p.fullPrefix), revision: next, limit: 1 })
+          .then(
+            () => fail(e),
+            (probe: Error) => fail(/compacted/i.test(probe.message) || /compacted/i.test(e.message) ? new StoreCompacted(next - 1, next) : e),
+          );
       });
     })
     .catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { StoreConflict, StoreCorruptError, StoreWriteError } from './errors.js';
 import { readOptional, replaceFile, syncDir, writeFully } from './files.js';
 import { frame } from './frame.js';
-import { readSnapshot, scanLogStrict } from './log-scan.js';
+import { checkContinuity, readSnapshot, scanLogStrict } from './log-scan.js';
 import type { LogRecord, SnapRecord } from './records.js';
 import { salvage, type SalvageReport } from './salvage.js';
 import type { KV, Store, StoreHealth, TxnOp, WatchEvent, WatchOptions } from './types.js';
@@ -40,6 +40,7 @@ export interface FileStoreOptions {
 export type { SalvageReport } from './salvage.js';
 
 const COMPACT_AFTER = 4096; // log records
+const COMPACT_RETRY_AFTER = 256; // more log records after a failed compaction
 
 const byKey = (a: KV, b: KV): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -57,6 +58,7 @@ export class FileStore implements Store {
   /** A failed append may have left bytes past logEnd: cut them before the next append. */
   private logDirty = false;
   private logRecords = 0;
+  private compactAt = COMPACT_AFTER;
   private pending: PendingTxn[] = [];
   private flushing: Promise<void> | undefined;
   private failure: { error: string; since: string } | undefined;
@@ -89,6 +91,7 @@ export class FileStore implements Store {
     const logBuf = await readOptional(this.logPath);
     const snap = readSnapshot(snapBuf);
     const scan = scanLogStrict(logBuf);
+    scan.corrupt ??= snap.damage ? undefined : checkContinuity(snap.snap?.rev ?? 0, scan.records, scan.offsets);
     const damage = snap.damage ? { file: this.snapPath, offset: snap.damage.offset, detail: `snapshot: ${snap.damage.detail}` } : scan.corrupt ? { file: this.logPath, ...scan.corrupt } : undefined;
     if (damage && !this.options.salvage) throw new StoreCorruptError(damage.file, damage.offset, damage.detail);
     if (damage) {
@@ -141,22 +144,22 @@ export class FileStore implements Store {
   // acknowledged only after every earlier one is durable, and a failed write fails every txn behind it.
   // snapshot() and watch() see durable txns only.
 
-  async get<T>(key: string): Promise<KV<T> | undefined> {
+  get<T>(key: string): Promise<KV<T> | undefined> {
     const pending = this.overlay.get(key);
     const e = pending ? pending.entry : this.data.get(key);
-    return e ? { key, value: structuredClone(e.value) as T, revision: e.revision } : undefined;
+    return Promise.resolve(e ? { key, value: structuredClone(e.value) as T, revision: e.revision } : undefined);
   }
 
-  async list<T>(prefix: string): Promise<KV<T>[]> {
+  list<T>(prefix: string): Promise<KV<T>[]> {
     const out = this.listDurable<T>(prefix).filter((kv) => !this.overlay.has(kv.key));
     for (const [key, { entry }] of this.overlay) {
       if (entry && key.startsWith(prefix)) out.push({ key, value: structuredClone(entry.value) as T, revision: entry.revision });
     }
-    return this.overlay.size ? out.sort(byKey) : out;
+    return Promise.resolve(this.overlay.size ? out.sort(byKey) : out);
   }
 
-  async snapshot<T>(prefix: string): Promise<{ items: KV<T>[]; revision: number }> {
-    return { items: this.listDurable<T>(prefix), revision: this.rev };
+  snapshot<T>(prefix: string): Promise<{ items: KV<T>[]; revision: number }> {
+    return Promise.resolve({ items: this.listDurable<T>(prefix), revision: this.rev });
   }
 
   private listDurable<T>(prefix: string): KV<T>[] {
@@ -237,9 +240,10 @@ export class FileStore implements Store {
       this.failure = undefined;
       this.commit(batch);
     }
-    if (this.logRecords >= COMPACT_AFTER) {
-      // A failed compaction loses nothing (the log still holds every record): retry next time.
-      await this.writeSnapshot().catch(() => undefined);
+    if (this.logRecords >= this.compactAt) {
+      // A failed compaction loses nothing (the log still holds every record): retry after some more
+      // records rather than rewriting a whole snapshot on every append to a full disk.
+      await this.writeSnapshot().catch(() => (this.compactAt = this.logRecords + COMPACT_RETRY_AFTER));
     }
   }
 
@@ -286,10 +290,13 @@ export class FileStore implements Store {
     const snap: SnapRecord = { rev: this.rev, kv: [...this.data].map(([k, e]) => [k, e.value, e.revision]) };
     await replaceFile(this.dir, this.snapPath, frame(snap));
     await this.log.truncate(0);
-    await this.log.sync();
+    // The file is empty now, whether or not the sync below succeeds: the next append goes to 0, or it
+    // would leave a hole of zeros that reads as damage.
     this.logEnd = 0;
     this.logDirty = false;
     this.logRecords = 0;
+    this.compactAt = COMPACT_AFTER;
+    await this.log.sync();
   }
 
   async close(): Promise<void> {

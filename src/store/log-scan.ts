@@ -20,6 +20,8 @@ function readLogRecord(buf: Buffer, off: number, lastRev: number): { bad: string
 
 export interface StrictLogScan {
   records: LogRecord[];
+  /** Byte offset of each record in `records`. */
+  offsets: number[];
   /** Length of the verified prefix; bytes after it are a torn tail to cut (unless `corrupt`). */
   cleanLength: number;
   corrupt?: Damage;
@@ -28,12 +30,14 @@ export interface StrictLogScan {
 /** Normal open: every record must verify, except a torn tail. */
 export function scanLogStrict(buf: Buffer): StrictLogScan {
   const records: LogRecord[] = [];
+  const offsets: number[] = [];
   let off = 0;
   let lastRev = 0;
   while (off < buf.length) {
     const r = readLogRecord(buf, off, lastRev);
     if ('rec' in r) {
       records.push(r.rec);
+      offsets.push(off);
       lastRev = r.rec.rev;
       off = r.end;
       continue;
@@ -43,11 +47,11 @@ export function scanLogStrict(buf: Buffer): StrictLogScan {
     const next = findNextFrame(buf, off + 1, isLogRecord);
     if (r.verified || next !== undefined) {
       const detail = next === undefined ? r.bad : `${r.bad}; a valid record follows at byte ${next}`;
-      return { records, cleanLength: off, corrupt: { offset: off, detail } };
+      return { records, offsets, cleanLength: off, corrupt: { offset: off, detail } };
     }
-    return { records, cleanLength: off };
+    return { records, offsets, cleanLength: off };
   }
-  return { records, cleanLength: off };
+  return { records, offsets, cleanLength: off };
 }
 
 export interface SalvageLogScan {
@@ -89,4 +93,22 @@ export function readSnapshot(buf: Buffer): { snap?: SnapRecord; damage?: Damage 
   if (!isSnapRecord(r.payload)) return { damage: { offset: 0, detail: 'checksum matches but it is not a store snapshot' } };
   if (r.end !== buf.length) return { damage: { offset: r.end, detail: `${buf.length - r.end} unexpected bytes after the snapshot` } };
   return { snap: r.payload };
+}
+
+/**
+ * Revisions are handed out one by one, so the records after the snapshot must continue it without a
+ * gap. A gap means records are lost though every byte verifies: a missing or replaced store.snap, or
+ * files from different stores.
+ */
+export function checkContinuity(snapRev: number, records: LogRecord[], offsets: number[]): Damage | undefined {
+  let expected = snapRev + 1;
+  for (const [i, rec] of records.entries()) {
+    if (rec.rev < expected) continue; // folded into the snapshot already
+    if (rec.rev !== expected) {
+      const why = i === 0 || records[i - 1]!.rev <= snapRev ? `the snapshot ends at revision ${snapRev}${snapRev === 0 ? ' (no store.snap)' : ''}` : `the record before it has revision ${expected - 1}`;
+      return { offset: offsets[i]!, detail: `record has revision ${rec.rev} but ${why}: revisions in between are lost` };
+    }
+    expected++;
+  }
+  return undefined;
 }

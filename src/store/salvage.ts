@@ -1,6 +1,6 @@
 import { keepAside, replaceFile } from './files.js';
 import { frame } from './frame.js';
-import { readSnapshot, scanLogSalvage } from './log-scan.js';
+import { checkContinuity, readSnapshot, scanLogSalvage, scanLogStrict } from './log-scan.js';
 import type { SnapRecord } from './records.js';
 
 // `--salvage`: build the state from every record that verifies (the snapshot if it does, then every
@@ -25,6 +25,12 @@ export interface SalvageReport {
 export async function salvage(dir: string, snapPath: string, logPath: string, snapBuf: Buffer, logBuf: Buffer): Promise<{ snap: SnapRecord; report: SalvageReport }> {
   const snapRead = readSnapshot(snapBuf);
   const logScan = scanLogSalvage(logBuf);
+  const strict = scanLogStrict(logBuf);
+  const gap = snapRead.damage || strict.corrupt ? undefined : checkContinuity(snapRead.snap?.rev ?? 0, strict.records, strict.offsets);
+  if (gap) {
+    logScan.damage.push(gap); // every byte verifies, but records are missing: keep the evidence too
+    logScan.dropped += 1;
+  }
 
   const data = new Map<string, { value: unknown; revision: number }>();
   let rev = 0;

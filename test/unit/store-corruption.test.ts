@@ -153,6 +153,25 @@ describe('FileStore open: torn tail or corruption', () => {
   });
 });
 
+describe('FileStore open: records lost without a damaged byte', () => {
+  it('a deleted store.snap (the log starts after it) refuses to open instead of starting with part of the state', async () => {
+    await writeRecords(6, 2); // snapshot at revision 3, the log holds revisions 4..6
+    await rm(snapPath());
+    const before = await dirState();
+    const err = (await FileStore.open(dir).catch((e: unknown) => e)) as StoreCorruptError;
+    expect(err).toBeInstanceOf(StoreCorruptError);
+    expect(err.file).toBe(logPath());
+    expect(err.offset).toBe(0);
+    expect(err.detail).toMatch(/revision 4 but the snapshot ends at revision 0 \(no store.snap\)/);
+    expect(await dirState()).toEqual(before);
+    // Salvage keeps what is there, and says so.
+    const s = await openStore({ salvage: true });
+    expect(s.salvageReport).toMatchObject({ file: logPath(), offset: 0, kept: 3, dropped: 1 });
+    expect((await s.list('k/')).map((kv) => kv.key)).toEqual(['k/03', 'k/04', 'k/05']);
+    expect(await s.txn([{ op: 'put', key: 'next', value: 1 }])).toBe(7);
+  });
+});
+
 describe('FileStore salvage', () => {
   it('keeps every record that verifies, moves the damaged log aside byte for byte, and stays consistent', async () => {
     const { starts } = await writeRecords(10);

@@ -125,6 +125,37 @@ describe('StateCache', () => {
     await expect(cache.waitForRevision(rev2 + 100)).rejects.toThrow(/not running/);
   });
 
+  it('stop() then start() again catches up, reporting what changed while stopped; a failed start can be retried', async () => {
+    const s = await openStore();
+    await s.txn([{ op: 'put', key: 'n/a', value: 1 }, { op: 'put', key: 'n/b', value: 2 }]);
+    const cache = new StateCache<number>(s, 'n/');
+    const changes: string[] = [];
+    cache.onChange((ev) => changes.push(`${ev.type} ${ev.key}`));
+    await cache.start();
+    expect(changes).toEqual(['put n/a', 'put n/b']);
+    cache.stop();
+    await s.txn([{ op: 'delete', key: 'n/a' }, { op: 'put', key: 'n/c', value: 3 }]);
+    expect(cache.get('n/c')).toBeUndefined(); // stopped: not following
+    await cache.start();
+    expect(cache.entries()).toEqual(await s.list('n/'));
+    expect(changes.slice(2)).toEqual(['delete n/a', 'put n/c']);
+    const outside = await s.txn([{ op: 'put', key: 'x', value: 0 }]);
+    await cache.waitForRevision(outside);
+    cache.stop();
+
+    let fail = true;
+    const flaky: Store = Object.assign(Object.create(s) as Store, {
+      snapshot: (p: string) => (fail ? Promise.reject(new Error('store down')) : s.snapshot(p)),
+      watch: s.watch.bind(s),
+    });
+    const c2 = new StateCache<number>(flaky, 'n/');
+    await expect(c2.start()).rejects.toThrow(/store down/);
+    fail = false;
+    await c2.start();
+    expect(c2.entries()).toEqual(await s.list('n/'));
+    c2.stop();
+  });
+
   it('re-lists when the watch reports StoreCompacted, and tells listeners what changed meanwhile', async () => {
     const s = await openStore();
     await s.txn([{ op: 'put', key: 'n/keep', value: 1 }, { op: 'put', key: 'n/gone', value: 2 }]);
@@ -167,6 +198,7 @@ describe('StateCache', () => {
       fc.asyncProperty(fc.array(fc.array(txn, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 8 }), fc.nat(8), async (rounds, startAt) => {
         const s = await openStore(undefined, join(dir, `run-${run++}`));
         const cache = new StateCache<number>(s, 'a/');
+        cache.addIndex('parity', (kv) => [kv.value % 2 === 0 ? 'even' : 'odd']);
         const mirror = new Map<string, number>(); // built from onChange alone
         cache.onChange((ev) => (ev.type === 'put' ? mirror.set(ev.key, ev.value) : mirror.delete(ev.key)));
         let started = false;
@@ -202,6 +234,8 @@ describe('StateCache', () => {
         const fresh = await s.list<number>('a/');
         expect(cache.entries()).toEqual(fresh);
         expect(new Map(fresh.map((kv) => [kv.key, kv.value]))).toEqual(mirror);
+        expect(cache.byIndex('parity', 'even')).toEqual(fresh.filter((kv) => kv.value % 2 === 0));
+        expect(cache.byIndex('parity', 'odd')).toEqual(fresh.filter((kv) => kv.value % 2 !== 0));
         expect(cache.revision).toBe((await s.snapshot('a/')).revision);
         cache.stop();
       }),

@@ -54,6 +54,7 @@ describe.skipIf(!isRoot)('FileStore on a full disk (real tmpfs)', () => {
       }
       expect(firstError, 'the disk never filled up').toBeInstanceOf(StoreWriteError);
       expect((firstError as Error).message).toMatch(/no space left on device \(ENOSPC\) writing .*store\.log/);
+      expect((firstError as StoreWriteError).errno).toBe('ENOSPC');
       expect(acked.size).toBeGreaterThan(5);
 
       // Nothing of a failed txn is visible, everything acknowledged is.
@@ -92,6 +93,35 @@ describe.skipIf(!isRoot)('FileStore on a full disk (real tmpfs)', () => {
         await again.close();
       }
       console.log(`store ENOSPC test: ${acked.size} acked, ${failed.length} failed while full, log ${(await stat(join(dataDir, 'store.log'))).size} bytes`);
+    } finally {
+      await store.close().catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('txns that counted on a failed one (queued behind it) fail with it; a txn that fits afterwards succeeds', async () => {
+    const dataDir = join(mnt!, 'data2');
+    const store = await FileStore.open(dataDir);
+    try {
+      // A cannot fit in the 128 KiB filesystem at all; B compares against A's not-yet-durable revision.
+      const a = store.txn([{ op: 'put', key: 'pool', value: { bitmap: 'f'.repeat(200 * 1024) } }]);
+      const seenByB = (await store.get('pool'))!;
+      const b = store.txn([{ op: 'put', key: 'pool', value: { bitmap: 'small' }, expectRevision: seenByB.revision }]);
+      const [ra, rb] = await Promise.allSettled([a, b]);
+      expect(ra.status).toBe('rejected');
+      expect(rb.status).toBe('rejected');
+      expect((ra as PromiseRejectedResult).reason).toBeInstanceOf(StoreWriteError);
+      expect((rb as PromiseRejectedResult).reason).toBeInstanceOf(StoreWriteError);
+      expect(await store.get('pool')).toBeUndefined();
+      expect(store.health().ok).toBe(false);
+      // The partial append was cut, so a txn that fits succeeds, at the revision A would have had.
+      const rc = await store.txn([{ op: 'put', key: 'pool', value: { bitmap: 'c' }, expectRevision: 0 }]);
+      expect(rc).toBe(seenByB.revision);
+      expect(store.health()).toEqual({ ok: true });
+      await store.close();
+      const again = await FileStore.open(dataDir);
+      expect(await again.list('')).toEqual([{ key: 'pool', value: { bitmap: 'c' }, revision: rc }]);
+      await again.close();
     } finally {
       await store.close().catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
