@@ -9,6 +9,7 @@ import { VxError } from '../errors.js';
 import type { IpamController } from '../ipam/store-ipam.js';
 import type { IpamTxn } from '../ipam/store-allocator.js';
 import { nsExists, nsFromPath } from '../kernel/index.js';
+import { StoreWriteError } from '../store/index.js';
 import type { EndpointInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
 import { checkUnique, endpointRecord, gatewayRecord, needsGateway, stateAfterMove, type AttachTarget, type ValidAttach } from './attach-steps.js';
@@ -319,7 +320,7 @@ export class EndpointsController implements Controller {
 
 /** A store write that failed (disk full, I/O error): nothing was kept, and it says so. */
 function storeError(what: string, e: unknown): VxError {
-  const full = (e as NodeJS.ErrnoException).code === 'ENOSPC' || /ENOSPC|no space/i.test(errText(e));
+  const full = e instanceof StoreWriteError && (e.errno === 'ENOSPC' || e.errno === 'EDQUOT');
   return new VxError(full ? 'RESOURCE_EXHAUSTED' : 'INTERNAL', `${what} failed: the store could not record it (${errText(e)}); nothing was kept`);
 }
 
