@@ -27,6 +27,7 @@ import { OverlayKernel, errText } from '../overlay/overlay-kernel.js';
 import { OverlayRecords } from '../overlay/records.js';
 import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
+import { ControllerGroup } from './controller-group.js';
 import type { GossipService } from './gossip.js';
 import { checkCidr, checkIp, checkLabels, checkMac, checkMtu, checkName, checkNetnsPath } from './validate.js';
 
@@ -72,9 +73,8 @@ export class Agent implements AgentApi, Controller {
   private readonly ipam: IpamController;
   private readonly networks: NetworksController;
   private readonly endpoints: EndpointsController;
-  /** Start order; stop is the reverse. */
-  private readonly controllers: readonly Controller[];
-  private started: Controller[] = [];
+  /** records, ipam, networks, endpoints: start order; stop is the reverse. */
+  private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
 
@@ -120,7 +120,7 @@ export class Agent implements AgentApi, Controller {
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage }, log.child({ controller: 'endpoints' }));
-    this.controllers = [this.records, this.ipam, this.networks, this.endpoints];
+    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints], log);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -128,18 +128,9 @@ export class Agent implements AgentApi, Controller {
   /** Starts the controllers in order; on a failure stops the started ones in reverse and rethrows. */
   async start(): Promise<void> {
     this.features = await probeKernel();
-    for (const c of this.controllers) {
-      try {
-        await c.start();
-        this.started.push(c);
-      } catch (e) {
-        this.log.error({ controller: c.name, err: errText(e) }, 'start failed: stopping what was started');
-        await this.stopStarted();
-        throw e;
-      }
-    }
+    await this.planes.start();
     this.log.info(
-      { networks: this.records.networks.size, endpoints: this.endpoints.count(), advertiseAddr: this.facts.advertiseAddr },
+      { networks: this.networks.count(), endpoints: this.endpoints.count(), advertiseAddr: this.facts.advertiseAddr },
       'state reconciled with the kernel',
     );
     this.resyncTimer = setInterval(() => {
@@ -152,19 +143,12 @@ export class Agent implements AgentApi, Controller {
   async stop(): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.resyncTimer = undefined;
-    await this.stopStarted();
-  }
-
-  private async stopStarted(): Promise<void> {
-    for (const c of this.started.reverse()) {
-      await c.stop().catch((e) => this.log.error({ controller: c.name, err: errText(e) }, 'stop failed'));
-    }
-    this.started = [];
+    await this.planes.stop();
   }
 
   /** Drift repair, plane by plane, in start order. */
-  async reconcile(): Promise<void> {
-    for (const c of this.started) await c.reconcile();
+  reconcile(): Promise<void> {
+    return this.planes.reconcile();
   }
 
   /** Kept for callers of the old name. */
@@ -239,7 +223,7 @@ export class Agent implements AgentApi, Controller {
       version: VERSION,
       advertiseAddr: this.facts.advertiseAddr ?? '',
       dataDir: this.config.dataDir,
-      networks: (await this.networks.list()).length,
+      networks: this.networks.count(),
       endpoints: this.endpoints.count(),
       features: { ...this.features },
       store: this.storeHealth(),

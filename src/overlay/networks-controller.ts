@@ -95,6 +95,11 @@ export class NetworksController implements Controller {
     return n ? { name: n.name, ownsPools: n.ownsPools } : undefined;
   }
 
+  /** Networks that were acknowledged (a create in flight is not counted). */
+  count(): number {
+    return this.records.networks.values().filter((n) => n.state !== 'pending').length;
+  }
+
   async list(): Promise<NetworkInfo[]> {
     const nets = this.records.networks.values().filter((n) => n.state !== 'pending').sort((a, b) => a.name.localeCompare(b.name));
     return Promise.all(nets.map((n) => this.info(n)));
