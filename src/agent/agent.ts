@@ -151,11 +151,6 @@ export class Agent implements AgentApi, Controller {
     return this.planes.reconcile();
   }
 
-  /** Kept for callers of the old name. */
-  resync(): Promise<void> {
-    return this.reconcile();
-  }
-
   // ---------------------------------------------------------------- networks
 
   async createNetwork(req: CreateNetworkRequest): Promise<NetworkInfo> {
