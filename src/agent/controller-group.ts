@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { Controller } from '../model/controller.js';
 
 /**
@@ -11,7 +10,7 @@ export class ControllerGroup implements Controller {
   constructor(
     readonly name: string,
     private readonly members: readonly Controller[],
-    private readonly log: Pick<Logger, 'error'>,
+    private readonly log: { error(details: object, msg: string): void },
   ) {}
 
   async start(): Promise<void> {

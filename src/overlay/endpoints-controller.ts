@@ -55,7 +55,7 @@ export class EndpointsController implements Controller {
       for (const ep of stale) await this.dropRecords(ep);
     }
     await this.dropUnusedGateways(!this.opts.salvage);
-    await this.kernel.reportUnaccountedHostLinks();
+    await this.kernel.findUnaccountedLinks();
     await this.kernel.syncAllLinks(true);
   }
 

@@ -18,12 +18,13 @@ import {
   reconcileNamespaces,
   type ActualLink,
   type NsActual,
+  type NsDesired,
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
 import { hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
-import { GW_BRIDGE, gatewayTempVeth, gatewayVeth, isHostOwnedLink, sandboxPrefix, workloadTempVeth } from './names.js';
+import { gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
 import { decideGc, sandboxPattern, summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 
@@ -44,6 +45,11 @@ export class OverlayKernel {
   private readonly nft = new NftTableReconciler();
   private readonly coalesce = new Coalescer();
   private readonly netnsLock = new Mutex();
+  /**
+   * Salvage: links found at start that no record accounts for, per namespace ('self' or a sandbox
+   * name). They are never touched (a workload may still use them); everything else is managed as usual.
+   */
+  private readonly kept = new Map<string, Set<string>>();
 
   constructor(
     private readonly records: OverlayRecords,
@@ -94,7 +100,8 @@ export class OverlayKernel {
       if (!cur) return;
       const ns = namedNs(cur.sandbox);
       // vxlan0 is made in the agent's namespace (its socket lives on the underlay) and moved in by the reconciler.
-      const r = await this.links.reconcile(ns, sandboxDesired(cur, this.records.endpointsOf(cur.id), this.host), { fresh });
+      const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.records.endpointsOf(cur.id), this.host));
+      const r = await this.links.reconcile(ns, desired, { fresh });
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
     });
   }
@@ -104,23 +111,37 @@ export class OverlayKernel {
     return this.coalesce.request('host', async () => {
       // A leg whose namespace is gone cannot be (re)made; its records go at the next resync.
       const gws = this.records.gateways.values().filter((g) => nsExists(nsFromPath(g.netns)));
-      const desired = hostDesired(gws, this.host);
-      if (this.opts.salvage) {
-        // Only legs the store accounts for are managed; unknown vxmesh-named links stay.
-        const recorded = new Set(this.records.gateways.values().map((g) => gatewayVeth(g.id)));
-        desired.owns = (n) => n === GW_BRIDGE || recorded.has(n);
-      }
-      await this.links.reconcile(SELF_NS, desired, { fresh });
+      await this.links.reconcile(SELF_NS, this.keepUnaccounted('self', hostDesired(gws, this.host)), { fresh });
     });
   }
 
-  /** Salvage: names the vxmesh-named links in the agent's namespace no record accounts for (one line). */
-  async reportUnaccountedHostLinks(): Promise<void> {
+  private keepUnaccounted(nsName: string, desired: NsDesired): NsDesired {
+    const kept = this.kept.get(nsName);
+    if (!kept?.size) return desired;
+    const owns = desired.owns;
+    return { ...desired, owns: (n) => owns(n) && !kept.has(n) };
+  }
+
+  /**
+   * Salvage, at start: finds the links vxmesh would manage in the agent's namespace and in each
+   * sandbox that no record accounts for, keeps them out of every reconcile, and names them in one line.
+   */
+  async findUnaccountedLinks(): Promise<void> {
     if (!this.opts.salvage) return;
-    const actual = await readNs(SELF_NS, false);
-    const recorded = new Set([GW_BRIDGE, ...this.records.gateways.values().map((g) => gatewayVeth(g.id))]);
-    const kept = decideGc(actual.links.keys(), isHostOwnedLink, recorded, true).kept;
-    if (kept.length) this.log.warn(summarize(kept), 'salvage: keeping links the store does not account for (remove them by hand once unused)');
+    const names: string[] = [];
+    const note = (nsName: string, desired: NsDesired, actual: NsActual) => {
+      const wanted = new Set(desired.links.map((l) => l.name));
+      const kept = decideGc(actual.links.keys(), desired.owns, wanted, true).kept;
+      if (kept.length) this.kept.set(nsName, new Set(kept));
+      names.push(...kept.map((k) => (nsName === 'self' ? k : `${nsName}/${k}`)));
+    };
+    const gws = this.records.gateways.values().filter((g) => nsExists(nsFromPath(g.netns)));
+    note('self', hostDesired(gws, this.host), await readNs(SELF_NS, false));
+    for (const net of this.records.networks.values()) {
+      if (!nsExists(namedNs(net.sandbox))) continue;
+      note(net.sandbox, sandboxDesired(net, this.records.endpointsOf(net.id), this.host), await readNs(namedNs(net.sandbox), false));
+    }
+    if (names.length) this.log.warn(summarize(names), 'salvage: keeping links the store does not account for (remove them by hand once unused)');
   }
 
   syncHostFirewall(force = false): Promise<void> {

@@ -1,0 +1,85 @@
+// With --salvage the store may have lost records, so start-up GC deletes nothing it cannot account
+// for: an endpoint whose record is gone keeps its interfaces (workload, sandbox veth, gateway leg), an
+// unrecorded sandbox namespace stays, and each kind is named in one warning line. What the store
+// does account for is still managed (detach removes it).
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, Harness, ROOT, canPing, linkNames, sh, type AgentProcess } from '../helpers/netns.js';
+
+interface Ep { id: string; ipv4: string; netns: string }
+interface Net { sandbox: string }
+interface MinimalStore { txn(ops: { op: 'delete'; key: string }[]): Promise<number>; close(): Promise<void> }
+
+// The flag comes with the CLI work; until the agent takes it there is nothing to test.
+const hasSalvage = /--(\[no-\])?salvage/.test(sh(process.execPath, [CLI, 'agent', '--help']).stdout);
+
+const h = new Harness();
+let host: string;
+let agent: AgentProcess;
+
+beforeAll(async () => {
+  if (!hasSalvage) return;
+  host = h.host(1);
+  agent = h.agent(host);
+  await agent.start();
+});
+afterAll(async () => {
+  await h.cleanup();
+});
+
+const ip = (cidr: string) => cidr.split('/')[0]!;
+const legOf = (netns: string) => `vg${createHash('sha256').update(netns).digest('hex').slice(0, 12)}`;
+
+describe.skipIf(!hasSalvage)('--salvage: nothing unaccounted is deleted', () => {
+  it('keeps an endpoint whose record was lost and an unrecorded sandbox, naming them in one line each', async () => {
+    await agent.json('network', 'create', 'keep', '--subnet', '10.81.0.0/24');
+    const [w1, w2] = h.workloads(['s1', 's2']) as [string, string];
+    const e1 = await agent.json<Ep>('endpoint', 'attach', '--network', 'keep', '--netns', w1);
+    const e2 = await agent.json<Ep>('endpoint', 'attach', '--network', 'keep', '--netns', w2);
+    const [net] = await agent.json<Net[]>('network', 'inspect', 'keep');
+    const sandbox = `/run/netns/${net!.sandbox}`;
+    await agent.stop();
+
+    // The store loses e2's record (as a damaged record would); a sandbox nothing records appears.
+    const { FileStore } = (await import(join(ROOT, 'dist/store/index.js'))) as { FileStore: { open(dir: string): Promise<MinimalStore> } };
+    const store = await FileStore.open(agent.dataDir);
+    await store.txn([{ op: 'delete', key: `endpoints/${e2.id}` }]);
+    await store.close();
+    const stale = `${agent.netnsPrefix}-n-0123456789ab`;
+    expect(sh('ip', ['netns', 'add', stale]).code).toBe(0);
+    const view = () => ({
+      namespaces: h.namespaces().sort(),
+      host: linkNames(`/run/netns/${host}`).sort(),
+      sandbox: linkNames(sandbox).sort(),
+      w1: linkNames(w1).sort(),
+      w2: linkNames(w2).sort(),
+    });
+    const before = view();
+
+    const salvaging = h.agent(host, ['--salvage']);
+    await salvaging.start();
+    try {
+      expect(view()).toEqual(before);
+      expect(canPing(w1, ip(e2.ipv4), 2)).toBe(true);
+      expect((await salvaging.json<Ep[]>('endpoint', 'ls')).map((e) => e.id)).toEqual([e1.id]);
+      const warnings = salvaging.log.split('\n').filter((l) => l.includes('"level":40') && l.includes('salvage: keeping'));
+      expect(warnings, salvaging.log).toHaveLength(2);
+      const nsLine = JSON.parse(warnings.find((l) => l.includes('namespaces'))!) as { count: number; names: string[] };
+      expect(nsLine).toMatchObject({ count: 1, names: [stale] });
+      const linkLine = JSON.parse(warnings.find((l) => l.includes('links'))!) as { count: number; names: string[] };
+      expect(linkLine.names.sort()).toEqual([legOf(w2), `${net!.sandbox}/ve${e2.id.slice(0, 12)}`].sort());
+      expect(linkLine.count).toBe(2);
+
+      // What the store accounts for is still managed: detaching e1 removes exactly its interfaces.
+      expect((await salvaging.cli('endpoint', 'detach', e1.id)).code).toBe(0);
+      expect(linkNames(w1)).toEqual(['lo']);
+      expect(linkNames(`/run/netns/${host}`)).not.toContain(legOf(w1));
+      expect(linkNames(`/run/netns/${host}`)).toContain(legOf(w2));
+      expect(linkNames(sandbox)).toContain(`ve${e2.id.slice(0, 12)}`);
+      expect(linkNames(w2).sort()).toEqual(['eth0', 'eth1', 'lo']);
+    } finally {
+      await salvaging.stop();
+    }
+  });
+});
