@@ -242,6 +242,13 @@ export class NetworksController implements Controller {
           `network "${net.name}" has ${eps.length} attached endpoint(s) (${eps.slice(0, 3).map((e) => e.id.slice(0, 12)).join(', ')}${eps.length > 3 ? ', ...' : ''}): detach them first (vxmesh endpoint detach ID)`,
         );
       }
+      const unknown = this.kernel.unaccountedIn(net.sandbox);
+      if (unknown.length) {
+        throw new VxError(
+          'FAILED_PRECONDITION',
+          `network "${net.name}" has ${unknown.length} interface(s) in its sandbox ${net.sandbox} that the salvaged store does not account for (${unknown.join(', ')}): a workload may still use them; delete them by hand first (ip -n ${net.sandbox} link del NAME)`,
+        );
+      }
     });
     this.kernel.forgetSandbox(net);
     await this.kernel.syncNamespaces();

@@ -50,6 +50,8 @@ export class OverlayKernel {
    * name). They are never touched (a workload may still use them); everything else is managed as usual.
    */
   private readonly kept = new Map<string, Set<string>>();
+  /** Salvage: sandbox namespaces found unaccounted at start (kept for good). */
+  private keptNamespaces: Set<string> | undefined;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -73,7 +75,8 @@ export class OverlayKernel {
 
   /**
    * Makes the sandbox namespaces match the network records: creates missing ones, removes this
-   * agent's unaccounted ones (never another agent's: see ownership.ts; none at all with salvage).
+   * agent's unaccounted ones (never another agent's: see ownership.ts). With salvage, the ones
+   * unaccounted at start are kept for good; one removed later (network rm) goes as usual.
    */
   syncNamespaces(): Promise<void> {
     return this.netnsLock.run(async () => {
@@ -81,7 +84,9 @@ export class OverlayKernel {
       const ours = sandboxPattern(this.opts.netnsPrefix);
       const want = new Set(this.records.networks.values().map((n) => n.sandbox));
       const found = await listNamespaces(prefix);
-      const gc = decideGc(found, (n) => ours.test(n), want, this.opts.salvage);
+      const firstSalvage = this.opts.salvage && !this.keptNamespaces;
+      const gc = decideGc(found, (n) => ours.test(n) && !this.keptNamespaces?.has(n), want, firstSalvage);
+      if (firstSalvage) this.keptNamespaces = new Set(gc.kept);
       const remove = new Set(gc.remove);
       // Everything found that must not go is "wanted" too: reconcileNamespaces removes only the rest.
       const keep = [...want, ...found.filter((n) => !remove.has(n))];
@@ -113,6 +118,11 @@ export class OverlayKernel {
       const gws = this.records.gateways.values().filter((g) => nsExists(nsFromPath(g.netns)));
       await this.links.reconcile(SELF_NS, this.keepUnaccounted('self', hostDesired(gws, this.host)), { fresh });
     });
+  }
+
+  /** Salvage: links in a sandbox that no record accounts for (a network rm would take them down). */
+  unaccountedIn(sandbox: string): string[] {
+    return [...(this.kept.get(sandbox) ?? [])].sort();
   }
 
   private keepUnaccounted(nsName: string, desired: NsDesired): NsDesired {

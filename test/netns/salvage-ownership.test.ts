@@ -78,6 +78,11 @@ describe.skipIf(!hasSalvage)('--salvage: nothing unaccounted is deleted', () => 
       expect(linkNames(`/run/netns/${host}`)).toContain(legOf(w2));
       expect(linkNames(sandbox)).toContain(`ve${e2.id.slice(0, 12)}`);
       expect(linkNames(w2).sort()).toEqual(['eth0', 'eth1', 'lo']);
+      // Removing the network would take e2's interfaces down with its sandbox: refused, naming them.
+      const rm = await salvaging.cli('network', 'rm', 'keep');
+      expect(rm.code).not.toBe(0);
+      expect(rm.stderr).toContain(`ve${e2.id.slice(0, 12)}`);
+      expect(h.namespaces()).toContain(net!.sandbox);
     } finally {
       await salvaging.stop();
     }
