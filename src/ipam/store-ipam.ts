@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import type { Controller } from '../model/controller.js';
 import type { PoolGrant, PoolRequest } from '../model/api.js';
-import type { Store } from '../store/index.js';
+import { StoreConflict, StoreWriteError, type Store } from '../store/index.js';
 import { Mutex } from '../util/mutex.js';
 import { formatCidr, parseCidr } from './addr.js';
 import { poolInfo, type DefaultPools, type PoolState } from './pool.js';
@@ -24,6 +24,19 @@ export type Settle = (revision: number, keys: string[]) => Promise<void>;
 
 /** Who uses a pool, so it is not released from under a network. */
 export type PoolUser = (poolId: string) => { name: string; ownsPools: boolean } | undefined;
+
+/** A write the store refused (disk full, I/O error, conflicts that outlasted the retries): nothing was written. */
+export class StoreFailure extends VxError {
+  constructor(readonly storeError: Error) {
+    const full = storeError instanceof StoreWriteError && (storeError.errno === 'ENOSPC' || storeError.errno === 'EDQUOT');
+    super(full ? 'RESOURCE_EXHAUSTED' : 'INTERNAL', storeError instanceof StoreConflict ? `${storeError.message} (again after retries): try again` : storeError.message);
+  }
+}
+
+/** A store failure says what it was doing and that nothing was kept; other errors pass unchanged. */
+export function inContext(what: string, e: unknown): unknown {
+  return e instanceof StoreFailure ? new VxError(e.code, `${what} failed: the store could not record it (${e.message}); nothing was kept`) : e;
+}
 
 export interface GatewaySubnet {
   poolId: string;
@@ -70,7 +83,9 @@ export class IpamController implements Controller {
    */
   write<T>(build: (t: IpamTxn) => Promise<T>): Promise<T> {
     return this.lock.run(async () => {
-      const { result, revision, keys } = await transact(this.store, this.opts.defaults, build);
+      const { result, revision, keys } = await transact(this.store, this.opts.defaults, build).catch((e: unknown) => {
+        throw e instanceof StoreWriteError || e instanceof StoreConflict ? new StoreFailure(e) : e;
+      });
       await this.settle(revision, keys);
       return result;
     });

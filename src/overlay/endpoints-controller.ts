@@ -6,10 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
-import type { IpamController } from '../ipam/store-ipam.js';
+import { inContext, type IpamController } from '../ipam/store-ipam.js';
 import type { IpamTxn } from '../ipam/store-allocator.js';
 import { nsExists, nsFromPath } from '../kernel/index.js';
-import { StoreWriteError } from '../store/index.js';
 import type { EndpointInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
 import { checkUnique, endpointRecord, gatewayRecord, needsGateway, stateAfterMove, type AttachTarget, type ValidAttach } from './attach-steps.js';
@@ -143,7 +142,7 @@ export class EndpointsController implements Controller {
     await this.retryLeftovers();
     const target = await this.checkTarget(net, req);
     const { ep, gw } = await this.reserve(target).catch((e: unknown) => {
-      throw e instanceof VxError ? e : storeError(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
+      throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
     });
     const t1 = performance.now();
     try {
@@ -157,7 +156,7 @@ export class EndpointsController implements Controller {
       await this.confirm(ep, gw);
     } catch (e) {
       await this.unwind(net, ep, 'the store', e);
-      throw storeError(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
+      throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
     }
     this.log.info(
       { endpoint: ep.id, network: net.name, ip: ep.ipv4, netns: ep.netns, ms: { allocate: ms(t1 - t0), kernel: ms(t2 - t1), commit: ms(performance.now() - t2) } },
@@ -274,7 +273,9 @@ export class EndpointsController implements Controller {
     await this.retryLeftovers();
     const ep = this.find(endpointId);
     const net = this.records.networks.get(ep.networkId);
-    await this.dropRecords(ep);
+    await this.dropRecords(ep).catch((e: unknown) => {
+      throw inContext(`detaching endpoint ${ep.id.slice(0, 12)}`, e);
+    });
     const removedGw = await this.dropUnusedGateways(false);
     this.kernel.forgetWorkload(ep.leaveInHost ? '' : ep.netns); // its eth0 goes with the sandbox veth
     if (net) await this.kernel.syncSandbox(net);
@@ -316,12 +317,6 @@ export class EndpointsController implements Controller {
       return unused;
     });
   }
-}
-
-/** A store write that failed (disk full, I/O error): nothing was kept, and it says so. */
-function storeError(what: string, e: unknown): VxError {
-  const full = e instanceof StoreWriteError && (e.errno === 'ENOSPC' || e.errno === 'EDQUOT');
-  return new VxError(full ? 'RESOURCE_EXHAUSTED' : 'INTERNAL', `${what} failed: the store could not record it (${errText(e)}); nothing was kept`);
 }
 
 const ms = (x: number) => Math.round(x * 10) / 10;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { poolInfo, type PoolRequest, type PoolState } from '../ipam/index.js';
-import type { IpamController } from '../ipam/store-ipam.js';
+import { inContext, type IpamController } from '../ipam/store-ipam.js';
 import { ipamKeys, type IpamTxn, type VniClaim } from '../ipam/store-allocator.js';
 import type { CreateNetworkRequest, NetworkInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
@@ -134,7 +134,9 @@ export class NetworksController implements Controller {
 
   async create(req: ValidCreateNetwork): Promise<NetworkInfo> {
     await this.retryLeftovers();
-    const net = await this.recordIntent(req);
+    const net = await this.recordIntent(req).catch((e: unknown) => {
+      throw inContext(`creating network "${req.name}"`, e);
+    });
     try {
       await this.kernel.syncNamespaces();
       await this.kernel.syncSandbox(net, true);
@@ -233,7 +235,7 @@ export class NetworksController implements Controller {
 
   async remove(nameOrId: string): Promise<void> {
     const net = this.find(nameOrId);
-    await this.deleteRecord(net, () => {
+    const check = () => {
       // under the write lock, so no attach can slip in between the check and the delete
       const eps = this.records.endpointsOf(net.id);
       if (eps.length) {
@@ -249,6 +251,9 @@ export class NetworksController implements Controller {
           `network "${net.name}" has ${unknown.length} interface(s) in its sandbox ${net.sandbox} that the salvaged store does not account for (${unknown.join(', ')}): a workload may still use them; delete them by hand first (ip -n ${net.sandbox} link del NAME)`,
         );
       }
+    };
+    await this.deleteRecord(net, check).catch((e: unknown) => {
+      throw inContext(`removing network "${net.name}"`, e);
     });
     this.kernel.forgetSandbox(net);
     await this.kernel.syncNamespaces();
