@@ -3,7 +3,7 @@
 // to reach its revision (read-your-writes); they never edit the copies here.
 
 import type { Controller } from '../model/controller.js';
-import { StateCache, type Store } from '../store/index.js';
+import { StateCache, type Store, type WatchEvent } from '../store/index.js';
 import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } from './model.js';
 
 /**
@@ -36,6 +36,14 @@ export class RecordSet<T extends { id: string }> {
 
   get size(): number {
     return this.values().length;
+  }
+
+  /**
+   * Every change to these records, from this agent or another writer of the store (a shared etcd):
+   * the hook the planes that follow (peer table, services, DNS) react on. Returns the unsubscribe.
+   */
+  onChange(fn: (ev: WatchEvent<T>) => void): () => void {
+    return this.cache.onChange(fn);
   }
 
   hide(id: string): void {
