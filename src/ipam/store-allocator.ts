@@ -120,6 +120,22 @@ export class IpamTxn {
     return a.ip;
   }
 
+  /**
+   * Makes sure the pool holds `ip` (a record says it is in use). Returns what it did: 'held' already,
+   * 'claimed' now, or why it could not ('no pool', or the allocator's refusal).
+   */
+  async claimAddress(poolId: string, ip: string): Promise<'held' | 'claimed' | string> {
+    const { state } = await this.readPool(poolId);
+    if (!state) return 'no pool';
+    if (isAllocated(state, ip)) return 'held';
+    try {
+      this.stagePool(poolId, allocate(state, { ip, purpose: 'endpoint' }).pool);
+      return 'claimed';
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
   /** Gives `ip` back; an address the pool does not hold (or a pool that is gone) is left alone. */
   async releaseAddress(poolId: string, ip: string): Promise<void> {
     const { state } = await this.readPool(poolId);

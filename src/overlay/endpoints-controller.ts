@@ -47,7 +47,10 @@ export class EndpointsController implements Controller {
   async start(): Promise<void> {
     const gone = (ep: EndpointRecord) => !ep.leaveInHost && !nsExists(nsFromPath(ep.netns));
     const all = this.records.endpoints.values();
-    if (this.opts.salvage) await this.adoptPending(all.filter((ep) => !gone(ep)));
+    if (this.opts.salvage) {
+      await this.adoptPending(all.filter((ep) => !gone(ep)));
+      await this.reclaimAddresses();
+    }
     const stale = all.filter((ep) => gone(ep) || (!this.opts.salvage && ep.state === 'pending'));
     if (stale.length) {
       this.log.warn(summarize(stale.map((e) => `${e.id.slice(0, 12)}@${e.netns || 'docker'}(${e.state})`)), 'removing endpoint left half-done or whose namespace is gone (each one named)');
@@ -56,6 +59,32 @@ export class EndpointsController implements Controller {
     await this.dropUnusedGateways(!this.opts.salvage);
     await this.kernel.findUnaccountedLinks();
     await this.kernel.syncAllLinks(true);
+  }
+
+  /**
+   * Salvage: a pool record may be older than the records of the endpoints and legs using it (the
+   * newer one was damaged): every address a record holds is claimed again, so none is handed out twice.
+   */
+  private async reclaimAddresses(): Promise<void> {
+    const outcome = await this.ipam.write(async (txn) => {
+      const claimed: string[] = [];
+      const failed: string[] = [];
+      const claim = async (poolId: string, ip: string, who: string) => {
+        const r = await txn.claimAddress(poolId, ip);
+        if (r === 'claimed') claimed.push(`${who}:${ip}`);
+        else if (r !== 'held') failed.push(`${who}:${ip} (${r})`);
+      };
+      for (const ep of this.records.endpoints.values()) {
+        const net = this.records.networks.get(ep.networkId);
+        if (!net || ep.preallocated) continue;
+        await claim(net.v4.poolId, ep.ipv4, `endpoint ${ep.id.slice(0, 12)}`);
+        if (ep.ipv6 && net.v6) await claim(net.v6.poolId, ep.ipv6, `endpoint ${ep.id.slice(0, 12)}`);
+      }
+      for (const g of this.records.gateways.values()) await claim(this.ipam.gateway.poolId, g.ip, `gateway leg ${g.id}`);
+      return { claimed, failed };
+    });
+    if (outcome.claimed.length) this.log.warn(summarize(outcome.claimed), 'salvage: addresses in use that their pools had lost were claimed again');
+    if (outcome.failed.length) this.log.error(summarize(outcome.failed), 'salvage: addresses in use that could not be claimed again (they may be handed out twice)');
   }
 
   /**

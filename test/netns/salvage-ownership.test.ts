@@ -9,7 +9,12 @@ import { CLI, Harness, ROOT, canPing, linkNames, sh, type AgentProcess } from '.
 
 interface Ep { id: string; ipv4: string; netns: string }
 interface Net { sandbox: string }
-interface MinimalStore { txn(ops: { op: 'delete'; key: string }[]): Promise<number>; close(): Promise<void> }
+interface MinimalStore {
+  get(key: string): Promise<{ value: unknown; revision: number } | undefined>;
+  list(prefix: string): Promise<{ key: string; value: { owner: string } }[]>;
+  txn(ops: ({ op: 'delete'; key: string } | { op: 'put'; key: string; value: unknown })[]): Promise<number>;
+  close(): Promise<void>;
+}
 
 // The flag comes with the CLI work; until the agent takes it there is nothing to test.
 const hasSalvage = /--(\[no-\])?salvage/.test(sh(process.execPath, [CLI, 'agent', '--help']).stdout);
@@ -41,10 +46,16 @@ describe.skipIf(!hasSalvage)('--salvage: nothing unaccounted is deleted', () => 
     const sandbox = `/run/netns/${net!.sandbox}`;
     await agent.stop();
 
-    // The store loses e2's record (as a damaged record would); a sandbox nothing records appears.
+    // The store loses e2's record, and its pool forgets e1's address (as damaged records would);
+    // a sandbox nothing records appears.
     const { FileStore } = (await import(join(ROOT, 'dist/store/index.js'))) as { FileStore: { open(dir: string): Promise<MinimalStore> } };
+    const { release } = (await import(join(ROOT, 'dist/ipam/index.js'))) as { release(p: unknown, ip: string): unknown };
     const store = await FileStore.open(agent.dataDir);
-    await store.txn([{ op: 'delete', key: `endpoints/${e2.id}` }]);
+    const poolKv = (await store.list('ipam/pools/')).find((kv) => kv.value.owner === 'keep')!;
+    await store.txn([
+      { op: 'delete', key: `endpoints/${e2.id}` },
+      { op: 'put', key: poolKv.key, value: release(poolKv.value, ip(e1.ipv4)) },
+    ]);
     await store.close();
     const stale = `${agent.netnsPrefix}-n-0123456789ab`;
     expect(sh('ip', ['netns', 'add', stale]).code).toBe(0);
@@ -70,6 +81,12 @@ describe.skipIf(!hasSalvage)('--salvage: nothing unaccounted is deleted', () => 
       const linkLine = JSON.parse(warnings.find((l) => l.includes('links'))!) as { count: number; names: string[] };
       expect(linkLine.names.sort()).toEqual([legOf(w2), `${net!.sandbox}/ve${e2.id.slice(0, 12)}`].sort());
       expect(linkLine.count).toBe(2);
+      // e1's address is claimed again (one line naming it), so nobody else gets it.
+      expect(salvaging.log).toMatch(new RegExp(`"names":\\["endpoint ${e1.id.slice(0, 12)}:${ip(e1.ipv4).replace(/\./g, '\\.')}"\\].*claimed again`));
+      const w3 = h.workload('s3');
+      const dup = await salvaging.cli('endpoint', 'attach', '--network', 'keep', '--netns', w3, '--ip', ip(e1.ipv4));
+      expect(dup.code, dup.stdout).not.toBe(0);
+      expect(dup.stderr).toMatch(/already (allocated|in use)/);
 
       // What the store accounts for is still managed: detaching e1 removes exactly its interfaces.
       expect((await salvaging.cli('endpoint', 'detach', e1.id)).code).toBe(0);
