@@ -58,6 +58,10 @@ export class IpamTxn {
     return p.state;
   }
 
+  async hasPool(poolId: string): Promise<boolean> {
+    return (await this.readPool(poolId)).state !== undefined;
+  }
+
   private async readPool(poolId: string): Promise<{ state: PoolState | undefined; revision: number }> {
     const staged = this.pools.get(poolId);
     if (staged) return staged;

@@ -56,7 +56,8 @@ export class EndpointsController implements Controller {
       this.log.warn(summarize(stale.map((e) => `${e.id.slice(0, 12)}@${e.netns || 'docker'}(${e.state})`)), 'removing endpoint left half-done or whose namespace is gone (each one named)');
       for (const ep of stale) await this.dropRecords(ep);
     }
-    await this.dropUnusedGateways(!this.opts.salvage);
+    if (this.opts.salvage) await this.forgetUnusedLegsKeepingAddresses();
+    else await this.dropUnusedGateways(true);
     await this.kernel.findUnaccountedLinks();
     await this.kernel.syncAllLinks(true);
   }
@@ -336,6 +337,14 @@ export class EndpointsController implements Controller {
   private unusedGateways(dropPending: boolean): GatewayRecord[] {
     const wanted = (netns: string) => this.records.endpointsIn(netns).some((e) => !this.records.networks.get(e.networkId)?.internal);
     return this.records.gateways.values().filter((g) => (dropPending && g.state === 'pending') || !wanted(g.netns));
+  }
+
+  /**
+   * Salvage: a leg whose endpoints' records were lost is no longer accounted for, but its link stays
+   * (a workload may use it): its record goes, its address stays taken so nothing else gets it.
+   */
+  private async forgetUnusedLegsKeepingAddresses(): Promise<void> {
+    await this.ipam.write(async (txn) => this.unusedGateways(false).forEach((g) => txn.delete(keys.gateway(g.id))));
   }
 
   /** Gateway legs whose namespace has no non-internal endpoint any more (+ pending ones at start). */

@@ -56,6 +56,7 @@ export class NetworksController implements Controller {
       for (const n of halfDone) await this.deleteRecord(n);
     }
     await this.claimRecordedVnis();
+    if (this.opts.salvage) await this.recreateLostPools();
     await this.kernel.syncNamespaces();
     await this.kernel.syncHostFirewall(true);
   }
@@ -66,6 +67,26 @@ export class NetworksController implements Controller {
     await this.retryLeftovers();
     await this.kernel.syncNamespaces();
     await this.kernel.syncHostFirewall(true);
+  }
+
+  /**
+   * Salvage: a network whose pool record was lost gets its pool back from what the network record
+   * says (subnet, gateway; an ip range or aux addresses are not recorded there and are named as lost).
+   */
+  private async recreateLostPools(): Promise<void> {
+    const restored = await this.ipam.write(async (t) => {
+      const out: string[] = [];
+      for (const n of this.records.networks.values()) {
+        for (const [s, family] of [[n.v4, 4], [n.v6, 6]] as const) {
+          if (!s || (await t.hasPool(s.poolId))) continue;
+          const state = await t.createPool({ owner: n.name, family, subnet: s.subnet, gateway: s.gateway });
+          if (state.id !== s.poolId) throw new VxError('FAILED_PRECONDITION', `salvage: the pool of network "${n.name}" (${s.poolId}) is lost and cannot be made again under its id`);
+          out.push(`${n.name}:${s.subnet}`);
+        }
+      }
+      return out;
+    });
+    if (restored.length) this.log.warn(summarize(restored), 'salvage: pools lost from the store were made again from their networks (ip ranges and aux addresses are not recorded there)');
   }
 
   /** Stores written before VNIs were allocated in the store hold them only in network records. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, Harness, ROOT, canPing, linkNames, sh, type AgentProcess } from '../helpers/netns.js';
+import { CLI, Harness, ROOT, canPing, inNs, linkNames, sh, type AgentProcess } from '../helpers/netns.js';
 
 interface Ep { id: string; ipv4: string; netns: string }
 interface Net { sandbox: string }
@@ -51,10 +51,13 @@ describe.skipIf(!hasSalvage)('--salvage: nothing unaccounted is deleted', () => 
     const { FileStore } = (await import(join(ROOT, 'dist/store/index.js'))) as { FileStore: { open(dir: string): Promise<MinimalStore> } };
     const { release } = (await import(join(ROOT, 'dist/ipam/index.js'))) as { release(p: unknown, ip: string): unknown };
     const store = await FileStore.open(agent.dataDir);
-    const poolKv = (await store.list('ipam/pools/')).find((kv) => kv.value.owner === 'keep')!;
+    const pools = await store.list('ipam/pools/');
+    const poolKv = pools.find((kv) => kv.value.owner === 'keep')!;
+    const gwPool = pools.find((kv) => kv.value.owner === 'vxmesh_gwbridge')!;
     await store.txn([
       { op: 'delete', key: `endpoints/${e2.id}` },
       { op: 'put', key: poolKv.key, value: release(poolKv.value, ip(e1.ipv4)) },
+      { op: 'delete', key: gwPool.key },
     ]);
     await store.close();
     const stale = `${agent.netnsPrefix}-n-0123456789ab`;
@@ -81,12 +84,23 @@ describe.skipIf(!hasSalvage)('--salvage: nothing unaccounted is deleted', () => 
       const linkLine = JSON.parse(warnings.find((l) => l.includes('links'))!) as { count: number; names: string[] };
       expect(linkLine.names.sort()).toEqual([legOf(w2), `${net!.sandbox}/ve${e2.id.slice(0, 12)}`].sort());
       expect(linkLine.count).toBe(2);
-      // e1's address is claimed again (one line naming it), so nobody else gets it.
-      expect(salvaging.log).toMatch(new RegExp(`"names":\\["endpoint ${e1.id.slice(0, 12)}:${ip(e1.ipv4).replace(/\./g, '\\.')}"\\].*claimed again`));
+      // e1's address and the legs' addresses (their pool was lost) are claimed again, in one line naming them.
+      const claimed = salvaging.log.split('\n').filter((l) => l.includes('claimed again'));
+      expect(claimed, salvaging.log).toHaveLength(1);
+      const claimedLine = JSON.parse(claimed[0]!) as { count: number; names: string[] };
+      expect(claimedLine.names).toContain(`endpoint ${e1.id.slice(0, 12)}:${ip(e1.ipv4)}`);
+      expect(claimedLine.names.filter((n) => n.startsWith('gateway leg '))).toHaveLength(2);
+      expect(claimedLine.count).toBe(3);
       const w3 = h.workload('s3');
       const dup = await salvaging.cli('endpoint', 'attach', '--network', 'keep', '--netns', w3, '--ip', ip(e1.ipv4));
       expect(dup.code, dup.stdout).not.toBe(0);
       expect(dup.stderr).toMatch(/already (allocated|in use)/);
+      // the gateway bridge's pool was made again, holding e1's leg address: w3's leg gets another one
+      const e3 = await salvaging.json<Ep>('endpoint', 'attach', '--network', 'keep', '--netns', w3);
+      const legAddr = (ns: string) => (JSON.parse(inNs(ns, 'ip', ['-j', '-4', 'addr', 'show', 'eth1']).stdout) as { addr_info: { local: string }[] }[])[0]!.addr_info[0]!.local;
+      expect(legAddr(e3.netns)).not.toBe(legAddr(w1));
+      expect(legAddr(e3.netns)).not.toBe(legAddr(w2));
+      expect((await salvaging.cli('endpoint', 'detach', e3.id)).code).toBe(0);
 
       // What the store accounts for is still managed: detaching e1 removes exactly its interfaces.
       expect((await salvaging.cli('endpoint', 'detach', e1.id)).code).toBe(0);
