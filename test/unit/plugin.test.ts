@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VxError } from '../../src/errors.js';
 import { LABEL_ENDPOINT_ID, LABEL_NETWORK_ID, startPluginServer, type PluginServer } from '../../src/plugin/index.js';
-import { FakeAgent } from '../docker/fake-agent.js';
+import { FakePoolAgent } from '../support/fake-pool-agent.js';
 
 const logger = pino({ level: 'silent' });
 const NET_ID = 'a'.repeat(64);
@@ -45,7 +45,7 @@ function call(socketPath: string, method: string, body?: unknown, opts: { raw?: 
 
 let dir: string;
 let socketPath: string;
-let agent: FakeAgent;
+let agent: FakePoolAgent;
 let plugin: PluginServer | undefined;
 
 async function start(extra: { dockerHost?: string; nameWaitMs?: number } = {}): Promise<void> {
@@ -55,7 +55,7 @@ async function start(extra: { dockerHost?: string; nameWaitMs?: number } = {}): 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vxplugin-'));
   socketPath = join(dir, 'plugins', 'vxtest.sock');
-  agent = new FakeAgent();
+  agent = new FakePoolAgent();
 });
 
 afterEach(async () => {
