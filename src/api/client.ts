@@ -114,7 +114,7 @@ function toEndpoint(wire: WireObject): EndpointInfo {
   );
 }
 
-function toStatus(wire: WireObject): StatusInfo {
+function toStatus(wire: WireObject): StatusInfo & { store?: StoreStatus } {
   const features = (wire.features as WireObject | null) ?? {};
   return {
     version: wire.version as string,
@@ -128,7 +128,19 @@ function toStatus(wire: WireObject): StatusInfo {
       ipvs: features.ipvs === true,
     },
     ...(wire.gossip ? { gossip: toGossipStatus(wire.gossip as WireObject) } : {}),
+    ...(wire.store ? { store: toStoreStatus(wire.store as WireObject) } : {}),
   };
+}
+
+/** StatusInfo.store (added to src/model/api.ts with the store-health work); typed here until then. */
+interface StoreStatus {
+  ok: boolean;
+  error?: string;
+}
+
+function toStoreStatus(wire: WireObject): StoreStatus {
+  const error = optional(wire.error as string | null | undefined);
+  return { ok: wire.ok === true, ...(error === undefined || error === '' ? {} : { error }) };
 }
 
 function toGossipStatus(wire: WireObject): NonNullable<StatusInfo['gossip']> {
