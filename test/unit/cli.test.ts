@@ -8,6 +8,7 @@ import type { AgentConfig } from '../../src/agent/config.js';
 import { VxError } from '../../src/errors.js';
 import { type NetworkInfo } from '../../src/model/api.js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
+import { connectApi } from '../../src/api/client.js';
 import { runCli, type CliDeps } from '../../src/cli/main.js';
 import { createFakeAgent, defaultFakeNodes, type FakeAgent } from './api-fake-agent.js';
 
@@ -87,7 +88,7 @@ describe('vxmesh CLI', () => {
       [['network', 'create', 'web', '--bogus'], "unknown option '--bogus'"],
       [['network', 'create', 'web', '--subnet'], "option '--subnet' needs a value"],
       [['network', 'create', 'web', '--internal=yes'], "option '--internal' does not take a value"],
-      [['network', 'create', 'web', '--mtu', 'big'], "--mtu must be an integer from 68 to 65535, got 'big'"],
+      [['network', 'create', 'web', '--mtu', 'big'], '--mtu must be an integer from 1280 to 9000, got "big"'],
       [['network', 'create', 'web', '--label', 'novalue'], "--label expects KEY=VALUE, got 'novalue'"],
       [['network', 'create', 'web', '--subnet-v6', 'fd00::/64'], '--subnet-v6 needs --ipv6'],
       [['network', 'inspect'], 'missing NAME'],
@@ -95,9 +96,9 @@ describe('vxmesh CLI', () => {
       [['network', 'ls', 'extra'], "unexpected argument 'extra'"],
       [['endpoint', 'attach', '--netns', '/run/netns/c1'], '--network is required (e.g. --network web)'],
       [['endpoint', 'attach', '--network', 'web'], '--netns is required (e.g. --netns /run/netns/c1)'],
-      [['endpoint', 'detach'], 'missing ID'],
+      [['endpoint', 'detach'], 'missing ENDPOINT'],
       [['status', '--socket', '/x'], "unknown option '--socket'"],
-      [['agent', '--gossip-port', 'x'], "--gossip-port: 'x' must be an integer from 1 to 65535"],
+      [['agent', '--gossip-port', 'x'], '--gossip-port must be an integer from 1 to 65535, got "x"'],
       [['node'], 'missing node command'],
       [['node', 'ls', 'extra'], "unexpected argument 'extra'"],
       [['gossip'], 'missing gossip command'],
@@ -172,8 +173,9 @@ describe('vxmesh CLI', () => {
 
       const json = await run(['network', 'ls', '--json']);
       expect(JSON.parse(json.stdout)).toEqual([web, db]);
+      // -q prints the ids as the table shows them (like docker); they work wherever an id is taken.
       const quiet = await run(['network', 'ls', '-q']);
-      expect(quiet.stdout).toBe(`${web.id}\n${db.id}\n`);
+      expect(quiet.stdout).toBe(`${web.id.slice(0, 12)}\n${db.id.slice(0, 12)}\n`);
     });
 
     it('prints only headers when there are no networks', async () => {
@@ -208,9 +210,9 @@ describe('vxmesh CLI', () => {
       await agent.createNetwork({ name: 'web' });
       const duplicate = await run(['network', 'create', 'web']);
       expect(duplicate).toEqual({ code: 1, stdout: '', stderr: 'error: network web already exists\n' });
-      const invalid = await run(['network', 'create', 'x', '--subnet', '10.0.0.0/99']);
-      expect(invalid.code).toBe(1);
-      expect(invalid.stderr).toBe('error: subnet "10.0.0.0/99" is not an IPv4 CIDR (e.g. 10.1.0.0/24)\n');
+      agent.failNext = new VxError('RESOURCE_EXHAUSTED', 'the default address pools are exhausted');
+      const exhausted = await run(['network', 'create', 'x']);
+      expect(exhausted).toEqual({ code: 1, stdout: '', stderr: 'error: the default address pools are exhausted\n' });
     });
   });
 
@@ -256,7 +258,7 @@ describe('vxmesh CLI', () => {
       const detached = await run(['endpoint', 'detach', a.id, 'nope', b.id]);
       expect(detached.code).toBe(1);
       expect(detached.stdout).toBe(`${a.id}\n${b.id}\n`);
-      expect(detached.stderr).toBe('error: endpoint nope not found\n');
+      expect(detached.stderr).toBe('error: endpoint nope not found (vxmesh endpoint ls lists them)\n');
       expect(await agent.listEndpoints()).toEqual([]);
     });
 
@@ -380,7 +382,7 @@ describe('vxmesh CLI', () => {
       const json = await run(['gossip', 'key', 'install', key, '--json']);
       expect(json.code).toBe(1);
       expect(JSON.parse(json.stdout)).toEqual({ keys: [key], primary: key, nodes: 2, failed: [{ node: 'node-b', error: 'no ack within 5s' }] });
-      expect(json.stderr).toBe('error: node node-b: no ack within 5s\n');
+      expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'FAILED_PRECONDITION', message: 'node node-b: no ack within 5s', node: 'node-b' } });
     });
 
     it('exits 1 with the agent message when the agent refuses the operation', async () => {
@@ -430,6 +432,19 @@ describe('vxmesh CLI', () => {
       expect(JSON.parse(json.stdout)).toEqual(await agent.status());
     });
 
+    it('shows the store health when the agent reports it', async () => {
+      agent.store = { ok: false, error: 'ENOSPC: no space left on device' };
+      try {
+        const failing = await run(['status']);
+        expect(failing.stdout).toMatch(/^store: +failing: ENOSPC: no space left on device$/m);
+        agent.store = { ok: true };
+        expect((await run(['status'])).stdout).toMatch(/^store: +ok$/m);
+        expect(JSON.parse((await run(['--json', 'status'])).stdout)).toMatchObject({ store: { ok: true } });
+      } finally {
+        delete agent.store;
+      }
+    });
+
     it('prints the CLI version without an agent', async () => {
       const result = await run(['version'], {});
       expect(result.code).toBe(0);
@@ -470,9 +485,17 @@ describe('vxmesh CLI', () => {
       expect(wrongFlag.code).toBe(1);
     });
 
-    it('uses /run/vxmesh/vxmesh.sock without flag or variable', async () => {
-      const result = await run(['status'], {});
-      expect(result.stderr).toContain('at /run/vxmesh/vxmesh.sock:');
+    it('uses /run/vxmesh/vxmesh.sock without flag or variable (checked without dialling it)', async () => {
+      const dialled: string[] = [];
+      const connect = (path: string) => {
+        dialled.push(path);
+        return connectApi(socketPath);
+      };
+      expect((await run(['status'], {}, { connect })).code).toBe(0);
+      expect((await run(['status'], { VXMESH_SOCKET: '' }, { connect })).code).toBe(0);
+      expect((await run(['status'], { VXMESH_SOCKET: '/tmp/env.sock' }, { connect })).code).toBe(0);
+      expect((await run(['--socket', '/tmp/flag.sock', 'status'], { VXMESH_SOCKET: '/tmp/env.sock' }, { connect })).code).toBe(0);
+      expect(dialled).toEqual(['/run/vxmesh/vxmesh.sock', '/run/vxmesh/vxmesh.sock', '/tmp/env.sock', '/tmp/flag.sock']);
     });
   });
 
