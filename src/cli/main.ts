@@ -143,7 +143,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
   if (!command) {
     const group = findGroup(globals.rest);
     if (group !== undefined) {
-      const subword = globals.rest[group.split(' ').length];
+      const subword = globals.rest.slice(group.split(' ').length).find((arg) => arg !== '--json');
       if (subword === undefined || subword === '--help' || subword === '-h' || globals.help) {
         if (subword === undefined && !globals.help) return usageFailure(`missing ${group} command`, groupHelp(group).trimEnd());
         io.stdout.write(groupHelp(group));

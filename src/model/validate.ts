@@ -114,7 +114,8 @@ export function integerProblem(what: string, value: number, min: number, max: nu
 
 /** An integer given as text (flags, variables): digits only, then the range. */
 export function integerTextProblem(what: string, text: string, min: number, max: number): Problem {
-  return /^\d{1,15}$/.test(text) ? integerProblem(what, Number(text), min, max) : `${what} must be an integer from ${min} to ${max}, got ${quote(text)}`;
+  const number = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  return number >= min && number <= max ? undefined : `${what} must be an integer from ${min} to ${max}, got ${quote(text)}`;
 }
 
 export function mtuProblem(what: string, value: number): Problem {

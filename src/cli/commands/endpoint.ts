@@ -100,7 +100,8 @@ const detach: Command = {
         if (!ctx.json) ctx.io.stdout.write(`${target}\n`);
       });
     });
-    if (ctx.json) printJson(ctx.io, detached);
+    // Under --json stdout holds what was done; when everything failed, only the errors speak.
+    if (ctx.json && (detached.length > 0 || status === EXIT_OK)) printJson(ctx.io, detached);
     return status;
   },
 };

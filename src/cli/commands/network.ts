@@ -141,7 +141,8 @@ const remove: Command = {
         if (!ctx.json) ctx.io.stdout.write(`${nameOrId}\n`);
       }),
     );
-    if (ctx.json) printJson(ctx.io, removed);
+    // Under --json stdout holds what was done; when everything failed, only the errors speak.
+    if (ctx.json && (removed.length > 0 || status === EXIT_OK)) printJson(ctx.io, removed);
     return status;
   },
 };
