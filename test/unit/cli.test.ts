@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +10,7 @@ import { type NetworkInfo } from '../../src/model/api.js';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
 import { connectApi } from '../../src/api/client.js';
 import { runCli, type CliDeps } from '../../src/cli/main.js';
+import { VERSION } from '../../src/model/version.js';
 import { createFakeAgent, defaultFakeNodes, type FakeAgent } from './api-fake-agent.js';
 
 interface CliResult {
@@ -173,6 +174,8 @@ describe('vxmesh CLI', () => {
 
       const json = await run(['network', 'ls', '--json']);
       expect(JSON.parse(json.stdout)).toEqual([web, db]);
+      const jsonFirst = await run(['--json', 'network', 'ls']);
+      expect(jsonFirst.stdout).toBe(json.stdout);
       // -q prints the ids as the table shows them (like docker); they work wherever an id is taken.
       const quiet = await run(['network', 'ls', '-q']);
       expect(quiet.stdout).toBe(`${web.id.slice(0, 12)}\n${db.id.slice(0, 12)}\n`);
@@ -262,6 +265,41 @@ describe('vxmesh CLI', () => {
       expect(await agent.listEndpoints()).toEqual([]);
     });
 
+    it('detaches by name, by unique id prefix or by id, and lists ids with -q', async () => {
+      await agent.createNetwork({ name: 'web', subnet: '10.1.0.0/24' });
+      const a = await agent.attach({ network: 'web', netns: '/run/netns/c1', name: 'alpha' });
+      const b = await agent.attach({ network: 'web', netns: '/run/netns/c2', name: 'beta' });
+      const c = await agent.attach({ network: 'web', netns: '/run/netns/c3', name: 'gamma' });
+      const quiet = await run(['endpoint', 'ls', '-q']);
+      expect(quiet).toEqual({ code: 0, stdout: [a, b, c].map((e) => `${e.id.slice(0, 12)}\n`).join(''), stderr: '' });
+
+      const byName = await run(['endpoint', 'detach', 'alpha']);
+      expect(byName).toEqual({ code: 0, stdout: 'alpha\n', stderr: '' });
+      // The short id -q printed is accepted back.
+      const byShortId = await run(['endpoint', 'detach', b.id.slice(0, 12)]);
+      expect(byShortId.code).toBe(0);
+      const byId = await run(['--json', 'endpoint', 'detach', c.id]);
+      expect(JSON.parse(byId.stdout)).toEqual([c.id]);
+      expect(agent.calls.filter((call) => call.method === 'detach').map((call) => call.args[0])).toEqual([a.id, b.id, c.id]);
+      expect(await agent.listEndpoints()).toEqual([]);
+    });
+
+    it('refuses an id prefix shared by several endpoints, listing them', async () => {
+      await agent.createNetwork({ name: 'web', subnet: '10.1.0.0/24' });
+      const a = await agent.attach({ network: 'web', netns: '/run/netns/c1', name: 'alpha' });
+      const b = await agent.attach({ network: 'web', netns: '/run/netns/c2', name: 'beta' });
+      let shared = 0;
+      while (a.id[shared] === b.id[shared]) shared += 1;
+      const prefix = a.id.slice(0, shared);
+      expect(prefix.length).toBeGreaterThan(0);
+      const result = await run(['endpoint', 'detach', prefix]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `error: endpoint ${prefix} is ambiguous: it is the id prefix of ${a.id.slice(0, 12)} (name alpha, network web), ${b.id.slice(0, 12)} (name beta, network web): give the id\n`,
+      );
+      expect(await agent.listEndpoints()).toHaveLength(2);
+    });
+
     it('exits 1 when the network does not exist', async () => {
       const result = await run(['endpoint', 'attach', '--network', 'ghost', '--netns', '/run/netns/c1']);
       expect(result).toEqual({ code: 1, stdout: '', stderr: 'error: network ghost not found\n' });
@@ -281,6 +319,10 @@ describe('vxmesh CLI', () => {
       ]);
       const selfColumn = lines[0]?.indexOf('SELF');
       expect(lines[1]?.indexOf('*')).toBe(selfColumn);
+    });
+
+    it('prints the member names with -q, sorted like the table', async () => {
+      expect(await run(['node', 'ls', '-q'])).toEqual({ code: 0, stdout: 'node-a\nnode-b\nnode-c\n', stderr: '' });
     });
 
     it('prints the members as JSON with --json, and only headers without members', async () => {
@@ -363,6 +405,7 @@ describe('vxmesh CLI', () => {
       agent.keyring = [a, b];
       const listed = await run(['gossip', 'key', 'ls']);
       expect(listed.stdout.trimEnd().split('\n').map((line) => line.split(/\s+/))).toEqual([['KEY', 'PRIMARY'], [a, '*'], [b]]);
+      expect(await run(['gossip', 'key', 'ls', '-q'])).toEqual({ code: 0, stdout: `${a}\n${b}\n`, stderr: '' });
       const json = await run(['gossip', 'key', 'ls', '--json']);
       expect(JSON.parse(json.stdout)).toEqual({ keys: [a, b], primary: a, nodes: 1, failed: [] });
     });
@@ -443,6 +486,15 @@ describe('vxmesh CLI', () => {
       } finally {
         delete agent.store;
       }
+    });
+
+    it('prints the same version for --version, version and the agent constant', async () => {
+      const flag = await run(['--version'], {});
+      expect(flag).toEqual({ code: 0, stdout: `vxmesh ${VERSION}\n`, stderr: '' });
+      expect((await run(['version'], {})).stdout).toBe(flag.stdout);
+      const packageVersion = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+      expect(VERSION).toBe(packageVersion);
+      expect(JSON.parse((await run(['--json', '--version'], {})).stdout)).toEqual({ version: VERSION });
     });
 
     it('prints the CLI version without an agent', async () => {
