@@ -3,7 +3,7 @@
 // Pure: no fs, no kernel. Checks return a Problem (the message, or undefined when the value is fine);
 // `orThrow` turns one into VxError('INVALID_ARGUMENT'). Semantics (overlaps, existence) live elsewhere.
 import { VxError } from '../errors.js';
-import { parseCidr, parseIp, type Family } from '../ipam/addr.js';
+import { parseCidr, parseIp, type Family } from '../util/ip-addr.js';
 import type { AttachRequest, CreateNetworkRequest, PoolRequest } from './api.js';
 import {
   ADDRESS_TEXT_MAX, ALIASES_MAX, AUX_ADDRESSES_MAX, GOSSIP_KEY_SIZES, GOSSIP_KEY_TEXT_MAX, ID_MAX, LABEL_KEY_MAX,
