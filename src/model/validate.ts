@@ -66,15 +66,27 @@ export function ipProblem(what: string, value: string, family?: Family): Problem
 
 /** address/prefix with no host bits set (10.1.0.0/24, not 10.1.0.5/24). */
 export function cidrProblem(what: string, value: string, family?: Family): Problem {
-  if (value.length > ADDRESS_TEXT_MAX) return `${what} is too long to be an ${familyWord(family)} CIDR`;
+  const kind = family === undefined ? 'a CIDR' : `an IPv${family} CIDR`;
+  const bad = (why?: string): string =>
+    `${what} ${quote(value)} is not ${kind} (e.g. ${family === 6 ? 'fd00:1::/64' : '10.1.0.0/24'})${why === undefined ? '' : `: ${why}`}`;
+  if (value.length > ADDRESS_TEXT_MAX) return bad(`longer than ${ADDRESS_TEXT_MAX} characters`);
+  const slash = value.indexOf('/');
+  if (slash < 0) return bad('it has no /prefix length');
+  let address: { family: Family };
   try {
-    const cidr = parseCidr(value, { strict: true, what });
-    if (family !== undefined && cidr.family !== family) {
-      return `${what} ${quote(value)} is not an IPv${family} CIDR (e.g. ${family === 4 ? '10.1.0.0/24' : 'fd00:1::/64'})`;
-    }
+    address = parseIp(value.slice(0, slash));
+  } catch (error) {
+    return bad((error as Error).message);
+  }
+  if (family !== undefined && address.family !== family) return bad();
+  const bits = address.family === 4 ? 32 : 128;
+  const prefix = value.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefix) || Number(prefix) > bits) return bad(`the prefix length must be a number from 0 to ${bits}`);
+  try {
+    parseCidr(value, { strict: true, what });
     return undefined;
   } catch (error) {
-    return (error as Error).message;
+    return (error as Error).message; // host bits set: names the CIDR meant
   }
 }
 

@@ -222,7 +222,7 @@ describe('gRPC API over a unix socket', () => {
       ['bad v6 gateway', (c) => c.createNetwork({ name: 'x', ipv6: true, subnetV6: 'fd00::/64', gatewayV6: '10.0.0.1' }), /^gateway-v6 "10.0.0.1" is not an IPv6 address$/],
       ['too many labels', (c) => c.createNetwork({ name: 'x', labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }), /^label: 65 labels, at most 64$/],
       ['long label value', (c) => c.createNetwork({ name: 'x', labels: { k: 'v'.repeat(1025) } }), /^label k: the value is 1025 characters, at most 1024$/],
-      ['subnet not a CIDR', (c) => c.createNetwork({ name: 'x', subnet: '10.0.0/24' }), /^subnet "10.0.0\/24" is invalid: "10.0.0" is not a valid IP address/],
+      ['subnet not a CIDR', (c) => c.createNetwork({ name: 'x', subnet: '10.0.0/24' }), /^subnet "10.0.0\/24" is not an IPv4 CIDR \(e.g. 10.1.0.0\/24\): "10.0.0" is not a valid IP address/],
       ['v6 subnet as v4', (c) => c.createNetwork({ name: 'x', subnet: 'fd00::/64' }), /is not an IPv4 CIDR/],
       ['gateway not an IP', (c) => c.createNetwork({ name: 'x', subnet: '10.1.0.0/24', gateway: 'x' }), /^gateway: "x" is not a valid IP address/],
       ['gateway without subnet', (c) => c.createNetwork({ name: 'x', gateway: '10.1.0.1' }), /gateway needs subnet/],

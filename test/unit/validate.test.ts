@@ -118,11 +118,14 @@ describe('addresses', () => {
   it.each<[string, 4 | 6 | undefined, string | undefined]>([
     ['10.1.0.0/24', 4, undefined],
     ['10.1.0.5/24', 4, '--subnet 10.1.0.5/24 has host bits set; did you mean 10.1.0.0/24?'],
-    ['10.1.0.0/33', 4, '--subnet "10.1.0.0/33" has an invalid prefix length "33"; it must be a number from 0 to 32'],
-    ['10.1.0.0', 4, '--subnet "10.1.0.0" has no prefix length; use address/prefix form, e.g. 10.0.1.0/24'],
+    ['10.1.0.0/33', 4, '--subnet "10.1.0.0/33" is not an IPv4 CIDR (e.g. 10.1.0.0/24): the prefix length must be a number from 0 to 32'],
+    ['10.1.0.0', 4, '--subnet "10.1.0.0" is not an IPv4 CIDR (e.g. 10.1.0.0/24): it has no /prefix length'],
+    ['banana', 4, '--subnet "banana" is not an IPv4 CIDR (e.g. 10.1.0.0/24): it has no /prefix length'],
+    ['banana/24', undefined, '--subnet "banana/24" is not a CIDR (e.g. 10.1.0.0/24): "banana" is not a valid IP address: expected IPv4 (10.0.1.5) or IPv6 (fd00::5) form'],
+    ['fd00::/129', 6, '--subnet "fd00::/129" is not an IPv6 CIDR (e.g. fd00:1::/64): the prefix length must be a number from 0 to 128'],
     ['fd00:1::/64', 4, '--subnet "fd00:1::/64" is not an IPv4 CIDR (e.g. 10.1.0.0/24)'],
     ['fd00:1::/64', 6, undefined],
-    ['', 4, 'a --subnet is required in address/prefix form, e.g. 10.0.1.0/24'],
+    ['', 4, '--subnet "" is not an IPv4 CIDR (e.g. 10.1.0.0/24): it has no /prefix length'],
   ])('CIDR %j (IPv%s)', (value, family, message) => {
     expect(cidrProblem('--subnet', value, family)).toBe(message);
   });
