@@ -67,11 +67,11 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv, readFile
 
 export function agentFlagsHelp(): string {
   const rows = AGENT_OPTIONS.map((spec) => {
-    const flag = spec.kind === 'boolean' ? `  --[no-]${spec.flag}` : `  --${spec.flag} ${spec.valueName}`;
+    const value = spec.choices ? spec.choices.join('|') : spec.valueName;
+    const flag = spec.kind === 'boolean' ? `  --[no-]${spec.flag}` : `  --${spec.flag} ${value}`;
     const shown = displayValue(spec, DEFAULT_CONFIG[spec.field]);
-    const choices = spec.choices ? ` (${spec.choices.join('|')})` : '';
     const suffix = shown === '' ? '' : `, default ${shown}`;
-    return [flag, `${spec.description}${choices} (env ${flagEnvName(spec.flag)}${suffix})`] as const;
+    return [flag, `${spec.description} (env ${flagEnvName(spec.flag)}${suffix})`] as const;
   });
   rows.push([`  --${CONFIG_FLAG} FILE`, `JSON file of these options, keys without dashes: {"data-dir": "/srv/vx", "join": ["198.51.100.2"]} (env ${CONFIG_ENV})`]);
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;

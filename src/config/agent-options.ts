@@ -56,7 +56,7 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
   { field: 'gossipKeyFile', flag: 'gossip-key-file', kind: 'string', valueName: 'PATH', description: 'gossip encryption keyring file (read, never written)', check: nonEmpty },
   {
     field: 'gossipProfile', flag: 'gossip-profile', kind: 'choice', valueName: 'PROFILE',
-    description: 'gossip timing: default (LAN), or fast (probe 200 ms, gossip 50 ms) for tests on one machine', choices: ['default', 'fast'],
+    description: 'gossip timing; fast (probe 200 ms, gossip 50 ms) is for tests on one machine', choices: ['default', 'fast'],
   },
   {
     field: 'nodeName', flag: 'node-name', kind: 'string', valueName: 'NAME', description: 'gossip node name (default: derived from the hostname)',

@@ -169,9 +169,9 @@ describe('parseAgentFlags', () => {
     const help = agentFlagsHelp();
     for (const spec of AGENT_FLAGS) expect(help).toContain(`env ${envName(spec.field)}`);
     expect(help).toContain('--resync-interval SECONDS');
-    expect(help).toMatch(/--log-format FORMAT .*\(json\|pretty\).*default json/);
+    expect(help).toMatch(/--log-format json\|pretty +json lines, or pretty for people \(env VXMESH_LOG_FORMAT, default json\)/);
     expect(help).toMatch(/--\[no-\]salvage /);
-    expect(help).toContain('--gossip-profile PROFILE');
+    expect(help).toContain('--gossip-profile default|fast');
     expect(help).toContain('--config FILE');
     expect(help).toMatch(/resync.*default 30\)/);
   });
