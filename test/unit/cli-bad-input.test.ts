@@ -2,15 +2,11 @@
 // status, the message, and the --json error shape (before and after the command) agree, and a command
 // line refused as bad (exit 2) never reaches the agent.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServer } from '../../src/api/server.js';
-import { runCli } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands/index.js';
-import { createFakeAgent, type FakeAgent } from './api-fake-agent.js';
+import type { FakeAgent } from './api-fake-agent.js';
+import { runCaptured, useCliHarness, type CliResult } from './cli-harness.js';
 
 interface Row {
   argv: string[];
@@ -43,8 +39,17 @@ const ROWS: Row[] = [
   usage(['frob'], "unknown command 'frob'"),
   usage(['--bogus', 'status'], "unknown option '--bogus'"),
   usage(['--socket', '', 'status'], "option '--socket' needs a value"),
+  usage(['--socket'], "option '--socket' needs a value"),
+  usage(['network'], 'missing network command'),
+  usage(['network', 'frob'], "unknown network command 'frob'"),
   // network create
   usage(['network', 'create'], 'missing NAME'),
+  usage(['network', 'create', 'a', 'b'], "unexpected argument 'b'"),
+  usage(['network', 'create', 'web', '--bogus'], "unknown option '--bogus'"),
+  usage(['network', 'create', 'web', '--subnet'], "option '--subnet' needs a value"),
+  usage(['network', 'create', 'web', '--internal=yes'], "option '--internal' does not take a value"),
+  usage(['network', 'create', 'web', '--mtu', 'big'], '--mtu must be an integer from 1280 to 9000, got "big"'),
+  usage(['network', 'create', 'web', '--label', 'novalue'], "--label expects KEY=VALUE, got 'novalue'"),
   usage(['network', 'create', '-web'], `invalid network name "-web": ${NAME_RULE}`),
   usage(['network', 'create', '--', '-web'], `invalid network name "-web": ${NAME_RULE}`),
   usage(['network', 'create', 'n'.repeat(64)], `invalid network name "${'n'.repeat(64)}": ${NAME_RULE}`),
@@ -97,9 +102,14 @@ const ROWS: Row[] = [
   usage(['endpoint', 'ls', '--network', '-web'], `invalid network name "-web": ${NAME_RULE}`),
   failure(['endpoint', 'ls', '--network', 'ghost'], 'NOT_FOUND', 'network ghost not found'),
   // node, gossip
+  usage(['node'], 'missing node command'),
   usage(['node', 'ls', 'extra'], "unexpected argument 'extra'"),
   usage(['node', 'ls', '-x'], "unknown option '-x'"),
   usage(['gossip'], 'missing gossip command'),
+  usage(['gossip', 'frob'], "unknown gossip command 'frob'"),
+  usage(['gossip', 'key'], 'missing gossip key command'),
+  usage(['gossip', 'key', 'use'], 'missing KEY'),
+  usage(['gossip', 'key', 'remove'], 'missing KEY'),
   usage(['gossip', 'keygen', '32'], "unexpected argument '32'"),
   usage(['gossip', 'key', 'rotate'], "unknown gossip key command 'rotate'"),
   usage(['gossip', 'key', 'ls', KEY], `unexpected argument '${KEY}'`),
@@ -125,41 +135,15 @@ const ROWS: Row[] = [
 ];
 
 describe('vxmesh with bad input', () => {
-  let dir: string;
-  let socketPath: string;
-  let agent: FakeAgent;
-  let server: ApiServer;
+  const h = useCliHarness();
 
-  async function run(argv: string[], env: NodeJS.ProcessEnv = { VXMESH_SOCKET: socketPath }): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
+  /** Runs the CLI; it must never start an agent, whatever the input. */
+  async function run(argv: string[], env: NodeJS.ProcessEnv = { VXMESH_SOCKET: h.socketPath }): Promise<CliResult> {
     const agentStarts: unknown[] = [];
-    const code = await runCli(argv, env, io, { runAgent: async (config) => void agentStarts.push(config) });
+    const result = await runCaptured(argv, env, { runAgent: async (config) => void agentStarts.push(config) });
     expect(agentStarts).toEqual([]);
-    return { code, stdout, stderr };
+    return result;
   }
-
-  async function reset(): Promise<void> {
-    for (const endpoint of await agent.listEndpoints()) await agent.detach(endpoint.id);
-    for (const network of await agent.listNetworks()) await agent.removeNetwork(network.id);
-    agent.keyring = [];
-    agent.calls.length = 0;
-  }
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vxmesh-cli-bad-'));
-    socketPath = join(dir, 'vxmesh.sock');
-    agent = createFakeAgent();
-    server = await startApiServer(agent, socketPath, pino({ level: 'silent' }));
-  });
-
-  afterAll(async () => {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  beforeEach(reset);
 
   it('has rows for every command', () => {
     const covered = new Set(ROWS.map((row) => COMMANDS.find((c) => c.path.every((word, i) => row.argv[i] === word))?.path.join(' ')));
@@ -172,8 +156,8 @@ describe('vxmesh with bad input', () => {
       else expect(message).toMatch(row.message);
     };
 
-    await row.setup?.(agent);
-    agent.calls.length = 0;
+    await row.setup?.(h.agent);
+    h.agent.calls.length = 0;
     const text = await run(row.argv);
     expect(text.code).toBe(row.exit);
     expect(text.stdout).toBe('');
@@ -181,14 +165,14 @@ describe('vxmesh with bad input', () => {
     expect(first?.startsWith('error: ')).toBe(true);
     matches(first?.slice('error: '.length) ?? '');
     // A bad command line is refused before any call; an agent failure came from the agent.
-    if (row.exit === 2) expect(agent.calls).toEqual([]);
-    else expect(agent.calls.length).toBeGreaterThan(0);
+    if (row.exit === 2) expect(h.agent.calls).toEqual([]);
+    else expect(h.agent.calls.length).toBeGreaterThan(0);
 
     // Under --json, before or after the command: same exit status, the error as one JSON line on stderr.
     const afterCommand = row.argv.includes('--') ? [...row.argv.slice(0, row.argv.indexOf('--')), '--json', ...row.argv.slice(row.argv.indexOf('--'))] : [...row.argv, '--json'];
     for (const argv of [['--json', ...row.argv], afterCommand]) {
-      await reset();
-      await row.setup?.(agent);
+      await h.reset();
+      await row.setup?.(h.agent);
       const json = await run(argv);
       expect(json.code, argv.join(' ')).toBe(row.exit);
       expect(json.stdout).toBe('');
@@ -203,7 +187,7 @@ describe('vxmesh with bad input', () => {
   });
 
   it('reports an unreachable agent as exit 1, in both forms', async () => {
-    const absent = join(dir, 'absent.sock');
+    const absent = join(h.dir, 'absent.sock');
     const message = `cannot reach the vxmesh agent at ${absent}: is \`vxmesh agent\` running? (set --socket or VXMESH_SOCKET)`;
     const text = await run(['network', 'ls'], { VXMESH_SOCKET: absent });
     expect(text).toEqual({ code: 1, stdout: '', stderr: `error: ${message}\n` });
@@ -213,7 +197,7 @@ describe('vxmesh with bad input', () => {
   });
 
   it('goes on after a failed target and reports each failure as its own JSON line', async () => {
-    await agent.createNetwork({ name: 'a' });
+    await h.agent.createNetwork({ name: 'a' });
     const result = await run(['network', 'rm', 'nope1', 'a', 'nope2', '--json']);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout)).toEqual(['a']);
