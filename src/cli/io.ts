@@ -3,6 +3,7 @@
 // Errors: as text, "error: MESSAGE" lines on stderr. Under --json, one JSON object per error and line,
 // also on stderr, so stdout only ever carries the result document:
 //   {"error":{"code":"INVALID_ARGUMENT","message":"--subnet must not be empty ..."}}
+// Warnings that do not stop a command come as {"warning":{"message":...}} lines, also on stderr.
 // The exit status is the same in both forms: 0 ok, 1 the agent (or the work) failed, 2 bad command line.
 import type { ErrorCode } from '../errors.js';
 

@@ -62,6 +62,13 @@ describe('vxmesh CLI: node and gossip', () => {
       expect(h.agent.calls).toEqual([]);
     });
 
+    it('keygen prints {"key": ...} under --json', async () => {
+      const result = await run(['--json', 'gossip', 'keygen'], {});
+      expect(result.code).toBe(0);
+      const { key } = JSON.parse(result.stdout) as { key: string };
+      expect(Buffer.from(key, 'base64')).toHaveLength(32);
+    });
+
     it('keygen output is accepted by key install', async () => {
       const key = (await run(['gossip', 'keygen'])).stdout.trim();
       const result = await run(['gossip', 'key', 'install', key]);
