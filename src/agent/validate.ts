@@ -4,9 +4,28 @@ import { existsSync } from 'node:fs';
 import { VxError } from '../errors.js';
 import { nsExists, nsFromPath } from '../kernel/ns.js';
 import { NAME_MAX, NAME_PATTERN } from '../model/limits.js';
+import type { AttachRequest, CreateNetworkRequest, PoolRequest } from '../model/api.js';
 import {
-  cidrProblem, ipProblem, labelsProblem, macProblem, mtuProblem, nameProblem, netnsPathProblem, normalizeMac, orThrow,
+  attachProblem, cidrProblem, createNetworkProblem, ipProblem, labelsProblem, macProblem, mtuProblem, nameProblem, netnsPathProblem,
+  normalizeMac, orThrow, poolRequestProblem,
 } from '../model/validate.js';
+
+/**
+ * Whole requests, with the checks the API edge runs (the plugin calls the agent directly, so the agent
+ * checks again): field names in messages are the flag names without dashes (subnet-v6).
+ */
+export function checkCreateNetworkRequest(req: CreateNetworkRequest): void {
+  orThrow(createNetworkProblem(req));
+}
+
+/** Syntax only; checkNetnsPath then asks the host whether the namespace exists. */
+export function checkAttachRequest(req: AttachRequest): void {
+  orThrow(attachProblem(req));
+}
+
+export function checkPoolRequest(req: PoolRequest): void {
+  orThrow(poolRequestProblem(req));
+}
 
 /** Kept for callers that test a name directly; the same rule as nameProblem. */
 export const NAME_RE = new RegExp(`^(?=.{1,${NAME_MAX}}$)${NAME_PATTERN.source.slice(1, -1)}$`);

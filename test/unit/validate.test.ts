@@ -2,7 +2,7 @@
 // verdict on the same value (one set of limits), only naming the field their own way.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkLabels, checkMac, checkMtu, checkName } from '../../src/agent/validate.js';
+import { checkAttachRequest, checkCreateNetworkRequest, checkLabels, checkMac, checkMtu, checkName } from '../../src/agent/validate.js';
 import { validateAttach, validateCreateNetwork } from '../../src/api/validate.js';
 import { VxError } from '../../src/errors.js';
 import { LABEL_KEY_MAX, LABEL_VALUE_MAX, LABELS_MAX, MTU_MAX, MTU_MIN, NAME_MAX } from '../../src/model/limits.js';
@@ -184,6 +184,36 @@ describe('whole requests, named per layer', () => {
     expect(createNetworkProblem(request)).toBe('subnet-v6 needs ipv6');
     expect(createNetworkProblem(request, (field) => `--${fieldFlagName(field)}`)).toBe('--subnet-v6 needs --ipv6');
     expect(attachProblem({ network: 'web', netns: '/x', ip: 'fd00::1' })).toBe('ip "fd00::1" is not an IPv4 address');
+  });
+
+  it('are judged the same by the API edge and the agent', () => {
+    const networks = fc.record(
+      {
+        name: fc.constantFrom('web', '-web', 'a'.repeat(64)),
+        subnet: fc.constantFrom('10.1.0.0/24', '10.1.0.5/24', 'fd00::/64'),
+        gateway: fc.constantFrom('10.1.0.1', 'x'),
+        ipv6: fc.boolean(),
+        subnetV6: fc.constantFrom('fd00:1::/64', '10.0.0.0/8'),
+        mtu: fc.constantFrom(1279, 1400, 9001),
+      },
+      { requiredKeys: ['name'] },
+    );
+    fc.assert(
+      fc.property(networks, (req) => verdict(() => validateCreateNetwork(req)) === verdict(() => checkCreateNetworkRequest(req))),
+      { numRuns: 300 },
+    );
+    const attaches = fc.record(
+      {
+        network: fc.constant('web'),
+        netns: fc.constantFrom('/run/netns/c1', 'c1'),
+        name: fc.constantFrom('api', '-api'),
+        ip: fc.constantFrom('10.1.0.5', 'fd00::5'),
+        mac: fc.constantFrom('02:42:0a:00:01:02', '01:00:5e:00:00:01'),
+        leaveInHost: fc.boolean(),
+      },
+      { requiredKeys: ['network'] },
+    );
+    fc.assert(fc.property(attaches, (req) => verdict(() => validateAttach(req)) === verdict(() => checkAttachRequest(req))), { numRuns: 300 });
   });
 
   it('never mention a camelCase field name in any API message', () => {
