@@ -11,6 +11,8 @@ export interface OptionSpec {
   short?: string;
   /** Shown in help after the flag, e.g. CIDR. */
   valueName?: string;
+  /** The command cannot run without it (an empty value then gets no "leave it out" hint). */
+  required?: boolean;
   description: string;
 }
 
@@ -157,7 +159,8 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedComman
   for (const [name, value] of Object.entries(parsed.values)) {
     // An empty value is a mistake (an unset shell variable), never "let the agent choose".
     if (value === '' || (Array.isArray(value) && value.includes(''))) {
-      throw new UsageError(`--${name} must not be empty (leave the flag out to use the default)`);
+      const hint = specs[name]?.required ? '' : ' (leave the flag out to use the default)';
+      throw new UsageError(`--${name} must not be empty${hint}`);
     }
   }
   if (positionals.length < command.minPositionals) {

@@ -82,7 +82,7 @@ const ROWS: Row[] = [
   // endpoint attach
   usage(['endpoint', 'attach', '--netns', '/run/netns/c1'], '--network is required (e.g. --network web)'),
   usage(['endpoint', 'attach', '--network', 'web'], '--netns is required (e.g. --netns /run/netns/c1)'),
-  usage(['endpoint', 'attach', '--network', 'web', '--netns', ''], '--netns must not be empty (leave the flag out to use the default)'),
+  usage(['endpoint', 'attach', '--network', 'web', '--netns', ''], '--netns must not be empty'),
   usage(['endpoint', 'attach', '--network', 'web', '--netns', 'c1'], '--netns "c1" is not an absolute path: e.g. /run/netns/c1 or /proc/PID/ns/net'),
   usage(['endpoint', 'attach', '--network', '-web', '--netns', '/run/netns/c1'], `invalid network name "-web": ${NAME_RULE}`),
   usage(['endpoint', 'attach', '--network', 'web', '--netns', '/run/netns/c1', '--name', '-api'], `invalid --name "-api": ${NAME_RULE}`),

@@ -22,8 +22,8 @@ const attach: Command = {
   minPositionals: 0,
   maxPositionals: 0,
   options: {
-    network: { type: 'string', valueName: 'NAME', description: 'network to attach to (required)' },
-    netns: { type: 'string', valueName: 'PATH', description: 'workload netns, e.g. /run/netns/c1 or /proc/PID/ns/net (required)' },
+    network: { type: 'string', valueName: 'NAME', required: true, description: 'network to attach to (required)' },
+    netns: { type: 'string', valueName: 'PATH', required: true, description: 'workload netns, e.g. /run/netns/c1 or /proc/PID/ns/net (required)' },
     name: { type: 'string', valueName: 'NAME', description: 'endpoint name, resolvable by DNS on the network' },
     alias: { type: 'string', multiple: true, valueName: 'NAME', description: 'extra DNS name' },
     ip: { type: 'string', valueName: 'IP', description: 'IPv4 address (default: next free)' },
