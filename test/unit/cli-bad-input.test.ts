@@ -3,6 +3,7 @@
 // line refused as bad (exit 2) never reaches the agent.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import type { FakeAgent } from './api-fake-agent.js';
@@ -184,6 +185,35 @@ describe('vxmesh with bad input', () => {
       expect(document.error.code).toBe(row.code);
       matches(document.error.message);
     }
+  });
+
+  it('answers any argv with exit 0, 1 or 2, and under --json only JSON lines on stderr', async () => {
+    const words = fc.constantFrom(
+      'network', 'create', 'ls', 'inspect', 'rm', 'endpoint', 'attach', 'detach', 'node', 'gossip', 'key', 'keygen', 'install', 'use',
+      'remove', 'status', 'version', 'agent', 'web', '-web', '-', '--', '', '-q', '-x', '--json', '--subnet', '--subnet=', '10.1.0.0/24',
+      '--ipv6', '--subnet-v6', 'fd00::/64', '--mtu', '1280', '--network', '--netns', '/run/netns/c1', '--name', '--label', 'k=v', '=',
+      '--socket', '--config', '--gossip-port', '7946', '--no-plugin', '--salvage', '--log-format', 'pretty', KEY, 'b@d', 'é', '\n',
+    );
+    // The agent command gets a config file that does not exist; other commands an absent socket.
+    const env = { VXMESH_SOCKET: join(h.dir, 'absent.sock') };
+    await fc.assert(
+      fc.asyncProperty(fc.array(words, { maxLength: 8 }), fc.boolean(), async (argv, json) => {
+        const args = json ? ['--json', ...argv] : argv;
+        const result = await runCaptured(args, env, { runAgent: async () => undefined, readFile: () => '{}' });
+        expect([0, 1, 2]).toContain(result.code);
+        const end = args.indexOf('--');
+        const jsonMode = (end < 0 ? args : args.slice(0, end)).includes('--json');
+        if (jsonMode) {
+          for (const line of result.stderr.split('\n').filter(Boolean)) {
+            const document = JSON.parse(line) as Record<string, { message?: unknown }>;
+            expect(Object.keys(document).length).toBe(1);
+            expect(typeof (document.error ?? document.warning)?.message).toBe('string');
+          }
+        }
+        else if (result.code !== 0) expect(result.stderr).toMatch(/^error: /);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('reports an unreachable agent as exit 1, in both forms', async () => {
