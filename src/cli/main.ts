@@ -130,12 +130,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, 
     return usageFailure(errorMessage(error), "Run 'vxmesh --help' for usage.");
   }
   const [word] = globals.rest;
+  // Like docker: --version answers whatever follows it.
+  if (globals.version && !globals.help) return printVersion(io, json);
   if (word === undefined) {
     if (globals.help) {
       io.stdout.write(topHelp());
       return EXIT_OK;
     }
-    if (globals.version) return printVersion(io, json);
     return usageFailure('missing command', "Run 'vxmesh --help' for usage.");
   }
 
