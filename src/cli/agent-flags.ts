@@ -20,7 +20,10 @@ export function envName(field: keyof AgentConfig): string {
 const readText = (path: string): string => readFileSync(path, 'utf8');
 
 function splitArgv(argv: string[]): Record<string, string | string[] | boolean | undefined> {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { [CONFIG_FLAG]: { type: 'string' } };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+    [CONFIG_FLAG]: { type: 'string' },
+    [PRINT_CONFIG_FLAG]: { type: 'boolean' },
+  };
   for (const spec of AGENT_OPTIONS) {
     if (spec.kind === 'boolean') {
       options[spec.flag] = { type: 'boolean' };
@@ -47,15 +50,22 @@ function splitArgv(argv: string[]): Record<string, string | string[] | boolean |
   return flags;
 }
 
+/** Prints the effective config as a --config file instead of starting the agent. */
+export const PRINT_CONFIG_FLAG = 'print-config';
+
+export interface AgentCommandLine extends LoadedAgentConfig {
+  printConfig: boolean;
+}
+
 /** The agent's config and warnings (deprecated variables) from its argv, the environment and --config. */
 export function parseAgentCommandLine(
   argv: string[],
   env: NodeJS.ProcessEnv,
   readFile: (path: string) => string = readText,
-): LoadedAgentConfig {
+): AgentCommandLine {
   const flags = splitArgv(argv);
   try {
-    return loadAgentConfig({ flags, env, readFile });
+    return { ...loadAgentConfig({ flags, env, readFile }), printConfig: flags[PRINT_CONFIG_FLAG] === true };
   } catch (error) {
     throw error instanceof ConfigError ? new UsageError(error.message) : error;
   }
@@ -66,7 +76,7 @@ export function parseAgentFlags(argv: string[], env: NodeJS.ProcessEnv, readFile
 }
 
 export function agentFlagsHelp(): string {
-  const rows = AGENT_OPTIONS.map((spec) => {
+  const rows: Array<readonly [string, string]> = AGENT_OPTIONS.map((spec) => {
     const value = spec.choices ? spec.choices.join('|') : spec.valueName;
     const flag = spec.kind === 'boolean' ? `  --[no-]${spec.flag}` : `  --${spec.flag} ${value}`;
     const shown = displayValue(spec, DEFAULT_CONFIG[spec.field]);
@@ -74,6 +84,7 @@ export function agentFlagsHelp(): string {
     return [flag, `${spec.description} (env ${flagEnvName(spec.flag)}${suffix})`] as const;
   });
   rows.push([`  --${CONFIG_FLAG} FILE`, `JSON file of these options, keys without dashes: {"data-dir": "/srv/vx", "join": ["198.51.100.2"]} (env ${CONFIG_ENV})`]);
+  rows.push([`  --${PRINT_CONFIG_FLAG}`, 'print the options given (flags, variables, file) as such a file, without starting the agent']);
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return rows.map(([flag, text]) => `${flag.padEnd(width)}${text}`).join('\n');
 }

@@ -116,3 +116,17 @@ export function loadAgentConfig(sources: AgentConfigSources): LoadedAgentConfig 
   }
   return { config, warnings, ...(configFile === undefined ? {} : { configFile }) };
 }
+
+/**
+ * The config as a config file would say it (keys are flag names, values in the units flags take),
+ * leaving out what equals the default: `vxmesh agent --print-config` turns a command line into a file.
+ */
+export function configFileOf(config: AgentConfig): Record<string, unknown> {
+  const file: Record<string, unknown> = {};
+  for (const spec of AGENT_OPTIONS) {
+    const value = config[spec.field];
+    if (value === undefined || JSON.stringify(value) === JSON.stringify(DEFAULT_CONFIG[spec.field])) continue;
+    file[spec.flag] = typeof value === 'number' ? value / (spec.scale ?? 1) : value;
+  }
+  return file;
+}

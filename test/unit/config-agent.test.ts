@@ -171,6 +171,24 @@ describe('agent config file', () => {
       });
     });
 
+    it('--print-config turns flags into a file that starts the same agent, and does not start one', async () => {
+      let stdout = '';
+      const io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } };
+      const started: AgentConfig[] = [];
+      const code = await runCli(['agent', ...asFlags(EVERY_OPTION), '--print-config'], {}, io, { runAgent: async (c) => void started.push(c) });
+      expect(code).toBe(0);
+      expect(started).toEqual([]);
+      expect(JSON.parse(stdout)).toEqual(EVERY_OPTION);
+      const file = join(dir, 'printed.json');
+      await writeFile(file, stdout);
+      const result = await agent(['--config', file]);
+      expect(result.configs[0]).toStrictEqual(parseAgentFlags(asFlags(EVERY_OPTION), {}));
+      // Defaults are left out: an agent without options prints an empty file.
+      let empty = '';
+      await runCli(['agent', '--print-config'], {}, { stdout: { write: (t: string) => (empty += t) }, stderr: { write: () => true } });
+      expect(JSON.parse(empty)).toEqual({});
+    });
+
     it('warns about a deprecated variable and still starts', async () => {
       const result = await agent([], { VXMESH_GW_BRIDGE_POOL: '172.30.0.0/16' });
       expect(result.code).toBe(0);

@@ -1,6 +1,7 @@
 // vxmesh agent: run the per-host agent in the foreground.
 import type { Command } from '../command.js';
-import { EXIT_OK } from '../io.js';
+import { configFileOf } from '../../config/agent-load.js';
+import { EXIT_OK, printJson } from '../io.js';
 import { agentFlagsHelp, parseAgentCommandLine } from '../agent-flags.js';
 
 const agent: Command = {
@@ -17,8 +18,12 @@ const agent: Command = {
   async run(ctx, _args, rawArgv) {
     // A global `vxmesh --socket PATH agent` is the agent's socket unless the agent's own flag says otherwise.
     const env = ctx.socketFromFlag ? { ...ctx.env, VXMESH_SOCKET: ctx.socketPath } : ctx.env;
-    const { config, warnings } = parseAgentCommandLine(rawArgv, env, ctx.readFile);
+    const { config, warnings, printConfig } = parseAgentCommandLine(rawArgv, env, ctx.readFile);
     for (const warning of warnings) ctx.warn(warning);
+    if (printConfig) {
+      printJson(ctx.io, configFileOf(config));
+      return EXIT_OK;
+    }
     await ctx.runAgent(config);
     return EXIT_OK;
   },
