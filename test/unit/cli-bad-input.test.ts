@@ -2,7 +2,9 @@
 // status, the message, and the --json error shape (before and after the command) agree, and a command
 // line refused as bad (exit 2) never reaches the agent.
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands/index.js';
@@ -214,6 +216,21 @@ describe('vxmesh with bad input', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('sets the process exit status and prints the same JSON as the built `vxmesh` (dist/cli/main.js)', async () => {
+    const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+    const outcome = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [cli, 'network', 'create', '-web', '--json'], { env: { VXMESH_SOCKET: h.socketPath } }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      });
+    });
+    expect(outcome).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: `invalid network name "-web": ${NAME_RULE}` } })}\n`,
+    });
+    expect(h.agent.calls).toEqual([]);
   });
 
   it('reports an unreachable agent as exit 1, in both forms', async () => {
