@@ -1,7 +1,7 @@
 // The nft diff (pure): what one transaction contains for a given desired and actual table.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NftActualTable, NftChain, NftSet, NftTable } from '../../src/kernel/nft-model.js';
+import type { NftActualTable, NftChain, NftElement, NftRule, NftSet, NftTable } from '../../src/kernel/nft-model.js';
 import { planNftTable, rulesToCanonicalize } from '../../src/kernel/nft-plan.js';
 import { parseNftTable, ruleCounters } from '../../src/kernel/nft-read.js';
 import { canonComponent } from '../../src/kernel/nft-values.js';
@@ -22,7 +22,7 @@ const backends = (n: number, extra: [string, string][] = []): NftSet => ({
     ...extra.map(([k, v]) => ({ key: [k, '80'], value: [v, '8080'] })),
   ],
 });
-const input = (rules = [{ match: 'udp dport 4789 ip saddr != @members counter drop', comment: 'vxmesh: vxlan from members only' }]): NftChain => ({
+const input = (rules: NftRule[] = [{ match: 'udp dport 4789 ip saddr != @members counter drop', comment: 'vxmesh: vxlan from members only' }]): NftChain => ({
   name: 'input',
   base: { type: 'filter', hook: 'input', priority: { name: 'filter', offset: -10 }, policy: 'accept' },
   rules,
@@ -59,7 +59,7 @@ describe('planNftTable', () => {
     const add = planNftTable(table([members([]), backends(10_000, [['10.97.0.1', '10.1.0.1']])], [input()]), big, noCanon);
     expect(add.commands).toEqual(['add element inet vxt backends { 10.97.0.1 . 80 : 10.1.0.1 . 8080 }']);
     const smaller = backends(10_000);
-    smaller.elements = smaller.elements!.filter((e) => e.key[0] !== '10.96.0.7');
+    smaller.elements = (smaller.elements as NftElement[]).filter((e) => e.key[0] !== '10.96.0.7');
     const del = planNftTable(table([members([]), smaller], [input()]), big, noCanon);
     expect(del.commands).toEqual(['delete element inet vxt backends { 10.96.0.7 . 80 }']);
     expect(del.summary).toMatchObject({ elementsDeleted: 1, elementsAdded: 0, chainsRewritten: [] });
