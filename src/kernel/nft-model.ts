@@ -150,3 +150,12 @@ export function priorityText(family: NftFamily, p: NftPriority): string {
   const off = p.offset ?? 0;
   return off === 0 ? p.name : `${p.name} ${off < 0 ? '-' : '+'} ${Math.abs(off)}`;
 }
+
+/**
+ * One table from the parts several owners contribute (e.g. the host firewall's chains, the peer
+ * controller's member set, the load balancer's maps). Names must not repeat across parts
+ * (validateNftTable says which).
+ */
+export function mergeNftTables(family: NftFamily, name: string, parts: Pick<NftTable, 'chains' | 'sets'>[]): NftTable {
+  return { family, name, chains: parts.flatMap((p) => p.chains), sets: parts.flatMap((p) => p.sets) };
+}

@@ -89,6 +89,15 @@ export function desiredElements(table: NftTable, s: NftSet): Map<string, string>
   return out;
 }
 
+/** Elements per `add/delete element` line: keeps each line of a 100k-element programming moderate. */
+const ELEMENTS_PER_LINE = 5000;
+
+function chunks<T>(xs: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += ELEMENTS_PER_LINE) out.push(xs.slice(i, i + ELEMENTS_PER_LINE));
+  return out;
+}
+
 interface ElementDiff {
   stale: [string, string][];
   missing: [string, string][];
@@ -269,8 +278,8 @@ export function planNftTable(desired: NftTable, actual: NftActualTable | undefin
       summary.setsCreated.push(s.name);
     }
     const d = diffElements(desired, s, fresh ? undefined : a);
-    if (d.stale.length) delElems.push(`delete element ${T} ${s.name} { ${elementsText(s, d.stale, false)} }`);
-    if (d.missing.length) addElems.push(`add element ${T} ${s.name} { ${elementsText(s, d.missing, true)} }`);
+    for (const part of chunks(d.stale)) delElems.push(`delete element ${T} ${s.name} { ${elementsText(s, part, false)} }`);
+    for (const part of chunks(d.missing)) addElems.push(`add element ${T} ${s.name} { ${elementsText(s, part, true)} }`);
     summary.elementsAdded += d.missing.length;
     summary.elementsDeleted += d.stale.length;
     next.sets.set(s.name, {

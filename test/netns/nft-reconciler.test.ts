@@ -171,6 +171,15 @@ describe.skipIf(!canRun)('NftTableReconciler in a real namespace', () => {
     await fw.remove(ns, 'bridge', 'vxmesh');
   });
 
+  it('concurrent reconciles of one table run one after another, each on the state the last one left', async () => {
+    const fw = new NftTableReconciler();
+    const t = (n: number): NftTable => ({ family: 'inet', name: 'vxc', chains: [], sets: [{ name: 'm', type: ['ipv4_addr'], elements: Array.from({ length: n }, (_, i) => ({ key: [`198.51.100.${i + 1}`] })) }] });
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => fw.reconcile(ns, t(i + 1))));
+    expect(results.map((r) => r.summary.elementsAdded)).toEqual(new Array(20).fill(1)); // in call order, one new each
+    expect((await readNftTable(ns, 'inet', 'vxc'))!.sets.get('m')!.elements.size).toBe(20);
+    await fw.remove(ns, 'inet', 'vxc');
+  });
+
   it('remove() deletes the table and is harmless when it is gone', async () => {
     await rec.remove(ns, 'inet', TABLE);
     expect(await readNftTable(ns, 'inet', TABLE)).toBeUndefined();

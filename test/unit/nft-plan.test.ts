@@ -65,6 +65,12 @@ describe('planNftTable', () => {
     expect(del.summary).toMatchObject({ elementsDeleted: 1, elementsAdded: 0, chainsRewritten: [] });
   });
 
+  it('writes large element lists in lines of at most 5000 elements', () => {
+    const p = planNftTable(table([backends(12_000)], []), undefined, noCanon);
+    const lines = p.commands.filter((c) => c.startsWith('add element'));
+    expect(lines.map((l) => l.split(' : ').length - 1)).toEqual([5000, 5000, 2000]);
+  });
+
   it('a changed map value is deleted and re-added in the same transaction', () => {
     const before = converge(table([backends(1)], [])).first.next;
     const d = table([{ ...backends(0), elements: [{ key: ['10.96.0.0', '80'], value: ['10.0.9.9', '8080'] }] }], []);
