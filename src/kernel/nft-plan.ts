@@ -66,6 +66,8 @@ export function validateNftTable(t: NftTable): void {
     if (seen.has(`s ${s.name}`)) throw new Error(`${where}: set/map "${s.name}" is defined twice`);
     seen.add(`s ${s.name}`);
     if (!s.type.length) throw new Error(`${where}: set "${s.name}" has no key type`);
+    if (s.typeof && s.value !== undefined && !s.typeof.value) throw new Error(`${where}: map "${s.name}" declared by typeof needs typeof.value too (nft does not mix typeof and type)`);
+    if (s.typeof && /[;{}\n]/.test(`${s.typeof.key} ${s.typeof.value ?? ''}`)) throw new Error(`${where}: set "${s.name}": typeof holds expressions only`);
   }
 }
 
@@ -209,14 +211,15 @@ export function rulesToCanonicalize(desired: NftTable, actual: NftActualTable | 
 export function chainSpecText(family: NftTable['family'], c: NftChain): string {
   if (!c.base) return '';
   const b = c.base;
-  return ` { type ${b.type} hook ${b.hook} priority ${priorityText(family, b.priority)}; policy ${b.policy ?? 'accept'}; }`;
+  return ` { type ${b.type} hook ${b.hook} priority ${priorityText(family, b.priority, b.hook)}; policy ${b.policy ?? 'accept'}; }`;
 }
 
 export function setSpecText(s: NftSet): string {
   const key = s.type.join(' . ');
-  const type = s.value === undefined ? key : `${key} : ${s.value === 'verdict' ? 'verdict' : s.value.join(' . ')}`;
+  let type = `type ${s.value === undefined ? key : `${key} : ${s.value === 'verdict' ? 'verdict' : s.value.join(' . ')}`}`;
+  if (s.typeof) type = `typeof ${s.typeof.key}${s.value !== undefined ? ` : ${s.typeof.value}` : ''}`;
   const flags = (s.flags ?? []).length ? ` flags ${(s.flags ?? []).join(',')};` : '';
-  return `${s.value === undefined ? 'set' : 'map'} %T ${s.name} { type ${type};${flags} }`;
+  return `${s.value === undefined ? 'set' : 'map'} %T ${s.name} { ${type};${flags} }`;
 }
 
 export function ruleText(r: NftRule): string {

@@ -65,6 +65,23 @@ describe('planNftTable', () => {
     expect(del.summary).toMatchObject({ elementsDeleted: 1, elementsAdded: 0, chainsRewritten: [] });
   });
 
+  it('writes a named priority as its number on hooks where nft does not take the name', () => {
+    const nat = (hook: 'prerouting' | 'output'): NftChain => ({ name: hook, base: { type: 'nat', hook, priority: { name: 'dstnat', offset: -5 } }, rules: [] });
+    expect(planNftTable(table([], [nat('prerouting'), nat('output')]), undefined, noCanon).commands.filter((c) => c.startsWith('add chain'))).toEqual([
+      'add chain inet vxt prerouting { type nat hook prerouting priority dstnat - 5; policy accept; }',
+      'add chain inet vxt output { type nat hook output priority -105; policy accept; }',
+    ]);
+  });
+
+  it('declares a numgen map by typeof, and spells its integer keys', () => {
+    const m: NftSet = { name: 'be', type: ['integer'], value: ['ipv4_addr', 'inet_service'], typeof: { key: 'numgen random mod 2', value: 'ip daddr . tcp dport' }, elements: [{ key: ['0x1'], value: ['10.0.0.1', '80'] }] };
+    expect(planNftTable(table([m], []), undefined, noCanon).commands.slice(1)).toEqual([
+      'add map inet vxt be { typeof numgen random mod 2 : ip daddr . tcp dport; }',
+      'add element inet vxt be { 1 : 10.0.0.1 . 80 }',
+    ]);
+    expect(() => planNftTable(table([{ ...m, typeof: { key: 'numgen random mod 2' } }], []), undefined, noCanon)).toThrow(/typeof.value/);
+  });
+
   it('writes large element lists in lines of at most 5000 elements', () => {
     const p = planNftTable(table([backends(12_000)], []), undefined, noCanon);
     const lines = p.commands.filter((c) => c.startsWith('add element'));
