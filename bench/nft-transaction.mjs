@@ -4,8 +4,9 @@
 // `nft -f` transaction). Also: full programming of 10,000 elements, a drift check (fresh read of
 // the 10k table), the same change given as a plain element list (O(N) diff in JS), and the anchor:
 // the old way (delete and recreate the whole table on every change).
-// Runs in a throwaway netns it creates and deletes. Usage: node bench/nft-transaction.mjs [N=300]
-// (root; `npx tsc -p tsconfig.json` first)
+// Runs in a throwaway netns it creates and deletes.
+// Usage: node bench/nft-transaction.mjs [N=300] [ELEMENTS=10000]   (root; `npx tsc -p tsconfig.json` first)
+// With ELEMENTS above 10,000 the slow side series (fresh read, list form, old rewrite) take fewer samples.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -15,7 +16,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const { NftElements, NftReconciler, NftTableReconciler, namedNs } = await import(`${ROOT}/dist/kernel/index.js`);
 
 const N = Math.max(200, Number(process.argv[2] ?? 300));
-const BIG = 10_000;
+const BIG = Number(process.argv[3] ?? 10_000);
+const SLOW = BIG > 10_000 ? 0.2 : 1; // sample-count factor for the O(n) series
 const NS = `vxbnft${randomBytes(3).toString('hex')}`;
 const ns = namedNs(NS);
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
@@ -52,7 +54,7 @@ async function main() {
 
   // Full programming of 10,000 elements (table made from nothing), 5 times.
   const full = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < (SLOW < 1 ? 3 : 5); i++) {
     await rec.remove(ns, 'inet', 'vxb_full');
     const els = fill(new NftElements(TYPE, TYPE), BIG);
     full.push(await time(() => rec.reconcile(ns, table('vxb_full', els))));
@@ -89,18 +91,18 @@ async function main() {
 
   // Drift check on the 10k table: a fresh read (nft -j list) and a diff that finds nothing.
   const fresh = [];
-  for (let i = 0; i < 30; i++) fresh.push(await time(() => rec.reconcile(ns, table('vxb_big', big), { fresh: true })));
+  for (let i = 0; i < 30 * SLOW; i++) fresh.push(await time(() => rec.reconcile(ns, table('vxb_big', big), { fresh: true })));
   out.fresh = fresh;
 
   // The same 1-element change with the 10k elements given as a plain list (O(N) diff in JS).
   const list = [...big].map(([k, v]) => ({ key: k.split(' . '), value: v.split(' . ') }));
   const listTimes = [];
   await rec.reconcile(ns, table('vxb_big', list), { fresh: true });
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 60 * SLOW; i++) {
     const els = i % 2 === 0 ? [...list, { key: ['10.201.0.1', '80'], value: ['10.1.0.1', '80'] }] : list;
     listTimes.push(await time(() => rec.reconcile(ns, table('vxb_big', els))));
   }
-  out.list = listTimes.slice(10);
+  out.list = listTimes.slice(10 * SLOW);
 
   // Anchor: the old NftReconciler (delete + recreate the table, 10,000 elements) for one change.
   const old = new NftReconciler('vxb_old');
@@ -108,8 +110,8 @@ async function main() {
     `  map backends {\n    type ipv4_addr . inet_service : ipv4_addr . inet_service\n    elements = { ${[...big].map(([k, v]) => `${k} : ${v}`).join(', ')}${extra ? ', 10.202.0.1 . 80 : 10.1.0.1 . 80' : ''} }\n  }\n` +
     `  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    meta l4proto tcp dnat ip to ip daddr . tcp dport map @backends comment "bench: lb"\n  }`;
   const oldTimes = [];
-  for (let i = 0; i < 25; i++) oldTimes.push(await time(() => old.apply(ns, body(i % 2 === 0))));
-  out.old = oldTimes.slice(5);
+  for (let i = 0; i < 25 * SLOW; i++) oldTimes.push(await time(() => old.apply(ns, body(i % 2 === 0))));
+  out.old = oldTimes.slice(5 * SLOW);
   return out;
 }
 
@@ -127,8 +129,8 @@ const p99s = pct(out.small, 99);
 console.log(`nft transactions (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load ${load}, nft ${spawnSync('nft', ['--version'], { encoding: 'utf8' }).stdout.trim()})`);
 console.log(`1-element change, map of ${BIG} (n=${out.big.length}):  p50 ${f(p50b)}  p99 ${f(p99b)}`);
 console.log(`1-element change, empty map (n=${out.small.length}):      p50 ${f(p50s)}  p99 ${f(p99s)}`);
-console.log(`ratio 10k/empty:                            p50 ${(p50b / p50s).toFixed(2)}x  p99 ${(p99b / p99s).toFixed(2)}x`);
-console.log(`full programming of ${BIG} elements (n=5):    median ${f(pct(out.full, 50))}  max ${f(Math.max(...out.full))}`);
-console.log(`drift check, fresh read of the 10k table (n=30): p50 ${f(pct(out.fresh, 50))}  max ${f(Math.max(...out.fresh))}`);
-console.log(`1-element change, 10k given as a list (n=${out.list.length}): p50 ${f(pct(out.list, 50))}  max ${f(Math.max(...out.list))}`);
-console.log(`anchor: old delete+recreate of the table, 10k (n=${out.old.length}): p50 ${f(pct(out.old, 50))}  max ${f(Math.max(...out.old))}`);
+console.log(`ratio big/empty:                            p50 ${(p50b / p50s).toFixed(2)}x  p99 ${(p99b / p99s).toFixed(2)}x`);
+console.log(`full programming of ${BIG} elements (n=${out.full.length}):    median ${f(pct(out.full, 50))}  max ${f(Math.max(...out.full))}`);
+console.log(`drift check, fresh read of the ${BIG} table (n=${out.fresh.length}): p50 ${f(pct(out.fresh, 50))}  max ${f(Math.max(...out.fresh))}`);
+console.log(`1-element change, ${BIG} given as a list (n=${out.list.length}): p50 ${f(pct(out.list, 50))}  max ${f(Math.max(...out.list))}`);
+console.log(`anchor: old delete+recreate of the table, ${BIG} (n=${out.old.length}): p50 ${f(pct(out.old, 50))}  max ${f(Math.max(...out.old))}`);

@@ -29,7 +29,18 @@ import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
 import type { GossipService } from './gossip.js';
-import { checkCidr, checkIp, checkLabels, checkMac, checkMtu, checkName, checkNetnsPath } from './validate.js';
+import {
+  checkAttachRequest,
+  checkCidr,
+  checkCreateNetworkRequest,
+  checkIp,
+  checkLabels,
+  checkMac,
+  checkMtu,
+  checkName,
+  checkNetnsPath,
+  checkPoolRequest,
+} from './validate.js';
 
 export const VERSION = '0.1.0';
 
@@ -154,6 +165,7 @@ export class Agent implements AgentApi, Controller {
   // ---------------------------------------------------------------- networks
 
   async createNetwork(req: CreateNetworkRequest): Promise<NetworkInfo> {
+    checkCreateNetworkRequest(req); // the one set of limits the CLI and API use (the plugin calls here directly)
     const name = checkName('network', req.name);
     checkMtu(req.mtu);
     const labels = checkLabels(req.labels);
@@ -186,6 +198,7 @@ export class Agent implements AgentApi, Controller {
   // ---------------------------------------------------------------- endpoints
 
   async attach(req: AttachRequest): Promise<EndpointInfo> {
+    checkAttachRequest(req);
     const net = this.networks.find(req.network);
     const leaveInHost = Boolean(req.leaveInHost);
     if (req.ip) checkIp('ip', req.ip, 4);
@@ -261,6 +274,7 @@ export class Agent implements AgentApi, Controller {
   // ---------------------------------------------------------------- docker IPAM surface
 
   async requestPool(req: PoolRequest): Promise<PoolGrant> {
+    checkPoolRequest(req);
     if (req.pool) checkCidr('pool', req.pool, req.v6 ? 6 : 4);
     if (req.subPool) checkCidr('sub-pool', req.subPool, req.v6 ? 6 : 4);
     if (req.subPool && !req.pool) throw new VxError('INVALID_ARGUMENT', 'an ip range (sub-pool) needs a subnet: give --subnet too');

@@ -19,7 +19,9 @@ export type NftDataType =
   | 'ether_addr'
   | 'mark'
   | 'ifname'
-  | 'iface_index';
+  | 'iface_index'
+  /** A plain number, e.g. the key of a `numgen random mod N` map (declared with `typeof`). */
+  | 'integer';
 
 export interface NftRule {
   /** The rule in nft syntax, without `comment` (e.g. `iifname "br0" ip daddr @net4 counter drop`). */
@@ -57,6 +59,12 @@ export interface NftSet {
   /** Present for a map: its value type (`'verdict'` for a verdict map). */
   value?: NftDataType[] | 'verdict';
   flags?: NftSetFlag[];
+  /**
+   * Declare the set by expressions instead of `type` (for keys that have no type name, e.g.
+   * `{ key: 'numgen random mod 2', value: 'ip daddr . tcp dport' }`; a map needs both). `type` and
+   * `value` must still say the data types: they spell elements and compare with the kernel.
+   */
+  typeof?: { key: string; value?: string };
   /**
    * The elements vxmesh wants, exactly: a list, or for large sets and maps an NftElements kept
    * across reconciles (diffed in O(changes)). Leave undefined for a set the packet path fills
@@ -144,9 +152,23 @@ export function priorityNumber(family: NftFamily, p: NftPriority): number {
   return base + (p.offset ?? 0);
 }
 
-export function priorityText(family: NftFamily, p: NftPriority): string {
+/** nft accepts these names only on one hook (nft(8)); elsewhere the number is written. */
+const NAME_ONLY_ON: Partial<Record<NftPriorityName, NftHook>> = { dstnat: 'prerouting', srcnat: 'postrouting', out: 'output' };
+
+export function priorityText(family: NftFamily, p: NftPriority, hook: NftHook): string {
   if (typeof p === 'number') return String(p);
-  priorityNumber(family, p); // validates the name for the family
+  const n = priorityNumber(family, p); // validates the name for the family
+  const only = NAME_ONLY_ON[p.name];
+  if (only && only !== hook) return String(n);
   const off = p.offset ?? 0;
   return off === 0 ? p.name : `${p.name} ${off < 0 ? '-' : '+'} ${Math.abs(off)}`;
+}
+
+/**
+ * One table from the parts several owners contribute (e.g. the host firewall's chains, the peer
+ * controller's member set, the load balancer's maps). Names must not repeat across parts
+ * (validateNftTable says which).
+ */
+export function mergeNftTables(family: NftFamily, name: string, parts: Pick<NftTable, 'chains' | 'sets'>[]): NftTable {
+  return { family, name, chains: parts.flatMap((p) => p.chains), sets: parts.flatMap((p) => p.sets) };
 }

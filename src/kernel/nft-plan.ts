@@ -66,6 +66,8 @@ export function validateNftTable(t: NftTable): void {
     if (seen.has(`s ${s.name}`)) throw new Error(`${where}: set/map "${s.name}" is defined twice`);
     seen.add(`s ${s.name}`);
     if (!s.type.length) throw new Error(`${where}: set "${s.name}" has no key type`);
+    if (s.typeof && s.value !== undefined && !s.typeof.value) throw new Error(`${where}: map "${s.name}" declared by typeof needs typeof.value too (nft does not mix typeof and type)`);
+    if (s.typeof && /[;{}\n]/.test(`${s.typeof.key} ${s.typeof.value ?? ''}`)) throw new Error(`${where}: set "${s.name}": typeof holds expressions only`);
   }
 }
 
@@ -86,6 +88,15 @@ export function desiredElements(table: NftTable, s: NftSet): Map<string, string>
     if (prev !== undefined && prev !== v) throw new Error(`nft table ${table.family} ${table.name}: map "${s.name}" has two values for ${k} (${prev}, ${v})`);
     out.set(k, v);
   }
+  return out;
+}
+
+/** Elements per `add/delete element` line: keeps each line of a 100k-element programming moderate. */
+const ELEMENTS_PER_LINE = 5000;
+
+function chunks<T>(xs: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += ELEMENTS_PER_LINE) out.push(xs.slice(i, i + ELEMENTS_PER_LINE));
   return out;
 }
 
@@ -200,14 +211,15 @@ export function rulesToCanonicalize(desired: NftTable, actual: NftActualTable | 
 export function chainSpecText(family: NftTable['family'], c: NftChain): string {
   if (!c.base) return '';
   const b = c.base;
-  return ` { type ${b.type} hook ${b.hook} priority ${priorityText(family, b.priority)}; policy ${b.policy ?? 'accept'}; }`;
+  return ` { type ${b.type} hook ${b.hook} priority ${priorityText(family, b.priority, b.hook)}; policy ${b.policy ?? 'accept'}; }`;
 }
 
 export function setSpecText(s: NftSet): string {
   const key = s.type.join(' . ');
-  const type = s.value === undefined ? key : `${key} : ${s.value === 'verdict' ? 'verdict' : s.value.join(' . ')}`;
+  let type = `type ${s.value === undefined ? key : `${key} : ${s.value === 'verdict' ? 'verdict' : s.value.join(' . ')}`}`;
+  if (s.typeof) type = `typeof ${s.typeof.key}${s.value !== undefined ? ` : ${s.typeof.value}` : ''}`;
   const flags = (s.flags ?? []).length ? ` flags ${(s.flags ?? []).join(',')};` : '';
-  return `${s.value === undefined ? 'set' : 'map'} %T ${s.name} { type ${type};${flags} }`;
+  return `${s.value === undefined ? 'set' : 'map'} %T ${s.name} { ${type};${flags} }`;
 }
 
 export function ruleText(r: NftRule): string {
@@ -269,8 +281,8 @@ export function planNftTable(desired: NftTable, actual: NftActualTable | undefin
       summary.setsCreated.push(s.name);
     }
     const d = diffElements(desired, s, fresh ? undefined : a);
-    if (d.stale.length) delElems.push(`delete element ${T} ${s.name} { ${elementsText(s, d.stale, false)} }`);
-    if (d.missing.length) addElems.push(`add element ${T} ${s.name} { ${elementsText(s, d.missing, true)} }`);
+    for (const part of chunks(d.stale)) delElems.push(`delete element ${T} ${s.name} { ${elementsText(s, part, false)} }`);
+    for (const part of chunks(d.missing)) addElems.push(`add element ${T} ${s.name} { ${elementsText(s, part, true)} }`);
     summary.elementsAdded += d.missing.length;
     summary.elementsDeleted += d.stale.length;
     next.sets.set(s.name, {

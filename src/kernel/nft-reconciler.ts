@@ -28,10 +28,26 @@ export interface NftReconcileResult {
 export class NftTableReconciler {
   private readonly cache = new Map<string, NftActualTable>();
   private readonly canonical = new Map<string, string>();
+  /** The last call per table: calls on one table run one after another (each plans on the previous's result). */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
-  async reconcile(ns: NsRef, desired: NftTable, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
+  reconcile(ns: NsRef, desired: NftTable, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
     validateNftTable(desired);
     const key = cacheKey(ns, desired.family, desired.name);
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const mine = prev.then(
+      () => this.reconcileNow(ns, desired, key, opts),
+      () => this.reconcileNow(ns, desired, key, opts),
+    );
+    this.tails.set(key, mine);
+    const clear = () => {
+      if (this.tails.get(key) === mine) this.tails.delete(key);
+    };
+    mine.then(clear, clear);
+    return mine;
+  }
+
+  private async reconcileNow(ns: NsRef, desired: NftTable, key: string, opts: { fresh?: boolean }): Promise<NftReconcileResult> {
     let actual = opts.fresh ? undefined : this.cache.get(key);
     if (needsKernelRead(desired, actual)) actual = undefined;
     if (!actual) {

@@ -83,7 +83,7 @@ function canonAddr(type: 'ipv4_addr' | 'ipv6_addr', text: string): string {
 /** One component of an element, as the kernel prints it. Throws on a value that cannot be of the type. */
 export function canonComponent(type: NftDataType | 'verdict', text: string): string {
   // Fast path: most values arrive canonical already (IPAM formats them); maps hold thousands.
-  if (type === 'ipv4_addr' ? CANON_V4.test(text) : (type === 'inet_service' || type === 'mark') && CANON_NUM.test(text)) return text;
+  if (type === 'ipv4_addr' ? CANON_V4.test(text) : (type === 'inet_service' || type === 'mark' || type === 'integer') && CANON_NUM.test(text)) return text;
   const t = text.trim();
   switch (type) {
     case 'ipv4_addr':
@@ -91,7 +91,8 @@ export function canonComponent(type: NftDataType | 'verdict', text: string): str
       return canonAddr(type, t);
     case 'inet_service':
     case 'mark':
-    case 'iface_index': {
+    case 'iface_index':
+    case 'integer': {
       const n = Number(t);
       if (!Number.isInteger(n) || n < 0) throw new Error(`"${text}" is not a number (${type})`);
       return String(n);

@@ -4,7 +4,10 @@ import type { ActualLink, AddrSpec, FdbSpec, LinkSpec, NeighSpec, NsActual, NsDe
 
 /** The commands that move a namespace from `actual` to `desired`, and the state expected afterwards. */
 export interface NsPlan {
-  /** `ip` batches to run first in other namespaces (a vxlan created in the underlay, then moved here). */
+  /**
+   * `ip` batches to run first, in order, in other namespaces (a vxlan created in the underlay and
+   * moved here) or here (a stale device under the temporary name removed before that).
+   */
   pre: { ns: NsRef; ipLines: string[] }[];
   ipLines: string[];
   bridgeLines: string[];
@@ -40,6 +43,12 @@ function vxlanDiffers(spec: VxlanLinkSpec, cur: ActualLink): boolean {
   return v.vni !== spec.vni || v.dstPort !== spec.dstPort || (spec.local !== undefined && v.local !== undefined && v.local !== spec.local);
 }
 
+/** An existing device that cannot serve as `spec`: another kind, or a vxlan with other attributes. */
+function wrongDevice(spec: LinkSpec, cur: ActualLink): boolean {
+  if (spec.kind !== 'other' && cur.kind !== 'other' && spec.kind !== cur.kind) return true;
+  return spec.kind === 'vxlan' && vxlanDiffers(spec, cur);
+}
+
 /**
  * `here` is the namespace being planned: needed only when a vxlan spec has `createIn` (the
  * device is moved to `here` from there).
@@ -68,7 +77,7 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
   for (const spec of ordered) {
     let cur = links.get(spec.name);
     const temp = tempNameOf(spec);
-    if (cur && spec.kind === 'vxlan' && vxlanDiffers(spec, cur)) {
+    if (cur && desired.owns(spec.name) && wrongDevice(spec, cur)) {
       ip.push(`link del dev ${spec.name}`);
       links.delete(spec.name);
       cur = undefined;
@@ -77,6 +86,15 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
       // Our new interface is waiting under its temporary name but the name is taken by something else.
       conflicts.push(spec.name);
       continue;
+    }
+    if (!cur && temp && links.has(temp) && wrongDevice(spec, links.get(temp)!)) {
+      // The temporary name holds a device that cannot become this one (left by a crash): it goes
+      // first, before a new device arrives under that name from elsewhere.
+      if (spec.kind === 'vxlan' && spec.createIn) {
+        if (!here) throw new Error(`planning vxlan ${spec.name} made in another namespace needs the namespace being planned`);
+        pre.push({ ns: here, ipLines: [`link del dev ${temp}`] });
+      } else ip.push(`link del dev ${temp}`);
+      links.delete(temp);
     }
     if (!cur && spec.kind === 'vxlan' && spec.createIn && !links.has(spec.createIn.tempName)) {
       if (!here) throw new Error(`planning vxlan ${spec.name} made in another namespace needs the namespace being planned`);

@@ -40,7 +40,7 @@ export class LinkReconciler {
       throw new KernelError(`interface name(s) ${plan.conflicts.join(', ')} already taken in ${nsKey(ns)} by an interface vxmesh did not make`, 'reconcile', '');
     }
     try {
-      for (const p of plan.pre) await runElsewhere(p.ns, p.ipLines);
+      for (const p of plan.pre) await runPreBatch(p.ns, p.ipLines);
       if (plan.ipLines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n');
       if (plan.bridgeLines.length) await run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n');
     } catch (e) {
@@ -66,7 +66,7 @@ export class LinkReconciler {
  * A batch that creates a link under a temporary name in another namespace and moves it away. A
  * crash between the two lines leaves the temporary link behind: it is deleted and made again.
  */
-async function runElsewhere(ns: NsRef, lines: string[]): Promise<void> {
+async function runPreBatch(ns: NsRef, lines: string[]): Promise<void> {
   const [cmd, args] = inNs(ns, 'ip', ['-batch', '-']);
   try {
     await run(cmd, args, lines.join('\n') + '\n');

@@ -171,6 +171,62 @@ describe.skipIf(!canRun)('NftTableReconciler in a real namespace', () => {
     await fw.remove(ns, 'bridge', 'vxmesh');
   });
 
+  it('concurrent reconciles of one table run one after another, each on the state the last one left', async () => {
+    const fw = new NftTableReconciler();
+    const t = (n: number): NftTable => ({ family: 'inet', name: 'vxc', chains: [], sets: [{ name: 'm', type: ['ipv4_addr'], elements: Array.from({ length: n }, (_, i) => ({ key: [`198.51.100.${i + 1}`] })) }] });
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => fw.reconcile(ns, t(i + 1))));
+    expect(results.map((r) => r.summary.elementsAdded)).toEqual(new Array(20).fill(1)); // in call order, one new each
+    expect((await readNftTable(ns, 'inet', 'vxc'))!.sets.get('m')!.elements.size).toBe(20);
+    await fw.remove(ns, 'inet', 'vxc');
+  });
+
+  it('carries a load balancer the way the services work will: VIP vmap -> per-service chain -> numgen backend map', async () => {
+    // Backends are local addresses on lo; a TCP connect to the VIP is DNATed to one of them.
+    sh(['ip', '-n', NS, 'addr', 'add', '10.77.0.11/32', 'dev', 'lo']);
+    sh(['ip', '-n', NS, 'addr', 'add', '10.77.0.12/32', 'dev', 'lo']);
+    sh(['ip', '-n', NS, 'route', 'add', '10.96.0.0/24', 'dev', 'lo']); // the VIP range routes somewhere
+    const svcBackends = (ips: string[]): NftTable['sets'][number] => ({
+      name: 'svc-web-be',
+      type: ['integer'],
+      value: ['ipv4_addr', 'inet_service'],
+      typeof: { key: `numgen random mod ${ips.length}`, value: 'ip daddr . tcp dport' },
+      elements: ips.map((ip, i) => ({ key: [String(i)], value: [ip, '8080'] })),
+    });
+    const vips = new NftElements(['ipv4_addr', 'inet_proto', 'inet_service'], 'verdict');
+    vips.set(['10.96.0.10', 'tcp', '80'], ['goto svc-web']);
+    const lb = (ips: string[]): NftTable => ({
+      family: 'inet',
+      name: 'vxlb',
+      sets: [{ name: 'services', type: ['ipv4_addr', 'inet_proto', 'inet_service'], value: 'verdict', elements: vips }, svcBackends(ips)],
+      chains: [
+        { name: 'output', base: { type: 'nat', hook: 'output', priority: { name: 'dstnat' } }, rules: [{ match: 'ip daddr . meta l4proto . th dport vmap @services' }] },
+        { name: 'svc-web', rules: [{ match: `meta l4proto tcp counter dnat ip to numgen random mod ${ips.length} map @svc-web-be`, comment: 'svc web' }] },
+      ],
+    });
+    const fw = new NftTableReconciler();
+    await fw.reconcile(ns, lb(['10.77.0.11', '10.77.0.12']));
+    expect((await fw.reconcile(ns, lb(['10.77.0.11', '10.77.0.12']), { fresh: true })).commands).toEqual([]);
+
+    // A listener on each backend answers with its own address; 40 connects reach both.
+    const script = `
+      const net = require('node:net');
+      for (const ip of ['10.77.0.11', '10.77.0.12']) net.createServer((c) => c.end(ip)).listen(8080, ip);
+      let seen = {}, n = 0;
+      const one = () => new Promise((res, rej) => { const c = net.connect(80, '10.96.0.10'); let d = ''; c.on('data', (b) => d += b); c.on('end', () => res(d)); c.on('error', rej); });
+      (async () => { for (let i = 0; i < 40; i++) { const who = await one(); seen[who] = (seen[who] || 0) + 1; } console.log(JSON.stringify(seen)); process.exit(0); })().catch((e) => { console.error(e); process.exit(1); });`;
+    const spread = JSON.parse(sh(['ip', 'netns', 'exec', NS, process.execPath, '-e', script])) as Record<string, number>;
+    expect(Object.keys(spread).sort()).toEqual(['10.77.0.11', '10.77.0.12']);
+
+    // One backend removed: its element goes and the service's one rule (mod N) is rewritten; the VIP map is untouched.
+    const r = await fw.reconcile(ns, lb(['10.77.0.12']));
+    expect(r.summary.chainsRewritten).toEqual(['svc-web']);
+    expect(r.commands.filter((c) => c.includes('services'))).toEqual([]);
+    expect(r.commands.filter((c) => c.includes('element'))).toEqual(['delete element inet vxlb svc-web-be { 0, 1 }', 'add element inet vxlb svc-web-be { 0 : 10.77.0.12 . 8080 }']);
+    const after = JSON.parse(sh(['ip', 'netns', 'exec', NS, process.execPath, '-e', script])) as Record<string, number>;
+    expect(after).toEqual({ '10.77.0.12': 40 });
+    await fw.remove(ns, 'inet', 'vxlb');
+  });
+
   it('remove() deletes the table and is harmless when it is gone', async () => {
     await rec.remove(ns, 'inet', TABLE);
     expect(await readNftTable(ns, 'inet', TABLE)).toBeUndefined();

@@ -481,6 +481,27 @@ describe('planNs properties', () => {
       { numRuns: 300 },
     );
   });
+
+  it('a vxlan made elsewhere converges in one plan from any state of its two names, touching no host link', () => {
+    const vx: LinkSpec = { name: 'vx-a', kind: 'vxlan', vni: 4100, dstPort: 4789, master: 'vx-br0', up: true, mtu: 1450, createIn: { ns: SELF_NS, tempName: 'vx-t' } };
+    const linkArb = (name: string) =>
+      fc.option(fc.record({ name: fc.constant(name), kind: fc.constantFrom('vxlan' as const, 'veth' as const), mtu: fc.constant(1500), mac: fc.constant(''), up: fc.boolean(), vxlan: fc.option(fc.record({ vni: fc.constantFrom(4100, 4101), dstPort: fc.constant(4789) }), { nil: undefined }) }), { nil: undefined });
+    fc.assert(
+      fc.property(linkArb('vx-a'), linkArb('vx-t'), fc.boolean(), (a, t, withBridge) => {
+        const present = [a, t, ...(withBridge ? [{ name: 'vx-br0', kind: 'bridge' as const, mtu: 1500, mac: '', up: true }] : []), { name: 'h0', kind: 'other' as const, mtu: 1500, mac: '', up: true }].filter((x) => x !== undefined) as ActualLink[];
+        const desired = desiredOf([{ name: 'vx-br0', kind: 'bridge', up: true }, vx], ownsVx);
+        const plan = planNs(desired, actualOf(present), namedNs('sbx'));
+        if (plan.conflicts.length) return; // both names held: reported, nothing planned for it
+        expect(plan.missing).toEqual([]);
+        const again = planNs(desired, plan.next, namedNs('sbx'));
+        expect({ pre: again.pre, ip: again.ipLines }).toEqual({ pre: [], ip: [] });
+        expect(plan.next.links.get('vx-a')).toMatchObject({ kind: 'vxlan', master: 'vx-br0', up: true });
+        expect(plan.next.links.has('vx-t')).toBe(false);
+        for (const line of [...plan.ipLines, ...plan.pre.flatMap((p) => p.ipLines)]) expect(line.split(' ')).not.toContain('h0');
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
 
 // parseIpState / parseFdb on output captured from this machine's `ip`/`bridge`, in a throwaway netns.

@@ -1,7 +1,7 @@
 // The nft diff (pure): what one transaction contains for a given desired and actual table.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NftActualTable, NftChain, NftSet, NftTable } from '../../src/kernel/nft-model.js';
+import type { NftActualTable, NftChain, NftElement, NftRule, NftSet, NftTable } from '../../src/kernel/nft-model.js';
 import { planNftTable, rulesToCanonicalize } from '../../src/kernel/nft-plan.js';
 import { parseNftTable, ruleCounters } from '../../src/kernel/nft-read.js';
 import { canonComponent } from '../../src/kernel/nft-values.js';
@@ -22,7 +22,7 @@ const backends = (n: number, extra: [string, string][] = []): NftSet => ({
     ...extra.map(([k, v]) => ({ key: [k, '80'], value: [v, '8080'] })),
   ],
 });
-const input = (rules = [{ match: 'udp dport 4789 ip saddr != @members counter drop', comment: 'vxmesh: vxlan from members only' }]): NftChain => ({
+const input = (rules: NftRule[] = [{ match: 'udp dport 4789 ip saddr != @members counter drop', comment: 'vxmesh: vxlan from members only' }]): NftChain => ({
   name: 'input',
   base: { type: 'filter', hook: 'input', priority: { name: 'filter', offset: -10 }, policy: 'accept' },
   rules,
@@ -59,10 +59,33 @@ describe('planNftTable', () => {
     const add = planNftTable(table([members([]), backends(10_000, [['10.97.0.1', '10.1.0.1']])], [input()]), big, noCanon);
     expect(add.commands).toEqual(['add element inet vxt backends { 10.97.0.1 . 80 : 10.1.0.1 . 8080 }']);
     const smaller = backends(10_000);
-    smaller.elements = smaller.elements!.filter((e) => e.key[0] !== '10.96.0.7');
+    smaller.elements = (smaller.elements as NftElement[]).filter((e) => e.key[0] !== '10.96.0.7');
     const del = planNftTable(table([members([]), smaller], [input()]), big, noCanon);
     expect(del.commands).toEqual(['delete element inet vxt backends { 10.96.0.7 . 80 }']);
     expect(del.summary).toMatchObject({ elementsDeleted: 1, elementsAdded: 0, chainsRewritten: [] });
+  });
+
+  it('writes a named priority as its number on hooks where nft does not take the name', () => {
+    const nat = (hook: 'prerouting' | 'output'): NftChain => ({ name: hook, base: { type: 'nat', hook, priority: { name: 'dstnat', offset: -5 } }, rules: [] });
+    expect(planNftTable(table([], [nat('prerouting'), nat('output')]), undefined, noCanon).commands.filter((c) => c.startsWith('add chain'))).toEqual([
+      'add chain inet vxt prerouting { type nat hook prerouting priority dstnat - 5; policy accept; }',
+      'add chain inet vxt output { type nat hook output priority -105; policy accept; }',
+    ]);
+  });
+
+  it('declares a numgen map by typeof, and spells its integer keys', () => {
+    const m: NftSet = { name: 'be', type: ['integer'], value: ['ipv4_addr', 'inet_service'], typeof: { key: 'numgen random mod 2', value: 'ip daddr . tcp dport' }, elements: [{ key: ['0x1'], value: ['10.0.0.1', '80'] }] };
+    expect(planNftTable(table([m], []), undefined, noCanon).commands.slice(1)).toEqual([
+      'add map inet vxt be { typeof numgen random mod 2 : ip daddr . tcp dport; }',
+      'add element inet vxt be { 1 : 10.0.0.1 . 80 }',
+    ]);
+    expect(() => planNftTable(table([{ ...m, typeof: { key: 'numgen random mod 2' } }], []), undefined, noCanon)).toThrow(/typeof.value/);
+  });
+
+  it('writes large element lists in lines of at most 5000 elements', () => {
+    const p = planNftTable(table([backends(12_000)], []), undefined, noCanon);
+    const lines = p.commands.filter((c) => c.startsWith('add element'));
+    expect(lines.map((l) => l.split(' : ').length - 1)).toEqual([5000, 5000, 2000]);
   });
 
   it('a changed map value is deleted and re-added in the same transaction', () => {
