@@ -75,6 +75,15 @@ describe('disk full under the data dir', () => {
       expect(linkNames(ns)).toEqual(['lo']);
       expect(linkNames(sandbox).filter((l) => l.startsWith('ve')).sort()).toEqual(acked.map((e) => `ve${e.id.slice(0, 12)}`).sort());
       expect(linkNames(`/run/netns/${host}`)).not.toContain(legOf(ns));
+      if (failures === 1) {
+        // A network create on the full disk is refused the same way and leaves no sandbox behind.
+        const nsBefore = h.namespaces().sort();
+        const nc = await agent.cli('network', 'create', `full${failures}`, '--subnet', '10.62.0.0/24');
+        expect(nc.code).not.toBe(0);
+        expect(nc.stderr).toMatch(/no space left on device/);
+        expect(h.namespaces().sort()).toEqual(nsBefore);
+        expect((await agent.json<{ name: string }[]>('network', 'ls')).map((n) => n.name)).toEqual(['full']);
+      }
       const status = await agent.json<Status>('status');
       expect(status.store?.ok).toBe(false);
       expect(status.store?.error).toMatch(/no space left on device/);
