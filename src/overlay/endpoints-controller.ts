@@ -111,11 +111,12 @@ export class EndpointsController implements Controller {
   /** Drift repair: endpoints whose namespace vanished are detached; the kernel is re-read and fixed. */
   async reconcile(): Promise<void> {
     await this.retryLeftovers();
-    for (const ep of this.records.endpoints.values()) {
-      if (ep.state === 'ready' && !ep.leaveInHost && !nsExists(nsFromPath(ep.netns))) {
-        this.log.info({ endpoint: ep.id, netns: ep.netns }, 'workload namespace is gone: detaching its endpoint');
-        await this.detach(ep.id).catch((e) => this.log.warn({ endpoint: ep.id, err: errText(e) }, 'detach of orphan failed'));
-      }
+    const orphans = this.records.endpoints.values().filter((ep) => ep.state === 'ready' && !ep.leaveInHost && !nsExists(nsFromPath(ep.netns)));
+    if (orphans.length) {
+      this.log.info(summarize(orphans.map((e) => `${e.id.slice(0, 12)}@${e.netns}`)), 'workload namespaces are gone: detaching their endpoints');
+      const failed: string[] = [];
+      for (const ep of orphans) await this.detach(ep.id).catch((e: unknown) => failed.push(`${ep.id.slice(0, 12)}: ${errText(e)}`));
+      if (failed.length) this.log.warn(summarize(failed), 'could not detach endpoints whose namespace is gone (retried at the next resync)');
     }
     await this.kernel.syncAllLinks(true);
   }
