@@ -44,8 +44,8 @@ export function checkUnique(records: OverlayRecords, t: AttachTarget): void {
   }
 }
 
-/** ethN names vxmesh already uses in a namespace, so the next one is free. */
-export function nextIfName(records: OverlayRecords, netns: string, skip: readonly string[] = []): string {
+/** The first ethN neither vxmesh nor anything else uses in the namespace (`skip`: names found there). */
+export function nextIfName(records: OverlayRecords, netns: string, skip: Iterable<string> = []): string {
   const used = new Set<string>(skip);
   for (const e of records.endpointsIn(netns)) used.add(e.ifName);
   const gw = records.gatewayIn(netns);
@@ -62,7 +62,7 @@ export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: str
     name: req.name || id.slice(0, 12),
     aliases: req.aliases,
     netns: req.netns,
-    ifName: req.leaveInHost ? dockerVeth(id) : nextIfName(records, req.netns),
+    ifName: req.leaveInHost ? dockerVeth(id) : nextIfName(records, req.netns, namesIn(t)),
     ipv4: v4,
     ...(v6 ? { ipv6: v6 } : {}),
     mac: req.mac ?? macFromIpv4(v4),
@@ -83,13 +83,16 @@ export function gatewayRecord(records: OverlayRecords, t: AttachTarget, ep: Endp
   return {
     id: gatewayId(t.req.netns),
     netns: t.req.netns,
-    ifName: nextIfName(records, t.req.netns, [ep.ifName]),
+    ifName: nextIfName(records, t.req.netns, [...namesIn(t), ep.ifName]),
     ip,
     mac: macFromIpv4(ip),
     ...(t.ownDefaultRoute ? { defaultRoute: false } : {}),
     state: 'pending',
   };
 }
+
+/** Interface names the namespace held before attach: a workload's own eth0 is never taken over. */
+const namesIn = (t: AttachTarget): string[] => [...(t.before?.links.keys() ?? [])];
 
 export const gatewayId = (netns: string) => createHash('sha256').update(netns).digest('hex').slice(0, 12);
 

@@ -75,18 +75,21 @@ describe('self-protection', () => {
     expect(netState(`/run/netns/${host}`)).toBe(hostBefore);
   });
 
-  it('detach removes exactly what attach added: a namespace keeps its own default route, address and links', async () => {
+  it('detach removes exactly what attach added: a namespace keeps its own eth0, default route and address', async () => {
     const w = h.workload('own');
-    // Its own uplink (a veth pair inside it: no dummy module here) with an address and the default route.
-    // No IPv6 link-local addresses on them: DAD would change their flags while the test compares.
-    const setup = ['link add up0 type veth peer name up1', 'link set up0 addrgenmode none', 'link set up1 addrgenmode none', 'link set up0 up', 'link set up1 up', 'link set lo up', 'addr add 203.0.113.5/24 dev up0', 'route add default via 203.0.113.1 dev up0'];
+    // Its own uplink named eth0 (a veth pair inside it: no dummy module here), with an address and the
+    // default route. No IPv6 link-local addresses: DAD would change their flags while the test compares.
+    const setup = ['link add eth0 type veth peer name up1', 'link set eth0 addrgenmode none', 'link set up1 addrgenmode none', 'link set eth0 up',
+      'link set up1 up', 'link set lo up', 'addr add 203.0.113.5/24 dev eth0', 'route add default via 203.0.113.1 dev eth0'];
     expect(sh('ip', ['-n', w.split('/').pop()!, '-batch', '-'], setup.join('\n') + '\n').code).toBe(0);
     const before = netState(w);
-    const ep = await agent.json<{ id: string }>('endpoint', 'attach', '--network', 'guard', '--netns', w);
-    expect(linkNames(w).sort()).toEqual(['eth0', 'eth1', 'lo', 'up0', 'up1']);
-    // Its own default route stays the default: attach does not replace it.
+    const ep = await agent.json<{ id: string; ifName: string }>('endpoint', 'attach', '--network', 'guard', '--netns', w);
+    // its eth0 is not taken over: vxmesh's interfaces get the next free names
+    expect(ep.ifName).toBe('eth1');
+    expect(linkNames(w).sort()).toEqual(['eth0', 'eth1', 'eth2', 'lo', 'up1']);
+    // its own default route stays the default: attach does not replace it
     const routes = JSON.parse(inNs(w, 'ip', ['-j', 'route', 'show', 'default']).stdout) as { dev: string }[];
-    expect(routes).toEqual([expect.objectContaining({ dev: 'up0', gateway: '203.0.113.1' })]);
+    expect(routes).toEqual([expect.objectContaining({ dev: 'eth0', gateway: '203.0.113.1' })]);
     expect((await agent.cli('endpoint', 'detach', ep.id)).code).toBe(0);
     expect(netState(w)).toBe(before);
   });
