@@ -29,7 +29,7 @@ import { decideGc, sandboxPattern, summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 
 /** The agent's namespace as the desired-state functions see it; the gwbridge subnet is known once IPAM started. */
-export interface HostFacts extends Omit<HostContext, 'gwSubnet'> {
+export interface KernelHost extends Omit<HostContext, 'gwSubnet'> {
   gwSubnet: () => HostContext['gwSubnet'];
 }
 
@@ -55,7 +55,7 @@ export class OverlayKernel {
 
   constructor(
     private readonly records: OverlayRecords,
-    private readonly facts: HostFacts,
+    private readonly facts: KernelHost,
     private readonly opts: OverlayKernelOptions,
     private readonly log: Logger,
   ) {}
