@@ -1,0 +1,218 @@
+// Start-up failures: the agent exits non-zero within seconds with one clear log line, holds no port,
+// socket or lock afterwards (the next agent starts), and changed nothing in the kernel of its host.
+// Also: a SIGKILLed agent's lock never blocks, and two agents with one netns prefix are refused.
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tcpServerInNetns, udpSocketInNetns } from '../../src/kernel/native.js';
+import { CLI, Harness, inNs, mustSh, sh, type AgentProcess } from '../helpers/netns.js';
+import { agentArgs, runAgentExpectingExit, type AgentExit } from '../support/agent-exit.js';
+
+const h = new Harness();
+let host: string;
+let agent: AgentProcess;
+
+beforeAll(() => {
+  host = h.host(1);
+  agent = h.agent(host);
+  mkdirSync(join(h.tmp, host), { recursive: true });
+});
+afterAll(async () => {
+  sh('chattr', ['-i', agent.dataDir]);
+  await h.cleanup();
+  sh('sh', ['-c', `rm -f /run/vxmesh/prefix-${h.prefix}*.lock`]);
+});
+
+/** What the agent could have touched in its host: links, addresses, routes, nft, namespaces. */
+function kernelSnapshot(): Record<string, string> {
+  const ns = `/run/netns/${host}`;
+  return {
+    links: inNs(ns, 'ip', ['-o', 'link', 'show']).stdout,
+    addrs: inNs(ns, 'ip', ['-o', 'addr', 'show']).stdout,
+    routes: inNs(ns, 'ip', ['route', 'show', 'table', 'all']).stdout,
+    nft: inNs(ns, 'nft', ['list', 'ruleset']).stdout,
+    namespaces: h.namespaces().sort().join(' '),
+  };
+}
+
+/** Sockets held in the host namespace (listening TCP, bound UDP), as "proto addr:port". */
+function heldPorts(): string[] {
+  const out = inNs(`/run/netns/${host}`, 'ss', ['-Htuln']).stdout;
+  return out.split('\n').filter(Boolean).map((l) => l.split(/\s+/)).map((f) => `${f[0]} ${f[4]}`).sort();
+}
+
+function expectCleanFailure(r: AgentExit, message: RegExp | string): void {
+  expect(r.code, r.log).not.toBe(0);
+  expect(r.code, `had to be killed:\n${r.log}`).not.toBeNull();
+  expect(r.ms, r.log).toBeLessThan(5_000);
+  expect(r.errorLines.length, r.log).toBe(1);
+  expect(r.errorLines[0]!.msg).toMatch(typeof message === 'string' ? new RegExp(message.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')) : message);
+  expect(r.errorLines[0]!.msg).toMatch(/^vxmesh agent failed to start \(/);
+}
+
+/** The next agent, with the same data dir, socket and prefix, starts and stops cleanly. */
+async function nextAgentStarts(): Promise<void> {
+  await agent.start();
+  await agent.stop();
+  expect(agent.proc?.exitCode, agent.log).toBe(0);
+}
+
+/** A unix socket something serves (a stand-in for another agent). */
+async function serveUnix(path: string): Promise<Server> {
+  const s = createServer((c) => c.end());
+  await new Promise<void>((res) => s.listen(path, res));
+  return s;
+}
+
+async function expectFailure(args: string[], message: RegExp | string): Promise<void> {
+  const before = kernelSnapshot();
+  const portsBefore = heldPorts();
+  const r = await runAgentExpectingExit(host, args);
+  expectCleanFailure(r, message);
+  expect(kernelSnapshot()).toEqual(before);
+  expect(heldPorts()).toEqual(portsBefore);
+}
+
+describe('a failed start exits and leaves nothing behind', () => {
+  it('API socket in use', async () => {
+    const blocker = await serveUnix(agent.socket);
+    try {
+      await expectFailure(agentArgs(agent), `another process is already serving ${agent.socket}`);
+    } finally {
+      await new Promise((res) => blocker.close(res));
+    }
+    await nextAgentStarts();
+  });
+
+  it('API socket path is a regular file', async () => {
+    writeFileSync(agent.socket, 'not a socket');
+    try {
+      await expectFailure(agentArgs(agent), `${agent.socket} exists and is not a socket`);
+    } finally {
+      rmSync(agent.socket, { force: true });
+    }
+    await nextAgentStarts();
+  });
+
+  it('plugin socket taken', async () => {
+    const pluginDir = join(h.tmp, 'plugins');
+    mkdirSync(pluginDir, { recursive: true });
+    const blocker = await serveUnix(join(pluginDir, 'vxt.sock'));
+    const args = agentArgs(agent, ['--plugin-dir', pluginDir, '--plugin-name', 'vxt'], { plugin: true });
+    try {
+      await expectFailure(args, `another process already serves the docker plugin socket ${join(pluginDir, 'vxt.sock')}`);
+    } finally {
+      await new Promise((res) => blocker.close(res));
+    }
+    await nextAgentStarts();
+  });
+
+  it('gossip port taken (TCP, then UDP)', async () => {
+    const tcp = await tcpServerInNetns(`/run/netns/${host}`, 'tcp4', '198.51.100.1', 7946);
+    try {
+      await expectFailure(agentArgs(agent), 'gossip port 198.51.100.1:7946 is already in use');
+    } finally {
+      await new Promise((res) => tcp.close(res));
+    }
+    const udp = await udpSocketInNetns(`/run/netns/${host}`, 'udp4', '198.51.100.1', 7946);
+    try {
+      await expectFailure(agentArgs(agent), 'gossip port 198.51.100.1:7946 is already in use');
+    } finally {
+      udp.close();
+    }
+    await nextAgentStarts();
+  });
+
+  it('unwritable data dir', async () => {
+    mkdirSync(agent.dataDir, { recursive: true });
+    mustSh('chattr', ['+i', agent.dataDir]); // root ignores mode bits; the immutable flag stops it too
+    try {
+      await expectFailure(agentArgs(agent), `cannot open lock file ${join(agent.dataDir, 'agent.lock')}: EPERM`);
+    } finally {
+      mustSh('chattr', ['-i', agent.dataDir]);
+    }
+    await nextAgentStarts();
+  });
+
+  it('no --advertise-addr and no default route: refuses, naming --advertise-addr', async () => {
+    mustSh('ip', ['-n', host, 'route', 'del', 'default']);
+    try {
+      await expectFailure(agentArgs(agent), /no default route .*--advertise-addr/);
+      await expectFailure(agentArgs(agent, ['--advertise-addr', '198.51.100.99']), /--advertise-addr 198\.51\.100\.99 is not an address of this host/);
+    } finally {
+      mustSh('ip', ['-n', host, 'route', 'add', 'default', 'via', '198.51.100.254', 'dev', 'ul0']);
+    }
+  });
+});
+
+describe('locks', () => {
+  it("a SIGKILLed agent's locks never block the next start", async () => {
+    for (let i = 0; i < 3; i++) {
+      await agent.start();
+      await agent.kill9();
+    }
+    await nextAgentStarts();
+  });
+
+  it('a second agent with the same netns prefix on this machine is refused, naming the first', async () => {
+    await agent.start();
+    try {
+      const other = h.host(2);
+      const second = h.agent(other);
+      const args = ['--data-dir', second.dataDir, '--socket', second.socket, '--netns-prefix', agent.netnsPrefix, '--no-plugin'];
+      const r = await runAgentExpectingExit(other, args);
+      expectCleanFailure(r, `--netns-prefix ${agent.netnsPrefix} is in use on this machine by another vxmesh agent (pid ${agent.pid}, data dir ${agent.dataDir}, socket ${agent.socket})`);
+      // the first one is untouched and still answers
+      expect((await agent.cli('status')).code).toBe(0);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('a second agent on the same data dir is refused, naming the first', async () => {
+    await agent.start();
+    try {
+      const r = await runAgentExpectingExit(host, agentArgs(agent, ['--socket', join(h.tmp, 'other.sock'), '--netns-prefix', `${h.prefix}9`]));
+      expectCleanFailure(r, `data dir ${agent.dataDir} is in use by another vxmesh agent (pid ${agent.pid}`);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
+describe('stop', () => {
+  it('SIGTERM stops in reverse and exits 0, releasing socket, port and locks', async () => {
+    await agent.start();
+    expect(heldPorts()).toEqual(expect.arrayContaining(['tcp 198.51.100.1:7946', 'udp 198.51.100.1:7946']));
+    await agent.stop();
+    expect(agent.proc?.exitCode, agent.log).toBe(0);
+    expect(heldPorts().filter((p) => p.endsWith(':7946'))).toEqual([]);
+    expect(agent.log).toContain('vxmesh agent stopped');
+    await nextAgentStarts();
+  });
+});
+
+describe('the private mount namespace warning', () => {
+  it('fires when the agent runs with a slave copy of /run/netns (as under ip netns exec), not otherwise', async () => {
+    // unshare -m --propagation slave is what `ip netns exec` does to the mount namespace
+    const p = spawn('nsenter', [`--net=/run/netns/${host}`, 'unshare', '--mount', '--propagation', 'slave', '--',
+      process.execPath, CLI, 'agent', ...agentArgs(agent)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    p.stdout.on('data', (b: Buffer) => (log += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (log += b.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!log.includes('vxmesh agent ready') && p.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    p.kill('SIGTERM');
+    await new Promise((r) => p.once('close', r));
+    expect(log).toContain('vxmesh agent ready');
+    const warning = log.split('\n').find((l) => l.includes('private mount namespace'));
+    expect(warning, log).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ level: 40, propagation: expect.stringMatching(/^master:\d+/) });
+
+    await agent.start(); // nsenter only: the host's mount namespace
+    await agent.stop();
+    expect(agent.log).not.toContain('private mount namespace');
+  });
+});
