@@ -2,7 +2,8 @@
 // socket or lock afterwards (the next agent starts), and changed nothing in the kernel of its host.
 // Also: a SIGKILLed agent's lock never blocks, and two agents with one netns prefix are refused.
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -214,5 +215,40 @@ describe('the private mount namespace warning', () => {
     await agent.start(); // nsenter only: the host's mount namespace
     await agent.stop();
     expect(agent.log).not.toContain('private mount namespace');
+  });
+});
+
+describe('files the agent writes', () => {
+  interface KeyResult { keys: string[]; primary: string }
+  it("never writes the user's --gossip-key-file: the live keyring is 0600 state in the data dir, and a restart starts from it", async () => {
+    const [k1, k2] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    const keyFile = join(h.tmp, 'user-key');
+    writeFileSync(keyFile, `${k1}\n`, { mode: 0o644 });
+    const before = statSync(keyFile);
+    const keyed = h.agent(host, ['--gossip-key-file', keyFile]);
+    await keyed.start();
+    try {
+      await keyed.json('gossip', 'key', 'install', k2);
+      await keyed.json('gossip', 'key', 'use', k2);
+      await keyed.json('gossip', 'key', 'remove', k1);
+      const state = join(keyed.dataDir, 'gossip-keyring');
+      expect(readFileSync(state, 'utf8')).toBe(`${k2}\n`);
+      expect(statSync(state).mode & 0o777).toBe(0o600);
+      await keyed.stop();
+      await keyed.start();
+      expect(await keyed.json<KeyResult>('gossip', 'key', 'ls')).toMatchObject({ keys: [k2], primary: k2 });
+    } finally {
+      await keyed.stop();
+    }
+    const after = statSync(keyFile);
+    expect(readFileSync(keyFile, 'utf8')).toBe(`${k1}\n`);
+    expect([after.mtimeMs, after.ino, after.mode]).toEqual([before.mtimeMs, before.ino, before.mode]);
+    // everything in the data dir is the agent's own: files 0600, directories 0700
+    const modes = readdirSync(keyed.dataDir, { recursive: true, encoding: 'utf8' }).map((f) => {
+      const st = statSync(join(keyed.dataDir, f));
+      return [f, (st.mode & 0o777).toString(8), st.isDirectory()] as const;
+    });
+    for (const [f, mode, dir] of modes) expect(`${f} ${mode}`).toBe(`${f} ${dir ? '700' : '600'}`);
+    expect((statSync(keyed.dataDir).mode & 0o777).toString(8)).toBe('700');
   });
 });
