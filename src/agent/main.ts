@@ -22,7 +22,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     await lifecycle.start(agentSteps(config, parts));
   } catch (e) {
     const err = e instanceof StartError ? e : new StartError('start', e);
-    log.fatal({ step: err.step }, `vxmesh agent failed to start (${err.step}): ${messageOf(err.cause)}`);
+    log.fatal({ step: err.step, ...whereDamaged(err.cause) }, `vxmesh agent failed to start (${err.step}): ${messageOf(err.cause)}`);
     process.exit(1);
   }
   log.info({ socket: config.socket, dataDir: config.dataDir, advertiseAddr: parts.advertiseAddr, netnsPrefix: config.netnsPrefix }, 'vxmesh agent ready');
@@ -56,4 +56,10 @@ function waitForSignal(log: Logger): Promise<NodeJS.Signals> {
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A damaged store names its file and offset: carried as fields too, for whoever reads the JSON. */
+function whereDamaged(e: unknown): { file?: string; offset?: number } {
+  const d = e as { file?: unknown; offset?: unknown } | undefined;
+  return typeof d?.file === 'string' && typeof d.offset === 'number' ? { file: d.file, offset: d.offset } : {};
 }

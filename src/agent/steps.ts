@@ -114,8 +114,16 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
     {
       name: 'store',
       start: async () => {
-        // TODO(h-store): FileStore.open(dir, { salvage }) and its salvage report
-        parts.store = await FileStore.open(dataDir);
+        // A damaged store throws StoreCorruptError here, having changed nothing: the start stops
+        // before the kernel step, so no start-up GC runs on a state that cannot be trusted.
+        parts.store = await FileStore.open(dataDir, { salvage: config.salvage });
+        const report = parts.store.salvageReport;
+        if (report) {
+          log.warn(
+            { kept: report.kept, dropped: report.dropped, damaged: report.damaged },
+            `store salvaged: kept ${report.kept} verifiable record(s), lost ${report.dropped}; the damaged file(s) were moved aside (${report.damaged.map((d) => d.movedTo).join(', ')}); kernel objects the store no longer accounts for are left in place`,
+          );
+        }
       },
       stop: async () => parts.store?.close(),
     },
