@@ -143,8 +143,13 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           },
           log,
         );
-        parts.agent = new Agent(config, parts.store!, log, { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu! });
-        parts.agent.gossip = parts.gossip;
+        parts.agent = new Agent({
+          config,
+          store: parts.store!,
+          log,
+          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu! },
+          gossip: parts.gossip,
+        });
         await parts.agent.start();
       },
       stop: async () => parts.agent?.stop(),

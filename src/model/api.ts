@@ -113,6 +113,8 @@ export interface StatusInfo {
   networks: number;
   endpoints: number;
   features: FeatureProbe;
+  /** Whether the agent's store takes writes; after a write failure (disk full, I/O error) ok is false until it recovers. */
+  store?: { ok: boolean; error?: string };
   gossip?: GossipStatus;
 }
 

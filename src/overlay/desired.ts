@@ -104,7 +104,7 @@ export function workloadDesired(eps: WorkloadEndpoint[], gw: GatewayRecord | und
   if (gw) {
     links.push({ name: gw.ifName, kind: 'veth', mac: gw.mac, up: true, adoptFrom: gatewayTempVeth(gw.id) });
     addrs.push({ dev: gw.ifName, cidr: cidr(gw.ip, host.gwSubnet.prefix) });
-    routes.push({ dst: 'default', via: host.gwSubnet.gateway, dev: gw.ifName, family: 4 });
+    if (gw.defaultRoute !== false) routes.push({ dst: 'default', via: host.gwSubnet.gateway, dev: gw.ifName, family: 4 });
   }
   const mine = new Set(links.map((l) => l.name).filter((n) => n !== 'lo'));
   return { links, addrs, routes, fdb: [], neigh: [], owns: (n) => mine.has(n) };

@@ -19,6 +19,8 @@ export interface NetworkRecord {
   /** Pools this network created (and so releases); adopted docker pools are released by docker. */
   ownsPools: boolean;
   sandbox: string; // namespace name
+  /** pending: recorded before its kernel objects were made; rolled back on restart (absent = ready). */
+  state?: 'pending' | 'ready';
   createdAt: string;
 }
 
@@ -49,6 +51,8 @@ export interface GatewayRecord {
   ifName: string; // eth1...
   ip: string;
   mac: string;
+  /** false: the namespace had a default route of its own, which attach left alone (absent = true). */
+  defaultRoute?: boolean;
   state: 'pending' | 'ready';
 }
 

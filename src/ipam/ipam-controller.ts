@@ -1,0 +1,117 @@
+// IPAM over the store as a controller: the gateway bridge's pool, the docker IPAM surface (pools
+// requested before their network exists), and the one write path every plane allocates through.
+
+import type { Logger } from 'pino';
+import { VxError } from '../errors.js';
+import type { Controller } from '../model/controller.js';
+import type { PoolGrant, PoolRequest } from '../model/api.js';
+import type { Store } from '../store/index.js';
+import { Mutex } from '../util/mutex.js';
+import { formatCidr, parseCidr } from './addr.js';
+import { poolInfo, type DefaultPools, type PoolState } from './pool.js';
+import { ipamKeys, transact, type IpamTxn } from './store-allocator.js';
+
+export interface IpamOptions {
+  defaults: DefaultPools;
+  /** Subnet of the gateway bridge (north-south legs). */
+  gwBridgePool: string;
+  /** Owner name of the gateway bridge's pool. */
+  gwPoolOwner: string;
+}
+
+/** Who uses a pool, so it is not released from under a network. */
+export type PoolUser = (poolId: string) => { name: string; ownsPools: boolean } | undefined;
+
+export interface GatewaySubnet {
+  poolId: string;
+  gateway: string;
+  prefix: number;
+}
+
+export class IpamController implements Controller {
+  readonly name = 'ipam';
+  /** Serialises this agent's store writes: checks against records and the write that follows are one step. */
+  private readonly lock = new Mutex();
+  private gw: GatewaySubnet | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: IpamOptions,
+    private readonly poolUser: PoolUser,
+    private readonly log: Logger,
+  ) {}
+
+  get defaults(): DefaultPools {
+    return this.opts.defaults;
+  }
+
+  /** The gateway bridge's subnet (known after start). */
+  get gateway(): GatewaySubnet {
+    if (!this.gw) throw new VxError('FAILED_PRECONDITION', 'ipam is not started');
+    return this.gw;
+  }
+
+  async start(): Promise<void> {
+    this.gw = await this.ensureGatewayPool();
+  }
+
+  async stop(): Promise<void> {}
+
+  async reconcile(): Promise<void> {}
+
+  /**
+   * One write: `build` reads (store) and stages changes, the transaction commits (re-run on a
+   * conflict), then `apply` updates memory. All under the agent's write lock, so a check in `build`
+   * and the write it guards cannot interleave with another write of this agent.
+   */
+  write<T>(build: (t: IpamTxn) => Promise<T>, apply?: (result: T, revision: number) => void): Promise<T> {
+    return this.lock.run(async () => {
+      const { result, revision } = await transact(this.store, this.opts.defaults, build);
+      apply?.(result, revision);
+      return result;
+    });
+  }
+
+  private async ensureGatewayPool(): Promise<GatewaySubnet> {
+    const want = formatCidr(parseCidr(this.opts.gwBridgePool, { strict: true }));
+    const existing = (await this.store.list<PoolState>(ipamKeys.poolPrefix)).find((kv) => kv.value.owner === this.opts.gwPoolOwner)?.value;
+    if (existing && existing.subnet !== want) {
+      throw new VxError('FAILED_PRECONDITION', `gwbridge subnet is ${existing.subnet} in the store but ${this.opts.gwBridgePool} was configured; start with --gwbridge-subnet ${existing.subnet}`);
+    }
+    const state =
+      existing ??
+      (await this.write(async (t) => t.createPool({ owner: this.opts.gwPoolOwner, family: 4, subnet: this.opts.gwBridgePool })));
+    if (!existing) this.log.info({ subnet: state.subnet }, 'gateway bridge pool created');
+    const info = poolInfo(state);
+    return { poolId: state.id, gateway: info.gateway!, prefix: info.prefix };
+  }
+
+  // ---------------------------------------------------------------- docker IPAM surface
+
+  async requestPool(req: PoolRequest): Promise<PoolGrant> {
+    const state = await this.write((t) =>
+      t.createPool({ owner: req.owner ?? 'docker', family: req.v6 ? 6 : 4, subnet: req.pool, ipRange: req.subPool, noGateway: true }),
+    );
+    return { poolId: state.id, pool: state.subnet };
+  }
+
+  async releasePool(poolId: string): Promise<void> {
+    await this.write(async (t) => {
+      const user = this.poolUser(poolId);
+      if (user?.ownsPools) throw new VxError('FAILED_PRECONDITION', `pool ${poolId} belongs to network "${user.name}": remove the network instead`);
+      if (poolId === this.gw?.poolId) throw new VxError('FAILED_PRECONDITION', 'the gwbridge pool cannot be released');
+      await t.deletePool(poolId);
+    });
+  }
+
+  async requestAddress(poolId: string, address?: string, purpose?: 'gateway' | 'endpoint'): Promise<string> {
+    return this.write(async (t) => {
+      const ip = await t.allocateAddress(poolId, { ...(address ? { ip: address } : {}), purpose: purpose ?? 'endpoint' }, `pool ${poolId}`);
+      return `${ip}/${poolInfo(await t.pool(poolId)).prefix}`;
+    });
+  }
+
+  async releaseAddress(poolId: string, address: string): Promise<void> {
+    await this.write((t) => t.releaseAddressStrict(poolId, address));
+  }
+}

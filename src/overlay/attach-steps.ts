@@ -1,0 +1,106 @@
+// The pure parts of attach: what is asked for (validated), and the records it produces.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { VxError } from '../errors.js';
+import type { AttachRequest } from '../model/api.js';
+import type { NsActual } from '../kernel/index.js';
+import { macFromIpv4 } from './desired.js';
+import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
+import { dockerVeth, gatewayTempVeth, workloadTempVeth } from './names.js';
+import type { OverlayRecords } from './records.js';
+
+/** An attach request whose fields were validated at the edge (names, addresses, MAC, labels, netns path). */
+export interface ValidAttach extends AttachRequest {
+  leaveInHost: boolean;
+  netns: string; // '' in docker mode
+  aliases: string[];
+  labels: Record<string, string>;
+  preallocated: boolean;
+}
+
+/** An attach after its target was checked: the network, and the namespace's state as read. */
+export interface AttachTarget {
+  req: ValidAttach;
+  net: NetworkRecord;
+  /** The workload namespace as read before attach (absent in docker mode). */
+  before?: NsActual;
+  /** The namespace routes by default on its own: attach adds no default route. */
+  ownDefaultRoute: boolean;
+}
+
+/** Uniqueness within the network; run under the write lock, against current records. */
+export function checkUnique(records: OverlayRecords, t: AttachTarget): void {
+  const { net, req } = t;
+  if (!records.networks.has(net.id)) throw new VxError('NOT_FOUND', `network "${net.name}" was just removed`);
+  const peers = records.endpointsOf(net.id);
+  if (req.name && peers.some((e) => e.name === req.name)) {
+    throw new VxError('ALREADY_EXISTS', `network "${net.name}" already has an endpoint named "${req.name}"`);
+  }
+  if (!req.leaveInHost && peers.some((e) => e.netns === req.netns)) {
+    throw new VxError('ALREADY_EXISTS', `${req.netns} is already attached to network "${net.name}"`);
+  }
+  if (req.mac && peers.some((e) => e.mac === req.mac)) {
+    throw new VxError('ALREADY_EXISTS', `MAC address ${req.mac} is already used on network "${net.name}"`);
+  }
+}
+
+/** ethN names vxmesh already uses in a namespace, so the next one is free. */
+export function nextIfName(records: OverlayRecords, netns: string, skip: readonly string[] = []): string {
+  const used = new Set<string>(skip);
+  for (const e of records.endpointsIn(netns)) used.add(e.ifName);
+  const gw = records.gatewayIn(netns);
+  if (gw) used.add(gw.ifName);
+  for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+}
+
+export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: string, v6: string | undefined): EndpointRecord {
+  const { req, net } = t;
+  const id = randomBytes(32).toString('hex');
+  return {
+    id,
+    networkId: net.id,
+    name: req.name || id.slice(0, 12),
+    aliases: req.aliases,
+    netns: req.netns,
+    ifName: req.leaveInHost ? dockerVeth(id) : nextIfName(records, req.netns),
+    ipv4: v4,
+    ...(v6 ? { ipv6: v6 } : {}),
+    mac: req.mac ?? macFromIpv4(v4),
+    leaveInHost: req.leaveInHost,
+    preallocated: req.preallocated,
+    labels: req.labels,
+    state: 'pending',
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** A workload namespace's first non-internal endpoint also gets a north-south leg on the gwbridge. */
+export function needsGateway(records: OverlayRecords, t: AttachTarget): boolean {
+  return !t.req.leaveInHost && !t.net.internal && !records.gatewayIn(t.req.netns);
+}
+
+export function gatewayRecord(records: OverlayRecords, t: AttachTarget, ep: EndpointRecord, ip: string): GatewayRecord {
+  return {
+    id: gatewayId(t.req.netns),
+    netns: t.req.netns,
+    ifName: nextIfName(records, t.req.netns, [ep.ifName]),
+    ip,
+    mac: macFromIpv4(ip),
+    ...(t.ownDefaultRoute ? { defaultRoute: false } : {}),
+    state: 'pending',
+  };
+}
+
+export const gatewayId = (netns: string) => createHash('sha256').update(netns).digest('hex').slice(0, 12);
+
+/**
+ * The namespace right after the first veth ends were moved in: what it held before attach plus
+ * them. Planning against it saves reading the namespace again.
+ */
+export function stateAfterMove(before: NsActual, ep: EndpointRecord, gw: GatewayRecord | undefined): NsActual {
+  const links = new Map(before.links);
+  const veth = (name: string) => links.set(name, { name, kind: 'veth', mtu: 0, mac: '', up: false });
+  veth(workloadTempVeth(ep.id));
+  if (gw) veth(gatewayTempVeth(gw.id));
+  return { links, addrs: [...before.addrs], routes: [...before.routes], neigh: [...before.neigh], fdb: [...before.fdb] };
+}

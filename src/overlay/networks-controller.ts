@@ -1,0 +1,247 @@
+// The networks plane: network records, their pools and VNIs (allocated in the store), the sandbox
+// namespaces (one per network) and the host firewall that keeps overlay subnets off the gwbridge.
+
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { VxError } from '../errors.js';
+import { poolInfo, type PoolRequest, type PoolState } from '../ipam/index.js';
+import type { IpamController } from '../ipam/ipam-controller.js';
+import { ipamKeys, type IpamTxn, type VniClaim } from '../ipam/store-allocator.js';
+import type { CreateNetworkRequest, NetworkInfo } from '../model/api.js';
+import type { Controller } from '../model/controller.js';
+import type { Store } from '../store/index.js';
+import { keys, type NetworkRecord, type SubnetRecord } from './model.js';
+import { sandboxName } from './names.js';
+import { errText, type OverlayKernel } from './overlay-kernel.js';
+import { summarize } from './ownership.js';
+import type { OverlayRecords } from './records.js';
+
+export interface NetworksOptions {
+  netnsPrefix: string;
+  /** MTU of a network created without one (underlay MTU - VXLAN overhead). */
+  defaultMtu: number;
+}
+
+/** A create request whose fields were validated at the edge (names, CIDRs, MTU, labels). */
+export type ValidCreateNetwork = CreateNetworkRequest & { labels: Record<string, string> };
+
+export class NetworksController implements Controller {
+  readonly name = 'networks';
+  /** Rolled-back networks whose store delete failed (e.g. disk full): retried before the next write. */
+  private readonly leftovers = new Map<string, NetworkRecord>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly records: OverlayRecords,
+    private readonly ipam: IpamController,
+    private readonly kernel: OverlayKernel,
+    private readonly opts: NetworksOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Rolls back networks a crash left half-created, records VNIs the store does not hold yet, and
+   * makes the sandbox namespaces and the firewall match. (Each sandbox's links hold endpoint veths
+   * too: the endpoints controller reconciles them once it has repaired its records.)
+   */
+  async start(): Promise<void> {
+    const halfDone = this.records.networks.values().filter((n) => n.state === 'pending');
+    if (halfDone.length) {
+      this.log.warn(summarize(halfDone.map((n) => n.name)), 'rolling back networks a crash left half-created');
+      for (const n of halfDone) await this.deleteRecord(n);
+    }
+    await this.claimRecordedVnis();
+    await this.kernel.syncNamespaces();
+    await this.kernel.syncHostFirewall(true);
+  }
+
+  async stop(): Promise<void> {}
+
+  async reconcile(): Promise<void> {
+    await this.retryLeftovers();
+    await this.kernel.syncNamespaces();
+    await this.kernel.syncHostFirewall(true);
+  }
+
+  /** Stores written before VNIs were allocated in the store hold them only in network records. */
+  private async claimRecordedVnis(): Promise<void> {
+    const held = new Set((await this.store.list<VniClaim>(ipamKeys.vniPrefix)).map((kv) => kv.key));
+    const missing = this.records.networks.values().filter((n) => !held.has(ipamKeys.vni(n.vni)));
+    if (!missing.length) return;
+    await this.ipam.write(async (t) => missing.forEach((n) => t.claimVni(n.vni, n.id)));
+    this.log.info(summarize(missing.map((n) => `${n.name}:${n.vni}`)), 'recorded VNIs of existing networks in the store');
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  find(nameOrId: string): NetworkRecord {
+    if (!nameOrId) throw new VxError('INVALID_ARGUMENT', 'missing network name');
+    const all = this.records.networks.values().filter((n) => n.state !== 'pending');
+    for (const n of all) if (n.name === nameOrId || n.id === nameOrId) return n;
+    const byPrefix = all.filter((n) => nameOrId.length >= 6 && n.id.startsWith(nameOrId));
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw new VxError('INVALID_ARGUMENT', `network id prefix ${nameOrId} is ambiguous: give more characters`);
+    throw new VxError('NOT_FOUND', `network "${nameOrId}" not found: \`vxmesh network ls\` lists the networks`);
+  }
+
+  /** The network a pool belongs to, if any (for the IPAM controller). */
+  poolUser(poolId: string): { name: string; ownsPools: boolean } | undefined {
+    const n = this.records.networks.values().find((x) => x.v4.poolId === poolId || x.v6?.poolId === poolId);
+    return n ? { name: n.name, ownsPools: n.ownsPools } : undefined;
+  }
+
+  async list(): Promise<NetworkInfo[]> {
+    const nets = this.records.networks.values().filter((n) => n.state !== 'pending').sort((a, b) => a.name.localeCompare(b.name));
+    return Promise.all(nets.map((n) => this.info(n)));
+  }
+
+  async inspect(nameOrId: string): Promise<NetworkInfo> {
+    return this.info(this.find(nameOrId));
+  }
+
+  private async info(n: NetworkRecord): Promise<NetworkInfo> {
+    const sub = async (s: SubnetRecord) => {
+      const kv = await this.store.get<PoolState>(ipamKeys.pool(s.poolId));
+      const pi = kv ? poolInfo(kv.value) : undefined;
+      return { subnet: s.subnet, gateway: s.gateway, auxAddresses: pi?.auxAddresses ?? {}, ...(pi?.ipRange ? { ipRange: pi.ipRange } : {}) };
+    };
+    return {
+      id: n.id,
+      name: n.name,
+      vni: n.vni,
+      mtu: n.mtu,
+      internal: n.internal,
+      labels: { ...n.labels },
+      ipv4: await sub(n.v4),
+      ...(n.v6 ? { ipv6: await sub(n.v6) } : {}),
+      sandbox: n.sandbox,
+      endpointCount: this.records.endpointsOf(n.id).length,
+      createdAt: n.createdAt,
+    };
+  }
+
+  // ---------------------------------------------------------------- create / remove
+
+  async create(req: ValidCreateNetwork): Promise<NetworkInfo> {
+    await this.retryLeftovers();
+    const net = await this.recordIntent(req);
+    try {
+      await this.kernel.syncNamespaces();
+      await this.kernel.syncSandbox(net, true);
+      await this.kernel.syncHostFirewall();
+      const ready: NetworkRecord = { ...net, state: 'ready' };
+      await this.ipam.write(
+        async (t) => t.put(keys.network(net.id), ready),
+        () => this.records.networks.set(ready),
+      );
+      this.log.info({ network: net.name, id: net.id, vni: net.vni, subnet: net.v4.subnet }, 'network created');
+      return this.info(ready);
+    } catch (e) {
+      this.log.error({ network: net.name, err: errText(e) }, 'network create failed: rolling back');
+      // Memory first, so the kernel sync removes its sandbox; the store delete may have to wait.
+      this.records.networks.delete(net.id);
+      await this.kernel.syncNamespaces().catch(() => undefined);
+      await this.kernel.syncHostFirewall().catch(() => undefined);
+      this.leftovers.set(net.id, net);
+      await this.retryLeftovers();
+      throw new VxError(e instanceof VxError ? e.code : 'INTERNAL', `creating network "${net.name}" failed: ${errText(e)}; nothing was kept`);
+    }
+  }
+
+  /** Allocates pools and a VNI and records the network as pending, in one transaction. */
+  private recordIntent(req: ValidCreateNetwork): Promise<NetworkRecord> {
+    const name = req.name;
+    return this.ipam.write(
+      async (t) => {
+        if (this.records.networks.values().some((n) => n.name === name)) {
+          throw new VxError('ALREADY_EXISTS', `network "${name}" already exists: pick another name or remove it first (vxmesh network rm ${name})`);
+        }
+        const id = randomBytes(32).toString('hex');
+        const v4 = await this.bindPool(t, name, req.ipv4PoolId, req.gateway, {
+          owner: name, family: 4, subnet: req.subnet, gateway: req.gateway, ipRange: req.ipRange, auxAddresses: req.auxAddresses,
+        });
+        const v6 = req.ipv6
+          ? await this.bindPool(t, name, req.ipv6PoolId, req.gatewayV6, { owner: name, family: 6, subnet: req.subnetV6, gateway: req.gatewayV6, ipRange: req.ipRangeV6 })
+          : undefined;
+        const record: NetworkRecord = {
+          id,
+          name,
+          vni: await t.allocateVni(id),
+          mtu: req.mtu ?? this.opts.defaultMtu,
+          internal: Boolean(req.internal),
+          labels: req.labels,
+          v4,
+          ...(v6 ? { v6 } : {}),
+          ownsPools: !req.ipv4PoolId,
+          sandbox: sandboxName(this.opts.netnsPrefix, id),
+          state: 'pending',
+          createdAt: new Date().toISOString(),
+        };
+        t.put(keys.network(id), record, 0);
+        return record;
+      },
+      (record) => this.records.networks.set(record),
+    );
+  }
+
+  /** A new pool for the network, or (docker IPAM) one requested earlier, now named after the network. */
+  private async bindPool(t: IpamTxn, netName: string, poolId: string | undefined, gateway: string | undefined, req: PoolRequest): Promise<SubnetRecord> {
+    if (poolId) {
+      if (this.poolUser(poolId)) throw new VxError('ALREADY_EXISTS', `address pool ${poolId} already belongs to a network`);
+      const info = poolInfo(await t.pool(poolId));
+      const gw = gateway ?? info.gateway;
+      if (!gw) throw new VxError('INVALID_ARGUMENT', `address pool ${poolId} has no gateway: request one first`);
+      // Overlap errors and listings name the pool's network, not "docker".
+      await t.setPoolOwner(poolId, netName);
+      return { poolId, subnet: info.subnet, gateway: gw, prefix: info.prefix };
+    }
+    const info = poolInfo(await t.createPool(req));
+    return { poolId: info.id, subnet: info.subnet, gateway: info.gateway!, prefix: info.prefix };
+  }
+
+  private async retryLeftovers(): Promise<void> {
+    for (const net of [...this.leftovers.values()]) {
+      try {
+        await this.deleteRecord(net);
+        this.leftovers.delete(net.id);
+      } catch (e) {
+        this.log.warn({ network: net.name, err: errText(e) }, 'store still refuses to drop a rolled-back network; retrying before the next write');
+        return;
+      }
+    }
+  }
+
+  /** Deletes the record with its VNI (and its pools when it made them). `check` runs under the write lock. */
+  private async deleteRecord(net: NetworkRecord, check?: () => void): Promise<void> {
+    await this.ipam.write(
+      async (t) => {
+        check?.();
+        t.delete(keys.network(net.id));
+        t.releaseVni(net.vni);
+        if (net.ownsPools) {
+          await t.deletePool(net.v4.poolId).catch(() => undefined);
+          if (net.v6) await t.deletePool(net.v6.poolId).catch(() => undefined);
+        }
+      },
+      () => this.records.networks.delete(net.id),
+    );
+  }
+
+  async remove(nameOrId: string): Promise<void> {
+    const net = this.find(nameOrId);
+    await this.deleteRecord(net, () => {
+      // under the write lock, so no attach can slip in between the check and the delete
+      const eps = this.records.endpointsOf(net.id);
+      if (eps.length) {
+        throw new VxError(
+          'FAILED_PRECONDITION',
+          `network "${net.name}" has ${eps.length} attached endpoint(s) (${eps.slice(0, 3).map((e) => e.id.slice(0, 12)).join(', ')}${eps.length > 3 ? ', ...' : ''}): detach them first (vxmesh endpoint detach ID)`,
+        );
+      }
+    });
+    this.kernel.forgetSandbox(net);
+    await this.kernel.syncNamespaces();
+    await this.kernel.syncHostFirewall();
+    this.log.info({ network: net.name, id: net.id }, 'network removed');
+  }
+}
