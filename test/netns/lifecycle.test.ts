@@ -15,10 +15,15 @@ const h = new Harness();
 let host: string;
 let agent: AgentProcess;
 
-beforeAll(() => {
+beforeAll(async () => {
   host = h.host(1);
   agent = h.agent(host);
   mkdirSync(join(h.tmp, host), { recursive: true });
+  // a fresh host's IPv6 link-local addresses are tentative until DAD is done: let it settle first
+  const deadline = Date.now() + 10_000;
+  while (inNs(`/run/netns/${host}`, 'ip', ['-o', 'addr', 'show']).stdout.includes('tentative') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });
 afterAll(async () => {
   sh('chattr', ['-i', agent.dataDir]);
