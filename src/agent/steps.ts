@@ -1,7 +1,7 @@
 // The agent's start, step by step, in the order issue 7 fixes: locks, sockets, store, kernel and
 // controllers, gossip, serving. Each step undoes only itself; src/agent/lifecycle.ts runs them.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -94,7 +94,11 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
       start: async () => {
         parts.api = await startApiServer(parts.apiGate.api, config.socket, log);
       },
-      stop: async () => parts.api?.close(),
+      // calls still waiting for the start are refused first, so the server's close does not wait on them
+      stop: async () => {
+        await parts.apiGate.close(0);
+        await parts.api?.close();
+      },
     },
     ...(config.plugin
       ? [{
@@ -102,8 +106,12 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           start: async () => {
             const socketPath = join(config.pluginDir, `${config.pluginName}.sock`);
             parts.plugin = await startPluginServer(parts.pluginGate.api, { socketPath, logger: log });
+            await chmod(socketPath, 0o600); // dockerd runs as root: nobody else needs it
           },
-          stop: async () => parts.plugin?.close(),
+          stop: async () => {
+            await parts.pluginGate.close(0);
+            await parts.plugin?.close();
+          },
         }]
       : []),
     {

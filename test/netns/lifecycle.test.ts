@@ -1,15 +1,14 @@
 // Start-up failures: the agent exits non-zero within seconds with one clear log line, holds no port,
 // socket or lock afterwards (the next agent starts), and changed nothing in the kernel of its host.
 // Also: a SIGKILLed agent's lock never blocks, and two agents with one netns prefix are refused.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpServerInNetns, udpSocketInNetns } from '../../src/kernel/native.js';
-import { CLI, Harness, inNs, mustSh, sh, type AgentProcess } from '../helpers/netns.js';
-import { agentArgs, runAgentExpectingExit, type AgentExit } from '../support/agent-exit.js';
+import { Harness, inNs, mustSh, sh, type AgentProcess } from '../helpers/netns.js';
+import { agentArgs, runAgentExpectingExit, spawnAgent, type AgentExit } from '../support/agent-exit.js';
 
 const h = new Harness();
 let host: string;
@@ -203,15 +202,13 @@ describe('stop', () => {
 describe('the private mount namespace warning', () => {
   it('fires when the agent runs with a slave copy of /run/netns (as under ip netns exec), not otherwise', async () => {
     // unshare -m --propagation slave is what `ip netns exec` does to the mount namespace
-    const p = spawn('nsenter', [`--net=/run/netns/${host}`, 'unshare', '--mount', '--propagation', 'slave', '--',
-      process.execPath, CLI, 'agent', ...agentArgs(agent)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    p.stdout.on('data', (b: Buffer) => (log += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (log += b.toString()));
-    const deadline = Date.now() + 20_000;
-    while (!log.includes('vxmesh agent ready') && p.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    p.kill('SIGTERM');
-    await new Promise((r) => p.once('close', r));
+    const slave = spawnAgent(host, agentArgs(agent), ['unshare', '--mount', '--propagation', 'slave', '--']);
+    try {
+      await slave.ready();
+    } finally {
+      await slave.stop();
+    }
+    const log = slave.log();
     expect(log).toContain('vxmesh agent ready');
     const warning = log.split('\n').find((l) => l.includes('private mount namespace'));
     expect(warning, log).toBeDefined();
@@ -255,5 +252,19 @@ describe('files the agent writes', () => {
     });
     for (const [f, mode, dir] of modes) expect(`${f} ${mode}`).toBe(`${f} ${dir ? '700' : '600'}`);
     expect((statSync(keyed.dataDir).mode & 0o777).toString(8)).toBe('700');
+  });
+
+  it('its sockets are 0600 and its run directory 0700', async () => {
+    const pluginDir = join(h.tmp, 'plugins-mode');
+    const withPlugin = spawnAgent(host, agentArgs(agent, ['--plugin-dir', pluginDir, '--plugin-name', 'vxm'], { plugin: true }));
+    try {
+      await withPlugin.ready();
+      expect((statSync(agent.socket).mode & 0o777).toString(8)).toBe('600');
+      expect((statSync(join(pluginDir, 'vxm.sock')).mode & 0o777).toString(8)).toBe('600');
+      expect((statSync('/run/vxmesh').mode & 0o777).toString(8)).toBe('700');
+      expect((statSync(`/run/vxmesh/prefix-${agent.netnsPrefix}.lock`).mode & 0o777).toString(8)).toBe('600');
+    } finally {
+      expect(await withPlugin.stop()).toBe(0);
+    }
   });
 });

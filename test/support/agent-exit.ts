@@ -45,3 +45,37 @@ function errorLines(log: string): AgentExit['errorLines'] {
   }
   return out;
 }
+
+export interface RawAgent {
+  log(): string;
+  /** Resolves once the agent logged it is ready; throws with its log if it exited or took over 20 s. */
+  ready(): Promise<void>;
+  /** SIGTERM; resolves to the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** An agent started with exactly these arguments and this command prefix (e.g. unshare ...) inside `host`. */
+export function spawnAgent(host: string, args: string[], wrapper: string[] = []): RawAgent {
+  const p = spawn('nsenter', [`--net=/run/netns/${host}`, ...wrapper, process.execPath, CLI, 'agent', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  p.stdout.on('data', (b: Buffer) => (log += b.toString()));
+  p.stderr.on('data', (b: Buffer) => (log += b.toString()));
+  const closed = new Promise<number | null>((resolve) => p.on('close', (code) => resolve(code)));
+  return {
+    log: () => log,
+    async ready() {
+      const deadline = Date.now() + 20_000;
+      while (!log.includes('vxmesh agent ready')) {
+        if (p.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not get ready (exit ${p.exitCode}):\n${log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+      const code = await closed;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
