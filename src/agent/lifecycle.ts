@@ -53,13 +53,19 @@ export class Lifecycle {
         await this.stop();
         throw new StartError(step.name, e);
       }
-      if (this.stopping) {
-        await this.stopping; // stop() ran while this step was starting: undo it too, last
+      const stopping = this.stopRequested();
+      if (stopping) {
+        await stopping; // stop() ran while this step was starting: undo it too, last
         await this.stopStep(step);
         throw new StartError(step.name, new Error('stopped while starting'));
       }
       this.started.push(step);
     }
+  }
+
+  /** Read through a method: TypeScript would keep the narrowing from before the await in start(). */
+  private stopRequested(): Promise<void> | undefined {
+    return this.stopping;
   }
 
   /** Stops the started steps in reverse; one that fails or hangs is logged and the rest still stop. */

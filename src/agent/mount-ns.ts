@@ -2,7 +2,7 @@
 // `ip netns add` makes /run/netns a shared mount, so every mount namespace that shares it sees them.
 // Under `ip netns exec` (or a container without /run/netns shared) the agent's copy of that mount is
 // a slave or private one: sandboxes it creates vanish with it. /proc/self/mountinfo tells which.
-import { readFile } from 'node:fs/promises';
+import { readSelfMountInfo } from '../kernel/mount-info.js';
 
 export const NETNS_DIR = '/run/netns';
 
@@ -32,7 +32,7 @@ function unescapeMountPath(p: string): string {
 }
 
 export async function readNetnsMountVerdict(): Promise<NetnsMountVerdict> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const text = await readSelfMountInfo();
   return text ? netnsMountVerdict(text) : { kind: 'unknown' };
 }
 

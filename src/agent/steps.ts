@@ -13,12 +13,12 @@ import { Agent } from './agent.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { AgentConfig } from './config.js';
 import { GossipService, gossipTiming } from './gossip.js';
-import { PreboundTransport } from './gossip-transport.js';
+import type { PreboundTransport } from './gossip-transport.js';
 import { checkGatewaySubnet, readUnderlay } from './host.js';
 import type { LifecycleStep } from './lifecycle.js';
 import { lockDataDir, lockNetnsPrefix, type HeldLock, type LockHolder } from './locks.js';
 import { PRIVATE_MOUNT_NS_WARNING, readNetnsMountVerdict } from './mount-ns.js';
-import { StartGate } from './start-gate.js';
+import type { StartGate } from './start-gate.js';
 import { VxError } from '../errors.js';
 
 /** A node name kept in the data dir, so a restarted agent rejoins as itself: hostname + random suffix. */

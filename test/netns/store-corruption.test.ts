@@ -37,7 +37,12 @@ function frames(buf: Buffer): Frame[] {
 /** Ids of the networks and endpoints the given log records leave in the store (on top of `base`). */
 function replay(records: Frame['payload'][], base: Map<string, unknown> = new Map()): { networks: string[]; endpoints: string[] } {
   const kv = new Map(base);
-  for (const r of records) for (const [k, v] of r.ops) (v === null ? kv.delete(k) : kv.set(k, v));
+  for (const r of records) {
+    for (const [k, v] of r.ops) {
+      if (v === null) kv.delete(k);
+      else kv.set(k, v);
+    }
+  }
   const ids = (prefix: string) => [...kv.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
   return { networks: ids('networks/'), endpoints: ids('endpoints/') };
 }
@@ -66,7 +71,7 @@ beforeAll(async () => {
   for (const [n, subnet] of [['red', '10.61.1.0/24'], ['blue', '10.61.2.0/24']] as const) {
     await agent.json('network', 'create', n, '--subnet', subnet);
     const ns = h.workloads([`${n}1`, `${n}2`, `${n}3`]);
-    const eps = [];
+    const eps: Ep[] = [];
     for (const netns of ns) eps.push(await agent.json<Ep>('endpoint', 'attach', '--network', n, '--netns', netns));
     eps.forEach((ep, i) => workloads.push({ netns: ep.netns, ip: ip(ep.ipv4), peer: ip(eps[(i + 1) % eps.length]!.ipv4) }));
   }
