@@ -1,6 +1,6 @@
 // The agent's start/stop machinery without a kernel: step order and rollback, the start gate in
 // front of the API, the flock locks, the mountinfo verdict, atomic state files.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,5 +202,33 @@ describe('writeFileAtomic and gossip profile', () => {
   it('the fast gossip profile is the one the tests rely on; default changes nothing', () => {
     expect(gossipTiming('fast')).toEqual({ probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 50, pushPullIntervalMs: 5_000 });
     expect(gossipTiming('default')).toEqual({});
+  });
+});
+
+describe('agent logger', () => {
+  // In a child process: the line logged right before process.exit() must be written (sync destinations).
+  // (the built dist/, as the netns tests use: npx tsc -p tsconfig.json first)
+  const run = (format: string) =>
+    spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `
+        const { createAgentLogger } = await import(${JSON.stringify(new URL('../../dist/agent/log.js', import.meta.url).href)});
+        const log = createAgentLogger({ logLevel: 'info', logFormat: '${format}' });
+        log.debug('hidden');
+        log.fatal({ step: 'store' }, 'failed to start');
+        process.exit(1);`],
+      { encoding: 'utf8' },
+    );
+  it('json: one JSON object a line, written before the process exits', () => {
+    const r = run('json');
+    expect(r.status, r.stderr).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 60, step: 'store', msg: 'failed to start' });
+  });
+  it('pretty: human-readable through pino-pretty', () => {
+    const r = run('pretty');
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/FATAL \(\d+\): failed to start\n\s+step: "store"/);
   });
 });
