@@ -90,7 +90,7 @@ async function loadKeyring(keyFile: string, statePath: string | undefined, log: 
   const fromFile = await readKeyFile(keyFile).catch(() => undefined);
   const same = (a: Keyring, b: Keyring) => a.getKeys().map((k) => k.toString('base64')).join() === b.getKeys().map((k) => k.toString('base64')).join();
   if (fromFile && !same(fromFile, keyring)) {
-    log.info({ state: statePath, keyFile }, 'gossip keyring comes from the state in the data dir (it holds rotations); the key file only seeds a new data dir');
+    log.warn({ state: statePath, keyFile }, 'the gossip key file differs from the keyring state in the data dir: the state is used (it holds every rotation); the key file only seeds a new data dir (delete the state file to start from the key file again)');
   }
   return keyring;
 }
