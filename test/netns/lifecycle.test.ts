@@ -239,6 +239,7 @@ describe('files the agent writes', () => {
       await keyed.stop();
       await keyed.start();
       expect(await keyed.json<KeyResult>('gossip', 'key', 'ls')).toMatchObject({ keys: [k2], primary: k2 });
+      expect(keyed.log).toContain('the gossip key file differs from the keyring state in the data dir');
     } finally {
       await keyed.stop();
     }
