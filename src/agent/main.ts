@@ -16,6 +16,13 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   process.umask(0o077); // everything the agent writes is 0600 / 0700 (sockets are chmod 0600 on top)
   const log = createAgentLogger(config);
   const signalled = waitForSignal(log);
+  // A crash is a log line too (then the exit a supervisor acts on); the data plane stays up.
+  const crash = (err: unknown) => {
+    log.fatal({ err: err instanceof Error ? err.stack : String(err) }, `vxmesh agent crashed: ${messageOf(err)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   const parts: AgentParts = { log, apiGate: new StartGate(), pluginGate: new StartGate(), transport: new PreboundTransport(), locks: [] };
   const lifecycle = new Lifecycle({ log, stopTimeoutMs: 3_000 });
   try {
