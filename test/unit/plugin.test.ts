@@ -304,6 +304,8 @@ describe('bad input', () => {
     ['two IPv4 subnets', 'NetworkDriver.CreateNetwork', { ...createNetworkBody(), IPv4Data: [{ Pool: '10.1.0.0/24' }, { Pool: '10.2.0.0/24' }] }, /one IPv4 subnet/],
     ['unknown -o option', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { foo: 'bar' } }), /unknown network option -o foo.*vxmesh\.network=NAME/],
     ['bad mtu', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'com.docker.network.driver.mtu': 'big' } }), /not a number of bytes/],
+    ['mtu below IPv6 minimum', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'com.docker.network.driver.mtu': '1000' } }), /^vxmesh: -o com.docker.network.driver.mtu must be an integer from 1280 to 9000, got "1000"$/],
+    ['bad network name', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'vxmesh.network': 'b@d' } }), /^vxmesh: invalid -o vxmesh.network "b@d": use 1 to 63 letters/],
     ['ipv6 without pool', 'NetworkDriver.CreateNetwork', createNetworkBody({ ipv6: true }), /--ipv6 needs an IPv6 pool/],
     ['bool as string', 'NetworkDriver.CreateNetwork', { ...createNetworkBody(), Options: { 'com.docker.network.internal': 'yes' } }, /must be true or false/],
     ['Join without SandboxKey', 'NetworkDriver.Join', { NetworkID: NET_ID, EndpointID: EP_ID }, /field SandboxKey must be a non-empty string/],
