@@ -101,6 +101,7 @@ async function refuseThenSalvage(damage: () => { file: string; offset: number },
 
   const r = await runAgentExpectingExit(host, agentArgs(agent));
   expect(r.code, r.log).toBe(1);
+  expect(r.ms, r.log).toBeLessThan(5_000);
   expect(r.errorLines.length, r.log).toBe(1);
   expect(r.errorLines[0]!.msg).toContain(`${file} is damaged at byte ${offset}`);
   expect(r.errorLines[0]!.msg).toContain('--salvage');
