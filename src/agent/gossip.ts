@@ -118,11 +118,17 @@ export class GossipService {
     });
   }
 
+  /**
+   * Reads and checks the keyring (state, else --gossip-key-file) without starting anything, so a bad
+   * key file fails the start before the kernel is touched. start() calls it when nobody did.
+   */
+  async loadKeys(): Promise<void> {
+    if (this.opts.keyFile && !this.keyring) this.keyring = await loadKeyring(this.opts.keyFile, this.opts.keyringPath, this.log);
+  }
+
   async start(): Promise<void> {
-    if (this.opts.keyFile) {
-      this.keyring = await loadKeyring(this.opts.keyFile, this.opts.keyringPath, this.log);
-      await this.persistKeys();
-    }
+    await this.loadKeys();
+    await this.persistKeys(); // from here on the state file is where the keyring lives
     const delegate: Delegate = {
       nodeMeta: (limit) => this.db.nodeMeta(limit),
       notifyMsg: (msg) => (msg[0] === CONTROL_MAGIC ? this.onControl(msg) : this.db.notifyMsg(msg)),

@@ -90,6 +90,25 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
       },
     },
     {
+      name: 'gossip keyring',
+      start: async () => {
+        parts.gossip = new GossipService(
+          {
+            nodeName: parts.nodeName!,
+            bindAddr: parts.advertiseAddr!,
+            port: config.gossipPort,
+            join: config.join,
+            keyFile: config.gossipKeyFile,
+            keyringPath: join(dataDir, 'gossip-keyring'),
+            timing: gossipTiming(config.gossipProfile),
+            transport: parts.transport,
+          },
+          log,
+        );
+        await parts.gossip.loadKeys();
+      },
+    },
+    {
       name: 'api socket',
       start: async () => {
         parts.api = await startApiServer(parts.apiGate.api, config.socket, log);
@@ -138,25 +157,12 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
     {
       name: 'kernel and controllers',
       start: async () => {
-        parts.gossip = new GossipService(
-          {
-            nodeName: parts.nodeName!,
-            bindAddr: parts.advertiseAddr!,
-            port: config.gossipPort,
-            join: config.join,
-            keyFile: config.gossipKeyFile,
-            keyringPath: join(dataDir, 'gossip-keyring'),
-            timing: gossipTiming(config.gossipProfile),
-            transport: parts.transport,
-          },
-          log,
-        );
         parts.agent = new Agent({
           config,
           store: parts.store!,
           log,
           facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu! },
-          gossip: parts.gossip,
+          gossip: parts.gossip!,
         });
         await parts.agent.start();
       },

@@ -141,6 +141,13 @@ describe('a failed start exits and leaves nothing behind', () => {
     await nextAgentStarts();
   });
 
+  it('a gossip key file with no key in it', async () => {
+    const keyFile = join(h.tmp, 'empty-key');
+    writeFileSync(keyFile, '# no key yet\n', { mode: 0o600 });
+    await expectFailure(agentArgs(agent, ['--gossip-key-file', keyFile]), `gossip key file ${keyFile} holds no key`);
+    await nextAgentStarts();
+  });
+
   it('no --advertise-addr and no default route: refuses, naming --advertise-addr', async () => {
     mustSh('ip', ['-n', host, 'route', 'del', 'default']);
     try {
