@@ -74,16 +74,16 @@ describe('Lifecycle', () => {
   it('stop() during a start undoes the step in progress and starts no more', async () => {
     const r = recorder();
     const lc = new Lifecycle({ log: r.log });
-    let release!: () => void;
+    let release: (() => void) | undefined;
     const slow: LifecycleStep = {
       name: 'slow',
       start: () => new Promise<void>((res) => (release = res)),
       stop: async () => void r.events.push('stop slow'),
     };
     const starting = lc.start([r.step('a'), slow, r.step('never')]).catch((e: unknown) => e);
-    await new Promise((res) => setTimeout(res, 10));
+    while (!release) await new Promise((res) => setImmediate(res)); // the slow step is running
     const stopping = lc.stop();
-    release();
+    release!();
     const err = await starting;
     await stopping;
     expect((err as StartError).step).toBe('slow');
@@ -95,22 +95,22 @@ describe('StartGate', () => {
   interface Api { hello(name: string): Promise<string> }
   it('holds calls until it opens, then refuses new calls once closed and lets running ones finish', async () => {
     const gate = new StartGate<Api>();
-    let finishSlow!: () => void;
+    let finishSlow: (() => void) | undefined;
     const target: Api = {
       hello: (name) => (name === 'slow' ? new Promise((res) => (finishSlow = () => res('slow done'))) : Promise.resolve(`hi ${name}`)),
     };
     const early = gate.api.hello('early');
     let settled = false;
     void early.then(() => (settled = true));
-    await new Promise((res) => setTimeout(res, 20));
+    for (let i = 0; i < 5; i++) await new Promise((res) => setImmediate(res)); // several turns of the loop: still held
     expect(settled).toBe(false);
     gate.open(target);
     expect(await early).toBe('hi early');
     const slow = gate.api.hello('slow');
-    await new Promise((res) => setTimeout(res, 10));
+    while (!finishSlow) await new Promise((res) => setImmediate(res)); // the slow call reached the target
     const closing = gate.close(2_000);
     await expect(gate.api.hello('late')).rejects.toThrow('the vxmesh agent is stopping');
-    finishSlow();
+    finishSlow!();
     expect(await slow).toBe('slow done');
     await closing;
     expect((gate.api as unknown as { then?: unknown }).then).toBeUndefined(); // never mistaken for a promise
