@@ -183,6 +183,30 @@ describe('locks', () => {
     }
   });
 
+  it('two agents with different prefixes on one machine never touch each other\'s sandboxes', async () => {
+    const other = h.agent(h.host(3));
+    await agent.start();
+    await other.start();
+    try {
+      await agent.json('network', 'create', 'mine', '--subnet', '10.62.1.0/24');
+      await other.json('network', 'create', 'theirs', '--subnet', '10.62.2.0/24');
+      const sandboxOf = async (a: AgentProcess, name: string) => (await a.json<{ sandbox: string }[]>('network', 'inspect', name))[0]!.sandbox;
+      const sandboxes = [await sandboxOf(agent, 'mine'), await sandboxOf(other, 'theirs')];
+      expect(h.namespaces()).toEqual(expect.arrayContaining(sandboxes));
+      // each start-up GC runs again: neither removes the other's namespace
+      for (const a of [agent, other]) {
+        await a.stop();
+        await a.start();
+      }
+      expect(h.namespaces()).toEqual(expect.arrayContaining(sandboxes));
+      expect((await agent.json<{ name: string }[]>('network', 'ls')).map((n) => n.name)).toEqual(['mine']);
+      expect((await other.json<{ name: string }[]>('network', 'ls')).map((n) => n.name)).toEqual(['theirs']);
+    } finally {
+      await other.stop();
+      await agent.stop();
+    }
+  });
+
   it('a second agent on the same data dir is refused, naming the first', async () => {
     await agent.start();
     try {
