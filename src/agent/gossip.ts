@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { Keyring, createMemberlist, defaultLanConfig, type Delegate, type Memberlist } from '../gossip/memberlist/index.js';
+import { Keyring, createMemberlist, defaultLanConfig, type Delegate, type Memberlist, type Transport } from '../gossip/memberlist/index.js';
 import { NetworkDB } from '../gossip/networkdb/index.js';
 import { VxError } from '../errors.js';
 import type { GossipNode, GossipStatus, KeyOp, KeyOpResult } from '../model/api.js';
+import { Mutex } from '../util/mutex.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 // vxmesh's own control messages ride memberlist user messages next to NetworkDB's protobuf ones.
 // A NetworkDB GossipMessage starts with a protobuf tag byte (0x08/0x12); 0xf5 never does.
@@ -26,14 +28,26 @@ interface KeyAckMsg {
 }
 type ControlMsg = KeyOpMsg | KeyAckMsg;
 
+export type GossipTiming = Partial<Pick<ReturnType<typeof defaultLanConfig>, 'probeIntervalMs' | 'probeTimeoutMs' | 'gossipIntervalMs' | 'pushPullIntervalMs' | 'suspicionMult'>>;
+
+/** --gossip-profile: 'fast' makes failure detection take seconds (tests on one machine); 'default' is memberlist's LAN profile. */
+export function gossipTiming(profile: 'default' | 'fast'): GossipTiming {
+  return profile === 'fast' ? { probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 50, pushPullIntervalMs: 5_000 } : {};
+}
+
 export interface GossipOptions {
   nodeName: string;
   bindAddr: string;
   port: number;
   join: string[];
+  /** --gossip-key-file: the user's file, read when there is no keyring state yet, never written. */
   keyFile?: string;
-  /** Memberlist timing overrides (tests use a fast profile). */
-  timing?: Partial<Pick<ReturnType<typeof defaultLanConfig>, 'probeIntervalMs' | 'probeTimeoutMs' | 'gossipIntervalMs' | 'pushPullIntervalMs' | 'suspicionMult'>>;
+  /** The live keyring (state in the data dir, 0600): what rotation writes, and what a restart starts from. */
+  keyringPath?: string;
+  /** Memberlist timing overrides (gossipTiming()). */
+  timing?: GossipTiming;
+  /** Sockets bound earlier (PreboundTransport); default: memberlist binds its own at start(). */
+  transport?: Transport;
 }
 
 /** Reads a key file: one base64 key per line (16, 24 or 32 bytes), the first is the primary. */
@@ -41,9 +55,10 @@ export async function readKeyFile(path: string): Promise<Keyring> {
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new VxError('INVALID_ARGUMENT', `cannot read gossip key file ${path}: ${e.code ?? e.message}`);
   });
-  const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (!keys.length) throw new VxError('INVALID_ARGUMENT', `gossip key file ${path} holds no key: put a base64 key in it (vxmesh gossip keygen)`);
-  return Keyring.fromBase64(keys.map((k, i) => checkKey(k, `${path} line ${i + 1}`)));
+  if (!text.split('\n').some((l) => l.trim() && !l.trim().startsWith('#'))) {
+    throw new VxError('INVALID_ARGUMENT', `gossip key file ${path} holds no key: put a base64 key in it (vxmesh gossip keygen)`);
+  }
+  return parseKeys(text, path);
 }
 
 function checkKey(b64: string, where: string): string {
@@ -54,13 +69,40 @@ function checkKey(b64: string, where: string): string {
   return b64;
 }
 
+/** Parses keyring text: one base64 key per line, the first is the primary. */
+function parseKeys(text: string, path: string): Keyring {
+  const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (!keys.length) throw new VxError('INVALID_ARGUMENT', `gossip keyring ${path} holds no key`);
+  return Keyring.fromBase64(keys.map((k, i) => checkKey(k, `${path} line ${i + 1}`)));
+}
+
+/**
+ * The keyring to start from: the state file when there is one (it carries every rotation), else the
+ * user's key file, whose keys then become the state. The user's file is only ever read.
+ */
+async function loadKeyring(keyFile: string, statePath: string | undefined, log: Logger): Promise<Keyring> {
+  const state = statePath ? await readFile(statePath, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw new VxError('FAILED_PRECONDITION', `cannot read gossip keyring state ${statePath}: ${e.code ?? e.message}`);
+  }) : undefined;
+  if (state === undefined || !statePath) return readKeyFile(keyFile);
+  const keyring = parseKeys(state, statePath);
+  const fromFile = await readKeyFile(keyFile).catch(() => undefined);
+  const same = (a: Keyring, b: Keyring) => a.getKeys().map((k) => k.toString('base64')).join() === b.getKeys().map((k) => k.toString('base64')).join();
+  if (fromFile && !same(fromFile, keyring)) {
+    log.warn({ state: statePath, keyFile }, 'the gossip key file differs from the keyring state in the data dir: the state is used (it holds every rotation); the key file only seeds a new data dir (delete the state file to start from the key file again)');
+  }
+  return keyring;
+}
+
 /**
  * The agent's gossip: a memberlist node on advertise-addr:gossip-port carrying NetworkDB, a join loop
  * that keeps retrying peers it cannot reach yet, and cluster-wide keyring rotation.
  */
 export class GossipService {
-  private ml!: Memberlist;
+  private ml: Memberlist | undefined;
   readonly db: NetworkDB;
+  private readonly persistLock = new Mutex();
   private keyring: Keyring | null = null;
   private joinTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -76,8 +118,17 @@ export class GossipService {
     });
   }
 
+  /**
+   * Reads and checks the keyring (state, else --gossip-key-file) without starting anything, so a bad
+   * key file fails the start before the kernel is touched. start() calls it when nobody did.
+   */
+  async loadKeys(): Promise<void> {
+    if (this.opts.keyFile && !this.keyring) this.keyring = await loadKeyring(this.opts.keyFile, this.opts.keyringPath, this.log);
+  }
+
   async start(): Promise<void> {
-    if (this.opts.keyFile) this.keyring = await readKeyFile(this.opts.keyFile);
+    await this.loadKeys();
+    await this.persistKeys(); // from here on the state file is where the keyring lives
     const delegate: Delegate = {
       nodeMeta: (limit) => this.db.nodeMeta(limit),
       notifyMsg: (msg) => (msg[0] === CONTROL_MAGIC ? this.onControl(msg) : this.db.notifyMsg(msg)),
@@ -94,6 +145,7 @@ export class GossipService {
     });
     const gossipLog = this.log.child({ component: 'memberlist' });
     this.ml = await createMemberlist(config, {
+      ...(this.opts.transport ? { transport: this.opts.transport } : {}),
       delegate,
       events: this.db,
       logger: {
@@ -108,8 +160,13 @@ export class GossipService {
     if (this.opts.join.length) void this.joinLoop(1_000);
   }
 
+  private get memberlist(): Memberlist {
+    if (!this.ml) throw new VxError('FAILED_PRECONDITION', 'gossip is not running yet');
+    return this.ml;
+  }
+
   private async joinLoop(delayMs: number): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || !this.ml) return;
     const peers = this.opts.join.map((p) => (p.includes(':') && !p.startsWith('[') && p.split(':').length === 2 ? p : `${p}:7946`));
     let joined = 0;
     let error = '';
@@ -128,9 +185,9 @@ export class GossipService {
   }
 
   status(): GossipStatus {
-    const all = this.ml.allNodes();
+    const all = this.ml?.allNodes() ?? [];
     return {
-      node: this.ml.localName,
+      node: this.ml?.localName ?? this.opts.nodeName,
       addr: this.opts.bindAddr,
       port: this.opts.port,
       alive: all.filter((n) => n.state === 'alive').length,
@@ -140,9 +197,11 @@ export class GossipService {
   }
 
   listNodes(): GossipNode[] {
-    return this.ml
+    const ml = this.ml;
+    if (!ml) return [];
+    return ml
       .allNodes()
-      .map((n) => ({ name: n.name, addr: n.addr, port: n.port, state: n.state, self: n.name === this.ml.localName }))
+      .map((n) => ({ name: n.name, addr: n.addr, port: n.port, state: n.state, self: n.name === ml.localName }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -160,15 +219,16 @@ export class GossipService {
     const k = checkKey(key ?? '', 'key');
     this.applyKeyOp(op, k); // here first: a refusal (e.g. removing the primary) stops it everywhere
     await this.persistKeys();
-    const targets = this.ml.members().filter((m) => m.state === 'alive' && m.name !== this.ml.localName).map((m) => m.name);
+    const ml = this.memberlist;
+    const targets = ml.members().filter((m) => m.state === 'alive' && m.name !== ml.localName).map((m) => m.name);
     const id = randomUUID();
     const failed = new Map<string, string>();
     const done = new Promise<void>((resolve) => {
       this.pendingAcks.set(id, { want: new Set(targets), failed, done: resolve });
       if (!targets.length) resolve();
     });
-    const msg: KeyOpMsg = { t: 'key', id, from: this.ml.localName, op, key: k };
-    await Promise.all(targets.map((t) => this.ml.sendReliable(t, encodeControl(msg)).catch((e) => {
+    const msg: KeyOpMsg = { t: 'key', id, from: ml.localName, op, key: k };
+    await Promise.all(targets.map((t) => ml.sendReliable(t, encodeControl(msg)).catch((e) => {
       failed.set(t, `unreachable: ${e instanceof Error ? e.message : String(e)}`);
       this.settleAck(id, t);
     })));
@@ -196,11 +256,11 @@ export class GossipService {
     }
   }
 
-  private async persistKeys(): Promise<void> {
-    if (!this.opts.keyFile) return;
-    const tmp = `${this.opts.keyFile}.tmp`;
-    await writeFile(tmp, this.keyringView().keys.join('\n') + '\n', { mode: 0o600 });
-    await rename(tmp, this.opts.keyFile);
+  /** Writes the live keyring to the state file (never the user's key file); one write at a time, the latest wins. */
+  private persistKeys(): Promise<void> {
+    const path = this.opts.keyringPath;
+    if (!path || !this.keyring) return Promise.resolve();
+    return this.persistLock.run(() => writeFileAtomic(path, this.keyringView().keys.join('\n') + '\n', 0o600));
   }
 
   private settleAck(id: string, node: string): void {
@@ -234,18 +294,22 @@ export class GossipService {
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
-      const ack: KeyAckMsg = { t: 'key-ack', id: msg.id, from: this.ml.localName, ...(error ? { error } : {}) };
-      await this.ml.sendReliable(msg.from, encodeControl(ack)).catch(() => undefined);
+      const ml = this.ml;
+      if (!ml) return;
+      const ack: KeyAckMsg = { t: 'key-ack', id: msg.id, from: ml.localName, ...(error ? { error } : {}) };
+      await ml.sendReliable(msg.from, encodeControl(ack)).catch(() => undefined);
     })();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.joinTimer) clearTimeout(this.joinTimer);
+    const ml = this.ml;
+    if (!ml) return;
     await this.db.leaveCluster(1_000).catch(() => undefined);
-    await this.ml.leave(1_000).catch(() => undefined);
+    await ml.leave(1_000).catch(() => undefined);
     this.db.close();
-    await this.ml.shutdown();
+    await ml.shutdown();
   }
 }
 

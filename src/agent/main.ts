@@ -1,118 +1,72 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readlink, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { startApiServer } from '../api/server.js';
-import { startPluginServer } from '../plugin/index.js';
-import { FileStore } from '../store/index.js';
-import { Agent } from './agent.js';
+// `vxmesh agent`: the composition root. Starts the steps in order (src/agent/steps.ts), runs until
+// SIGTERM/SIGINT, stops them in reverse. A failed start undoes what it did, logs one line and exits 1.
+import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
-import { GossipService } from './gossip.js';
-import { checkGatewaySubnet, readUnderlay } from './host.js';
+import { PreboundTransport } from './gossip-transport.js';
+import { Lifecycle, StartError } from './lifecycle.js';
+import { createAgentLogger } from './log.js';
+import { StartGate } from './start-gate.js';
+import { agentSteps, type AgentParts } from './steps.js';
 
-/** A node name kept in the data dir, so a restarted agent rejoins as itself: hostname + random suffix. */
-async function persistentNodeName(dir: string): Promise<string> {
-  const path = join(dir, 'node-name');
-  const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
-  if (existing) return existing;
-  const name = `${hostname().split('.')[0]}-${randomBytes(3).toString('hex')}`;
-  await writeFile(path, name + '\n', { mode: 0o600 });
-  return name;
-}
-
-/** One agent per data dir: a pid file created exclusively; a stale one (dead pid) is taken over. */
-async function lockDataDir(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, 'agent.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(path, 'wx', 0o600);
-      await fh.write(String(process.pid));
-      await fh.close();
-      return () => unlink(path).catch(() => undefined);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new Error(`another vxmesh agent (pid ${pid}) uses data dir ${dir}`);
-      }
-      await unlink(path).catch(() => undefined);
-    }
-  }
-  throw new Error(`cannot lock data dir ${dir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Sandbox namespaces are bind mounts under /run/netns made in the agent's mount namespace. Under
- * `ip netns exec` (a private one) they would vanish with the agent, taking the data plane down.
- */
-async function warnOnPrivateMountNamespace(log: { warn(o: object, m: string): void }): Promise<void> {
-  const [mine, init] = await Promise.all([readlink('/proc/self/ns/mnt').catch(() => ''), readlink('/proc/1/ns/mnt').catch(() => '')]);
-  if (mine && init && mine !== init) {
-    log.warn({ mine, init }, 'the agent runs in a private mount namespace (ip netns exec?): its sandbox namespaces will not outlive it; use nsenter --net=... or run it in the host mount namespace');
-  }
-}
+/** Longest a stop may take before the process exits regardless (a supervisor is waiting). */
+const STOP_DEADLINE_MS = 15_000;
 
 /** Runs the agent until SIGTERM/SIGINT. The data plane stays up when the agent stops. */
 export async function runAgent(config: AgentConfig): Promise<void> {
-  const log = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const unlock = await lockDataDir(config.dataDir);
-  await warnOnPrivateMountNamespace(log);
-  const underlay = await readUnderlay(config.advertiseAddr);
-  await checkGatewaySubnet(config.gwBridgePool);
-  if (!underlay.advertiseAddr) log.warn('no advertise address found (no global IPv4): vxlan devices get no local address');
-  const store = await FileStore.open(config.dataDir);
-  const gossip = new GossipService(
-    {
-      nodeName: config.nodeName ?? (await persistentNodeName(config.dataDir)),
-      bindAddr: underlay.advertiseAddr ?? '0.0.0.0',
-      port: config.gossipPort,
-      join: config.join,
-      keyFile: config.gossipKeyFile,
-      // Test knob: the fast profile (probe 200 ms, gossip 50 ms) so failure tests take seconds.
-      ...(process.env.VXMESH_GOSSIP_PROFILE === 'fast' || config.gossipProfile === 'fast'
-        ? { timing: { probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 50, pushPullIntervalMs: 5_000 } }
-        : {}),
-    },
-    log,
-  );
-  const agent = new Agent({
-    config,
-    store,
-    log,
-    facts: { advertiseAddr: underlay.advertiseAddr, underlayMtu: config.underlayMtu ?? underlay.mtu },
-    gossip,
-  });
-  await agent.start();
-  await gossip.start();
-  const api = await startApiServer(agent, config.socket, log);
-  const plugin = config.plugin
-    ? await startPluginServer(agent, { socketPath: join(config.pluginDir, `${config.pluginName}.sock`), logger: log })
-    : undefined;
-  log.info({ socket: config.socket, dataDir: config.dataDir, advertiseAddr: underlay.advertiseAddr }, 'vxmesh agent ready');
+  process.umask(0o077); // everything the agent writes is 0600 / 0700 (sockets are chmod 0600 on top)
+  const log = createAgentLogger(config);
+  const signalled = waitForSignal(log);
+  // A crash is a log line too (then the exit a supervisor acts on); the data plane stays up.
+  const crash = (err: unknown) => {
+    log.fatal({ err: err instanceof Error ? err.stack : String(err) }, `vxmesh agent crashed: ${messageOf(err)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  const parts: AgentParts = { log, apiGate: new StartGate(), pluginGate: new StartGate(), transport: new PreboundTransport(), locks: [] };
+  const lifecycle = new Lifecycle({ log, stopTimeoutMs: 3_000 });
+  try {
+    await lifecycle.start(agentSteps(config, parts));
+  } catch (e) {
+    const err = e instanceof StartError ? e : new StartError('start', e);
+    log.fatal({ step: err.step, ...whereDamaged(err.cause) }, `vxmesh agent failed to start (${err.step}): ${messageOf(err.cause)}`);
+    process.exit(1);
+  }
+  log.info({ socket: config.socket, dataDir: config.dataDir, advertiseAddr: parts.advertiseAddr, netnsPrefix: config.netnsPrefix }, 'vxmesh agent ready');
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'stopping (the data plane stays up)');
-      resolve();
+  const signal = await signalled;
+  log.info({ signal }, 'stopping (the data plane stays up)');
+  setTimeout(() => {
+    log.error({ timeoutMs: STOP_DEADLINE_MS }, 'stop did not finish in time: exiting anyway');
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
+  await lifecycle.stop();
+  log.info('vxmesh agent stopped');
+}
+
+/** The first SIGTERM/SIGINT asks for a stop (after the start, if one is running); a second one exits at once. */
+function waitForSignal(log: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (seen) {
+        log.warn({ signal }, 'second signal: exiting without finishing the stop');
+        process.exit(1);
+      }
+      seen = true;
+      resolve(signal);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
-  await plugin?.close();
-  await api.close();
-  await gossip.stop();
-  await agent.stop();
-  await store.close();
-  await unlock();
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A damaged store names its file and offset: carried as fields too, for whoever reads the JSON. */
+function whereDamaged(e: unknown): { file?: string; offset?: number } {
+  const d = e as { file?: unknown; offset?: unknown } | undefined;
+  return typeof d?.file === 'string' && typeof d.offset === 'number' ? { file: d.file, offset: d.offset } : {};
 }

@@ -16,3 +16,4 @@ export * from './sysctl.js';
 export * from './probe.js';
 export * from './host-info.js';
 export { NftElements } from './nft-elements.js';
+export * from './native.js';
