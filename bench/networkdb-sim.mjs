@@ -2,7 +2,7 @@
 // Entry propagation through one NetworkDB network of N in-process nodes with Docker's 200 ms
 // gossip interval: time from createEntry on one node until every node has it.
 //
-//   node bench/networkdb-sim.mjs [--nodes 1000] [--cluster sim|memberlist] [--runs 3] [--seed 1] [--latency 0.5]
+//   npx vite-node bench/networkdb-sim.mjs -- [--nodes 1000] [--cluster sim|memberlist] [--runs 3] [--seed 1] [--latency 0.5]
 //
 // --cluster sim        : SimHub (memberlist stand-in that routes user messages in-process);
 //                        real time (wall-clock timers).
@@ -11,10 +11,12 @@
 //                        transport and every NetworkDB run on one VirtualClock (a discrete-event
 //                        scheduler), so times are simulated ms, independent of CPU speed; the
 //                        protocols and codecs (memberlist msgpack/LZW, NetworkDB protobuf) are real.
-// Import from dist/: build first with `npx tsc -p tsconfig.json`.
+// Runs under vite-node (shipped with vitest) so it can import the TypeScript sources and the test
+// stand-in SimHub (test/support/, not part of the shipped package) without a build step.
 
 import { parseArgs } from 'node:util';
-import { NetworkDB, SimHub } from '../dist/gossip/networkdb/index.js';
+import { NetworkDB } from '../src/gossip/networkdb/index.ts';
+import { SimHub } from '../test/support/sim-hub.ts';
 import { reportProgress, seededRandom } from './gossip-common.mjs';
 
 const { values } = parseArgs({
@@ -98,7 +100,7 @@ async function setupSim() {
 }
 
 async function setupMemberlist() {
-  const { createMemberlist, defaultLanConfig, MemNetwork, VirtualClock } = await import('../dist/gossip/memberlist/index.js');
+  const { createMemberlist, defaultLanConfig, MemNetwork, VirtualClock } = await import('../src/gossip/memberlist/index.ts');
   const clock = new VirtualClock();
   reportProgress(clock, `networkdb-sim ${N}`);
   const time = virtualTime(clock);

@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ipFromBytes, ipToBytes, isValidIpBytes, joinHostPort, splitHostPort } from './addr.js';
 import { Awareness } from './awareness.js';
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from '../../util/clock.js';
 import { TransmitLimitedQueue } from './broadcast-queue.js';
 import {
   META_MAX_SIZE,
@@ -18,7 +18,8 @@ import {
 } from './config.js';
 import { crc32 } from '../../util/crc32.js';
 import { addLabelHeader, labelOverhead, removeLabelHeader, validateLabel } from './label.js';
-import { silentLogger, RejectLog, type Logger } from './logger.js';
+import { pino } from 'pino';
+import { RejectLog, toLogSink, type GossipLogger, type LogSink } from './reject-log.js';
 import { lzwCompress, lzwDecompress } from './lzw.js';
 import {
   decodeBody,
@@ -84,7 +85,8 @@ export interface MemberlistOptions {
   delegate?: Delegate;
   events?: EventDelegate;
   transport: Transport;
-  logger?: Logger;
+  /** Default: silent. */
+  logger?: GossipLogger;
   /** Random source (seeded in simulations). */
   random?: () => number;
   /** Time source for every timer and timestamp (a VirtualClock in simulations). */
@@ -119,7 +121,7 @@ export class Memberlist implements Cluster {
   private readonly delegate: Delegate | undefined;
   private readonly events: EventDelegate | undefined;
   private readonly transport: Transport;
-  private readonly logger: Logger;
+  private readonly logger: LogSink;
   private readonly rejects: RejectLog;
   private readonly random: () => number;
   private readonly clock: Clock;
@@ -152,10 +154,10 @@ export class Memberlist implements Cluster {
     this.delegate = opts.delegate;
     this.events = opts.events;
     this.transport = opts.transport;
-    this.logger = opts.logger ?? silentLogger;
-    this.rejects = new RejectLog(this.logger);
+    this.logger = toLogSink(opts.logger ?? pino({ level: 'silent' }));
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? realClock;
+    this.rejects = new RejectLog(this.logger, this.clock);
     this.broadcasts = new TransmitLimitedQueue(() => this.estNumNodes(), config.retransmitMult);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
   }

@@ -4,11 +4,13 @@
 // gossiped by our own loop only to nodes of the same network, and whole tables are
 // periodically bulk-synced over reliable (TCP) user messages.
 
+import { pino } from 'pino';
 import { VxError } from '../../errors.js';
-import { realClock, type Clock, type TimerHandle } from '../memberlist/clock.js';
+import { realClock, type Clock, type TimerHandle } from '../../util/clock.js';
+import { TransmitLimitedQueue } from '../memberlist/broadcast-queue.js';
+import { toLogSink, type GossipLogger, type LogSink } from '../memberlist/reject-log.js';
 import type { Cluster, Delegate, EventDelegate, NodeInfo } from '../memberlist/types.js';
-import { BroadcastQueue } from './broadcastQueue.js';
-import { LamportClock } from './clock.js';
+import { LamportClock } from './lamport-clock.js';
 import { type NetworkDBConfig, resolveNetworkDBConfig } from './config.js';
 import {
   MessageType,
@@ -31,7 +33,7 @@ import {
   encodeTableEvent,
   wrapGossip,
 } from './proto.js';
-import { ProtoDecodeError } from './protoWire.js';
+import { ProtoDecodeError } from './proto-wire.js';
 
 export type TableEventKind = 'create' | 'update' | 'delete';
 
@@ -67,7 +69,9 @@ export interface NetworkDBStats {
 export interface NetworkDBOptions extends Partial<NetworkDBConfig> {
   /** Must equal the memberlist node name of the cluster passed to attach(). */
   nodeName: string;
-  /** Called for dropped bad input and failed sends; never throws into the protocol. */
+  /** Dropped bad input and failed sends are logged here at debug level (default: silent). */
+  logger?: GossipLogger;
+  /** @deprecated Pass `logger`; kept until src/agent/gossip.ts does. Called as well when given. */
   onProtocolError?: (err: Error) => void;
   /** Time source for loops, timeouts and reap times (a VirtualClock in simulations). */
   clock?: Clock;
@@ -100,7 +104,7 @@ interface NetworkState {
   /** Local networks only: set once the join-time bulk sync finished. */
   inSync: boolean;
   /** Local networks only: table events waiting to be gossiped to this network's peers. */
-  tableBroadcasts?: BroadcastQueue;
+  tableBroadcasts?: TransmitLimitedQueue;
 }
 
 interface Watcher {
@@ -136,7 +140,8 @@ export class NetworkDB implements Delegate, EventDelegate {
 
   private readonly networkClock = new LamportClock();
   private readonly tableClock = new LamportClock();
-  private readonly onProtocolError: (err: Error) => void;
+  private readonly log: LogSink;
+  private readonly onProtocolError: ((err: Error) => void) | undefined;
 
   private cluster: Cluster | undefined;
   private closed = false;
@@ -154,21 +159,21 @@ export class NetworkDB implements Delegate, EventDelegate {
   /** network id -> table -> key -> entry. */
   private readonly entries = new Map<string, Map<string, Map<string, Entry>>>();
 
-  private readonly networkBroadcasts: BroadcastQueue;
-  private readonly nodeBroadcasts: BroadcastQueue;
-  private nodeBroadcastSeq = 0;
+  private readonly networkBroadcasts: TransmitLimitedQueue;
+  private readonly nodeBroadcasts: TransmitLimitedQueue;
   private readonly bulkSyncWaiters = new Map<string, Array<() => void>>();
   private readonly watchers = new Set<Watcher>();
 
   constructor(opts: NetworkDBOptions) {
-    const { nodeName, onProtocolError, clock, ...overrides } = opts;
+    const { nodeName, onProtocolError, logger, clock, ...overrides } = opts;
     this.clock = clock ?? realClock;
     this.nodeName = requireName('nodeName', nodeName);
     this.config = resolveNetworkDBConfig(overrides);
-    this.onProtocolError = onProtocolError ?? (() => {});
+    this.onProtocolError = onProtocolError;
+    this.log = toLogSink(logger ?? pino({ level: 'silent' }));
     const activeNodes = (): number => this.activeNodeCount();
-    this.networkBroadcasts = new BroadcastQueue(this.config.retransmitMult, activeNodes);
-    this.nodeBroadcasts = new BroadcastQueue(this.config.retransmitMult, activeNodes);
+    this.networkBroadcasts = new TransmitLimitedQueue(activeNodes, this.config.retransmitMult);
+    this.nodeBroadcasts = new TransmitLimitedQueue(activeNodes, this.config.retransmitMult);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -197,7 +202,7 @@ export class NetworkDB implements Delegate, EventDelegate {
   async leaveCluster(waitMs = 2_000): Promise<void> {
     this.queueNodeEvent(NodeEventType.LEAVE);
     const deadline = this.clock.now() + waitMs;
-    while (this.nodeBroadcasts.length > 0 && this.clock.now() < deadline && this.activeNodeCount() > 1) {
+    while (this.nodeBroadcasts.numQueued() > 0 && this.clock.now() < deadline && this.activeNodeCount() > 1) {
       await new Promise<void>((r) => this.clock.setTimeout(r, Math.min(50, this.config.gossipIntervalMs)));
     }
   }
@@ -257,7 +262,7 @@ export class NetworkDB implements Delegate, EventDelegate {
       leaving: false,
       reapAtMs: 0,
       inSync: false,
-      tableBroadcasts: new BroadcastQueue(this.config.retransmitMult, () => this.networkNodes.get(nid)?.size ?? 0),
+      tableBroadcasts: new TransmitLimitedQueue(() => this.networkNodes.get(nid)?.size ?? 0, this.config.retransmitMult),
     };
     local.set(nid, n);
     this.addNetworkNode(nid, this.nodeName);
@@ -434,7 +439,7 @@ export class NetworkDB implements Delegate, EventDelegate {
         case MessageType.NETWORK_EVENT: {
           const ev = decodeNetworkEvent(g.data);
           if (this.handleNetworkEvent(ev)) {
-            this.networkBroadcasts.queue({ key: `${ev.networkId}|${ev.nodeName}`, msg: Buffer.from(buf) });
+            this.networkBroadcasts.queueBroadcast({ name: `${ev.networkId}|${ev.nodeName}`, message: Buffer.from(buf) });
           }
           break;
         }
@@ -444,7 +449,7 @@ export class NetworkDB implements Delegate, EventDelegate {
         case MessageType.NODE_EVENT: {
           const ev = decodeNodeEvent(g.data);
           if (this.handleNodeEvent(ev)) {
-            this.nodeBroadcasts.queue({ key: `n${this.nodeBroadcastSeq++}`, msg: Buffer.from(buf) });
+            this.nodeBroadcasts.queueBroadcast({ unique: true, message: Buffer.from(buf) });
           }
           break;
         }
@@ -528,7 +533,7 @@ export class NetworkDB implements Delegate, EventDelegate {
     if (ev.nodeName === this.nodeName) return;
     if (!this.handleTableEvent(ev, isBulkSync)) return;
     const q = this.localNetworks().get(ev.networkId)?.tableBroadcasts;
-    q?.queue({ key: broadcastKey(ev.tableName, ev.key), msg: raw });
+    q?.queueBroadcast({ name: broadcastKey(ev.tableName, ev.key), message: raw });
   }
 
   /** Apply a remote table event; true when it should be re-gossiped. */
@@ -608,7 +613,7 @@ export class NetworkDB implements Delegate, EventDelegate {
   private queueTableEvent(type: number, nid: string, table: string, key: string, e: Entry): void {
     const q = this.localNetworks().get(nid)?.tableBroadcasts;
     if (!q) return;
-    q.queue({ key: broadcastKey(table, key), msg: wrapGossip(MessageType.TABLE_EVENT, this.encodeEntry(type, nid, table, key, e)) });
+    q.queueBroadcast({ name: broadcastKey(table, key), message: wrapGossip(MessageType.TABLE_EVENT, this.encodeEntry(type, nid, table, key, e)) });
   }
 
   private encodeEntry(type: number, nid: string, table: string, key: string, e: Entry): Buffer {
@@ -627,12 +632,12 @@ export class NetworkDB implements Delegate, EventDelegate {
 
   private queueNetworkEvent(type: number, nid: string, lTime: bigint): void {
     const body = encodeNetworkEvent({ type, lTime, nodeName: this.nodeName, networkId: nid });
-    this.networkBroadcasts.queue({ key: `${nid}|${this.nodeName}`, msg: wrapGossip(MessageType.NETWORK_EVENT, body) });
+    this.networkBroadcasts.queueBroadcast({ name: `${nid}|${this.nodeName}`, message: wrapGossip(MessageType.NETWORK_EVENT, body) });
   }
 
   private queueNodeEvent(type: number): void {
     const body = encodeNodeEvent({ type, lTime: this.networkClock.increment(), nodeName: this.nodeName });
-    this.nodeBroadcasts.queue({ key: `n${this.nodeBroadcastSeq++}`, msg: wrapGossip(MessageType.NODE_EVENT, body) });
+    this.nodeBroadcasts.queueBroadcast({ unique: true, message: wrapGossip(MessageType.NODE_EVENT, body) });
   }
 
   /** One gossip round: per joined network, send pending table events to a few random peers. */
@@ -642,12 +647,12 @@ export class NetworkDB implements Delegate, EventDelegate {
     const budget = this.config.packetBufferSize - COMPOUND_HEADER_OVERHEAD;
     for (const [nid, n] of this.localNetworks()) {
       const q = n.tableBroadcasts;
-      if (!q || q.length === 0) continue;
+      if (!q || q.numQueued() === 0) continue;
       const peers = this.randomPeers(nid, this.config.gossipFanout);
       if (peers.length === 0) continue;
       let msgs = q.getBroadcasts(COMPOUND_PART_OVERHEAD, budget);
       // A single event larger than a packet still has to go somewhere: send it alone.
-      if (msgs.length === 0) msgs = q.getBroadcasts(COMPOUND_PART_OVERHEAD, Number.MAX_SAFE_INTEGER).slice(0, 1);
+      if (msgs.length === 0) msgs = q.getBroadcasts(COMPOUND_PART_OVERHEAD, Number.MAX_SAFE_INTEGER, 1);
       if (msgs.length === 0) continue;
       const packet = encodeCompoundGossip(msgs);
       for (const peer of peers) this.send(() => cluster.sendBestEffort(peer, packet));
@@ -755,7 +760,7 @@ export class NetworkDB implements Delegate, EventDelegate {
   private send(start: () => Promise<void>): void {
     const fail = (err: unknown): void => {
       this.stats.sendErrors++;
-      this.onProtocolError(err instanceof Error ? err : new Error(String(err)));
+      this.report(err, 'networkdb: send failed');
     };
     try {
       start().catch(fail);
@@ -995,6 +1000,12 @@ export class NetworkDB implements Delegate, EventDelegate {
 
   private protocolError(err: unknown): void {
     if (err instanceof ProtoDecodeError) this.stats.decodeErrors++;
-    this.onProtocolError(err instanceof Error ? err : new Error(String(err)));
+    this.report(err, 'networkdb: dropped input');
+  }
+
+  private report(err: unknown, what: string): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.log.debug({ err: e.message }, what);
+    this.onProtocolError?.(e);
   }
 }

@@ -12,9 +12,9 @@ import {
   expectWireType,
   readUtf8,
   toInt32,
-} from './protoWire.js';
+} from './proto-wire.js';
 
-export { ProtoDecodeError } from './protoWire.js';
+export { ProtoDecodeError } from './proto-wire.js';
 
 export const MessageType = {
   INVALID: 0,
