@@ -20,6 +20,8 @@ export interface Watcher {
   table: string;
   nid: string | undefined;
   cb: (change: TableChange) => void;
+  /** Changes that happened while the current state was being replayed to this watcher. */
+  held: TableChange[] | null;
 }
 
 /** Failed/left nodes are forgotten after a day (Docker nodeReapInterval). */
@@ -231,11 +233,34 @@ export class NetworkDBState {
   emit(type: TableEventKind, table: string, nid: string, key: string, value: Buffer, owner: string): void {
     for (const w of this.watchers) {
       if (w.table !== table || (w.nid !== undefined && w.nid !== nid)) continue;
-      this.deliver(w, { type, table, nid, key, value, owner });
+      const change = { type, table, nid, key, value, owner };
+      if (w.held) w.held.push(change);
+      else this.deliver(w, change);
     }
   }
 
-  deliver(w: Watcher, change: TableChange): void {
+  /**
+   * List, then watch: add `w`, hand it every live entry it matches as a "create", then the
+   * changes made meanwhile (by its own callback, say) in order, then live changes.
+   */
+  subscribe(w: Watcher): void {
+    const current: TableChange[] = [];
+    for (const [nid, tables] of this.entries) {
+      if (w.nid !== undefined && w.nid !== nid) continue;
+      const keys = tables.get(w.table);
+      if (!keys) continue;
+      for (const [key, e] of keys) {
+        if (!e.deleting) current.push({ type: 'create', table: w.table, nid, key, value: e.value, owner: e.owner });
+      }
+    }
+    w.held = [];
+    this.watchers.add(w);
+    for (const change of current) if (this.watchers.has(w)) this.deliver(w, change);
+    while (w.held.length > 0 && this.watchers.has(w)) this.deliver(w, w.held.shift()!);
+    w.held = null;
+  }
+
+  private deliver(w: Watcher, change: TableChange): void {
     try {
       w.cb(change);
     } catch (err) {

@@ -186,13 +186,15 @@ export class NetworkDB implements Delegate, EventDelegate {
   }
 
   /**
-   * Be told about changes to `table` (in network `nid`, or in every network). Local writes are
-   * reported too (owner = our node name). Returns the unsubscribe function.
+   * List, then watch: `cb` first gets every live entry of `table` (in network `nid`, or in every
+   * network) as a "create", synchronously, before watch() returns; then every change as it
+   * happens. Local writes are reported too (owner = our node name). Returns the unsubscribe
+   * function.
    */
   watch(table: string, nid: string | undefined, cb: (change: TableChange) => void): () => void {
     requireName('table', table);
-    const w: Watcher = { table, nid, cb };
-    this.state.watchers.add(w);
+    const w: Watcher = { table, nid, cb, held: null };
+    this.state.subscribe(w);
     return () => {
       this.state.watchers.delete(w);
     };

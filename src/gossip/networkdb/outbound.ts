@@ -179,7 +179,9 @@ export class Outbound {
         }
       }
     }
-    const payload = parts.length > 0 ? encodeCompoundGossip(parts) : Buffer.alloc(0);
+    // Always a COMPOUND, even an empty one, as Docker sends: an empty payload makes Docker log
+    // "unknown message type 0" on every sync.
+    const payload = encodeCompoundGossip(parts);
     const body = encodeBulkSyncMessage({ lTime: core.tableClock.time(), unsolicited, nodeName: core.nodeName, networks, payload });
     const msg = wrapGossip(MessageType.BULK_SYNC, body);
     if (!unsolicited) {
