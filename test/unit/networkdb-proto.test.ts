@@ -258,3 +258,12 @@ describe('networkdb protobuf fuzz', () => {
     db.close();
   });
 });
+
+describe('networkdb schema', () => {
+  it('networkdb-schema.ts is what networkdb.proto generates (node test/support/gen-networkdb-schema.mjs)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['test/support/gen-networkdb-schema.mjs', '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});

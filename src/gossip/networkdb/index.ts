@@ -1,6 +1,6 @@
 // Docker NetworkDB's model (scoped gossip tables) on top of vxmesh's memberlist layer.
 export * from './proto.js';
-export { ProtoReader, ProtoWriter } from './proto-wire.js';
+export { ProtoReader } from './proto-wire.js';
 export { LamportClock } from './lamport-clock.js';
 export {
   DEFAULT_NETWORKDB_CONFIG,

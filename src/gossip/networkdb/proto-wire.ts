@@ -1,5 +1,6 @@
-// Minimal protobuf (proto3) wire primitives: a growable writer and a bounds-checked reader.
-// Every decoding failure is a ProtoDecodeError, so callers can tell bad peer input from bugs.
+// A bounds-checked protobuf wire reader, used to check input strictly (as Go's generated
+// Unmarshal does) before protobufjs decodes it. Every failure is a ProtoDecodeError, so callers
+// can tell bad peer input from bugs.
 
 export class ProtoDecodeError extends Error {
   constructor(message: string) {
@@ -14,127 +15,6 @@ export const WIRE_BYTES = 2;
 export const WIRE_FIXED32 = 5;
 
 const UINT64_MAX = (1n << 64n) - 1n;
-
-export class ProtoWriter {
-  private buf: Buffer = Buffer.allocUnsafe(128);
-  private pos = 0;
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  varint(value: bigint | number): void {
-    if (typeof value === 'number') {
-      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint out of range: ${value}`);
-      this.smallVarint(value);
-      return;
-    }
-    if (value < 0n || value > UINT64_MAX) throw new RangeError(`varint out of uint64 range: ${value}`);
-    if (value <= BigInt(Number.MAX_SAFE_INTEGER)) {
-      this.smallVarint(Number(value));
-      return;
-    }
-    this.ensure(10);
-    let v = value;
-    while (v >= 0x80n) {
-      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
-    }
-    this.buf[this.pos++] = Number(v);
-  }
-
-  /** Non-negative safe integer; avoids BigInt on the hot path. */
-  private smallVarint(value: number): void {
-    this.ensure(10);
-    let v = value;
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buf[this.pos++] = v;
-  }
-
-  tag(field: number, wireType: number): void {
-    this.smallVarint(field * 8 + wireType);
-  }
-
-  bytes(field: number, data: Uint8Array): void {
-    this.tag(field, WIRE_BYTES);
-    this.smallVarint(data.length);
-    this.ensure(data.length);
-    this.buf.set(data, this.pos);
-    this.pos += data.length;
-  }
-
-  private string(field: number, value: string): void {
-    const len = Buffer.byteLength(value, 'utf8');
-    this.tag(field, WIRE_BYTES);
-    this.smallVarint(len);
-    this.ensure(len);
-    this.pos += this.buf.write(value, this.pos, len, 'utf8');
-  }
-
-  // proto3 scalars: default values (0, false, "", empty bytes) are not written.
-  uint64Field(field: number, value: bigint): void {
-    if (value !== 0n) {
-      this.tag(field, WIRE_VARINT);
-      this.varint(value);
-    }
-  }
-
-  enumField(field: number, value: number): void {
-    if (value !== 0) {
-      if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
-        throw new RangeError(`enum value out of range: ${value}`);
-      }
-      this.tag(field, WIRE_VARINT);
-      this.smallVarint(value);
-    }
-  }
-
-  int32Field(field: number, value: number): void {
-    if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-      throw new RangeError(`int32 out of range: ${value}`);
-    }
-    if (value !== 0) {
-      this.tag(field, WIRE_VARINT);
-      // Negative int32 is sign-extended to 64 bits on the wire.
-      this.varint(value < 0 ? BigInt(value) + (1n << 64n) : value);
-    }
-  }
-
-  boolField(field: number, value: boolean): void {
-    if (value) {
-      this.tag(field, WIRE_VARINT);
-      this.smallVarint(1);
-    }
-  }
-
-  stringField(field: number, value: string): void {
-    if (value.length > 0) this.string(field, value);
-  }
-
-  bytesField(field: number, value: Uint8Array): void {
-    if (value.length > 0) this.bytes(field, value);
-  }
-
-  /** Repeated fields are written even when an element is empty. */
-  repeatedString(field: number, values: readonly string[]): void {
-    for (const v of values) this.string(field, v);
-  }
-
-  repeatedBytes(field: number, values: readonly Uint8Array[]): void {
-    for (const v of values) this.bytes(field, v);
-  }
-
-  finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
-  }
-}
-
 export interface FieldHeader {
   field: number;
   wireType: number;
@@ -239,19 +119,4 @@ export function expectWireType(h: FieldHeader, wireType: number, message: string
       `${message} field ${h.field}: wire type ${h.wireType}, expected ${wireType}`,
     );
   }
-}
-
-export function readUtf8(data: Uint8Array): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  return Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8');
-}
-
-/** Copy so decoded messages never alias (and pin) the receive buffer. */
-export function copyBytes(data: Uint8Array): Buffer {
-  return Buffer.from(data);
-}
-
-/** Low 32 bits of a varint as a signed int32 (protobuf int32 semantics). */
-export function toInt32(v: bigint): number {
-  return Number(BigInt.asIntN(32, v));
 }

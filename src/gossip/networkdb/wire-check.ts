@@ -1,0 +1,33 @@
+// Strict wire check of a protobuf message against its schema, before protobufjs decodes it.
+// protobufjs's decoder trusts field wire types and throws plain RangeErrors; Go's generated
+// Unmarshal (what Docker runs) rejects a known field with the wrong wire type, a field number 0,
+// groups and truncation. This walk applies those rules, recursively into message fields, with
+// messages that name the message and field.
+import type { Type } from 'protobufjs';
+import { ProtoDecodeError, ProtoReader, WIRE_BYTES, WIRE_VARINT, expectWireType } from './proto-wire.js';
+
+const MAX_DEPTH = 8;
+
+export function checkWire(type: Type, buf: Uint8Array, depth = 0): void {
+  if (depth > MAX_DEPTH) throw new ProtoDecodeError(`${type.name}: nested too deeply`);
+  const r = new ProtoReader(buf);
+  while (!r.done) {
+    const h = r.header();
+    const field = type.fieldsById[h.field];
+    if (!field) {
+      r.skip(h.wireType);
+      continue;
+    }
+    const lengthDelimited = field.resolvedType !== null && 'fields' in field.resolvedType
+      ? true
+      : field.type === 'string' || field.type === 'bytes';
+    if (!lengthDelimited) {
+      expectWireType(h, WIRE_VARINT, type.name);
+      r.varint();
+      continue;
+    }
+    expectWireType(h, WIRE_BYTES, type.name);
+    const data = r.lengthDelimited();
+    if (field.resolvedType !== null && 'fields' in field.resolvedType) checkWire(field.resolvedType as Type, data, depth + 1);
+  }
+}
