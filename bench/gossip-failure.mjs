@@ -8,7 +8,9 @@
 //
 //   npx tsc -p tsconfig.json && node bench/gossip-failure.mjs [--nodes 5] [--trials 10]
 //     [--impl both|vxmesh|go] [--fast | --probe-ms 1000 --probe-timeout-ms 500 --gossip-ms 200
-//     --suspicion-mult 4] [--load CORES] [--hold-ms 0]
+//     --suspicion-mult 4] [--load CORES|all] [--hold-ms 0] [--stall-ms 0 --stall-every-ms 2000]
+// --stall-ms blocks each vxmesh node's event loop that long, every --stall-every-ms (random
+// phase): what a busy agent or a GC pause does to the failure detector.
 // With fewer than 100 trials the tail is reported as max, not p99.
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -28,6 +30,8 @@ const { values: opt } = parseArgs({
     'suspicion-mult': { type: 'string' },
     load: { type: 'string', default: '0' },
     'hold-ms': { type: 'string', default: '0' },
+    'stall-ms': { type: 'string', default: '0' },
+    'stall-every-ms': { type: 'string', default: '2000' },
   },
 });
 const N = Number(opt.nodes);
@@ -45,10 +49,20 @@ const WINDOW_MS = 3000;
 const tsPeer = fileURLToPath(new URL('./ts-peer.mjs', import.meta.url));
 let port = 30000 + Math.floor(Math.random() * 20000);
 
+async function waitUntil(cond, what) {
+  try {
+    await waitFor(cond, 60000);
+  } catch {
+    throw new Error(`timed out after 60 s waiting for ${what}`);
+  }
+}
+
 function spawnPeer(impl, goBinary, name, join) {
   const args = ['-name', name, '-bind', '127.0.0.1', '-port', String(port++), ...timingArgs];
   if (join) args.push('-join', join);
-  return impl === 'go' ? new GoPeer(goBinary, args) : new GoPeer(process.execPath, [tsPeer, ...args]);
+  if (impl === 'go') return new GoPeer(goBinary, args);
+  const stall = Number(opt['stall-ms']) > 0 ? ['-stall-ms', opt['stall-ms'], '-stall-every-ms', opt['stall-every-ms']] : [];
+  return new GoPeer(process.execPath, [tsPeer, ...args, ...stall]);
 }
 
 /** Names each peer currently sees alive, from its join/leave events. */
@@ -77,7 +91,7 @@ async function runImpl(impl, goBinary) {
   };
   for (let i = 1; i < N; i++) await addPeer();
   const fullView = () => peers.every(({ p }) => aliveSeenBy(p).size === N);
-  await waitFor(fullView, 20000);
+  await waitUntil(fullView, 'every node to see all N members');
   await sleep(1000);
 
   const bytes = async () => {
@@ -106,7 +120,7 @@ async function runImpl(impl, goBinary) {
     const seen = await Promise.all(peers.map(({ p }) => p.waitEvent((e) => e.ev === 'leave' && e.node.name === name, 60000)));
     detect.push(Math.max(...seen.map((e) => e.at)) - t0);
     await addPeer();
-    await waitFor(fullView, 20000);
+    await waitUntil(fullView, `the replacement of ${name} to be seen by all`);
   }
   const fp = falsePositives();
   for (const { p } of peers) p.kill();
@@ -135,5 +149,6 @@ try {
   for (const l of loaders) l.kill('SIGKILL');
   go?.cleanup();
 }
-console.log(`gossip failure detection: SIGKILL -> last survivor reports dead; ${profile}; loopback; ${LOAD} busy-loop process(es)${HOLD_MS ? `, ${HOLD_MS} ms idle hold` : ''}`);
+const stall = Number(opt['stall-ms']) > 0 ? `, vxmesh event loop blocked ${opt['stall-ms']} ms every ${opt['stall-every-ms']} ms` : '';
+console.log(`gossip failure detection: SIGKILL -> last survivor reports dead; ${profile}; loopback; ${LOAD} busy-loop process(es)${HOLD_MS ? `, ${HOLD_MS} ms idle hold` : ''}${stall}`);
 console.table(rows);

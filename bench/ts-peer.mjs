@@ -2,7 +2,8 @@
 // ts-peer: one vxmesh memberlist node in its own process, speaking gopeer's line protocol
 // (test/interop/gopeer/main.go) so benches can SIGKILL either implementation the same way.
 // Flags: -name -bind -port -join host:port[,..] -fast -probe-ms -probe-timeout-ms -gossip-ms
-// -suspicion-mult. Events on stdout: ready, joined, join, leave (node.state "dead"/"left"),
+// -suspicion-mult, -stall-ms MS -stall-every-ms MS (block the event loop for MS every so often,
+// as a busy agent or a GC pause would). Events on stdout: ready, joined, join, leave (node.state "dead"/"left"),
 // stats. Commands on stdin: stats, shutdown. Exits when stdin closes (no orphans).
 // Imports dist/: build first with `npx tsc -p tsconfig.json`.
 import { createInterface } from 'node:readline';
@@ -34,6 +35,17 @@ const ml = await createMemberlist(defaultLanConfig({ name, bindAddr: bind, bindP
   },
 });
 emit({ ev: 'ready', name, port });
+const stallMs = Number(flag('stall-ms', 0));
+if (stallMs > 0) {
+  const every = Number(flag('stall-every-ms', 2000));
+  // Random phase, so nodes do not stall in lockstep.
+  setTimeout(() => {
+    setInterval(() => {
+      const until = Date.now() + stallMs;
+      while (Date.now() < until);
+    }, every).unref();
+  }, Math.floor(Math.random() * every)).unref();
+}
 const join = flag('join', '');
 if (join) {
   try {
