@@ -286,6 +286,23 @@ describe('TransmitLimitedQueue', () => {
     expect(retransmitLimit(4, 100)).toBe(12);
   });
 
+  it('one clamping rule: a broadcast goes out at least once, even with no peers counted', () => {
+    expect(retransmitLimit(4, 0)).toBe(1);
+    expect(retransmitLimit(4, -3)).toBe(1);
+    const q = new TransmitLimitedQueue(() => 0, 4);
+    q.queueBroadcast({ message: Buffer.from('x') });
+    expect(q.getBroadcasts(0, 100)).toHaveLength(1);
+    expect(q.numQueued()).toBe(0);
+  });
+
+  it('maxCount takes at most that many (an oversized event goes out alone)', () => {
+    const q = new TransmitLimitedQueue(() => 3, 4);
+    for (const t of ['a', 'b', 'c']) q.queueBroadcast({ message: Buffer.alloc(2000, t) });
+    expect(q.getBroadcasts(6, 1400)).toHaveLength(0);
+    expect(q.getBroadcasts(6, Number.MAX_SAFE_INTEGER, 1)).toHaveLength(1);
+    expect(q.numQueued()).toBe(3);
+  });
+
   it('sends each broadcast exactly limit times, fewer-transmitted first, within the byte budget', () => {
     const q = new TransmitLimitedQueue(() => 9, 4);
     let finished = 0;
