@@ -15,16 +15,18 @@ apt_opts="-o Dir::Etc=$apt_root/etc/apt -o Dir::Etc::sourcelist=$apt_root/etc/ap
   -o Dir::Etc::preferencesparts=$apt_root/etc/apt/preferences.d
   -o Dir::State=$apt_root/state -o Dir::State::status=$apt_root/state/status -o Dir::Cache=$apt_root/cache
   -o Debug::NoLocking=1 -o APT::Sandbox::User=root -o Acquire::Languages=none"
-if [ ! -f "$apt_root/state/updated" ]; then
+update() {
   # shellcheck disable=SC2086
   apt-get $apt_opts -q update >&2
   touch "$apt_root/state/updated"
-fi
+}
+[ -f "$apt_root/state/updated" ] || update
 cd "$cache/debs"
 for pkg in "$@"; do
   if ls "${pkg}"_*.deb >/dev/null 2>&1; then continue; fi
+  # A cached package list can name a version the archive has since replaced: refresh once, retry.
   # shellcheck disable=SC2086
-  apt-get $apt_opts -q download "$pkg" >&2
+  apt-get $apt_opts -q download "$pkg" >&2 || { update && apt-get $apt_opts -q download "$pkg" >&2; }
 done
 for deb in "$cache"/debs/*.deb; do
   stamp="$cache/root/.$(basename "$deb").done"
