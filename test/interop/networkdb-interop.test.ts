@@ -154,6 +154,39 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
     expectDockerUnbothered(go2);
   }, 60_000);
 
+  it('network leave and graceful cluster leave, both ways, take the leaver\'s entries with them', async () => {
+    const go1 = startDocker('go1');
+    const go2 = startDocker('go2');
+    await go1.waitEvent((e) => e.ev === 'ready', 10_000);
+    await go2.waitEvent((e) => e.ev === 'ready', 10_000);
+    const ts = await startTs('ts1');
+    await ts.ml.join([go1.addr, go2.addr]);
+    await waitFor(() => ts.ml.members().length === 3, 10_000, '3 members');
+    for (const g of [go1, go2]) {
+      await g.request('joinnet n1', 'joinnet');
+      await g.request(`create t1 n1 k-${g.opts.name} v`, 'create');
+    }
+    await ts.db.joinNetwork('n1');
+    ts.db.createEntry('t1', 'n1', 'k-ts1', Buffer.from('v'));
+    await waitFor(() => ts.db.getTableByNetwork('t1', 'n1').size === 3, 5_000, 'vxmesh has all 3 entries');
+    await waitFor(() => dockerSaw(go1, 'create', 'k-ts1') && dockerSaw(go2, 'create', 'k-ts1'), 5_000, 'Docker has the vxmesh entry');
+
+    await go1.request('leavenet n1', 'leavenet');
+    await waitFor(() => saw(ts, 'delete', 'k-go1') && !ts.db.peers('n1').some((p) => p.name === 'go1'), 5_000, 'Docker network leave at vxmesh');
+    ts.db.leaveNetwork('n1');
+    await waitFor(() => dockerSaw(go2, 'delete', 'k-ts1'), 5_000, 'vxmesh network leave at Docker');
+    expect(await go2.peers('n1')).toEqual(['go2']);
+
+    await go2.request('close', 'closed');
+    await waitFor(() => ts.ml.allNodes().find((n) => n.name === 'go2')?.state === 'left', 5_000, 'Docker graceful leave seen as left');
+    await ts.db.leaveCluster(1_000);
+    await ts.ml.leave(2_000);
+    const deadline = Date.now() + 5_000;
+    while ((await go1.peers()).includes('ts1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await go1.peers()).toEqual(['go1']);
+    expectDockerUnbothered(go1);
+  }, 60_000);
+
   it('AES-128 keys: an encrypted cluster carries entries both ways; a node with another key cannot join', async () => {
     const key = randomBytes(16);
     const go1 = startDocker('go1', [key]);
