@@ -1,51 +1,63 @@
+// The agent's edge checks: values and limits come from src/model/validate.ts (the same ones the CLI and
+// API use); only what needs the host (does the network namespace exist?) is decided here.
 import { existsSync } from 'node:fs';
-import { parseCidr, parseIp } from '../ipam/index.js';
-import { nsExists, nsFromPath } from '../kernel/ns.js';
 import { VxError } from '../errors.js';
+import { nsExists, nsFromPath } from '../kernel/ns.js';
+import { NAME_MAX, NAME_PATTERN } from '../model/limits.js';
+import type { AttachRequest, CreateNetworkRequest, PoolRequest } from '../model/api.js';
+import {
+  attachProblem, cidrProblem, createNetworkProblem, ipProblem, labelsProblem, macProblem, mtuProblem, nameProblem, netnsPathProblem,
+  normalizeMac, orThrow, poolRequestProblem,
+} from '../model/validate.js';
 
-// Edge checks for agent requests: every message names the bad value and what to do.
+/**
+ * Whole requests, with the checks the API edge runs (the plugin calls the agent directly, so the agent
+ * checks again): field names in messages are the flag names without dashes (subnet-v6).
+ */
+export function checkCreateNetworkRequest(req: CreateNetworkRequest): void {
+  orThrow(createNetworkProblem(req));
+}
 
-export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** Syntax only; checkNetnsPath then asks the host whether the namespace exists. */
+export function checkAttachRequest(req: AttachRequest): void {
+  orThrow(attachProblem(req));
+}
 
+export function checkPoolRequest(req: PoolRequest): void {
+  orThrow(poolRequestProblem(req));
+}
+
+/** Kept for callers that test a name directly; the same rule as nameProblem. */
+export const NAME_RE = new RegExp(`^(?=.{1,${NAME_MAX}}$)${NAME_PATTERN.source.slice(1, -1)}$`);
+
+/** `what` is the kind of object ("network", "endpoint") or the field ("alias"). */
 export function checkName(what: string, name: string | undefined): string {
-  if (!name || !NAME_RE.test(name)) {
-    throw new VxError('INVALID_ARGUMENT', `invalid ${what} name "${name ?? ''}": use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit`);
-  }
-  return name;
+  orThrow(nameProblem(what === 'alias' ? 'alias' : `${what} name`, name ?? ''));
+  return name as string;
 }
 
 export function checkCidr(what: string, text: string, family?: 4 | 6): void {
-  const c = parseCidr(text, { strict: true });
-  if (family && c.family !== family) {
-    throw new VxError('INVALID_ARGUMENT', `${what} ${text} is not an IPv${family} subnet`);
-  }
+  orThrow(cidrProblem(what, text, family));
 }
 
 export function checkIp(what: string, text: string, family?: 4 | 6): string {
-  const ip = parseIp(text);
-  if (family && ip.family !== family) throw new VxError('INVALID_ARGUMENT', `${what} ${text} is not an IPv${family} address`);
+  orThrow(ipProblem(what, text, family));
   return text;
 }
 
 export function checkMtu(mtu: number | undefined): void {
-  if (mtu === undefined) return;
-  if (!Number.isInteger(mtu) || mtu < 1280 || mtu > 9000) {
-    throw new VxError('INVALID_ARGUMENT', `invalid mtu ${mtu}: use an integer from 1280 to 9000`);
-  }
+  if (mtu !== undefined) orThrow(mtuProblem('mtu', mtu));
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+/** Returns the MAC in the lower-case form the kernel reports. */
 export function checkMac(mac: string): string {
-  const m = mac.toLowerCase();
-  if (!MAC_RE.test(m)) throw new VxError('INVALID_ARGUMENT', `invalid MAC address "${mac}": use the form 02:42:0a:00:01:02`);
-  if (parseInt(m.slice(0, 2), 16) & 1) throw new VxError('INVALID_ARGUMENT', `MAC address ${mac} is a multicast address: the first octet must be even`);
-  if (m === '00:00:00:00:00:00') throw new VxError('INVALID_ARGUMENT', 'MAC address 00:00:00:00:00:00 is not usable');
-  return m;
+  orThrow(macProblem('mac', mac));
+  return normalizeMac(mac);
 }
 
 export function checkNetnsPath(path: string | undefined): string {
   if (!path) throw new VxError('INVALID_ARGUMENT', 'missing netns: give the path of the workload network namespace, e.g. /run/netns/c1');
-  if (!path.startsWith('/')) throw new VxError('INVALID_ARGUMENT', `netns "${path}" is not an absolute path; e.g. /run/netns/${path}`);
+  orThrow(netnsPathProblem('netns', path));
   if (!nsExists(nsFromPath(path))) {
     throw new VxError('NOT_FOUND', `network namespace ${path} does not exist${existsSync(path) ? ' (the path is there, but no namespace is mounted on it)' : ''}: create it first (ip netns add NAME)`);
   }
@@ -53,12 +65,6 @@ export function checkNetnsPath(path: string | undefined): string {
 }
 
 export function checkLabels(labels: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    if (!k || k.length > 128 || typeof v !== 'string' || v.length > 1024) {
-      throw new VxError('INVALID_ARGUMENT', `invalid label "${k}": keys are 1-128 characters, values at most 1024`);
-    }
-    out[k] = v;
-  }
-  return out;
+  orThrow(labelsProblem('label', labels ?? {}));
+  return { ...labels };
 }

@@ -2,7 +2,25 @@
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { VxError } from '../errors.js';
-import type { AgentApi, AttachRequest, CreateNetworkRequest, EndpointInfo, GossipNode, GossipNodeState, KeyOp, KeyOpResult, NetworkInfo, PoolGrant, PoolRequest, StatusInfo, SubnetInfo } from '../model/api.js';
+import type {
+  AgentApi, AttachRequest, CreateNetworkRequest, EndpointInfo, GossipNode, GossipNodeState, GossipStatus, KeyOp, KeyOpResult, NetworkInfo,
+  PoolGrant, PoolRequest, StatusInfo, SubnetInfo,
+} from '../model/api.js';
+import type { EndpointInfo__Output } from './generated/vxmesh/v1/EndpointInfo.js';
+import type { GossipKeyRequest } from './generated/vxmesh/v1/GossipKeyRequest.js';
+import type { GossipKeyResponse__Output } from './generated/vxmesh/v1/GossipKeyResponse.js';
+import type { GossipNode__Output } from './generated/vxmesh/v1/GossipNode.js';
+import type { GossipStatus__Output } from './generated/vxmesh/v1/GossipStatus.js';
+import type { ListEndpointsResponse__Output } from './generated/vxmesh/v1/ListEndpointsResponse.js';
+import type { ListNetworksResponse__Output } from './generated/vxmesh/v1/ListNetworksResponse.js';
+import type { ListNodesResponse__Output } from './generated/vxmesh/v1/ListNodesResponse.js';
+import type { NetworkInfo__Output } from './generated/vxmesh/v1/NetworkInfo.js';
+import type { PoolGrant__Output } from './generated/vxmesh/v1/PoolGrant.js';
+import type { RequestAddressRequest } from './generated/vxmesh/v1/RequestAddressRequest.js';
+import type { RequestAddressResponse__Output } from './generated/vxmesh/v1/RequestAddressResponse.js';
+import type { StatusInfo__Output } from './generated/vxmesh/v1/StatusInfo.js';
+import type { StoreStatus__Output } from './generated/vxmesh/v1/StoreStatus.js';
+import type { SubnetInfo__Output } from './generated/vxmesh/v1/SubnetInfo.js';
 import { grpcToErrorCode } from './errors.js';
 import { loadVxmeshProto } from './proto.js';
 
@@ -14,8 +32,6 @@ export interface ConnectOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
-
-type WireObject = Record<string, unknown>;
 
 /** No agent answers on the socket (missing, refused): every further call would fail the same way. */
 export class AgentUnreachableError extends VxError {
@@ -49,9 +65,12 @@ export function toVxError(error: unknown, socketPath: string): VxError {
   return new VxError(grpcToErrorCode(serviceError.code), serviceError.details || serviceError.message || 'unknown error');
 }
 
-// Proto3 messages come back with null for absent sub-messages; the TS types use absent properties.
-function optional<T>(value: T | null | undefined): T | undefined {
-  return value === null ? undefined : value;
+// Responses are typed by the code generated from proto/vxmesh.proto (src/api/generated; test/unit/api-generated.test.ts says how to refresh them);
+// mapping them onto src/model/api.ts is where proto3's nulls and defaults become absent properties.
+
+/** Proto3 gives null for an absent message and "" for an absent plain string; the model leaves both out. */
+function present<T>(value: T | null | undefined): T | undefined {
+  return value === null || value === '' ? undefined : value;
 }
 
 function withOptional<T extends object>(target: T, values: Partial<T>): T {
@@ -61,103 +80,100 @@ function withOptional<T extends object>(target: T, values: Partial<T>): T {
   return target;
 }
 
-function toSubnet(wire: WireObject): SubnetInfo {
+function missing(what: string): VxError {
+  return new VxError('INTERNAL', `the agent's answer has no ${what}: is the agent older than this CLI?`);
+}
+
+function toSubnet(wire: SubnetInfo__Output): SubnetInfo {
   return withOptional<SubnetInfo>(
-    {
-      subnet: wire.subnet as string,
-      gateway: wire.gateway as string,
-      auxAddresses: (wire.auxAddresses as Record<string, string>) ?? {},
-    },
-    { ipRange: optional(wire.ipRange as string | undefined) },
+    { subnet: wire.subnet, gateway: wire.gateway, auxAddresses: wire.auxAddresses },
+    { ipRange: present(wire.ipRange) },
   );
 }
 
-function toNetwork(wire: WireObject): NetworkInfo {
-  const ipv6 = optional(wire.ipv6 as WireObject | null | undefined);
+function toNetwork(wire: NetworkInfo__Output): NetworkInfo {
+  if (!wire.ipv4) throw missing('IPv4 subnet');
+  const ipv6 = present(wire.ipv6);
   return withOptional<NetworkInfo>(
     {
-      id: wire.id as string,
-      name: wire.name as string,
-      vni: wire.vni as number,
-      mtu: wire.mtu as number,
-      internal: wire.internal as boolean,
-      labels: (wire.labels as Record<string, string>) ?? {},
-      ipv4: toSubnet((wire.ipv4 as WireObject | null) ?? { subnet: '', gateway: '' }),
-      sandbox: wire.sandbox as string,
-      endpointCount: wire.endpointCount as number,
-      createdAt: wire.createdAt as string,
+      id: wire.id,
+      name: wire.name,
+      vni: wire.vni,
+      mtu: wire.mtu,
+      internal: wire.internal,
+      labels: wire.labels,
+      ipv4: toSubnet(wire.ipv4),
+      sandbox: wire.sandbox,
+      endpointCount: wire.endpointCount,
+      createdAt: wire.createdAt,
     },
     { ipv6: ipv6 === undefined ? undefined : toSubnet(ipv6) },
   );
 }
 
-function toEndpoint(wire: WireObject): EndpointInfo {
+function toEndpoint(wire: EndpointInfo__Output): EndpointInfo {
   return withOptional<EndpointInfo>(
     {
-      id: wire.id as string,
-      network: wire.network as string,
-      networkId: wire.networkId as string,
-      name: wire.name as string,
-      aliases: (wire.aliases as string[]) ?? [],
-      netns: wire.netns as string,
-      ipv4: wire.ipv4 as string,
-      mac: wire.mac as string,
-      ifName: wire.ifName as string,
-      labels: (wire.labels as Record<string, string>) ?? {},
-      createdAt: wire.createdAt as string,
+      id: wire.id,
+      network: wire.network,
+      networkId: wire.networkId,
+      name: wire.name,
+      aliases: wire.aliases,
+      netns: wire.netns,
+      ipv4: wire.ipv4,
+      mac: wire.mac,
+      ifName: wire.ifName,
+      labels: wire.labels,
+      createdAt: wire.createdAt,
     },
-    {
-      ipv6: optional(wire.ipv6 as string | undefined),
-      gatewayIpv4: optional(wire.gatewayIpv4 as string | undefined),
-      gatewayIpv6: optional(wire.gatewayIpv6 as string | undefined),
-    },
+    { ipv6: wire.ipv6, gatewayIpv4: wire.gatewayIpv4, gatewayIpv6: wire.gatewayIpv6 },
   );
 }
 
-function toStatus(wire: WireObject): StatusInfo {
-  const features = (wire.features as WireObject | null) ?? {};
+/** StatusInfo.store (added to src/model/api.ts with the store-health work); typed here until then. */
+interface StoreStatus {
+  ok: boolean;
+  error?: string;
+}
+
+function toStoreStatus(wire: StoreStatus__Output): StoreStatus {
+  return withOptional<StoreStatus>({ ok: wire.ok }, { error: present(wire.error) });
+}
+
+function toGossipStatus(wire: GossipStatus__Output): GossipStatus {
+  return { node: wire.node, addr: wire.addr, port: wire.port, alive: wire.alive, members: wire.members, encrypted: wire.encrypted };
+}
+
+function toStatus(wire: StatusInfo__Output): StatusInfo & { store?: StoreStatus } {
+  const features = wire.features ?? { vxlan: false, nftables: false, ipvs: false };
+  const gossip = present(wire.gossip);
+  const store = present(wire.store);
   return {
-    version: wire.version as string,
-    advertiseAddr: wire.advertiseAddr as string,
-    dataDir: wire.dataDir as string,
-    networks: wire.networks as number,
-    endpoints: wire.endpoints as number,
-    features: {
-      vxlan: features.vxlan === true,
-      nftables: features.nftables === true,
-      ipvs: features.ipvs === true,
-    },
-    ...(wire.gossip ? { gossip: toGossipStatus(wire.gossip as WireObject) } : {}),
+    version: wire.version,
+    advertiseAddr: wire.advertiseAddr,
+    dataDir: wire.dataDir,
+    networks: wire.networks,
+    endpoints: wire.endpoints,
+    features: { vxlan: features.vxlan, nftables: features.nftables, ipvs: features.ipvs },
+    ...(gossip ? { gossip: toGossipStatus(gossip) } : {}),
+    ...(store ? { store: toStoreStatus(store) } : {}),
   };
 }
 
-function toGossipStatus(wire: WireObject): NonNullable<StatusInfo['gossip']> {
-  return {
-    node: wire.node as string,
-    addr: wire.addr as string,
-    port: wire.port as number,
-    alive: wire.alive as number,
-    members: wire.members as number,
-    encrypted: wire.encrypted === true,
-  };
+const NODE_STATES: readonly GossipNodeState[] = ['alive', 'suspect', 'dead', 'left'];
+
+function toGossipNode(wire: GossipNode__Output): GossipNode {
+  const state = NODE_STATES.find((known) => known === wire.state);
+  if (state === undefined) throw new VxError('INTERNAL', `the agent reported node ${wire.name} in an unknown state "${wire.state}"`);
+  return { name: wire.name, addr: wire.addr, port: wire.port, state, self: wire.self };
 }
 
-function toGossipNode(wire: WireObject): GossipNode {
+function toKeyOpResult(wire: GossipKeyResponse__Output): KeyOpResult {
   return {
-    name: wire.name as string,
-    addr: wire.addr as string,
-    port: wire.port as number,
-    state: wire.state as GossipNodeState,
-    self: wire.self === true,
-  };
-}
-
-function toKeyOpResult(wire: WireObject): KeyOpResult {
-  return {
-    keys: (wire.keys as string[]) ?? [],
-    primary: (wire.primary as string) ?? '',
-    nodes: wire.nodes as number,
-    failed: ((wire.failed as WireObject[]) ?? []).map((f) => ({ node: f.node as string, error: f.error as string })),
+    keys: wire.keys,
+    primary: wire.primary,
+    nodes: wire.nodes,
+    failed: wire.failed.map((failure) => ({ node: failure.node, error: failure.error })),
   };
 }
 
@@ -168,66 +184,65 @@ export function connectApi(socketPath: string, options: ConnectOptions = {}): Ap
   const { clientConstructor } = loadVxmeshProto();
   const client = new clientConstructor(`unix:${absolutePath}`, grpc.credentials.createInsecure());
 
-  const call = (method: string, request: object): Promise<WireObject> =>
+  /** One unary call with a deadline; errors become the VxError the agent raised. */
+  const call = <T>(invoke: (options: grpc.CallOptions, done: grpc.requestCallback<T>) => unknown): Promise<T> =>
     new Promise((resolvePromise, reject) => {
-      const rpc = client[method] as (
-        request: object,
-        options: grpc.CallOptions,
-        callback: (error: grpc.ServiceError | null, response: WireObject) => void,
-      ) => void;
-      rpc.call(client, request, { deadline: Date.now() + timeoutMs }, (error, response) => {
+      invoke({ deadline: Date.now() + timeoutMs }, (error, response) => {
         if (error) reject(toVxError(error, absolutePath));
+        else if (response === undefined) reject(missing('response'));
         else resolvePromise(response);
       });
     });
 
   return {
     async status() {
-      return toStatus(await call('Status', {}));
+      return toStatus(await call<StatusInfo__Output>((o, done) => client.Status({}, o, done)));
     },
     async createNetwork(request: CreateNetworkRequest) {
-      return toNetwork(await call('CreateNetwork', request));
+      return toNetwork(await call<NetworkInfo__Output>((o, done) => client.CreateNetwork(request, o, done)));
     },
     async listNetworks() {
-      const response = await call('ListNetworks', {});
-      return ((response.networks as WireObject[]) ?? []).map(toNetwork);
+      const response = await call<ListNetworksResponse__Output>((o, done) => client.ListNetworks({}, o, done));
+      return response.networks.map(toNetwork);
     },
     async inspectNetwork(nameOrId: string) {
-      return toNetwork(await call('InspectNetwork', { nameOrId }));
+      return toNetwork(await call<NetworkInfo__Output>((o, done) => client.InspectNetwork({ nameOrId }, o, done)));
     },
     async removeNetwork(nameOrId: string) {
-      await call('RemoveNetwork', { nameOrId });
+      await call((o, done) => client.RemoveNetwork({ nameOrId }, o, done));
     },
     async attach(request: AttachRequest) {
-      return toEndpoint(await call('Attach', request));
+      return toEndpoint(await call<EndpointInfo__Output>((o, done) => client.Attach(request, o, done)));
     },
     async detach(endpointId: string) {
-      await call('Detach', { endpointId });
+      await call((o, done) => client.Detach({ endpointId }, o, done));
     },
     async listEndpoints(network?: string) {
-      const response = await call('ListEndpoints', network === undefined ? {} : { network });
-      return ((response.endpoints as WireObject[]) ?? []).map(toEndpoint);
+      const response = await call<ListEndpointsResponse__Output>((o, done) => client.ListEndpoints(network === undefined ? {} : { network }, o, done));
+      return response.endpoints.map(toEndpoint);
     },
     async requestPool(request: PoolRequest): Promise<PoolGrant> {
-      const response = await call('RequestPool', request);
-      return { poolId: response.poolId as string, pool: response.pool as string };
+      const response = await call<PoolGrant__Output>((o, done) => client.RequestPool(request, o, done));
+      return { poolId: response.poolId, pool: response.pool };
     },
     async releasePool(poolId: string) {
-      await call('ReleasePool', { poolId });
+      await call((o, done) => client.ReleasePool({ poolId }, o, done));
     },
     async requestAddress(poolId: string, address?: string, purpose?: 'gateway' | 'endpoint') {
-      const response = await call('RequestAddress', withOptional<object>({ poolId }, { address, purpose }));
-      return response.address as string;
+      const request = withOptional<RequestAddressRequest>({ poolId }, { address, purpose });
+      const response = await call<RequestAddressResponse__Output>((o, done) => client.RequestAddress(request, o, done));
+      return response.address;
     },
     async releaseAddress(poolId: string, address: string) {
-      await call('ReleaseAddress', { poolId, address });
+      await call((o, done) => client.ReleaseAddress({ poolId, address }, o, done));
     },
     async listNodes() {
-      const response = await call('ListNodes', {});
-      return ((response.nodes as WireObject[]) ?? []).map(toGossipNode);
+      const response = await call<ListNodesResponse__Output>((o, done) => client.ListNodes({}, o, done));
+      return response.nodes.map(toGossipNode);
     },
     async gossipKey(op: KeyOp, key?: string) {
-      return toKeyOpResult(await call('GossipKey', withOptional<object>({ op }, { key })));
+      const request = withOptional<GossipKeyRequest>({ op }, { key });
+      return toKeyOpResult(await call<GossipKeyResponse__Output>((o, done) => client.GossipKey(request, o, done)));
     },
     close() {
       client.close();

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import type { AgentApi } from '../model/api.js';
 import { errorCodeToGrpc } from './errors.js';
+import type { VxmeshHandlers } from './generated/vxmesh/v1/Vxmesh.js';
 import { loadVxmeshProto } from './proto.js';
 import { prepareSocketPath, removeSocket, restrictSocket } from '../util/unix-socket.js';
 import {
@@ -38,52 +39,55 @@ function toServiceError(error: unknown, method: string, logger: ApiLogger): Part
   return { code: grpc.status.INTERNAL, details: message || 'internal error' };
 }
 
-type Handler = (request: unknown) => Promise<unknown>;
-
-function unary(method: string, handler: Handler, logger: ApiLogger): grpc.handleUnaryCall<unknown, unknown> {
+/**
+ * One RPC: validate and run `handler`, answer its result or the error. Typed by the generated service
+ * (src/api/generated), so a model type that no longer fits its proto message fails to compile.
+ */
+function unary<Req, Res>(method: string, handler: (request: Req) => Promise<Res>, logger: ApiLogger): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    handler(call.request).then(
+    // Through an async function, so a validation error thrown synchronously is answered too.
+    (async () => handler(call.request))().then(
       (response) => callback(null, response),
       (error: unknown) => callback(toServiceError(error, method, logger)),
     );
   };
 }
 
-function handlers(api: AgentApi): Record<string, Handler> {
+function handlers(api: AgentApi, logger: ApiLogger): VxmeshHandlers {
   return {
-    Status: () => api.status(),
-    CreateNetwork: async (request) => api.createNetwork(validateCreateNetwork(request)),
-    ListNetworks: async () => ({ networks: await api.listNetworks() }),
-    InspectNetwork: async (request) => api.inspectNetwork(validateNetworkRef(request)),
-    RemoveNetwork: async (request) => {
+    Status: unary('Status', () => api.status(), logger),
+    CreateNetwork: unary('CreateNetwork', (request) => api.createNetwork(validateCreateNetwork(request)), logger),
+    ListNetworks: unary('ListNetworks', async () => ({ networks: await api.listNetworks() }), logger),
+    InspectNetwork: unary('InspectNetwork', (request) => api.inspectNetwork(validateNetworkRef(request)), logger),
+    RemoveNetwork: unary('RemoveNetwork', async (request) => {
       await api.removeNetwork(validateNetworkRef(request));
       return {};
-    },
-    Attach: async (request) => api.attach(validateAttach(request)),
-    Detach: async (request) => {
+    }, logger),
+    Attach: unary('Attach', (request) => api.attach(validateAttach(request)), logger),
+    Detach: unary('Detach', async (request) => {
       await api.detach(validateDetach(request));
       return {};
-    },
-    ListEndpoints: async (request) => ({ endpoints: await api.listEndpoints(validateListEndpoints(request)) }),
-    RequestPool: async (request) => api.requestPool(validateRequestPool(request)),
-    ReleasePool: async (request) => {
+    }, logger),
+    ListEndpoints: unary('ListEndpoints', async (request) => ({ endpoints: await api.listEndpoints(validateListEndpoints(request)) }), logger),
+    RequestPool: unary('RequestPool', (request) => api.requestPool(validateRequestPool(request)), logger),
+    ReleasePool: unary('ReleasePool', async (request) => {
       await api.releasePool(validatePoolId(request));
       return {};
-    },
-    RequestAddress: async (request) => {
+    }, logger),
+    RequestAddress: unary('RequestAddress', async (request) => {
       const { poolId, address, purpose } = validateRequestAddress(request);
       return { address: await api.requestAddress(poolId, address, purpose) };
-    },
-    ReleaseAddress: async (request) => {
+    }, logger),
+    ReleaseAddress: unary('ReleaseAddress', async (request) => {
       const { poolId, address } = validateReleaseAddress(request);
       await api.releaseAddress(poolId, address);
       return {};
-    },
-    ListNodes: async () => ({ nodes: await api.listNodes() }),
-    GossipKey: async (request) => {
+    }, logger),
+    ListNodes: unary('ListNodes', async () => ({ nodes: await api.listNodes() }), logger),
+    GossipKey: unary('GossipKey', async (request) => {
       const { op, key } = validateGossipKey(request);
       return api.gossipKey(op, key);
-    },
+    }, logger),
   };
 }
 
@@ -101,11 +105,7 @@ export async function startApiServer(api: AgentApi, socketPath: string, logger: 
   const absolutePath = resolve(socketPath);
   const { service } = loadVxmeshProto();
   const server = new grpc.Server();
-  const implementation: grpc.UntypedServiceImplementation = {};
-  for (const [method, handler] of Object.entries(handlers(api))) {
-    implementation[method] = unary(method, handler, logger);
-  }
-  server.addService(service, implementation);
+  server.addService(service, handlers(api, logger));
 
   await prepareSocketPath(absolutePath);
   try {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { AgentConfig } from '../agent/config.js';
 import type { ApiClient } from '../api/client.js';
+import { integerTextProblem, fieldFlagName, type FieldLabel, type Problem } from '../model/validate.js';
 import { UsageError, type CliIo } from './io.js';
 
 export interface OptionSpec {
@@ -10,18 +11,28 @@ export interface OptionSpec {
   short?: string;
   /** Shown in help after the flag, e.g. CIDR. */
   valueName?: string;
+  /** The command cannot run without it (an empty value then gets no "leave it out" hint). */
+  required?: boolean;
   description: string;
 }
 
 export interface CommandContext {
   io: CliIo;
   env: NodeJS.ProcessEnv;
+  /** --json before or after the command: results and errors as JSON. */
+  json: boolean;
   /** Socket chosen by --socket, VXMESH_SOCKET or the default. */
   socketPath: string;
   /** True when --socket was given before the command (the agent command honours it). */
   socketFromFlag: boolean;
   connect(): ApiClient;
   runAgent(config: AgentConfig): Promise<void>;
+  /** Reads a file the user named (the agent's --config); tests inject one. */
+  readFile?: (path: string) => string;
+  /** A warning that does not stop the command, on stderr. */
+  warn(message: string): void;
+  /** One failed target of a multi-target command, in the chosen error form (the command goes on). */
+  reportError(error: unknown): void;
 }
 
 export interface ParsedCommandArgs {
@@ -45,15 +56,17 @@ export interface Command {
   run(ctx: CommandContext, args: ParsedCommandArgs, rawArgv: string[]): Promise<number>;
 }
 
-export const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print JSON instead of a table' };
+export const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print results and errors as JSON' };
+export const QUIET_OPTION: OptionSpec = { type: 'boolean', short: 'q', description: 'print only what the first column shows, one per line' };
 export const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
 
 export function usageLine(command: Command): string {
-  return `vxmesh ${command.path.join(' ')}${Object.keys(command.options).length > 0 ? ' [options]' : ''}${command.args ? ` ${command.args}` : ''}`;
+  // Every command takes at least --json and --help.
+  return `vxmesh ${command.path.join(' ')} [options]${command.args && command.args !== '[options]' ? ` ${command.args}` : ''}`;
 }
 
 export function formatOptionHelp(options: Record<string, OptionSpec>): string {
-  const entries = Object.entries({ ...options, help: HELP_OPTION }).map(([name, spec]) => {
+  const entries = Object.entries({ ...options, json: options.json ?? JSON_OPTION, help: HELP_OPTION }).map(([name, spec]) => {
     const short = spec.short ? `-${spec.short}, ` : '';
     const value = spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : '';
     const repeat = spec.multiple ? ' (repeatable)' : '';
@@ -89,18 +102,67 @@ export function toUsageError(error: unknown): unknown {
   }
 }
 
+/** Every command takes --json (an error then comes as JSON too), whether or not it prints a table. */
+export function commandOptions(command: Command): Record<string, OptionSpec> {
+  return { json: JSON_OPTION, ...command.options };
+}
+
+/** A token that is one known option or a cluster of known short flags (-q, -qh). */
+function isKnownOption(token: string, options: Record<string, OptionSpec>): boolean {
+  if (token.startsWith('--')) return true; // long options: unknown ones are reported as such
+  const shorts = new Set(Object.values(options).map((spec) => spec.short).filter((s): s is string => s !== undefined));
+  shorts.add('h');
+  return [...token.slice(1)].every((letter) => shorts.has(letter));
+}
+
+// Marks a token that parseArgs must take as a value or positional, not as an option (argv never holds NUL).
+const LITERAL = '\u0000';
+
+/**
+ * parseArgs reads "-web" as the short flags -w -e -b. A dash token that is not a known option is a value
+ * instead: after a string option it is that option's value (`--name -web`), elsewhere a positional
+ * (`network create -web`), so the user hears "invalid name" rather than "unknown option '-w'".
+ */
+function protectDashValues(argv: string[], options: Record<string, OptionSpec>, takesPositionals: boolean): string[] {
+  const result: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const token = argv[index] ?? '';
+    if (token === '--') return result.concat(argv.slice(index));
+    const previous = result.at(-1) ?? '';
+    const previousTakesValue = previous.startsWith('--') && !previous.includes('=') && options[previous.slice(2)]?.type === 'string';
+    const dashValue = token.startsWith('-') && token.length > 1 && !isKnownOption(token, options);
+    if (dashValue && previousTakesValue) result[result.length - 1] = `${previous}=${token}`;
+    else if (dashValue && takesPositionals && !token.startsWith('--')) result.push(`${LITERAL}${token}`);
+    else result.push(token);
+  }
+  return result;
+}
+
+function restoreLiteral(value: string): string {
+  return value.startsWith(LITERAL) ? value.slice(LITERAL.length) : value;
+}
+
 export function parseCommandArgs(command: Command, argv: string[]): ParsedCommandArgs {
+  const specs = commandOptions(command);
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
-  for (const [name, spec] of Object.entries(command.options)) {
+  for (const [name, spec] of Object.entries(specs)) {
     options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const args = protectDashValues(argv, specs, command.maxPositionals > 0);
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw toUsageError(error);
   }
-  const { positionals } = parsed;
+  const positionals = parsed.positionals.map(restoreLiteral);
+  for (const [name, value] of Object.entries(parsed.values)) {
+    // An empty value is a mistake (an unset shell variable), never "let the agent choose".
+    if (value === '' || (Array.isArray(value) && value.includes(''))) {
+      const hint = specs[name]?.required ? '' : ' (leave the flag out to use the default)';
+      throw new UsageError(`--${name} must not be empty${hint}`);
+    }
+  }
   if (positionals.length < command.minPositionals) {
     throw new UsageError(`missing ${command.args.split(' ')[positionals.length]?.replace(/[[\].]/g, '') ?? 'argument'}`);
   }
@@ -148,8 +210,16 @@ export function parseKeyValues(flag: string, items: string[]): Record<string, st
 
 export function parseIntegerFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got '${value}'`);
-  }
+  usageCheck(integerTextProblem(`--${flag}`, value, min, max));
   return Number(value);
+}
+
+/** A problem found by the shared validation module, as a usage error (exit 2). */
+export function usageCheck(problem: Problem): void {
+  if (problem !== undefined) throw new UsageError(problem);
+}
+
+/** How CLI messages name a request field: as its flag (`--subnet-v6`), positional names as `positional`. */
+export function flagLabel(positional: Record<string, string> = {}): FieldLabel {
+  return (field) => positional[field] ?? `--${fieldFlagName(field)}`;
 }

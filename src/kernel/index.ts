@@ -1,4 +1,6 @@
-export * from './exec.js';
+// The kernel layer's public surface. Process execution stays private to src/kernel: callers say
+// what should exist (typed specs, nft tables) and the reconcilers read, diff and apply.
+export { KernelError } from './exec.js';
 export * from './ns.js';
 export * from './state.js';
 export * from './plan.js';
@@ -6,6 +8,11 @@ export * from './read.js';
 export * from './reconciler.js';
 export * from './netns.js';
 export * from './nft.js';
+export * from './nft-model.js';
+export { readNftTable, parseNftTable, ruleCounters } from './nft-read.js';
+export { planNftTable, validateNftTable, type NftPlan, type NftPlanSummary } from './nft-plan.js';
+export * from './nft-reconciler.js';
 export * from './sysctl.js';
 export * from './probe.js';
 export * from './host-info.js';
+export { NftElements } from './nft-elements.js';

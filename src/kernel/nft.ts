@@ -1,9 +1,11 @@
 import { run, runProcess } from './exec.js';
+import type { NftFamily } from './nft-model.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
 
-export type NftFamily = 'inet' | 'bridge' | 'ip' | 'ip6';
-
 /**
+ * @deprecated Use NftTableReconciler (typed tables, diffed against the kernel, one transaction
+ * with only what differs). This one deletes and recreates the table on every change.
+ *
  * vxmesh's own nftables tables per namespace (`table <family> vxmesh`), each replaced atomically in
  * one `nft -f` transaction: create-if-missing, delete, define. Nothing outside them is touched.
  */

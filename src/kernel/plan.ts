@@ -1,7 +1,14 @@
-import type { ActualLink, AddrSpec, FdbSpec, LinkSpec, NeighSpec, NsActual, NsDesired, RouteSpec } from './state.js';
+import { creatableHere, linkAddLine, tempNameOf, vxlanElsewhereLines } from './link-lines.js';
+import type { NsRef } from './ns.js';
+import type { ActualLink, AddrSpec, FdbSpec, LinkSpec, NeighSpec, NsActual, NsDesired, RouteSpec, VxlanLinkSpec } from './state.js';
 
 /** The commands that move a namespace from `actual` to `desired`, and the state expected afterwards. */
 export interface NsPlan {
+  /**
+   * `ip` batches to run first, in order, in other namespaces (a vxlan created in the underlay and
+   * moved here) or here (a stale device under the temporary name removed before that).
+   */
+  pre: { ns: NsRef; ipLines: string[] }[];
   ipLines: string[];
   bridgeLines: string[];
   /** Desired links that could not be created here (created elsewhere, e.g. a veth peer) and were not found. */
@@ -29,14 +36,32 @@ function normCidr(c: string): string {
   return c.toLowerCase();
 }
 
-export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
+/** True when an existing vxlan device was made with other attributes than the spec's (it must be made again). */
+function vxlanDiffers(spec: VxlanLinkSpec, cur: ActualLink): boolean {
+  const v = cur.vxlan;
+  if (cur.kind !== 'vxlan' || !v) return false;
+  return v.vni !== spec.vni || v.dstPort !== spec.dstPort || (spec.local !== undefined && v.local !== undefined && v.local !== spec.local);
+}
+
+/** An existing device that cannot serve as `spec`: another kind, or a vxlan with other attributes. */
+function wrongDevice(spec: LinkSpec, cur: ActualLink): boolean {
+  if (spec.kind !== 'other' && cur.kind !== 'other' && spec.kind !== cur.kind) return true;
+  return spec.kind === 'vxlan' && vxlanDiffers(spec, cur);
+}
+
+/**
+ * `here` is the namespace being planned: needed only when a vxlan spec has `createIn` (the
+ * device is moved to `here` from there).
+ */
+export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPlan {
+  const pre: NsPlan['pre'] = [];
   const ip: string[] = [];
   const br: string[] = [];
   const missing: string[] = [];
   const conflicts: string[] = [];
   const links = new Map(actual.links);
   const wanted = new Map(desired.links.map((l) => [l.name, l]));
-  const adoptNames = new Set(desired.links.flatMap((l) => (l.adoptFrom ? [l.adoptFrom] : [])));
+  const adoptNames = new Set(desired.links.flatMap((l) => tempNameOf(l) ?? []));
 
   // 1. Owned links nobody wants go first (frees names and addresses).
   for (const [name] of actual.links) {
@@ -51,28 +76,48 @@ export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
   const present: LinkSpec[] = [];
   for (const spec of ordered) {
     let cur = links.get(spec.name);
-    if (cur && spec.adoptFrom && links.has(spec.adoptFrom)) {
+    const temp = tempNameOf(spec);
+    if (cur && desired.owns(spec.name) && wrongDevice(spec, cur)) {
+      ip.push(`link del dev ${spec.name}`);
+      links.delete(spec.name);
+      cur = undefined;
+    }
+    if (cur && temp && links.has(temp)) {
       // Our new interface is waiting under its temporary name but the name is taken by something else.
       conflicts.push(spec.name);
       continue;
     }
-    if (!cur && spec.adoptFrom && links.has(spec.adoptFrom)) {
-      const from = links.get(spec.adoptFrom)!;
-      ip.push(`link set dev ${spec.adoptFrom} down`, `link set dev ${spec.adoptFrom} name ${spec.name}`);
-      links.delete(spec.adoptFrom);
+    if (!cur && temp && links.has(temp) && wrongDevice(spec, links.get(temp)!)) {
+      // The temporary name holds a device that cannot become this one (left by a crash): it goes
+      // first, before a new device arrives under that name from elsewhere.
+      if (spec.kind === 'vxlan' && spec.createIn) {
+        if (!here) throw new Error(`planning vxlan ${spec.name} made in another namespace needs the namespace being planned`);
+        pre.push({ ns: here, ipLines: [`link del dev ${temp}`] });
+      } else ip.push(`link del dev ${temp}`);
+      links.delete(temp);
+    }
+    if (!cur && spec.kind === 'vxlan' && spec.createIn && !links.has(spec.createIn.tempName)) {
+      if (!here) throw new Error(`planning vxlan ${spec.name} made in another namespace needs the namespace being planned`);
+      pre.push({ ns: spec.createIn.ns, ipLines: vxlanElsewhereLines(spec, here) });
+      const tmp = spec.createIn.tempName;
+      links.set(tmp, { name: tmp, kind: 'vxlan', mtu: 0, mac: '', up: false, vxlan: { vni: spec.vni, dstPort: spec.dstPort, local: spec.local } });
+    }
+    if (!cur && temp && links.has(temp)) {
+      const from = links.get(temp)!;
+      ip.push(`link set dev ${temp} down`, `link set dev ${temp} name ${spec.name}`);
+      links.delete(temp);
       cur = { ...from, name: spec.name, up: false };
       links.set(spec.name, cur);
     }
     if (!cur) {
-      if (!spec.create) {
+      if (!creatableHere(spec)) {
         missing.push(spec.name);
         continue;
       }
-      // A bridge's MTU given at creation is not sticky: the first enslaved port resets it to the
-      // ports' minimum. Only `link set mtu` pins it, so a bridge gets its MTU that way (below).
-      const mtuAtCreate = spec.mtu && spec.kind !== 'bridge' ? spec.mtu : 0;
-      ip.push(`link add ${spec.name}${mtuAtCreate ? ` mtu ${mtuAtCreate}` : ''} ${spec.create.join(' ')}`);
-      cur = { name: spec.name, kind: spec.kind, mtu: mtuAtCreate, mac: '', up: false };
+      const add = linkAddLine(spec);
+      ip.push(add.line);
+      cur = { name: spec.name, kind: spec.kind, mtu: add.mtu, mac: '', up: false };
+      if (spec.kind === 'vxlan') cur.vxlan = { vni: spec.vni, dstPort: spec.dstPort, local: spec.local };
       links.set(spec.name, cur);
     }
     const sets: string[] = [];
@@ -130,7 +175,7 @@ export function planNs(desired: NsDesired, actual: NsActual): NsPlan {
     (f) => `fdb del ${f.mac} dev ${f.dev} dst ${f.dst} self`,
     (f) => `fdb append ${f.mac} dev ${f.dev} dst ${f.dst} self permanent`);
 
-  return { ipLines: ip, bridgeLines: br, missing, conflicts, next: { links, addrs, routes, neigh, fdb } };
+  return { pre, ipLines: ip, bridgeLines: br, missing, conflicts, next: { links, addrs, routes, neigh, fdb } };
 }
 
 function syncList<T extends { dev: string }>(

@@ -8,7 +8,11 @@ interface IpLinkJson {
   address?: string;
   master?: string;
   flags?: string[];
-  linkinfo?: { info_kind?: string; info_slave_data?: { isolated?: boolean } };
+  linkinfo?: {
+    info_kind?: string;
+    info_slave_data?: { isolated?: boolean };
+    info_data?: { id?: number; port?: number; local?: string };
+  };
 }
 interface IpAddrJson {
   ifname: string;
@@ -35,7 +39,7 @@ interface BridgeFdbJson {
 }
 
 function kindOf(k: string | undefined): LinkKind {
-  return k === 'bridge' || k === 'vxlan' || k === 'veth' ? k : 'other';
+  return k === 'bridge' || k === 'vxlan' || k === 'veth' || k === 'dummy' ? k : 'other';
 }
 
 /** What readNs asks `ip -j -d -batch` for; parseIpState expects the sections in this order. */
@@ -60,7 +64,7 @@ export function parseIpState(stdout: string): Omit<NsActual, 'fdb'> {
   ];
   const links = new Map<string, ActualLink>();
   for (const l of linkJ) {
-    links.set(l.ifname, {
+    const link: ActualLink = {
       name: l.ifname,
       kind: kindOf(l.linkinfo?.info_kind),
       mtu: l.mtu,
@@ -68,7 +72,10 @@ export function parseIpState(stdout: string): Omit<NsActual, 'fdb'> {
       master: l.master,
       up: (l.flags ?? []).includes('UP'),
       isolated: l.linkinfo?.info_slave_data?.isolated,
-    });
+    };
+    const d = l.linkinfo?.info_data;
+    if (link.kind === 'vxlan' && d?.id !== undefined) link.vxlan = { vni: d.id, dstPort: d.port ?? 0, local: d.local };
+    links.set(l.ifname, link);
   }
   const addrs: AddrSpec[] = [];
   for (const a of addrJ) {

@@ -34,12 +34,13 @@ export class LinkReconciler {
     let actual = opts.fresh ? undefined : this.cache.get(key);
     if (!actual && opts.assume && !opts.fresh) actual = opts.assume();
     if (!actual) actual = await readNs(ns, wantFdb);
-    const plan = planNs(desired, actual);
+    const plan = planNs(desired, actual, ns);
     if (plan.conflicts.length) {
       this.cache.delete(key);
       throw new KernelError(`interface name(s) ${plan.conflicts.join(', ')} already taken in ${nsKey(ns)} by an interface vxmesh did not make`, 'reconcile', '');
     }
     try {
+      for (const p of plan.pre) await runPreBatch(p.ns, p.ipLines);
       if (plan.ipLines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n');
       if (plan.bridgeLines.length) await run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n');
     } catch (e) {
@@ -47,7 +48,8 @@ export class LinkReconciler {
       throw e instanceof KernelError ? e : new KernelError(String(e), 'ip -batch', '');
     }
     this.cache.set(key, plan.next);
-    return { applied: plan.ipLines.length + plan.bridgeLines.length, missing: plan.missing };
+    const applied = plan.pre.reduce((n, p) => n + p.ipLines.length, 0) + plan.ipLines.length + plan.bridgeLines.length;
+    return { applied, missing: plan.missing };
   }
 
   /** Forget what is known about a namespace (it was deleted, or changed behind our back). */
@@ -60,7 +62,27 @@ export class LinkReconciler {
   }
 }
 
-/** Runs arbitrary `ip` batch lines in a namespace (one process); used for cross-namespace moves. */
+/**
+ * A batch that creates a link under a temporary name in another namespace and moves it away. A
+ * crash between the two lines leaves the temporary link behind: it is deleted and made again.
+ */
+async function runPreBatch(ns: NsRef, lines: string[]): Promise<void> {
+  const [cmd, args] = inNs(ns, 'ip', ['-batch', '-']);
+  try {
+    await run(cmd, args, lines.join('\n') + '\n');
+  } catch (e) {
+    const temp = /^link add (\S+)/.exec(lines[0] ?? '')?.[1];
+    if (!(e instanceof KernelError) || !temp || !/File exists/.test(e.message)) throw e;
+    await run(cmd, args, [`link del dev ${temp}`, ...lines].join('\n') + '\n');
+  }
+}
+
+/**
+ * @deprecated Raw argv leaves src/kernel: give the vxlan spec `createIn` and let
+ * LinkReconciler.reconcile create and move it. Kept until src/agent stops calling it.
+ *
+ * Runs arbitrary `ip` batch lines in a namespace (one process); used for cross-namespace moves.
+ */
 export async function ipBatch(ns: NsRef, lines: string[]): Promise<void> {
   if (lines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), lines.join('\n') + '\n');
 }

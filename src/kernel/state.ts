@@ -1,24 +1,64 @@
 // Desired/actual kernel state of one network namespace, as plain data.
 
-export type LinkKind = 'bridge' | 'vxlan' | 'veth' | 'other';
+import type { NsRef } from './ns.js';
 
-export interface LinkSpec {
+export type LinkKind = 'bridge' | 'vxlan' | 'veth' | 'dummy' | 'other';
+
+interface LinkCommon {
   name: string;
-  kind: LinkKind;
   mtu?: number;
   mac?: string;
   master?: string;
   up: boolean;
-  /** `ip link add NAME` arguments used when the link is missing, e.g. ['type','veth','peer','name','x']. */
-  create?: string[];
   /** Bridge port isolation (ports marked isolated cannot reach each other). */
   isolated?: boolean;
   /**
-   * This link is created elsewhere (veth peer, vxlan moved in) under a temporary name; when `name`
-   * is missing and `adoptFrom` exists it is renamed. If neither exists the reconciler reports it.
+   * This link arrives under a temporary name (a veth end created from another namespace); when
+   * `name` is missing and `adoptFrom` exists it is renamed. If neither exists it is reported missing.
    */
   adoptFrom?: string;
 }
+
+export interface BridgeLinkSpec extends LinkCommon {
+  kind: 'bridge';
+}
+
+export interface DummyLinkSpec extends LinkCommon {
+  kind: 'dummy';
+}
+
+export interface VxlanLinkSpec extends LinkCommon {
+  kind: 'vxlan';
+  vni: number;
+  /** UDP destination port (4789 is IANA's). */
+  dstPort: number;
+  /** Source address of the encapsulated packets (the underlay address). */
+  local?: string;
+  /** MAC learning from received packets; off (static FDB only) unless true. */
+  learning?: boolean;
+  /**
+   * Create the device in another namespace under `tempName` and move it here: a vxlan device's
+   * UDP socket lives in the namespace it is created in, so a sandbox's vxlan is created in the
+   * host namespace (the underlay) and then moved into the sandbox and renamed.
+   */
+  createIn?: { ns: NsRef; tempName: string };
+}
+
+export interface VethLinkSpec extends LinkCommon {
+  kind: 'veth';
+  /**
+   * The other end, created together with this one (in `ns`, default here). Without a peer this
+   * end is made elsewhere and only adopted (`adoptFrom`) or reported missing.
+   */
+  peer?: { name: string; ns?: NsRef; mtu?: number };
+}
+
+/** A link vxmesh never creates (lo, the host's own interfaces): only its state is managed. */
+export interface OtherLinkSpec extends LinkCommon {
+  kind: 'other';
+}
+
+export type LinkSpec = BridgeLinkSpec | DummyLinkSpec | VxlanLinkSpec | VethLinkSpec | OtherLinkSpec;
 
 export interface AddrSpec {
   dev: string;
@@ -65,6 +105,8 @@ export interface ActualLink {
   master?: string;
   up: boolean;
   isolated?: boolean;
+  /** vxlan attributes as the kernel reports them (absent when not read). */
+  vxlan?: { vni: number; dstPort: number; local?: string };
 }
 
 export interface NsActual {

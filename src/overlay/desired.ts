@@ -1,8 +1,11 @@
+import { SELF_NS, namedNs, nsFromPath, type NsRef } from '../kernel/ns.js';
+import type { NftTable } from '../kernel/nft-model.js';
 import type { LinkSpec, NsDesired } from '../kernel/state.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
 import {
   BRIDGE,
   GW_BRIDGE,
+  NFT_TABLE,
   VXLAN,
   dockerVeth,
   gatewayTempVeth,
@@ -14,12 +17,19 @@ import {
 } from './names.js';
 
 export interface HostContext {
-  /** `ip link ... netns` target naming the agent's own namespace. */
+  /**
+   * @deprecated Unused here: peers' namespaces are derived from the records. Kept (required)
+   * because src/agent reads it today; drop it when the agent stops.
+   */
   selfNsTarget: string;
   advertiseAddr?: string;
   dataPathPort: number;
   gwSubnet: { gateway: string; prefix: number };
 }
+
+/** An endpoint as sandboxDesired takes it; `netnsTarget` is the deprecated way to name its peer's namespace. */
+export type SandboxEndpoint = EndpointRecord & { /** @deprecated derived from the record */ netnsTarget?: string };
+export type HostGateway = GatewayRecord & { /** @deprecated derived from the record */ netnsTarget?: string };
 
 const cidr = (ip: string, prefix: number) => `${ip}/${prefix}`;
 
@@ -28,23 +38,51 @@ export function macFromIpv4(ip: string): string {
   return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }
 
-/** Sandbox namespace of one network: lo, br0 (gateway addresses), vxlan0 and the endpoints' veths. */
-export function sandboxDesired(net: NetworkRecord, endpoints: (EndpointRecord & { netnsTarget: string })[]): NsDesired {
+/** A namespace named the way `ip link ... netns X` takes it (a name, or a path). */
+function nsFromTarget(target: string): NsRef {
+  return target.startsWith('/') ? nsFromPath(target) : namedNs(target);
+}
+
+/** Where an endpoint's workload end is born: the workload's namespace, or (docker mode) the agent's. */
+function workloadNsOf(ep: SandboxEndpoint): NsRef {
+  if (ep.netnsTarget !== undefined) return nsFromTarget(ep.netnsTarget);
+  return ep.leaveInHost ? SELF_NS : nsFromPath(ep.netns);
+}
+
+/**
+ * Sandbox namespace of one network: lo, br0 (gateway addresses), vxlan0 and the endpoints' veths.
+ * With `host`, vxlan0 is a full spec: the reconciler creates it in the agent's namespace (its UDP
+ * socket must live on the underlay) and moves it in. Without `host` (deprecated) it is only
+ * adopted from its temporary name, and the caller makes it with vxlanCreateLines.
+ */
+export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[], host?: HostContext): NsDesired {
+  const vxlan: LinkSpec = host
+    ? {
+        name: VXLAN,
+        kind: 'vxlan',
+        vni: net.vni,
+        dstPort: host.dataPathPort,
+        local: host.advertiseAddr,
+        mtu: net.mtu,
+        master: BRIDGE,
+        up: true,
+        createIn: { ns: SELF_NS, tempName: vxlanTemp(net.vni) },
+      }
+    : { name: VXLAN, kind: 'other', mtu: net.mtu, master: BRIDGE, up: true, adoptFrom: vxlanTemp(net.vni) };
   const links: LinkSpec[] = [
     { name: 'lo', kind: 'other', up: true },
     // A fixed bridge MAC: otherwise it follows the lowest port MAC and workloads' ARP entries for the gateway go stale.
-    { name: BRIDGE, kind: 'bridge', mtu: net.mtu, mac: macFromIpv4(net.v4.gateway), up: true, create: ['type', 'bridge'] },
-    { name: VXLAN, kind: 'vxlan', mtu: net.mtu, master: BRIDGE, up: true, adoptFrom: vxlanTemp(net.vni) },
+    { name: BRIDGE, kind: 'bridge', mtu: net.mtu, mac: macFromIpv4(net.v4.gateway), up: true },
+    vxlan,
   ];
   for (const ep of endpoints) {
-    const peerName = ep.leaveInHost ? dockerVeth(ep.id) : workloadTempVeth(ep.id);
     links.push({
       name: sandboxVeth(ep.id),
       kind: 'veth',
       mtu: net.mtu,
       master: BRIDGE,
       up: true,
-      create: ['type', 'veth', 'peer', 'name', peerName, 'mtu', String(net.mtu), 'netns', ep.netnsTarget],
+      peer: { name: ep.leaveInHost ? dockerVeth(ep.id) : workloadTempVeth(ep.id), ns: workloadNsOf(ep), mtu: net.mtu },
     });
   }
   const addrs = [{ dev: BRIDGE, cidr: cidr(net.v4.gateway, net.v4.prefix) }];
@@ -52,7 +90,12 @@ export function sandboxDesired(net: NetworkRecord, endpoints: (EndpointRecord & 
   return { links, addrs, routes: [], fdb: [], neigh: [], owns: (n) => n !== 'lo' };
 }
 
-/** Lines (run in the host namespace) that create a network's vxlan device and move it into the sandbox. */
+/**
+ * @deprecated Raw `ip` argv outside src/kernel: call sandboxDesired(net, eps, host) instead,
+ * whose vxlan spec the reconciler creates and moves itself.
+ *
+ * Lines (run in the host namespace) that create a network's vxlan device and move it into the sandbox.
+ */
 export function vxlanCreateLines(net: NetworkRecord, host: HostContext): string[] {
   const tmp = vxlanTemp(net.vni);
   const local = host.advertiseAddr ? ` local ${host.advertiseAddr}` : '';
@@ -63,17 +106,15 @@ export function vxlanCreateLines(net: NetworkRecord, host: HostContext): string[
 }
 
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */
-export function hostDesired(gateways: (GatewayRecord & { netnsTarget: string })[], host: HostContext): NsDesired {
-  const links: LinkSpec[] = [
-    { name: GW_BRIDGE, kind: 'bridge', mac: macFromIpv4(host.gwSubnet.gateway), up: true, create: ['type', 'bridge'] },
-  ];
+export function hostDesired(gateways: HostGateway[], host: HostContext): NsDesired {
+  const links: LinkSpec[] = [{ name: GW_BRIDGE, kind: 'bridge', mac: macFromIpv4(host.gwSubnet.gateway), up: true }];
   for (const gw of gateways) {
     links.push({
       name: gatewayVeth(gw.id),
       kind: 'veth',
       master: GW_BRIDGE,
       up: true,
-      create: ['type', 'veth', 'peer', 'name', gatewayTempVeth(gw.id), 'netns', gw.netnsTarget],
+      peer: { name: gatewayTempVeth(gw.id), ns: gw.netnsTarget !== undefined ? nsFromTarget(gw.netnsTarget) : nsFromPath(gw.netns) },
     });
   }
   return {
@@ -110,10 +151,56 @@ export function workloadDesired(eps: WorkloadEndpoint[], gw: GatewayRecord | und
   return { links, addrs, routes, fdb: [], neigh: [], owns: (n) => mine.has(n) };
 }
 
+// ---- host firewall (hooks and priorities: src/kernel/README.md)
+
 /**
- * Bridged traffic between two ports of vxmesh_gwbridge (workloads of different networks meeting
- * at L2 on their north-south legs) is dropped: one static rule instead of per-port isolation flags.
+ * vxmesh's `inet vxmesh` table in the host namespace: gwbridge masquerade, and no path from a
+ * gateway leg into an overlay subnet or to another workload's leg.
  */
+export function hostFirewall(gwSubnet: string, overlaySubnets4: string[]): NftTable {
+  return {
+    family: 'inet',
+    name: NFT_TABLE,
+    sets: [{ name: 'overlay4', type: ['ipv4_addr'], flags: ['interval'], elements: overlaySubnets4.map((s) => ({ key: [s] })) }],
+    chains: [
+      {
+        name: 'postrouting',
+        base: { type: 'nat', hook: 'postrouting', priority: { name: 'srcnat' }, policy: 'accept' },
+        rules: [{ match: `ip saddr ${gwSubnet} oifname != "${GW_BRIDGE}" masquerade`, comment: 'vxmesh: gwbridge egress' }],
+      },
+      {
+        name: 'forward',
+        base: { type: 'filter', hook: 'forward', priority: { name: 'filter' }, policy: 'accept' },
+        rules: [
+          { match: `iifname "${GW_BRIDGE}" ip daddr @overlay4 drop`, comment: 'vxmesh: no overlay access around the overlay' },
+          { match: `iifname "${GW_BRIDGE}" oifname "${GW_BRIDGE}" drop`, comment: 'vxmesh: workloads do not meet on gwbridge' },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * `bridge vxmesh`: bridged traffic between two ports of vxmesh_gwbridge (workloads of different
+ * networks meeting at L2 on their north-south legs) is dropped: one static rule instead of
+ * per-port isolation flags.
+ */
+export function hostBridgeFirewall(): NftTable {
+  return {
+    family: 'bridge',
+    name: NFT_TABLE,
+    sets: [],
+    chains: [
+      {
+        name: 'forward',
+        base: { type: 'filter', hook: 'forward', priority: { name: 'filter' }, policy: 'accept' },
+        rules: [{ match: 'iifname "vg*" oifname "vg*" drop', comment: 'vxmesh: workloads do not meet on gwbridge' }],
+      },
+    ],
+  };
+}
+
+/** @deprecated Text for the deprecated NftReconciler; use hostBridgeFirewall() with NftTableReconciler. */
 export function hostBridgeNftBody(): string {
   return `  chain forward {
     type filter hook forward priority filter; policy accept;
@@ -121,7 +208,7 @@ export function hostBridgeNftBody(): string {
   }`;
 }
 
-/** vxmesh's nftables table in the host namespace: gwbridge masquerade and isolation. */
+/** @deprecated Text for the deprecated NftReconciler; use hostFirewall() with NftTableReconciler. */
 export function hostNftBody(gwSubnet: string, overlaySubnets4: string[]): string {
   const set = overlaySubnets4.length ? `\n    elements = { ${overlaySubnets4.join(', ')} }` : '';
   return `  set overlay4 {

@@ -4,6 +4,8 @@
 export const GW_BRIDGE = 'vxmesh_gwbridge';
 export const BRIDGE = 'br0';
 export const VXLAN = 'vxlan0';
+/** vxmesh's nftables tables (`inet vxmesh`, `bridge vxmesh`) in every namespace it manages. */
+export const NFT_TABLE = 'vxmesh';
 
 export const sandboxPrefix = (netnsPrefix: string) => `${netnsPrefix}-n-`;
 export const sandboxName = (netnsPrefix: string, networkId: string) =>

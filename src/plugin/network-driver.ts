@@ -1,6 +1,8 @@
 // libnetwork remote NetworkDriver: each method maps onto one AgentApi call.
 import { VxError } from '../errors.js';
 import type { CreateNetworkRequest, NetworkInfo } from '../model/api.js';
+import { MTU_MAX, MTU_MIN } from '../model/limits.js';
+import { integerTextProblem, nameProblem } from '../model/validate.js';
 import {
   BadRequest,
   bodyObject,
@@ -107,12 +109,17 @@ function parseCreateNetwork(ctx: PluginContext, raw: unknown): ParsedCreate {
   if (nameOpt !== undefined && (typeof nameOpt !== 'string' || nameOpt === '')) {
     throw new BadRequest(`vxmesh: -o ${OPT_NETWORK_NAME} needs a network name, e.g. -o ${OPT_NETWORK_NAME}=web`);
   }
+  // The same limits as `vxmesh network create` (src/model/validate.ts), named as docker's -o options.
+  const nameProblemText = typeof nameOpt === 'string' ? nameProblem(`-o ${OPT_NETWORK_NAME}`, nameOpt) : undefined;
+  if (nameProblemText !== undefined) throw new BadRequest(`vxmesh: ${nameProblemText}`);
   const mtuOpt = generic[OPT_MTU];
   let mtu: number | undefined;
   if (mtuOpt !== undefined) {
     if (typeof mtuOpt !== 'string' || !/^\d+$/.test(mtuOpt)) {
       throw new BadRequest(`vxmesh: -o ${OPT_MTU}=${String(mtuOpt)} is not a number of bytes, e.g. -o ${OPT_MTU}=1400`);
     }
+    const mtuProblemText = integerTextProblem(`-o ${OPT_MTU}`, mtuOpt, MTU_MIN, MTU_MAX);
+    if (mtuProblemText !== undefined) throw new BadRequest(`vxmesh: ${mtuProblemText}`);
     mtu = Number(mtuOpt);
   }
   const ipv6 = optionalBool(m, options, OPT_IPV6);

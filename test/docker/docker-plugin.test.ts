@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EndpointInfo, NetworkInfo } from '../../src/model/api.js';
-import { dockerUnavailableReason, run, runOk, startDockerHost, uniqueName, type DockerHost, type NetnsProcess } from './harness.js';
+import { waitFor } from '../support/wait.js';
+import { dockerUnavailableReason, run, runOk, startDockerHost, uniqueName, type DockerHost } from './harness.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const CLI = join(REPO, 'dist', 'cli', 'main.js');
@@ -12,26 +13,12 @@ const CLI = join(REPO, 'dist', 'cli', 'main.js');
 const AGENT_ENTRY = process.env.VXMESH_TEST_AGENT_ENTRY ?? CLI;
 const skip = dockerUnavailableReason() ?? (existsSync(CLI) ? undefined : 'dist/cli/main.js missing: run npx tsc first');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** The value once `fn` gives one (not undefined); a throwing `fn` counts as "not yet". */
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> =>
+  waitFor(fn, { what, timeoutMs: ms, intervalMs: 100, until: (v) => v !== undefined }) as Promise<T>;
 
 describe.skipIf(skip !== undefined)('docker remote network + IPAM driver (real dockerd)', () => {
   let host: DockerHost;
-  let agent: NetnsProcess | undefined;
   const plugin = uniqueName('vxmeshtest');
   const prefix = uniqueName('vt').slice(0, 6); // short: netns and link names are built from it
   const pluginSocket = `/run/docker/plugins/${plugin}.sock`;
@@ -52,7 +39,8 @@ describe.skipIf(skip !== undefined)('docker remote network + IPAM driver (real d
   };
 
   const startAgent = async () => {
-    agent = host.spawnInNetns('agent', [
+    // The harness stops it (with dockerd) in close().
+    const proc = host.spawnInNetns('agent', [
       process.execPath, AGENT_ENTRY, 'agent',
       '--socket', apiSocket,
       '--data-dir', join(host.dir, 'vxmesh-data'),
@@ -61,12 +49,10 @@ describe.skipIf(skip !== undefined)('docker remote network + IPAM driver (real d
       '--advertise-addr', host.underlayAddr,
       '--log-level', 'debug',
     ], { DOCKER_HOST: `unix://${host.socket}` });
-    const deadline = Date.now() + 30_000;
-    while (!(existsSync(pluginSocket) && existsSync(apiSocket))) {
-      if (agent.exited() || Date.now() > deadline) {
-        throw new Error(`the agent did not serve ${pluginSocket}; its log:\n${readFileSync(agent.logFile, 'utf8').slice(-3000)}`);
-      }
-      await sleep(100);
+    const serving = () => existsSync(pluginSocket) && existsSync(apiSocket);
+    await waitFor(() => serving() || proc.exited(), { what: 'the agent\'s sockets', timeoutMs: 30_000, intervalMs: 100 }).catch(() => undefined);
+    if (!serving() || proc.exited()) {
+      throw new Error(`the agent did not serve ${pluginSocket}; its log:\n${readFileSync(proc.logFile, 'utf8').slice(-3000)}`);
     }
   };
 

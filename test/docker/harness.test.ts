@@ -9,7 +9,7 @@ const skip = dockerUnavailableReason();
 describe.skipIf(skip !== undefined)('docker test harness', () => {
   it('runs a private dockerd in its own netns and tears it all down', async () => {
     const host = await startDockerHost({ prefix: 'vxdth' });
-    let dockerPid = 0;
+    let dockerPid: number | undefined;
     try {
       dockerPid = Number(readFileSync(`${host.dir}/docker.pid`, 'utf8'));
       // the bridge dockerd made lives in our netns, not in the root namespace
@@ -26,6 +26,7 @@ describe.skipIf(skip !== undefined)('docker test harness', () => {
     }
     expect(existsSync(host.dir)).toBe(false);
     expect((await run('ip', ['netns', 'list'])).stdout).not.toContain(host.ns);
+    expect(dockerPid).toBeGreaterThan(0);
     expect(existsSync(`/proc/${dockerPid}`) && !readFileSync(`/proc/${dockerPid}/stat`, 'utf8').includes(') Z')).toBe(false);
     expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(host.dir);
   }, 180_000);

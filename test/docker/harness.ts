@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitFor } from '../support/wait.js';
 
 export const DOCKER_CLI = '/usr/bin/docker'; // the 20.10 client; a newer one may come first in PATH
 const DEFAULT_REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -55,8 +56,6 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${randomBytes(3).toString('hex')}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -94,12 +93,8 @@ function processTree(root: number): number[] {
 }
 
 async function waitDead(pids: number[], ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (pids.every((p) => !isAlive(p))) return true;
-    await sleep(50);
-  }
-  return pids.every((p) => !isAlive(p));
+  const dead = () => pids.every((p) => !isAlive(p));
+  return waitFor(dead, { what: `pids ${pids.join(',')} to exit`, timeoutMs: ms }).catch(() => dead());
 }
 
 function signal(pids: number[], sig: NodeJS.Signals): void {
@@ -199,13 +194,11 @@ export async function startDockerHost(opts: DockerHostOptions = {}): Promise<Doc
   };
 
   const waitApi = async (ms: number) => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if ((await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 5000 })).code === 0) return;
-      if (dockerdChild && dockerdChild.exitCode !== null) break;
-      await sleep(100);
-    }
-    throw new Error(`dockerd did not come up in netns ${ns}; log:\n${dockerdLog().slice(-3000)}`);
+    const gone = () => dockerdChild !== undefined && dockerdChild.exitCode !== null;
+    const up = async () => (await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 5000 })).code === 0;
+    const ok = await waitFor(async () => gone() || (await up()), { what: `dockerd API in netns ${ns}`, timeoutMs: ms, intervalMs: 100 })
+      .then(() => !gone(), () => false);
+    if (!ok) throw new Error(`dockerd did not come up in netns ${ns}; log:\n${dockerdLog().slice(-3000)}`);
   };
 
   const dockerdLog = () => {

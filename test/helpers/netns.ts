@@ -5,6 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitFor, withDeadline } from '../support/wait.js';
+
+// Kept for older imports; new code waits on a condition (test/support/wait.ts) instead.
+export { sleep } from '../support/wait.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -50,13 +54,11 @@ export class AgentProcess {
     this.log = '';
     p.stdout!.on('data', (b: Buffer) => (this.log += b.toString()));
     p.stderr!.on('data', (b: Buffer) => (this.log += b.toString()));
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (p.exitCode !== null) throw new Error(`agent exited (${p.exitCode}):\n${this.log}`);
-      if (this.log.includes('vxmesh agent ready')) return;
-      await sleep(50);
-    }
-    throw new Error(`agent did not get ready:\n${this.log}`);
+    const exited = (): boolean => p.exitCode !== null || p.signalCode !== null;
+    const ready = (): boolean => this.log.includes('vxmesh agent ready');
+    await waitFor(() => exited() || ready(), { what: `agent in ${this.host} ready`, timeoutMs: 20_000 }).catch(() => undefined);
+    if (exited()) throw new Error(`agent exited (${p.exitCode ?? p.signalCode}):\n${this.log}`);
+    if (!ready()) throw new Error(`agent did not get ready in 20 s:\n${this.log}`);
   }
 
   get pid(): number | undefined {
@@ -77,7 +79,7 @@ export class AgentProcess {
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill(sig);
-    await Promise.race([exited, sleep(10_000)]);
+    await withDeadline(exited, 10_000, undefined);
     if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   }
 
@@ -171,10 +173,6 @@ export class Harness {
     if (ns.length) sh('ip', ['-batch', '-'], ns.map((n) => `netns del ${n}`).join('\n') + '\n');
     rmSync(this.tmp, { recursive: true, force: true });
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Runs a command inside a named netns (for ping, ip, nft checks). */

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Harness, sleep, type AgentProcess } from '../helpers/netns.js';
+import { Harness, type AgentProcess } from '../helpers/netns.js';
+import { sleep, waitFor as waitUntil } from '../support/wait.js';
 
 interface Node { name: string; addr: string; state: string; self: boolean }
 interface KeyResult { keys: string[]; primary: string; nodes: number; failed: unknown[] }
@@ -14,16 +15,12 @@ afterAll(async () => {
   await h.cleanup();
 });
 
-async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(200);
-    v = await fn();
-  }
-  return v;
-}
+const waitFor = <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> =>
+  waitUntil(fn, { what, until: ok, timeoutMs: ms, intervalMs: 200 });
+
+const RETRYING = /cannot reach any gossip peer yet; retrying/g;
+/** How many join attempts an agent has logged as failed (its join loop retries after 1 s, 2 s, 4 s...). */
+const failedJoins = (a: AgentProcess) => a.log.match(RETRYING)?.length ?? 0;
 
 const states = async (a: AgentProcess) =>
   Object.fromEntries((await a.json<Node[]>('node', 'ls')).map((n) => [n.addr, n.state]));
@@ -41,11 +38,10 @@ describe('agents form a gossip cluster', () => {
       return f;
     };
     agents = hosts.map((host, i) => h.agent(host, ['--gossip-key-file', keyFile(i + 1), ...(i > 0 ? ['--join', '198.51.100.1'] : [])]));
-    // 2 and 3 start first and must keep retrying until 1 is up
+    // 2 and 3 start first and must keep retrying until 1 is up: each has failed twice before 1 starts
     await agents[1]!.start();
     await agents[2]!.start();
-    await sleep(1500);
-    expect(agents[1]!.log).toMatch(/cannot reach any gossip peer yet; retrying/);
+    for (const a of agents.slice(1)) await waitUntil(() => failedJoins(a), { what: `two failed joins by ${a.host}`, until: (n) => n >= 2 });
     await agents[0]!.start();
     for (const a of agents) {
       await waitFor('3 alive members', () => states(a), (s) => Object.values(s).filter((x) => x === 'alive').length === 3);
@@ -69,7 +65,8 @@ describe('agents form a gossip cluster', () => {
     writeFileSync(f, keyB + '\n');
     const s = h.agent(stranger, ['--gossip-key-file', f, '--join', '198.51.100.1']);
     await s.start();
-    await sleep(3000);
+    // Refused, not just slow: it tried twice (1 s apart) and the cluster still does not list it.
+    await waitUntil(() => failedJoins(s), { what: 'two refused joins by the stranger', until: (n) => n >= 2 });
     expect(Object.keys(await states(agents[0]!))).not.toContain('198.51.100.4');
     expect(Object.keys(await states(s))).toEqual(['198.51.100.4']);
     await s.kill9();
@@ -85,6 +82,8 @@ describe('agents form a gossip cluster', () => {
     const refused = await agents[0]!.cli('gossip', 'key', 'remove', keyB);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/primary/);
+    // Time is the thing tested here: after the rotation nobody is suspected or dropped for several
+    // probe rounds (the fast profile probes every 200 ms), so a pause, not a condition.
     await sleep(1500);
     for (const a of agents) {
       expect(Object.values(await states(a)).filter((x) => x === 'alive')).toHaveLength(3);

@@ -33,17 +33,10 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
 
   const desiredA = (extra: Partial<NsDesired> = {}): NsDesired => ({
     links: [
-      { name: 'br0', kind: 'bridge', mtu: 1450, up: true, create: ['type', 'bridge'] },
-      {
-        name: 'vx0',
-        kind: 'vxlan',
-        mtu: 1450,
-        master: 'br0',
-        up: true,
-        create: ['type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', '198.51.100.1', 'nolearning'],
-      },
+      { name: 'br0', kind: 'bridge', mtu: 1450, up: true },
+      { name: 'vx0', kind: 'vxlan', vni: 42, dstPort: 4789, local: '198.51.100.1', mtu: 1450, master: 'br0', up: true },
       // Created here; its peer is born in B under a temporary name that B's reconcile adopts.
-      { name: 'v0', kind: 'veth', mtu: 1450, master: 'br0', up: true, create: ['type', 'veth', 'peer', 'name', 'v0tmp', 'netns', B] },
+      { name: 'v0', kind: 'veth', mtu: 1450, master: 'br0', up: true, peer: { name: 'v0tmp', ns: nsB } },
     ],
     addrs: [
       { dev: 'br0', cidr: '10.77.0.1/24' },
@@ -194,6 +187,45 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
     expect(ra.links.has('keepme')).toBe(true);
     expect((await readNs(nsB, false)).links.has('eth0')).toBe(false);
     expect(await links.reconcile(nsB, desiredB(), { fresh: true })).toEqual({ applied: 0, missing: ['eth0'] });
+  });
+
+  it('makes a vxlan in another namespace (its underlay), moves it in and renames it, in one reconcile', async () => {
+    const U = `${prefix}u`; // stands in for the host namespace that holds the underlay
+    const S = `${prefix}s`;
+    await reconcileNamespaces(prefix, [A, B, U, S]);
+    sh(['ip', '-n', U, 'addr', 'add', '198.51.100.9/24', 'dev', 'lo']);
+    const sandbox = (vni: number): NsDesired => ({
+      links: [
+        { name: 'br0', kind: 'bridge', mtu: 1450, up: true },
+        { name: 'vxlan0', kind: 'vxlan', vni, dstPort: 4789, local: '198.51.100.9', mtu: 1450, master: 'br0', up: true, createIn: { ns: namedNs(U), tempName: `vxt${vni}` } },
+      ],
+      addrs: [],
+      routes: [],
+      neigh: [],
+      fdb: [{ dev: 'vxlan0', mac: '02:00:00:00:00:0a', dst: '198.51.100.10' }],
+      owns: (n) => n !== 'lo',
+    });
+    const r = await links.reconcile(namedNs(S), sandbox(4242));
+    expect(r.missing).toEqual([]);
+    const rs = await readNs(namedNs(S), true);
+    expect(rs.links.get('vxlan0')).toMatchObject({ kind: 'vxlan', master: 'br0', up: true, mtu: 1450, vxlan: { vni: 4242, dstPort: 4789, local: '198.51.100.9' } });
+    expect(rs.fdb).toEqual([{ dev: 'vxlan0', mac: '02:00:00:00:00:0a', dst: '198.51.100.10' }]);
+    expect((await readNs(namedNs(U), false)).links.has('vxt4242')).toBe(false); // moved away
+    // Its UDP socket stays in U, where it was created: U listens on 4789, S does not.
+    expect(sh(['ip', 'netns', 'exec', U, 'ss', '-uln'])).toMatch(/:4789\b/);
+    expect(sh(['ip', 'netns', 'exec', S, 'ss', '-uln'])).not.toMatch(/:4789\b/);
+    expect(await links.reconcile(namedNs(S), sandbox(4242), { fresh: true })).toEqual({ applied: 0, missing: [] });
+
+    // A leftover temporary device in U (a crash between create and move) does not block it.
+    sh(['ip', '-n', S, 'link', 'del', 'vxlan0']);
+    sh(['ip', '-n', U, 'link', 'add', 'vxt4242', 'type', 'vxlan', 'id', '4242', 'dstport', '4789', 'local', '198.51.100.9', 'nolearning']);
+    expect((await links.reconcile(namedNs(S), sandbox(4242), { fresh: true })).missing).toEqual([]);
+    expect((await readNs(namedNs(S), false)).links.get('vxlan0')).toMatchObject({ kind: 'vxlan', vxlan: { vni: 4242 } });
+
+    // Another VNI for the same device: it is made again.
+    await links.reconcile(namedNs(S), sandbox(4243));
+    expect((await readNs(namedNs(S), false)).links.get('vxlan0')).toMatchObject({ vxlan: { vni: 4243 }, master: 'br0' });
+    await reconcileNamespaces(prefix, [A, B]);
   });
 
   it('reconcileNamespaces creates and deletes only names with its prefix', async () => {

@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, ROOT, canPing, inNs, linkNames, sh, sleep, type AgentProcess } from '../helpers/netns.js';
+import { Harness, ROOT, canPing, inNs, linkNames, sh, type AgentProcess } from '../helpers/netns.js';
+import { waitFor } from '../support/wait.js';
 
 const spawnSyncOk = (cmd: string, args: string[]) => sh(cmd, args).code === 0;
 
@@ -25,18 +26,26 @@ async function client(): Promise<ApiClient> {
 
 const ip = (cidr: string) => cidr.split('/')[0]!;
 
-/** Pings `target` every 50 ms for `ms` from a workload; returns [sent, received]. */
-function pingFor(from: string, target: string, ms: number): Promise<[number, number]> {
-  return new Promise((res) => {
-    const count = Math.floor(ms / 50);
-    const p = spawn('nsenter', [`--net=${from}`, 'ping', '-i', '0.05', '-W', '1', '-c', String(count), target]);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+interface Pinging {
+  /** Replies so far (live, from ping's per-packet lines). */
+  replies(): number;
+  /** [sent, received] from ping's summary once it ends. */
+  done: Promise<[number, number]>;
+}
+
+/** Pings `target` every 50 ms for `ms` from a workload. */
+function pingFor(from: string, target: string, ms: number): Pinging {
+  const count = Math.floor(ms / 50);
+  const p = spawn('nsenter', [`--net=${from}`, 'ping', '-i', '0.05', '-W', '1', '-c', String(count), target]);
+  let out = '';
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const done = new Promise<[number, number]>((res) => {
     p.on('close', () => {
       const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
       res(m ? [Number(m[1]), Number(m[2])] : [0, 0]);
     });
   });
+  return { replies: () => out.match(/bytes from/g)?.length ?? 0, done };
 }
 
 beforeAll(async () => {
@@ -57,12 +66,14 @@ describe('agent restart and crash', () => {
 
     for (const how of ['SIGTERM', 'SIGKILL'] as const) {
       const pinging = pingFor(a, ip(eb.ipv4), 4000);
-      await sleep(500);
+      await waitFor(() => pinging.replies(), { what: 'first ping replies', until: (n) => n >= 5 });
       if (how === 'SIGTERM') await agent.stop();
       else await agent.kill9();
-      await sleep(300);
+      // With no agent running, traffic keeps flowing: 5 more replies before the agent comes back.
+      const atStop = pinging.replies();
+      await waitFor(() => pinging.replies(), { what: `ping replies while the agent is down (${how})`, until: (n) => n >= atStop + 5 });
       await agent.start();
-      const [sent, received] = await pinging;
+      const [sent, received] = await pinging.done;
       // Bound: no packet may be lost; the data plane never depends on the agent process.
       expect(sent).toBeGreaterThan(50);
       expect(sent - received, `${how}: lost ${sent - received} of ${sent}`).toBe(0);
@@ -81,8 +92,7 @@ describe('agent restart and crash', () => {
       api.attach({ network: 'crowd', netns }).then((ep) => acknowledged.add(ep.id), () => undefined),
     );
     // Kill once a good part (but not all) of the attaches were answered.
-    const t0 = Date.now();
-    while (acknowledged.size < N / 4 && Date.now() - t0 < 60_000) await sleep(5);
+    await waitFor(() => acknowledged.size, { what: `${N / 4} acknowledged attaches`, until: (n) => n >= N / 4, timeoutMs: 60_000, intervalMs: 5 });
     await agent.kill9();
     const ackedAtKill = acknowledged.size;
     await Promise.all(calls);

@@ -13,6 +13,8 @@ export interface FakeAgent extends AgentApi {
   keyring: string[];
   /** Nodes that report these errors on install/use/remove (the local keyring still changes). */
   keyFailures: Array<{ node: string; error: string }>;
+  /** Store health status reports when set (StatusInfo.store, from the store-health work). */
+  store?: { ok: boolean; error?: string };
 }
 
 /** Three members, self second, one of them IPv6 and one suspect. */
@@ -48,6 +50,7 @@ export function createFakeAgent(): FakeAgent {
         networks: networks.size,
         endpoints: endpoints.size,
         features: { vxlan: true, nftables: true, ipvs: false },
+        ...(fake.store === undefined ? {} : { store: { ...fake.store } }),
       };
     },
     async createNetwork(req: CreateNetworkRequest): Promise<NetworkInfo> {

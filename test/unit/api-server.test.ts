@@ -65,6 +65,14 @@ describe('gRPC API over a unix socket', () => {
     });
   });
 
+  it('round-trips the store health when the agent reports it', async () => {
+    agent.store = { ok: false, error: 'ENOSPC: no space left on device' };
+    await expect(client.status()).resolves.toMatchObject({ store: { ok: false, error: 'ENOSPC: no space left on device' } });
+    agent.store = { ok: true };
+    const healthy = await client.status();
+    expect((healthy as { store?: unknown }).store).toStrictEqual({ ok: true });
+  });
+
   it('passes every CreateNetwork field through and returns the network as the agent made it', async () => {
     const request = {
       name: 'web',
@@ -204,31 +212,42 @@ describe('gRPC API over a unix socket', () => {
   describe('edge validation', () => {
     const cases: Array<[string, (c: ApiClient) => Promise<unknown>, RegExp]> = [
       ['missing network name', (c) => c.createNetwork({ name: '' }), /^name is required$/],
-      ['bad network name', (c) => c.createNetwork({ name: 'has space' }), /name "has space" is invalid/],
-      ['overlong name', (c) => c.createNetwork({ name: 'n'.repeat(200) }), /name is too long \(200 characters, at most 128\)/],
-      ['subnet not a CIDR', (c) => c.createNetwork({ name: 'x', subnet: '10.0.0/24' }), /subnet "10.0.0\/24" is not an IPv4 CIDR/],
+      ['bad network name', (c) => c.createNetwork({ name: 'has space' }), /^invalid name "has space": use 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit$/],
+      ['overlong name', (c) => c.createNetwork({ name: 'n'.repeat(64) }), /^invalid name "n{64}": use 1 to 63/],
+      ['name starting with a dash', (c) => c.createNetwork({ name: '-web' }), /^invalid name "-web"/],
+      ['huge name', (c) => c.createNetwork({ name: 'n'.repeat(300) }), /^name is too long \(300 characters, at most 256\)$/],
+      ['empty subnet (not "carve one")', (c) => c.createNetwork({ name: 'x', subnet: '' }), /^subnet must not be empty: leave it out to let the agent choose$/],
+      ['subnet with host bits', (c) => c.createNetwork({ name: 'x', subnet: '10.1.0.5/24' }), /^subnet 10.1.0.5\/24 has host bits set; did you mean 10.1.0.0\/24\?$/],
+      ['ip range without subnet', (c) => c.createNetwork({ name: 'x', ipRange: '10.1.0.0/25' }), /^ip-range needs subnet$/],
+      ['bad v6 gateway', (c) => c.createNetwork({ name: 'x', ipv6: true, subnetV6: 'fd00::/64', gatewayV6: '10.0.0.1' }), /^gateway-v6 "10.0.0.1" is not an IPv6 address$/],
+      ['too many labels', (c) => c.createNetwork({ name: 'x', labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }), /^label: 65 labels, at most 64$/],
+      ['long label value', (c) => c.createNetwork({ name: 'x', labels: { k: 'v'.repeat(1025) } }), /^label k: the value is 1025 characters, at most 1024$/],
+      ['subnet not a CIDR', (c) => c.createNetwork({ name: 'x', subnet: '10.0.0/24' }), /^subnet "10.0.0\/24" is not an IPv4 CIDR \(e.g. 10.1.0.0\/24\): "10.0.0" is not a valid IP address/],
       ['v6 subnet as v4', (c) => c.createNetwork({ name: 'x', subnet: 'fd00::/64' }), /is not an IPv4 CIDR/],
-      ['gateway not an IP', (c) => c.createNetwork({ name: 'x', subnet: '10.1.0.0/24', gateway: 'x' }), /gateway "x" is not an IPv4 address/],
+      ['gateway not an IP', (c) => c.createNetwork({ name: 'x', subnet: '10.1.0.0/24', gateway: 'x' }), /^gateway: "x" is not a valid IP address/],
       ['gateway without subnet', (c) => c.createNetwork({ name: 'x', gateway: '10.1.0.1' }), /gateway needs subnet/],
-      ['v6 subnet without ipv6', (c) => c.createNetwork({ name: 'x', subnetV6: 'fd00::/64' }), /need ipv6 to be enabled/],
-      ['mtu out of range', (c) => c.createNetwork({ name: 'x', mtu: 20 }), /mtu must be an integer from 68 to 65535, got 20/],
-      ['bad aux address', (c) => c.createNetwork({ name: 'x', auxAddresses: { r: 'nope' } }), /auxAddresses\[r\] "nope" is not an IP address/],
+      ['v6 subnet without ipv6', (c) => c.createNetwork({ name: 'x', subnetV6: 'fd00::/64' }), /^subnet-v6 needs ipv6$/],
+      ['mtu out of range', (c) => c.createNetwork({ name: 'x', mtu: 20 }), /^mtu must be an integer from 1280 to 9000, got 20$/],
+      ['bad aux address', (c) => c.createNetwork({ name: 'x', auxAddresses: { r: 'nope' } }), /^aux-address r: "nope" is not a valid IP address/],
       ['attach without netns', (c) => c.attach({ network: 'web' }), /netns is required/],
-      ['relative netns', (c) => c.attach({ network: 'web', netns: 'c1' }), /must be an absolute path/],
+      ['relative netns', (c) => c.attach({ network: 'web', netns: 'c1' }), /^netns "c1" is not an absolute path/],
       ['attach without network', (c) => c.attach({ network: '', netns: '/run/netns/c1' }), /^network is required$/],
-      ['bad alias', (c) => c.attach({ network: 'web', netns: '/x', aliases: ['ok', 'b@d'] }), /alias "b@d" is invalid/],
-      ['bad ip', (c) => c.attach({ network: 'web', netns: '/x', ip: '10.0.0.300' }), /ip "10.0.0.300" is not an IPv4 address/],
+      ['bad alias', (c) => c.attach({ network: 'web', netns: '/x', aliases: ['ok', 'b@d'] }), /^invalid alias "b@d"/],
+      ['bad ip', (c) => c.attach({ network: 'web', netns: '/x', ip: '10.0.0.300' }), /^ip: "10.0.0.300" is not a valid IP address: 300 is larger than 255$/],
+      ['v6 address as ip', (c) => c.attach({ network: 'web', netns: '/x', ip: 'fd00::1' }), /^ip "fd00::1" is not an IPv4 address$/],
+      ['multicast mac', (c) => c.attach({ network: 'web', netns: '/x', mac: '01:00:5e:00:00:01' }), /^mac 01:00:5e:00:00:01 is a multicast address/],
+      ['preallocated without ip', (c) => c.attach({ network: 'web', netns: '/x', preallocated: true }), /^preallocated needs ip$/],
       ['bad mac', (c) => c.attach({ network: 'web', netns: '/x', mac: '02:42' }), /mac "02:42" is not a MAC address/],
       ['control chars', (c) => c.attach({ network: 'web', netns: '/x\n' }), /netns must not contain control characters/],
-      ['empty endpoint id', (c) => c.detach(''), /^endpointId is required$/],
-      ['empty inspect ref', (c) => c.inspectNetwork(''), /^nameOrId is required$/],
+      ['empty endpoint id', (c) => c.detach(''), /^endpoint-id is required$/],
+      ['empty inspect ref', (c) => c.inspectNetwork(''), /^name-or-id is required$/],
       ['bad purpose', (c) => c.requestAddress('p', undefined, 'router' as 'gateway'), /purpose "router" must be "gateway" or "endpoint"/],
       ['pool family mismatch', (c) => c.requestPool({ v6: true, pool: '10.0.0.0/8' }), /pool "10.0.0.0\/8" is not an IPv6 CIDR/],
       ['release without address', (c) => c.releaseAddress('p', ''), /^address is required$/],
       ['unknown key op', (c) => c.gossipKey('rotate' as 'list'), /^op "rotate" must be one of list, install, use, remove$/],
       ['empty key op', (c) => c.gossipKey('' as 'list'), /^op is required$/],
       ['install without key', (c) => c.gossipKey('install'), /^key is required for op install \(base64 of 16, 24 or 32 bytes\)$/],
-      ['use with empty key', (c) => c.gossipKey('use', ''), /^key is required for op use/],
+      ['use with empty key', (c) => c.gossipKey('use', ''), /^key must not be empty/],
       ['remove without key', (c) => c.gossipKey('remove'), /^key is required for op remove/],
       ['list with a key', (c) => c.gossipKey('list', Buffer.alloc(32, 1).toString('base64')), /^key must not be given for op list$/],
       ['key not base64', (c) => c.gossipKey('install', 'not base64 at all!'), /^key is not valid base64/],

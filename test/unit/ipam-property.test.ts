@@ -143,7 +143,9 @@ describe('IPAM properties', () => {
         }),
         fc.array(opArb, { maxLength: 80 }),
         (setup, ops) => {
-          let { state, model, base } = build(setup);
+          const built = build(setup);
+          const { model, base } = built;
+          let state = built.state;
           const toIp = (o: bigint) => formatIp(setup.family, base + o);
           const toOffset = (ip: string) => parseIp(ip).value - base;
           let lastSerial: bigint | null = null;

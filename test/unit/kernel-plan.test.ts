@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IP_STATE_BATCH, parseFdb, parseIpState } from '../../src/kernel/read.js';
 import { planNs } from '../../src/kernel/plan.js';
 import type { ActualLink, LinkSpec, NsActual, NsDesired } from '../../src/kernel/state.js';
+import { SELF_NS, namedNs } from '../../src/kernel/ns.js';
 
 function link(name: string, extra: Partial<ActualLink> = {}): ActualLink {
   return { name, kind: 'other', mtu: 1500, mac: '', up: true, ...extra };
@@ -41,8 +42,8 @@ describe('planNs: links', () => {
     const desired = desiredOf(
       [
         // The port comes first on purpose: the planner must still create the bridge before it.
-        { name: 'vx-p0', kind: 'veth', master: 'vx-br', up: true, create: ['type', 'veth', 'peer', 'name', 'vx-p0x'] },
-        { name: 'vx-br', kind: 'bridge', mtu: 1450, up: true, create: ['type', 'bridge'] },
+        { name: 'vx-p0', kind: 'veth', master: 'vx-br', up: true, peer: { name: 'vx-p0x' } },
+        { name: 'vx-br', kind: 'bridge', mtu: 1450, up: true },
       ],
       ownsVx,
       { addrs: [{ dev: 'vx-br', cidr: '10.1.0.1/24' }] },
@@ -77,7 +78,7 @@ describe('planNs: links', () => {
     ]);
     const desired = desiredOf(
       [
-        { name: 'vx-br', kind: 'bridge', up: false, create: ['type', 'bridge'] },
+        { name: 'vx-br', kind: 'bridge', up: false },
         { name: 'vx-a', kind: 'veth', mtu: 1400, mac: '02:00:00:00:00:AA', master: 'vx-br', up: true },
       ],
       ownsVx,
@@ -147,7 +148,7 @@ describe('planNs: links', () => {
         neigh: [{ dev: 'eth0', ip: '198.51.100.1', mac: '02:00:00:00:00:01' }],
       },
     );
-    const desired = desiredOf([{ name: 'vx-keep', kind: 'bridge', up: true, create: ['type', 'bridge'] }], ownsVx, {
+    const desired = desiredOf([{ name: 'vx-keep', kind: 'bridge', up: true }], ownsVx, {
       addrs: [{ dev: 'vx-keep', cidr: '10.8.0.1/24' }],
     });
     const plan = expectConverges(desired, actual);
@@ -157,6 +158,86 @@ describe('planNs: links', () => {
     expect(plan.next.addrs).toContainEqual({ dev: 'eth0', cidr: '198.51.100.5/24' });
     expect(plan.next.routes).toEqual([{ dst: 'default', via: '198.51.100.1', dev: 'eth0', family: 4 }]);
     expect(plan.next.routes.some((r) => r.dev === 'vx-old')).toBe(false);
+  });
+});
+
+describe('planNs: typed link creation', () => {
+  const here = namedNs('sbx-1');
+
+  it('renders each kind from its typed spec (veth peers into another namespace, the agent\'s included)', () => {
+    const desired = desiredOf(
+      [
+        { name: 'vx-br', kind: 'bridge', mtu: 1450, up: true },
+        { name: 'vx-d', kind: 'dummy', mtu: 1400, up: false },
+        { name: 'vx-v', kind: 'vxlan', vni: 4097, dstPort: 4789, local: '198.51.100.7', up: true },
+        { name: 'vx-l', kind: 'vxlan', vni: 4098, dstPort: 4790, learning: true, up: true },
+        { name: 'vx-p1', kind: 'veth', mtu: 1450, master: 'vx-br', up: true, peer: { name: 'vt1', ns: namedNs('wl-1'), mtu: 1450 } },
+        { name: 'vx-p2', kind: 'veth', up: true, peer: { name: 'vd2', ns: SELF_NS } },
+        { name: 'vx-p3', kind: 'veth', up: true, peer: { name: 'vx-p3b' } },
+      ],
+      ownsVx,
+    );
+    const plan = expectConverges(desired, actualOf([link('lo')]));
+    const adds = plan.ipLines.filter((l) => l.startsWith('link add'));
+    expect(adds).toEqual([
+      'link add vx-br type bridge',
+      'link add vx-d mtu 1400 type dummy',
+      'link add vx-v type vxlan id 4097 dstport 4789 local 198.51.100.7 nolearning',
+      'link add vx-l type vxlan id 4098 dstport 4790',
+      'link add vx-p1 mtu 1450 type veth peer name vt1 mtu 1450 netns wl-1',
+      `link add vx-p2 type veth peer name vd2 netns /proc/${process.pid}/ns/net`,
+      'link add vx-p3 type veth peer name vx-p3b',
+    ]);
+    expect(plan.pre).toEqual([]);
+  });
+
+  it('a vxlan with createIn is made in that namespace, moved here and renamed, in one plan', () => {
+    const vx: LinkSpec = {
+      name: 'vxlan0',
+      kind: 'vxlan',
+      vni: 4100,
+      dstPort: 4789,
+      local: '198.51.100.7',
+      mtu: 1450,
+      master: 'br0',
+      up: true,
+      createIn: { ns: SELF_NS, tempName: 'vxt4100' },
+    };
+    const desired = desiredOf([{ name: 'br0', kind: 'bridge', up: true }, vx], (n) => n !== 'lo');
+    const plan = planNs(desired, actualOf([link('lo'), link('br0', { kind: 'bridge' })]), here);
+    expect(plan.pre).toEqual([
+      { ns: SELF_NS, ipLines: ['link add vxt4100 type vxlan id 4100 dstport 4789 local 198.51.100.7 nolearning', 'link set dev vxt4100 netns sbx-1'] },
+    ]);
+    expect(plan.ipLines).toEqual([
+      'link set dev vxt4100 down',
+      'link set dev vxt4100 name vxlan0',
+      'link set dev vxlan0 mtu 1450 master br0',
+      'link set dev vxlan0 up',
+    ]);
+    expect(plan.missing).toEqual([]);
+    const again = planNs(desired, plan.next, here);
+    expect({ pre: again.pre, ip: again.ipLines }).toEqual({ pre: [], ip: [] });
+    // Arrived but not yet renamed (a crash in between): only the rename is left.
+    const half = planNs(desired, actualOf([link('lo'), link('br0', { kind: 'bridge' }), link('vxt4100', { kind: 'vxlan' })]), here);
+    expect(half.pre).toEqual([]);
+    expect(half.ipLines.slice(0, 2)).toEqual(['link set dev vxt4100 down', 'link set dev vxt4100 name vxlan0']);
+    expect(() => planNs(desired, actualOf([link('lo')]))).toThrow(/namespace being planned/);
+  });
+
+  it('a vxlan made with another VNI or port is made again', () => {
+    const spec: LinkSpec = { name: 'vx-v', kind: 'vxlan', vni: 4200, dstPort: 4789, up: true };
+    const old = actualOf([link('vx-v', { kind: 'vxlan', vxlan: { vni: 4199, dstPort: 4789 } })]);
+    const plan = expectConverges(desiredOf([spec], ownsVx), old);
+    expect(plan.ipLines.slice(0, 2)).toEqual(['link del dev vx-v', 'link add vx-v type vxlan id 4200 dstport 4789 nolearning']);
+    const same = actualOf([link('vx-v', { kind: 'vxlan', up: true, vxlan: { vni: 4200, dstPort: 4789 } })]);
+    expect(planNs(desiredOf([spec], ownsVx), same).ipLines).toEqual([]);
+  });
+
+  it('refuses names the kernel would refuse, naming them', () => {
+    const bad = desiredOf([{ name: 'vx-much-too-long0', kind: 'bridge', up: true }], ownsVx);
+    expect(() => planNs(bad, actualOf([]))).toThrow(/"vx-much-too-long0" is not valid/);
+    const badVni = desiredOf([{ name: 'vx-v', kind: 'vxlan', vni: 0, dstPort: 4789, up: true }], ownsVx);
+    expect(() => planNs(badVni, actualOf([]))).toThrow(/VNI 0/);
   });
 });
 
@@ -191,8 +272,8 @@ describe('planNs: addresses, routes, neighbours, fdb', () => {
       },
     );
   const links: LinkSpec[] = [
-    { name: 'vx-br', kind: 'bridge', up: true, create: ['type', 'bridge'] },
-    { name: 'vx-vx', kind: 'vxlan', master: 'vx-br', up: true, create: ['type', 'vxlan', 'id', '42', 'dstport', '4789'] },
+    { name: 'vx-br', kind: 'bridge', up: true },
+    { name: 'vx-vx', kind: 'vxlan', master: 'vx-br', up: true, vni: 42, dstPort: 4789 },
   ];
 
   it('adds and removes entries on managed links only', () => {
@@ -357,14 +438,14 @@ describe('planNs properties', () => {
     .chain((specs) => {
       const links: LinkSpec[] = specs.map((s) => {
         const bridge = s.name.startsWith('vx-br');
+        // Bridges and dummies can be created here; a veth without its peer cannot (reported missing).
         return {
           name: s.name,
-          kind: bridge ? 'bridge' : 'veth',
+          kind: bridge ? 'bridge' : s.createIt ? 'dummy' : 'veth',
           up: s.up,
           mtu: s.mtu,
           mac: s.mac,
           master: !bridge && specs.some((o) => o.name === 'vx-br0') ? 'vx-br0' : undefined,
-          create: bridge || s.createIt ? ['type', bridge ? 'bridge' : 'dummy'] : undefined,
         };
       });
       const names = links.map((l) => l.name);
@@ -398,6 +479,27 @@ describe('planNs properties', () => {
         for (const name of actual.links.keys()) if (!ownsVx(name)) expect(plan.next.links.has(name)).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('a vxlan made elsewhere converges in one plan from any state of its two names, touching no host link', () => {
+    const vx: LinkSpec = { name: 'vx-a', kind: 'vxlan', vni: 4100, dstPort: 4789, master: 'vx-br0', up: true, mtu: 1450, createIn: { ns: SELF_NS, tempName: 'vx-t' } };
+    const linkArb = (name: string) =>
+      fc.option(fc.record({ name: fc.constant(name), kind: fc.constantFrom('vxlan' as const, 'veth' as const), mtu: fc.constant(1500), mac: fc.constant(''), up: fc.boolean(), vxlan: fc.option(fc.record({ vni: fc.constantFrom(4100, 4101), dstPort: fc.constant(4789) }), { nil: undefined }) }), { nil: undefined });
+    fc.assert(
+      fc.property(linkArb('vx-a'), linkArb('vx-t'), fc.boolean(), (a, t, withBridge) => {
+        const present = [a, t, ...(withBridge ? [{ name: 'vx-br0', kind: 'bridge' as const, mtu: 1500, mac: '', up: true }] : []), { name: 'h0', kind: 'other' as const, mtu: 1500, mac: '', up: true }].filter((x) => x !== undefined) as ActualLink[];
+        const desired = desiredOf([{ name: 'vx-br0', kind: 'bridge', up: true }, vx], ownsVx);
+        const plan = planNs(desired, actualOf(present), namedNs('sbx'));
+        if (plan.conflicts.length) return; // both names held: reported, nothing planned for it
+        expect(plan.missing).toEqual([]);
+        const again = planNs(desired, plan.next, namedNs('sbx'));
+        expect({ pre: again.pre, ip: again.ipLines }).toEqual({ pre: [], ip: [] });
+        expect(plan.next.links.get('vx-a')).toMatchObject({ kind: 'vxlan', master: 'vx-br0', up: true });
+        expect(plan.next.links.has('vx-t')).toBe(false);
+        for (const line of [...plan.ipLines, ...plan.pre.flatMap((p) => p.ipLines)]) expect(line.split(' ')).not.toContain('h0');
+      }),
+      { numRuns: 200 },
     );
   });
 });
@@ -490,9 +592,9 @@ describe.skipIf(!isRoot)('parseIpState / parseFdb on real ip -j -d -batch output
     const actual = { ...parseIpState(ipOut), fdb: parseFdb(fdbOut) };
     const desired = desiredOf(
       [
-        { name: 'br0', kind: 'bridge', mtu: 1450, up: true, create: ['type', 'bridge'] },
+        { name: 'br0', kind: 'bridge', mtu: 1450, up: true },
         { name: 'p0', kind: 'veth', master: 'br0', up: true, isolated: true },
-        { name: 'vx0', kind: 'vxlan', master: 'br0', up: true },
+        { name: 'vx0', kind: 'vxlan', vni: 42, dstPort: 4789, local: '198.51.100.1', master: 'br0', up: true },
       ],
       (n) => n !== 'lo' && n !== 'p1',
       {

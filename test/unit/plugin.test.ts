@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VxError } from '../../src/errors.js';
 import { LABEL_ENDPOINT_ID, LABEL_NETWORK_ID, startPluginServer, type PluginServer } from '../../src/plugin/index.js';
-import { FakeAgent } from '../docker/fake-agent.js';
+import { FakePoolAgent } from '../support/fake-pool-agent.js';
 
 const logger = pino({ level: 'silent' });
 const NET_ID = 'a'.repeat(64);
@@ -45,7 +45,7 @@ function call(socketPath: string, method: string, body?: unknown, opts: { raw?: 
 
 let dir: string;
 let socketPath: string;
-let agent: FakeAgent;
+let agent: FakePoolAgent;
 let plugin: PluginServer | undefined;
 
 async function start(extra: { dockerHost?: string; nameWaitMs?: number } = {}): Promise<void> {
@@ -55,7 +55,7 @@ async function start(extra: { dockerHost?: string; nameWaitMs?: number } = {}): 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vxplugin-'));
   socketPath = join(dir, 'plugins', 'vxtest.sock');
-  agent = new FakeAgent();
+  agent = new FakePoolAgent();
 });
 
 afterEach(async () => {
@@ -304,6 +304,8 @@ describe('bad input', () => {
     ['two IPv4 subnets', 'NetworkDriver.CreateNetwork', { ...createNetworkBody(), IPv4Data: [{ Pool: '10.1.0.0/24' }, { Pool: '10.2.0.0/24' }] }, /one IPv4 subnet/],
     ['unknown -o option', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { foo: 'bar' } }), /unknown network option -o foo.*vxmesh\.network=NAME/],
     ['bad mtu', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'com.docker.network.driver.mtu': 'big' } }), /not a number of bytes/],
+    ['mtu below IPv6 minimum', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'com.docker.network.driver.mtu': '1000' } }), /^vxmesh: -o com.docker.network.driver.mtu must be an integer from 1280 to 9000, got "1000"$/],
+    ['bad network name', 'NetworkDriver.CreateNetwork', createNetworkBody({ generic: { 'vxmesh.network': 'b@d' } }), /^vxmesh: invalid -o vxmesh.network "b@d": use 1 to 63 letters/],
     ['ipv6 without pool', 'NetworkDriver.CreateNetwork', createNetworkBody({ ipv6: true }), /--ipv6 needs an IPv6 pool/],
     ['bool as string', 'NetworkDriver.CreateNetwork', { ...createNetworkBody(), Options: { 'com.docker.network.internal': 'yes' } }, /must be true or false/],
     ['Join without SandboxKey', 'NetworkDriver.Join', { NetworkID: NET_ID, EndpointID: EP_ID }, /field SandboxKey must be a non-empty string/],

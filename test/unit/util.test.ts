@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Coalescer } from '../../src/util/coalescer.js';
 import { Mutex } from '../../src/util/mutex.js';
-
-/** A promise plus its resolve/reject, so a test decides when a job finishes. */
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
+import { deferred, nextTurn as tick } from '../support/deferred.js';
+import { sleep } from '../support/wait.js';
 
 describe('Mutex', () => {
   it('runs sections one at a time in the order they were requested', async () => {
@@ -26,7 +15,7 @@ describe('Mutex', () => {
         inside++;
         maxInside = Math.max(maxInside, inside);
         events.push(`start ${name}`);
-        await new Promise((r) => setTimeout(r, delayMs));
+        await sleep(delayMs); // simulated work of a given length: the ordering under test depends on it
         events.push(`end ${name}`);
         inside--;
         return name;
@@ -97,7 +86,7 @@ describe('Coalescer', () => {
     const job = async () => {
       const run: { start: number; end?: number } = { start: ++clock };
       runLog.push(run);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5); // simulated work, so requests arrive while a run is in progress
       run.end = ++clock;
     };
     const checks: Promise<void>[] = [];
@@ -110,7 +99,7 @@ describe('Coalescer', () => {
           expect(covering.length, `request at ${requestedAt} resolved at ${resolvedAt}`).toBeGreaterThan(0);
         }),
       );
-      if (i % 5 === 4) await new Promise((r) => setTimeout(r, 7)); // requests spread over several runs
+      if (i % 5 === 4) await sleep(7); // requests spread over several runs
     }
     await Promise.all(checks);
     expect(runLog.length).toBeLessThan(25); // coalesced

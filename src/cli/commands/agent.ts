@@ -1,7 +1,8 @@
 // vxmesh agent: run the per-host agent in the foreground.
 import type { Command } from '../command.js';
-import { EXIT_OK } from '../io.js';
-import { agentFlagsHelp, parseAgentFlags } from '../agent-flags.js';
+import { configFileOf } from '../../config/agent-load.js';
+import { EXIT_OK, printJson } from '../io.js';
+import { agentFlagsHelp, parseAgentCommandLine } from '../agent-flags.js';
 
 const agent: Command = {
   path: ['agent'],
@@ -12,12 +13,17 @@ const agent: Command = {
   options: {},
   rawArgs: true,
   get details() {
-    return `options (flags override VXMESH_* variables, which override defaults):\n${agentFlagsHelp()}\n  -h, --help  show this help`;
+    return `options (flags override VXMESH_* variables, which override the --config file, which overrides defaults):\n${agentFlagsHelp()}\n  -h, --help  show this help`;
   },
   async run(ctx, _args, rawArgv) {
     // A global `vxmesh --socket PATH agent` is the agent's socket unless the agent's own flag says otherwise.
     const env = ctx.socketFromFlag ? { ...ctx.env, VXMESH_SOCKET: ctx.socketPath } : ctx.env;
-    const config = parseAgentFlags(rawArgv, env);
+    const { config, warnings, printConfig } = parseAgentCommandLine(rawArgv, env, ctx.readFile);
+    for (const warning of warnings) ctx.warn(warning);
+    if (printConfig) {
+      printJson(ctx.io, configFileOf(config));
+      return EXIT_OK;
+    }
     await ctx.runAgent(config);
     return EXIT_OK;
   },

@@ -15,7 +15,7 @@ export async function eachTarget(
     } catch (error) {
       // An unreachable agent fails every target the same way: say it once.
       if (error instanceof AgentUnreachableError) throw error;
-      ctx.io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      ctx.reportError(error);
       status = EXIT_FAILURE;
     }
   }

@@ -1,12 +1,17 @@
 // vxmesh endpoint attach | detach | ls
+import { VxError } from '../../errors.js';
 import type { AttachRequest, EndpointInfo } from '../../model/api.js';
-import { JSON_OPTION, flagValue, listValue, parseKeyValues, stringValue, withClient, type Command } from '../command.js';
+import { attachProblem, nameProblem, refProblem } from '../../model/validate.js';
+import {
+  QUIET_OPTION, flagLabel, flagValue, listValue, parseKeyValues, stringValue, usageCheck, withClient, type Command,
+} from '../command.js';
 import { EXIT_OK, UsageError, printJson } from '../io.js';
 import { renderTable, shortId } from '../table.js';
 import { eachTarget } from './each-target.js';
+import { checkNetworkRef } from './network.js';
 
 function requiredFlag(value: string | undefined, flag: string, example: string): string {
-  if (value === undefined || value === '') throw new UsageError(`--${flag} is required (e.g. --${flag} ${example})`);
+  if (value === undefined) throw new UsageError(`--${flag} is required (e.g. --${flag} ${example})`);
   return value;
 }
 
@@ -17,15 +22,14 @@ const attach: Command = {
   minPositionals: 0,
   maxPositionals: 0,
   options: {
-    network: { type: 'string', valueName: 'NAME', description: 'network to attach to (required)' },
-    netns: { type: 'string', valueName: 'PATH', description: 'workload netns, e.g. /run/netns/c1 or /proc/PID/ns/net (required)' },
+    network: { type: 'string', valueName: 'NAME', required: true, description: 'network to attach to (required)' },
+    netns: { type: 'string', valueName: 'PATH', required: true, description: 'workload netns, e.g. /run/netns/c1 or /proc/PID/ns/net (required)' },
     name: { type: 'string', valueName: 'NAME', description: 'endpoint name, resolvable by DNS on the network' },
     alias: { type: 'string', multiple: true, valueName: 'NAME', description: 'extra DNS name' },
     ip: { type: 'string', valueName: 'IP', description: 'IPv4 address (default: next free)' },
     ipv6: { type: 'string', valueName: 'IP', description: 'IPv6 address (IPv6 networks)' },
     mac: { type: 'string', valueName: 'MAC', description: 'MAC address (default: derived from the IP)' },
     label: { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'set a label' },
-    json: JSON_OPTION,
   },
   async run(ctx, args) {
     const request: AttachRequest = {
@@ -44,27 +48,61 @@ const attach: Command = {
     if (ipv6 !== undefined) request.ipv6 = ipv6;
     if (mac !== undefined) request.mac = mac;
     if (labels !== undefined) request.labels = labels;
+    checkNetworkRef(request.network);
+    usageCheck(attachProblem(request, flagLabel()));
     const endpoint = await withClient(ctx, (client) => client.attach(request));
-    if (flagValue(args, 'json')) printJson(ctx.io, endpoint);
+    if (ctx.json) printJson(ctx.io, endpoint);
     else ctx.io.stdout.write(`${[endpoint.id, endpoint.ipv4, ...(endpoint.ipv6 ? [endpoint.ipv6] : [])].join(' ')}\n`);
     return EXIT_OK;
   },
 };
 
+function describe(endpoint: EndpointInfo): string {
+  return `${shortId(endpoint.id)} (name ${endpoint.name}, network ${endpoint.network})`;
+}
+
+function ambiguous(target: string, matches: EndpointInfo[], how: string): VxError {
+  return new VxError('INVALID_ARGUMENT', `endpoint ${target} is ambiguous: it is the ${how} of ${matches.map(describe).join(', ')}: give the id`);
+}
+
+/** Like docker: an exact id, else an endpoint name, else a unique id prefix. */
+export function resolveEndpoint(target: string, endpoints: readonly EndpointInfo[]): EndpointInfo {
+  const byId = endpoints.find((e) => e.id === target);
+  if (byId) return byId;
+  const byName = endpoints.filter((e) => e.name === target);
+  if (byName.length > 1) throw ambiguous(target, byName, 'name');
+  if (byName[0]) return byName[0];
+  const byPrefix = endpoints.filter((e) => e.id.startsWith(target));
+  if (byPrefix.length > 1) throw ambiguous(target, byPrefix, 'id prefix');
+  if (byPrefix[0]) return byPrefix[0];
+  throw new VxError('NOT_FOUND', `endpoint ${target} not found (vxmesh endpoint ls lists them)`);
+}
+
 const detach: Command = {
   path: ['endpoint', 'detach'],
-  summary: 'Detach endpoints (removes their interface). Prints each id detached.',
-  args: 'ID [ID...]',
+  summary: 'Detach endpoints (removes their interface). Prints each one detached (a JSON array of ids with --json).',
+  args: 'ENDPOINT [ENDPOINT...]',
   minPositionals: 1,
   maxPositionals: Infinity,
   options: {},
+  details: 'ENDPOINT is an id, an endpoint name or a unique id prefix; a name used on several networks needs the id.',
   async run(ctx, args) {
-    return withClient(ctx, (client) =>
-      eachTarget(ctx, args.positionals, async (id) => {
-        await client.detach(id);
-        ctx.io.stdout.write(`${id}\n`);
-      }),
-    );
+    for (const target of args.positionals) {
+      usageCheck(target.startsWith('-') ? nameProblem('endpoint name', target) : refProblem('endpoint', target));
+    }
+    const detached: string[] = [];
+    const status = await withClient(ctx, async (client) => {
+      const endpoints = await client.listEndpoints();
+      return eachTarget(ctx, args.positionals, async (target) => {
+        const endpoint = resolveEndpoint(target, endpoints);
+        await client.detach(endpoint.id);
+        detached.push(endpoint.id);
+        if (!ctx.json) ctx.io.stdout.write(`${target}\n`);
+      });
+    });
+    // Under --json stdout holds what was done; when everything failed, only the errors speak.
+    if (ctx.json && (detached.length > 0 || status === EXIT_OK)) printJson(ctx.io, detached);
+    return status;
   },
 };
 
@@ -89,12 +127,14 @@ const list: Command = {
   maxPositionals: 0,
   options: {
     network: { type: 'string', valueName: 'NAME', description: 'only endpoints of this network' },
-    json: JSON_OPTION,
+    quiet: { ...QUIET_OPTION, description: 'print endpoint ids only (as the table shows them)' },
   },
   async run(ctx, args) {
     const network = stringValue(args, 'network');
+    if (network !== undefined) checkNetworkRef(network);
     const endpoints = await withClient(ctx, (client) => client.listEndpoints(network));
-    if (flagValue(args, 'json')) printJson(ctx.io, endpoints);
+    if (ctx.json) printJson(ctx.io, endpoints);
+    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(endpoints.map((e) => `${shortId(e.id)}\n`).join(''));
     else {
       const headers = ['ENDPOINT ID', 'NAME', 'NETWORK', 'IPV4', 'IPV6', 'MAC', 'NETNS', 'ALIASES'];
       ctx.io.stdout.write(renderTable(headers, endpoints.map(endpointRow)));

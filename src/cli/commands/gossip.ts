@@ -1,9 +1,9 @@
 // vxmesh gossip keygen | key ls | key install | key use | key remove
 import { randomBytes } from 'node:crypto';
 import type { KeyOp, KeyOpResult } from '../../model/api.js';
-import { gossipKeyProblem } from '../../api/gossip-key.js';
-import { JSON_OPTION, flagValue, withClient, type Command, type CommandContext, type ParsedCommandArgs } from '../command.js';
-import { EXIT_FAILURE, EXIT_OK, UsageError, printJson } from '../io.js';
+import { gossipKeyProblem } from '../../model/validate.js';
+import { QUIET_OPTION, flagValue, usageCheck, withClient, type Command, type CommandContext, type ParsedCommandArgs } from '../command.js';
+import { EXIT_FAILURE, EXIT_OK, errorDocument, printJson } from '../io.js';
 import { renderTable } from '../table.js';
 
 /** AES-256, the strongest size memberlist accepts. */
@@ -21,7 +21,9 @@ const keygen: Command = {
   maxPositionals: 0,
   options: {},
   async run(ctx) {
-    ctx.io.stdout.write(`${randomBytes(GENERATED_KEY_BYTES).toString('base64')}\n`);
+    const key = randomBytes(GENERATED_KEY_BYTES).toString('base64');
+    if (ctx.json) printJson(ctx.io, { key });
+    else ctx.io.stdout.write(`${key}\n`);
     return EXIT_OK;
   },
 };
@@ -35,7 +37,8 @@ function renderKeyring(result: KeyOpResult): string {
 }
 
 function reportKeyOp(ctx: CommandContext, args: ParsedCommandArgs, op: KeyOp, result: KeyOpResult): number {
-  if (flagValue(args, 'json')) printJson(ctx.io, result);
+  if (ctx.json) printJson(ctx.io, result);
+  else if (op === 'list' && flagValue(args, 'quiet')) ctx.io.stdout.write(result.keys.map((key) => `${key}\n`).join(''));
   else {
     let text = renderKeyring(result);
     if (op !== 'list') {
@@ -44,7 +47,11 @@ function reportKeyOp(ctx: CommandContext, args: ParsedCommandArgs, op: KeyOp, re
     }
     ctx.io.stdout.write(text);
   }
-  for (const failure of result.failed) ctx.io.stderr.write(`error: node ${failure.node}: ${failure.error}\n`);
+  for (const failure of result.failed) {
+    const message = `node ${failure.node}: ${failure.error}`;
+    if (ctx.json) ctx.io.stderr.write(`${JSON.stringify(errorDocument('FAILED_PRECONDITION', message, { node: failure.node }))}\n`);
+    else ctx.io.stderr.write(`error: ${message}\n`);
+  }
   return result.failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -56,14 +63,13 @@ function keyCommand(op: KeyOp, word: string, summary: string): Command {
     args: takesKey ? 'KEY' : '',
     minPositionals: takesKey ? 1 : 0,
     maxPositionals: takesKey ? 1 : 0,
-    options: { json: JSON_OPTION },
+    options: takesKey ? {} : { quiet: { ...QUIET_OPTION, description: 'print the keys only, primary first' } },
     ...(takesKey ? { details: KEY_ARG_DETAILS } : {}),
     async run(ctx, args) {
       const key = args.positionals[0];
       if (key !== undefined) {
         // Checked here too, so a mistyped key is a usage error (exit 2) before the agent is contacted.
-        const problem = gossipKeyProblem(key);
-        if (problem !== undefined) throw new UsageError(problem);
+        usageCheck(gossipKeyProblem(key));
       }
       const result = await withClient(ctx, (client) => client.gossipKey(op, key));
       return reportKeyOp(ctx, args, op, result);

@@ -1,18 +1,27 @@
 // vxmesh network create | ls | inspect | rm
 import type { CreateNetworkRequest, NetworkInfo } from '../../model/api.js';
+import { MTU_MAX, MTU_MIN } from '../../model/limits.js';
+import { createNetworkProblem, nameProblem, refProblem } from '../../model/validate.js';
 import {
-  JSON_OPTION,
+  QUIET_OPTION,
+  flagLabel,
   flagValue,
   listValue,
   parseIntegerFlag,
   parseKeyValues,
   stringValue,
+  usageCheck,
   withClient,
   type Command,
 } from '../command.js';
-import { EXIT_OK, UsageError, printJson } from '../io.js';
+import { EXIT_OK, printJson } from '../io.js';
 import { renderTable, shortId } from '../table.js';
 import { eachTarget } from './each-target.js';
+
+/** A network given by name, id or id prefix; one starting with '-' was meant as a name. */
+export function checkNetworkRef(target: string): void {
+  usageCheck(target.startsWith('-') ? nameProblem('network name', target) : refProblem('network', target));
+}
 
 const create: Command = {
   path: ['network', 'create'],
@@ -29,26 +38,21 @@ const create: Command = {
     'subnet-v6': { type: 'string', valueName: 'CIDR', description: 'IPv6 subnet (needs --ipv6)' },
     'gateway-v6': { type: 'string', valueName: 'IP', description: 'IPv6 gateway (needs --ipv6)' },
     'ip-range-v6': { type: 'string', valueName: 'CIDR', description: 'IPv6 allocation range (needs --ipv6)' },
-    mtu: { type: 'string', valueName: 'N', description: 'MTU of the overlay (default: underlay MTU - 50)' },
+    mtu: { type: 'string', valueName: 'N', description: `MTU of the overlay, ${MTU_MIN} to ${MTU_MAX} (default: underlay MTU - 50)` },
     internal: { type: 'boolean', description: 'no outside access (no gateway bridge)' },
     label: { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'set a label' },
-    json: JSON_OPTION,
   },
   async run(ctx, args) {
-    const ipv6 = flagValue(args, 'ipv6');
-    for (const flag of ['subnet-v6', 'gateway-v6', 'ip-range-v6']) {
-      if (!ipv6 && stringValue(args, flag) !== undefined) throw new UsageError(`--${flag} needs --ipv6`);
-    }
     const fields: Partial<CreateNetworkRequest> = {
       subnet: stringValue(args, 'subnet'),
       gateway: stringValue(args, 'gateway'),
       ipRange: stringValue(args, 'ip-range'),
       auxAddresses: parseKeyValues('aux-address', listValue(args, 'aux-address')),
-      ipv6: ipv6 || undefined,
+      ipv6: flagValue(args, 'ipv6') || undefined,
       subnetV6: stringValue(args, 'subnet-v6'),
       gatewayV6: stringValue(args, 'gateway-v6'),
       ipRangeV6: stringValue(args, 'ip-range-v6'),
-      mtu: parseIntegerFlag('mtu', stringValue(args, 'mtu'), 68, 65535),
+      mtu: parseIntegerFlag('mtu', stringValue(args, 'mtu'), MTU_MIN, MTU_MAX),
       internal: flagValue(args, 'internal') || undefined,
       labels: parseKeyValues('label', listValue(args, 'label')),
     };
@@ -56,8 +60,10 @@ const create: Command = {
     for (const [key, value] of Object.entries(fields)) {
       if (value !== undefined) (request as unknown as Record<string, unknown>)[key] = value;
     }
+    // The agent checks the same rules; checking here first names the flags and never dials a socket for a typo.
+    usageCheck(createNetworkProblem(request, flagLabel({ name: 'network name' })));
     const network = await withClient(ctx, (client) => client.createNetwork(request));
-    if (flagValue(args, 'json')) printJson(ctx.io, network);
+    if (ctx.json) printJson(ctx.io, network);
     else ctx.io.stdout.write(`${network.id}\n`);
     return EXIT_OK;
   },
@@ -83,14 +89,11 @@ const list: Command = {
   args: '',
   minPositionals: 0,
   maxPositionals: 0,
-  options: {
-    quiet: { type: 'boolean', short: 'q', description: 'print network ids only' },
-    json: JSON_OPTION,
-  },
+  options: { quiet: { ...QUIET_OPTION, description: 'print network ids only (as the table shows them)' } },
   async run(ctx, args) {
     const networks = await withClient(ctx, (client) => client.listNetworks());
-    if (flagValue(args, 'json')) printJson(ctx.io, networks);
-    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(networks.map((n) => `${n.id}\n`).join(''));
+    if (ctx.json) printJson(ctx.io, networks);
+    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(networks.map((n) => `${shortId(n.id)}\n`).join(''));
     else {
       const headers = ['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL'];
       ctx.io.stdout.write(renderTable(headers, networks.map(networkRow)));
@@ -105,8 +108,10 @@ const inspect: Command = {
   args: 'NAME [NAME...]',
   minPositionals: 1,
   maxPositionals: Infinity,
-  options: { json: { type: 'boolean', description: 'accepted for symmetry; output is always JSON' } },
+  options: {},
+  details: 'NAME is a name, an id or a unique id prefix. The output is always JSON.',
   async run(ctx, args) {
+    args.positionals.forEach(checkNetworkRef);
     return withClient(ctx, async (client) => {
       const found: NetworkInfo[] = [];
       const status = await eachTarget(ctx, args.positionals, async (nameOrId) => {
@@ -120,18 +125,25 @@ const inspect: Command = {
 
 const remove: Command = {
   path: ['network', 'rm'],
-  summary: 'Remove networks. Prints each name removed.',
+  summary: 'Remove networks. Prints each name removed (a JSON array of them with --json).',
   args: 'NAME [NAME...]',
   minPositionals: 1,
   maxPositionals: Infinity,
   options: {},
+  details: 'NAME is a name, an id or a unique id prefix.',
   async run(ctx, args) {
-    return withClient(ctx, (client) =>
+    args.positionals.forEach(checkNetworkRef);
+    const removed: string[] = [];
+    const status = await withClient(ctx, (client) =>
       eachTarget(ctx, args.positionals, async (nameOrId) => {
         await client.removeNetwork(nameOrId);
-        ctx.io.stdout.write(`${nameOrId}\n`);
+        removed.push(nameOrId);
+        if (!ctx.json) ctx.io.stdout.write(`${nameOrId}\n`);
       }),
     );
+    // Under --json stdout holds what was done; when everything failed, only the errors speak.
+    if (ctx.json && (removed.length > 0 || status === EXIT_OK)) printJson(ctx.io, removed);
+    return status;
   },
 };
 

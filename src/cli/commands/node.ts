@@ -1,7 +1,7 @@
 // vxmesh node ls
 import { isIPv6 } from 'node:net';
 import type { GossipNode } from '../../model/api.js';
-import { JSON_OPTION, flagValue, withClient, type Command } from '../command.js';
+import { QUIET_OPTION, flagValue, withClient, type Command } from '../command.js';
 import { EXIT_OK, printJson } from '../io.js';
 import { renderTable } from '../table.js';
 
@@ -19,14 +19,15 @@ const list: Command = {
   args: '',
   minPositionals: 0,
   maxPositionals: 0,
-  options: { json: JSON_OPTION },
+  options: { quiet: { ...QUIET_OPTION, description: 'print node names only' } },
   details: 'SELF marks this agent\'s own node with "*".',
   async run(ctx, args) {
     const nodes = await withClient(ctx, (client) => client.listNodes());
-    if (flagValue(args, 'json')) printJson(ctx.io, nodes);
+    // Sorted by name so repeated runs compare line by line, whatever order the agent keeps.
+    const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (ctx.json) printJson(ctx.io, nodes);
+    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(sorted.map((node) => `${node.name}\n`).join(''));
     else {
-      // Sorted by name so repeated runs compare line by line, whatever order the agent keeps.
-      const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       ctx.io.stdout.write(renderTable(['NAME', 'ADDRESS', 'STATE', 'SELF'], sorted.map(nodeRow)));
     }
     return EXIT_OK;

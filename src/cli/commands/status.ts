@@ -1,10 +1,20 @@
 // vxmesh status | version
-import { JSON_OPTION, flagValue, withClient, type Command } from '../command.js';
+import type { StatusInfo } from '../../model/api.js';
+import { withClient, type Command } from '../command.js';
 import { EXIT_OK, printJson } from '../io.js';
 import { renderFields } from '../table.js';
 import { cliVersion } from '../version.js';
 
 const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
+
+/** The store's health, once the agent reports it (an agent that does not shows no line). */
+type StoreHealth = { ok: boolean; error?: string };
+
+function storeField(info: StatusInfo): [string, string][] {
+  const store = (info as StatusInfo & { store?: StoreHealth }).store;
+  if (store === undefined) return [];
+  return [['store', store.ok ? 'ok' : `failing: ${store.error ?? 'unknown error'}`]];
+}
 
 const status: Command = {
   path: ['status'],
@@ -12,10 +22,10 @@ const status: Command = {
   args: '',
   minPositionals: 0,
   maxPositionals: 0,
-  options: { json: JSON_OPTION },
-  async run(ctx, args) {
+  options: {},
+  async run(ctx) {
     const info = await withClient(ctx, (client) => client.status());
-    if (flagValue(args, 'json')) {
+    if (ctx.json) {
       printJson(ctx.io, info);
       return EXIT_OK;
     }
@@ -27,6 +37,7 @@ const status: Command = {
         ['data dir', info.dataDir],
         ['networks', String(info.networks)],
         ['endpoints', String(info.endpoints)],
+        ...storeField(info),
         ['vxlan', yesNo(info.features.vxlan)],
         ['nftables', yesNo(info.features.nftables)],
         ['ip_vs', yesNo(info.features.ipvs)],
@@ -46,14 +57,14 @@ const status: Command = {
 
 const version: Command = {
   path: ['version'],
-  summary: 'Show the version of this vxmesh CLI.',
+  summary: 'Show the version of vxmesh (also vxmesh --version).',
   args: '',
   minPositionals: 0,
   maxPositionals: 0,
-  options: { json: JSON_OPTION },
-  async run(ctx, args) {
+  options: {},
+  async run(ctx) {
     const value = cliVersion();
-    if (flagValue(args, 'json')) printJson(ctx.io, { version: value });
+    if (ctx.json) printJson(ctx.io, { version: value });
     else ctx.io.stdout.write(`vxmesh ${value}\n`);
     return EXIT_OK;
   },

@@ -1,7 +1,8 @@
-// An in-memory AgentApi for the plugin's unit tests: real enough to catch wrong mappings (pools
-// overlap, ranges are enforced, addresses run out, names clash), with no kernel behind it.
+// An in-memory AgentApi with real pool behaviour, for the plugin's unit tests: real enough to catch wrong
+// mappings (pools overlap, ranges are enforced, addresses run out, names clash), with no kernel behind it.
+// Gossip is a single self node without encryption (the plugin never asks for it).
 import { VxError } from '../../src/errors.js';
-import { type AgentApi, type AttachRequest, type CreateNetworkRequest, type EndpointInfo, type NetworkInfo, type PoolGrant, type PoolRequest } from '../../src/model/api.js';
+import { type AgentApi, type AttachRequest, type CreateNetworkRequest, type EndpointInfo, type GossipNode, type KeyOp, type KeyOpResult, type NetworkInfo, type PoolGrant, type PoolRequest } from '../../src/model/api.js';
 import { cidrContains, cidrOverlaps, formatCidr, formatIp, parseCidr, parseIp, type Cidr } from '../../src/ipam/index.js';
 
 interface FakePool {
@@ -14,7 +15,7 @@ interface FakePool {
   owned: boolean; // made by createNetwork (released with it) rather than requestPool
 }
 
-export class FakeAgent implements AgentApi {
+export class FakePoolAgent implements AgentApi {
   readonly networks = new Map<string, NetworkInfo>();
   readonly endpoints = new Map<string, EndpointInfo>();
   readonly pools = new Map<string, FakePool>();
@@ -202,5 +203,16 @@ export class FakeAgent implements AgentApi {
   async listEndpoints(network?: string) {
     this.enter('listEndpoints');
     return [...this.endpoints.values()].filter((e) => network === undefined || e.networkId === network || e.network === network);
+  }
+
+  async listNodes(): Promise<GossipNode[]> {
+    this.enter('listNodes');
+    return [{ name: 'fake', addr: '198.51.100.1', port: 7946, state: 'alive', self: true }];
+  }
+
+  async gossipKey(op: KeyOp): Promise<KeyOpResult> {
+    this.enter('gossipKey');
+    if (op !== 'list') throw new VxError('FAILED_PRECONDITION', 'gossip encryption is not enabled: start the agent with --gossip-key-file');
+    return { keys: [], primary: '', nodes: 1, failed: [] };
   }
 }

@@ -1,0 +1,10 @@
+// Original file: proto/vxmesh.proto
+
+
+export interface InspectNetworkRequest {
+  'nameOrId'?: (string);
+}
+
+export interface InspectNetworkRequest__Output {
+  'nameOrId': (string);
+}

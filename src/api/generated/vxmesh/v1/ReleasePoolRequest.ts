@@ -1,0 +1,10 @@
+// Original file: proto/vxmesh.proto
+
+
+export interface ReleasePoolRequest {
+  'poolId'?: (string);
+}
+
+export interface ReleasePoolRequest__Output {
+  'poolId': (string);
+}

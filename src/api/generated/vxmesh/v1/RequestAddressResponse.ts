@@ -1,0 +1,10 @@
+// Original file: proto/vxmesh.proto
+
+
+export interface RequestAddressResponse {
+  'address'?: (string);
+}
+
+export interface RequestAddressResponse__Output {
+  'address': (string);
+}

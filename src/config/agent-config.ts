@@ -1,0 +1,61 @@
+// Agent configuration: flat on purpose this round (every module reads its fields by these names).
+// Filled by src/config/agent-load.ts from flags > VXMESH_* variables > --config file > DEFAULT_CONFIG;
+// src/config/agent-options.ts has one row per field (its flag, variable, file key, checks and help).
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface AgentConfig {
+  dataDir: string; // --data-dir, VXMESH_DATA_DIR, default /var/lib/vxmesh
+  socket: string; // --socket, VXMESH_SOCKET, default /run/vxmesh/vxmesh.sock
+  /** --advertise-addr, VXMESH_ADVERTISE_ADDR; undefined = address of the default route's interface. */
+  advertiseAddr?: string;
+  netnsPrefix: string; // --netns-prefix, VXMESH_NETNS_PREFIX, default "vx"
+  logLevel: LogLevel; // --log-level, VXMESH_LOG_LEVEL, default info
+  defaultAddrPool: string[]; // --default-addr-pool (repeatable / comma list), default ["10.0.0.0/8"]
+  defaultAddrPoolSize: number; // --default-addr-pool-size, default 24
+  defaultAddrPoolV6: string[]; // --default-addr-pool-v6, default ["fd76:786d::/32"]
+  defaultAddrPoolSizeV6: number; // --default-addr-pool-size-v6, default 64
+  gwBridgePool: string; // --gwbridge-subnet, default 172.18.0.0/16
+  dataPathPort: number; // --data-path-port, default 4789
+  /** Underlay MTU; overlay MTU = this - 50. --underlay-mtu, default: MTU of the advertise interface, else 1500. */
+  underlayMtu?: number;
+  // Gossip (issue 3)
+  join: string[]; // --join IP[:PORT][,...]
+  gossipPort: number; // --gossip-port, default 7946
+  gossipKeyFile?: string; // --gossip-key-file
+  nodeName?: string; // --node-name, default hostname-derived / random
+  // Docker plugin (issue 4)
+  pluginName: string; // --plugin-name, default "vxmesh"
+  plugin: boolean; // --no-plugin turns off
+  pluginDir: string; // --plugin-dir, default /run/docker/plugins
+  // Reliability and operations
+  /** --salvage: start from every store record that verifies, moving a damaged file aside; delete no kernel object it cannot account for. */
+  salvage: boolean;
+  logFormat: 'json' | 'pretty'; // --log-format, default json
+  /** Drift repair period. --resync-interval SECONDS, default 30. */
+  resyncIntervalMs: number;
+  /** Gossip timing profile: 'fast' (probe 200 ms, gossip 50 ms) is for tests on one machine. --gossip-profile */
+  gossipProfile: 'default' | 'fast';
+}
+
+export const DEFAULT_CONFIG: AgentConfig = {
+  dataDir: '/var/lib/vxmesh',
+  socket: '/run/vxmesh/vxmesh.sock',
+  netnsPrefix: 'vx',
+  logLevel: 'info',
+  defaultAddrPool: ['10.0.0.0/8'],
+  defaultAddrPoolSize: 24,
+  defaultAddrPoolV6: ['fd76:786d::/32'],
+  defaultAddrPoolSizeV6: 64,
+  gwBridgePool: '172.18.0.0/16',
+  dataPathPort: 4789,
+  join: [],
+  gossipPort: 7946,
+  pluginName: 'vxmesh',
+  plugin: true,
+  pluginDir: '/run/docker/plugins',
+  salvage: false,
+  logFormat: 'json',
+  resyncIntervalMs: 30_000,
+  gossipProfile: 'default',
+};

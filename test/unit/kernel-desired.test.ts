@@ -1,0 +1,96 @@
+// Overlay desired state as typed kernel specs (src/overlay/desired.ts): no argv, namespaces as refs.
+import { describe, expect, it } from 'vitest';
+import { SELF_NS, namedNs } from '../../src/kernel/ns.js';
+import { planNftTable } from '../../src/kernel/nft-plan.js';
+import { planNs } from '../../src/kernel/plan.js';
+import type { NsActual } from '../../src/kernel/state.js';
+import { hostDesired, hostFirewall, sandboxDesired, type HostContext } from '../../src/overlay/desired.js';
+import type { EndpointRecord, GatewayRecord, NetworkRecord } from '../../src/overlay/model.js';
+
+const host: HostContext = { selfNsTarget: '', advertiseAddr: '198.51.100.4', dataPathPort: 4789, gwSubnet: { gateway: '172.18.0.1', prefix: 16 } };
+const net: NetworkRecord = {
+  id: 'a'.repeat(64),
+  name: 'web',
+  vni: 4097,
+  mtu: 1450,
+  internal: false,
+  labels: {},
+  v4: { poolId: 'p', subnet: '10.30.0.0/24', gateway: '10.30.0.1', prefix: 24 },
+  ownsPools: true,
+  sandbox: 'vx-n-aaaaaaaaaaaa',
+  createdAt: '',
+};
+const ep = (id: string, extra: Partial<EndpointRecord> = {}): EndpointRecord => ({
+  id: id.repeat(64),
+  networkId: net.id,
+  name: '',
+  aliases: [],
+  netns: '/run/netns/wl1',
+  ifName: 'eth0',
+  ipv4: '10.30.0.2',
+  mac: '02:42:0a:1e:00:02',
+  leaveInHost: false,
+  preallocated: false,
+  labels: {},
+  state: 'ready',
+  createdAt: '',
+  ...extra,
+});
+const empty = (names: string[]): NsActual => ({
+  links: new Map(names.map((n) => [n, { name: n, kind: 'other' as const, mtu: 1500, mac: '', up: true }])),
+  addrs: [],
+  routes: [],
+  neigh: [],
+  fdb: [],
+});
+
+describe('sandboxDesired', () => {
+  it('gives the vxlan device as a spec made in the agent namespace and moved into the sandbox', () => {
+    const d = sandboxDesired(net, [ep('b'), ep('c', { leaveInHost: true, netns: '' }), ep('d', { netns: '/proc/77/ns/net' })], host);
+    expect(d.links.find((l) => l.name === 'vxlan0')).toEqual({
+      name: 'vxlan0', kind: 'vxlan', vni: 4097, dstPort: 4789, local: '198.51.100.4', mtu: 1450, master: 'br0', up: true,
+      createIn: { ns: SELF_NS, tempName: 'vxt4097' },
+    });
+    const plan = planNs(d, empty(['lo']), namedNs(net.sandbox));
+    expect(plan.pre).toEqual([{ ns: SELF_NS, ipLines: ['link add vxt4097 type vxlan id 4097 dstport 4789 local 198.51.100.4 nolearning', `link set dev vxt4097 netns ${net.sandbox}`] }]);
+    expect(plan.ipLines.filter((l) => l.includes('type veth'))).toEqual([
+      'link add vebbbbbbbbbbbb mtu 1450 type veth peer name vtbbbbbbbbbbbb mtu 1450 netns wl1',
+      `link add vecccccccccccc mtu 1450 type veth peer name vdcccccccccccc mtu 1450 netns /proc/${process.pid}/ns/net`,
+      'link add vedddddddddddd mtu 1450 type veth peer name vtdddddddddddd mtu 1450 netns /proc/77/ns/net',
+    ]);
+    expect(plan.missing).toEqual([]);
+  });
+
+  it('deprecated form (no host context): vxlan0 is only adopted, the peers named by netnsTarget', () => {
+    const d = sandboxDesired(net, [{ ...ep('b'), netnsTarget: 'wl9' }]);
+    expect(d.links.find((l) => l.name === 'vxlan0')).toMatchObject({ kind: 'other', adoptFrom: 'vxt4097' });
+    const plan = planNs(d, empty(['lo']), namedNs(net.sandbox));
+    expect(plan.missing).toEqual(['vxlan0']);
+    expect(plan.ipLines).toContain('link add vebbbbbbbbbbbb mtu 1450 type veth peer name vtbbbbbbbbbbbb mtu 1450 netns wl9');
+  });
+});
+
+describe('hostDesired and hostFirewall', () => {
+  it('makes gateway legs with their peer in the workload namespace', () => {
+    const gw: GatewayRecord = { id: '0123456789ab', netns: '/run/netns/wl1', ifName: 'eth1', ip: '172.18.0.5', mac: '02:42:ac:12:00:05', state: 'ready' };
+    const plan = planNs(hostDesired([gw], host), empty(['lo', 'eth0']), SELF_NS);
+    expect(plan.ipLines).toContain('link add vg0123456789ab type veth peer name vh0123456789ab netns wl1');
+    expect(plan.ipLines.some((l) => l.includes('eth0'))).toBe(false);
+  });
+
+  it('is the table the agent used to write as text, and a new network is one element', () => {
+    const first = planNftTable(hostFirewall('172.18.0.0/16', ['10.30.0.0/24']), undefined, () => undefined);
+    expect(first.commands).toEqual([
+      'add table inet vxmesh',
+      'add chain inet vxmesh postrouting { type nat hook postrouting priority srcnat; policy accept; }',
+      'add chain inet vxmesh forward { type filter hook forward priority filter; policy accept; }',
+      'add set inet vxmesh overlay4 { type ipv4_addr; flags interval; }',
+      'add element inet vxmesh overlay4 { 10.30.0.0/24 }',
+      'add rule inet vxmesh postrouting ip saddr 172.18.0.0/16 oifname != "vxmesh_gwbridge" masquerade comment "vxmesh: gwbridge egress"',
+      'add rule inet vxmesh forward iifname "vxmesh_gwbridge" ip daddr @overlay4 drop comment "vxmesh: no overlay access around the overlay"',
+      'add rule inet vxmesh forward iifname "vxmesh_gwbridge" oifname "vxmesh_gwbridge" drop comment "vxmesh: workloads do not meet on gwbridge"',
+    ]);
+    const next = planNftTable(hostFirewall('172.18.0.0/16', ['10.30.0.0/24', '10.31.0.0/24']), first.next, () => undefined);
+    expect(next.commands).toEqual(['add element inet vxmesh overlay4 { 10.31.0.0/24 }']);
+  });
+});
