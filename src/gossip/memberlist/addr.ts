@@ -1,6 +1,6 @@
 // IP text <-> wire bytes (Go net.IP) and host:port helpers. Parsing and formatting are
-// src/ipam's (the one IP codec); only the byte layout of Go's net.IP lives here.
-import { formatIp, parseIp } from '../../ipam/addr.js';
+// src/util/ip-addr.ts's (the one IP codec); only the byte layout of Go's net.IP lives here.
+import { formatIp, parseIp } from '../../util/ip-addr.js';
 
 /** Text address -> 4 (IPv4) or 16 (IPv6) bytes, big-endian, as Go's net.IP.To4/To16. */
 export function ipToBytes(ip: string): Buffer {

@@ -1,7 +1,7 @@
 // NetworkDB's tables (Docker's nodes / networks / networkNodes / entries indexes) and the
 // bookkeeping rules on them: node failure and reincarnation, a node leaving a network,
 // tombstones and reaping, and the watchers told about every visible change.
-import { TransmitLimitedQueue } from '../memberlist/broadcast-queue.js';
+import { type TransmitLimitedQueue } from '../memberlist/broadcast-queue.js';
 import type { NodeInfo } from '../memberlist/types.js';
 import type { NetworkDBCore } from './db-core.js';
 import type { Entry, KnownNode, TableChange, TableEventKind } from './types.js';
