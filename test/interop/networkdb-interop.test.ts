@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemberlist, fastTestConfig, Keyring, type Memberlist } from '../../src/gossip/memberlist/index.js';
 import { NetworkDB, type TableChange } from '../../src/gossip/networkdb/index.js';
 import { buildNdbPeer, ndbBuildUnavailable, NdbPeer, type NdbEvent } from './helpers/ndbpeer.js';
-import { waitFor } from './helpers/mem-cluster.js';
+import { waitFor } from '../support/wait.js';
 
 const unavailable = ndbBuildUnavailable();
 const silent = pino({ level: 'silent' });
@@ -93,34 +93,33 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
     await go2.waitEvent((e) => e.ev === 'ready', 10_000);
     await go2.request(`join ${ts.addr}`, 'joined');
     const everyone = ['go1', 'go2', 'ts1'];
-    await waitFor(() => ts.ml.members().length === 3, 10_000, 'vxmesh lists 3 members');
+    await waitFor(() => ts.ml.members().length === 3, { timeoutMs: 10_000, what: 'vxmesh lists 3 members' });
     for (const g of [go1, go2]) {
-      const deadline = Date.now() + 10_000;
-      while ((await g.peers()).join() !== everyone.join() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(await g.peers()).toEqual(everyone);
+      const peers = await waitFor(() => g.peers(), { what: `${g.opts.name} lists all 3`, timeoutMs: 10_000, until: (p) => p.join() === everyone.join() });
+      expect(peers).toEqual(everyone);
     }
 
     // Network join: the entry go1 wrote before we were in n1 arrives by bulk sync.
     await ts.db.joinNetwork('n1');
-    await waitFor(() => ts.db.getEntry('t1', 'n1', 'kgo')?.toString() === 'v-go', 5_000, 'bulk-synced entry at vxmesh');
+    await waitFor(() => ts.db.getEntry('t1', 'n1', 'kgo')?.toString() === 'v-go', { timeoutMs: 5_000, what: 'bulk-synced entry at vxmesh' });
     expect(saw(ts, 'create', 'kgo', 'v-go')).toBe(true);
     ts.db.createEntry('t1', 'n1', 'kts', Buffer.from('v-ts'));
     await go1.waitEvent((e) => e.ev === 'watch' && e.kind === 'create' && e.key === 'kts' && e.value === 'v-ts', 5_000);
     // Docker joining the network bulk-syncs from its members, vxmesh among them.
     await go2.request('joinnet n1', 'joinnet');
-    await waitFor(() => dockerSaw(go2, 'create', 'kts', 'v-ts') && dockerSaw(go2, 'create', 'kgo', 'v-go'), 5_000, 'bulk sync at go2');
+    await waitFor(() => dockerSaw(go2, 'create', 'kts', 'v-ts') && dockerSaw(go2, 'create', 'kgo', 'v-go'), { timeoutMs: 5_000, what: 'bulk sync at go2' });
     expect(await go2.table('t1', 'n1')).toEqual({ kgo: 'v-go', kts: 'v-ts' });
-    await waitFor(() => ts.db.peers('n1').length === 3, 5_000, 'vxmesh sees 3 nodes in n1');
+    await waitFor(() => ts.db.peers('n1').length === 3, { timeoutMs: 5_000, what: 'vxmesh sees 3 nodes in n1' });
 
     // Updates and deletes, both ways.
     await go1.request('update t1 n1 kgo v-go-2', 'update');
-    await waitFor(() => saw(ts, 'update', 'kgo', 'v-go-2'), 5_000, 'Docker update at vxmesh');
+    await waitFor(() => saw(ts, 'update', 'kgo', 'v-go-2'), { timeoutMs: 5_000, what: 'Docker update at vxmesh' });
     ts.db.updateEntry('t1', 'n1', 'kts', Buffer.from('v-ts-2'));
-    await waitFor(() => dockerSaw(go1, 'update', 'kts', 'v-ts-2') && dockerSaw(go2, 'update', 'kts', 'v-ts-2'), 5_000, 'vxmesh update at Docker');
+    await waitFor(() => dockerSaw(go1, 'update', 'kts', 'v-ts-2') && dockerSaw(go2, 'update', 'kts', 'v-ts-2'), { timeoutMs: 5_000, what: 'vxmesh update at Docker' });
     ts.db.deleteEntry('t1', 'n1', 'kts');
-    await waitFor(() => dockerSaw(go1, 'delete', 'kts') && dockerSaw(go2, 'delete', 'kts'), 5_000, 'vxmesh delete at Docker');
+    await waitFor(() => dockerSaw(go1, 'delete', 'kts') && dockerSaw(go2, 'delete', 'kts'), { timeoutMs: 5_000, what: 'vxmesh delete at Docker' });
     await go1.request('delete t1 n1 kgo', 'delete');
-    await waitFor(() => saw(ts, 'delete', 'kgo') && dockerSaw(go2, 'delete', 'kgo'), 5_000, 'Docker delete at vxmesh and go2');
+    await waitFor(() => saw(ts, 'delete', 'kgo') && dockerSaw(go2, 'delete', 'kgo'), { timeoutMs: 5_000, what: 'Docker delete at vxmesh and go2' });
     expect(ts.db.getTableByNetwork('t1', 'n1').size).toBe(0);
     expect(await go2.table('t1', 'n1')).toEqual({});
     for (const g of [go1, go2]) expectDockerUnbothered(g);
@@ -133,26 +132,29 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
     await go2.waitEvent((e) => e.ev === 'ready', 10_000);
     const ts = await startTs('ts1');
     await ts.ml.join([go1.addr, go2.addr]);
-    await waitFor(() => ts.ml.members().length === 3, 10_000, '3 members');
+    await waitFor(() => ts.ml.members().length === 3, { timeoutMs: 10_000, what: '3 members' });
     for (const g of [go1, go2]) {
       await g.request('joinnet n1', 'joinnet');
       await g.request(`create t1 n1 k-${g.opts.name} v`, 'create');
     }
     await ts.db.joinNetwork('n1');
     ts.db.createEntry('t1', 'n1', 'k-ts1', Buffer.from('v'));
-    await waitFor(() => ts.db.getTableByNetwork('t1', 'n1').size === 3, 5_000, 'vxmesh has all 3 entries');
-    await waitFor(() => dockerSaw(go1, 'create', 'k-ts1') && dockerSaw(go2, 'create', 'k-ts1'), 5_000, 'Docker has the vxmesh entry');
+    await waitFor(() => ts.db.getTableByNetwork('t1', 'n1').size === 3, { timeoutMs: 5_000, what: 'vxmesh has all 3 entries' });
+    await waitFor(() => dockerSaw(go1, 'create', 'k-ts1') && dockerSaw(go2, 'create', 'k-ts1'), { timeoutMs: 5_000, what: 'Docker has the vxmesh entry' });
 
     go1.kill();
-    await waitFor(() => saw(ts, 'delete', 'k-go1'), 10_000, "vxmesh drops the killed Docker node's entry");
-    await waitFor(() => dockerSaw(go2, 'delete', 'k-go1'), 15_000, "Docker drops the killed Docker node's entry");
+    await waitFor(() => saw(ts, 'delete', 'k-go1'), { timeoutMs: 20_000, what: "vxmesh drops the killed Docker node's entry" });
+    await waitFor(() => dockerSaw(go2, 'delete', 'k-go1'), { timeoutMs: 30_000, what: "Docker drops the killed Docker node's entry" });
     expect([...ts.db.getTableByNetwork('t1', 'n1').keys()].sort()).toEqual(['k-go2', 'k-ts1']);
 
     await crashTs(ts);
-    await waitFor(() => dockerSaw(go2, 'delete', 'k-ts1'), 15_000, "Docker drops the crashed vxmesh node's entry");
+    await waitFor(() => dockerSaw(go2, 'delete', 'k-ts1'), { timeoutMs: 30_000, what: "Docker drops the crashed vxmesh node's entry" });
     expect(await go2.table('t1', 'n1')).toEqual({ 'k-go2': 'v' });
     expectDockerUnbothered(go2);
-  }, 60_000);
+    // Docker runs memberlist's LAN defaults (probe 1 s, suspicion 4 s) and Lifeguard stretches its probe
+    // interval when this shared machine is loaded: the deadlines above are generous on purpose; the
+    // detection time itself is bench/gossip-failure.mjs's business.
+  }, 120_000);
 
   it('network leave and graceful cluster leave, both ways, take the leaver\'s entries with them', async () => {
     const go1 = startDocker('go1');
@@ -161,29 +163,28 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
     await go2.waitEvent((e) => e.ev === 'ready', 10_000);
     const ts = await startTs('ts1');
     await ts.ml.join([go1.addr, go2.addr]);
-    await waitFor(() => ts.ml.members().length === 3, 10_000, '3 members');
+    await waitFor(() => ts.ml.members().length === 3, { timeoutMs: 10_000, what: '3 members' });
     for (const g of [go1, go2]) {
       await g.request('joinnet n1', 'joinnet');
       await g.request(`create t1 n1 k-${g.opts.name} v`, 'create');
     }
     await ts.db.joinNetwork('n1');
     ts.db.createEntry('t1', 'n1', 'k-ts1', Buffer.from('v'));
-    await waitFor(() => ts.db.getTableByNetwork('t1', 'n1').size === 3, 5_000, 'vxmesh has all 3 entries');
-    await waitFor(() => dockerSaw(go1, 'create', 'k-ts1') && dockerSaw(go2, 'create', 'k-ts1'), 5_000, 'Docker has the vxmesh entry');
+    await waitFor(() => ts.db.getTableByNetwork('t1', 'n1').size === 3, { timeoutMs: 5_000, what: 'vxmesh has all 3 entries' });
+    await waitFor(() => dockerSaw(go1, 'create', 'k-ts1') && dockerSaw(go2, 'create', 'k-ts1'), { timeoutMs: 5_000, what: 'Docker has the vxmesh entry' });
 
     await go1.request('leavenet n1', 'leavenet');
-    await waitFor(() => saw(ts, 'delete', 'k-go1') && !ts.db.peers('n1').some((p) => p.name === 'go1'), 5_000, 'Docker network leave at vxmesh');
+    await waitFor(() => saw(ts, 'delete', 'k-go1') && !ts.db.peers('n1').some((p) => p.name === 'go1'), { timeoutMs: 5_000, what: 'Docker network leave at vxmesh' });
     ts.db.leaveNetwork('n1');
-    await waitFor(() => dockerSaw(go2, 'delete', 'k-ts1'), 5_000, 'vxmesh network leave at Docker');
+    await waitFor(() => dockerSaw(go2, 'delete', 'k-ts1'), { timeoutMs: 5_000, what: 'vxmesh network leave at Docker' });
     expect(await go2.peers('n1')).toEqual(['go2']);
 
     await go2.request('close', 'closed');
-    await waitFor(() => ts.ml.allNodes().find((n) => n.name === 'go2')?.state === 'left', 5_000, 'Docker graceful leave seen as left');
+    await waitFor(() => ts.ml.allNodes().find((n) => n.name === 'go2')?.state === 'left', { timeoutMs: 5_000, what: 'Docker graceful leave seen as left' });
     await ts.db.leaveCluster(1_000);
     await ts.ml.leave(2_000);
-    const deadline = Date.now() + 5_000;
-    while ((await go1.peers()).includes('ts1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await go1.peers()).toEqual(['go1']);
+    const left = await waitFor(() => go1.peers(), { what: 'Docker drops the vxmesh node that left', timeoutMs: 5_000, until: (p) => !p.includes('ts1') });
+    expect(left).toEqual(['go1']);
     expectDockerUnbothered(go1);
   }, 60_000);
 
@@ -196,7 +197,7 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
     const ts = await startTs('ts1', key);
     await ts.ml.join([go1.addr]);
     await ts.db.joinNetwork('n1');
-    await waitFor(() => ts.db.getEntry('t1', 'n1', 'kgo')?.toString() === 'secret-go', 5_000, 'entry over encrypted bulk sync');
+    await waitFor(() => ts.db.getEntry('t1', 'n1', 'kgo')?.toString() === 'secret-go', { timeoutMs: 5_000, what: 'entry over encrypted bulk sync' });
     ts.db.createEntry('t1', 'n1', 'kts', Buffer.from('secret-ts'));
     await go1.waitEvent((e) => e.ev === 'watch' && e.kind === 'create' && e.key === 'kts' && e.value === 'secret-ts', 5_000);
 
