@@ -340,3 +340,21 @@ describe('TransmitLimitedQueue', () => {
     expect(q.getBroadcasts(0, 30).map((b) => b.length)).toEqual([20, 5]);
   });
 });
+
+describe('Keyring key checks (src/model gossip-key rule)', () => {
+  it('rejects junk base64 and wrong sizes with a VxError that names the key and never repeats it', () => {
+    const good = Buffer.alloc(16, 7).toString('base64');
+    expect(Keyring.fromBase64([good]).primaryKey().length).toBe(16);
+    const junk = 'not*base64';
+    expect(() => Keyring.fromBase64([good, junk], (i) => `key file line ${i + 1}`)).toThrow(/key file line 2 is not valid base64/);
+    try {
+      Keyring.fromBase64([junk]);
+    } catch (e) {
+      expect((e as Error).message).not.toContain(junk);
+      expect((e as { code?: string }).code).toBe('INVALID_ARGUMENT');
+    }
+    expect(() => Keyring.fromBase64([Buffer.alloc(20).toString('base64')])).toThrow(/20 bytes; a gossip key must be 16, 24 or 32 bytes/);
+    expect(() => new Keyring(Buffer.alloc(8))).toThrow(/16, 24 or 32 bytes/);
+    expect(() => Keyring.fromBase64([])).toThrow(/at least one gossip key/);
+  });
+});
