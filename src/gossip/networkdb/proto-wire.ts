@@ -29,6 +29,11 @@ export class ProtoReader {
     return this.pos >= this.buf.length;
   }
 
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.pos;
+  }
+
   varint(): bigint {
     // Fast path: one-byte varints (tags, small lengths, small times).
     const first = this.buf[this.pos];

@@ -187,7 +187,9 @@ export function encodeCompoundGossip(msgs: readonly Buffer[]): Buffer {
 
 // ---------- decoders ----------
 
-function decode(type: protobuf.Type, buf: Uint8Array): Plain {
+function decode(type: protobuf.Type, input: Uint8Array): Plain {
+  // As a Buffer, protobufjs decodes strings with Node's UTF-8 decoder (as Buffer.toString does).
+  const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
   checkWire(type, buf);
   try {
     return type.decode(buf) as unknown as Plain;

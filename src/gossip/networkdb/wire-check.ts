@@ -7,6 +7,10 @@ import type { Type } from 'protobufjs';
 import { ProtoDecodeError, ProtoReader, WIRE_BYTES, WIRE_VARINT, expectWireType } from './proto-wire.js';
 
 const MAX_DEPTH = 8;
+/** Fields protobufjs reads as a 32-bit varint: it takes 5 bytes, then assumes a 10-byte negative. */
+function isVarint32(scalar: string): boolean {
+  return scalar === 'int32' || scalar === 'uint32' || scalar === 'sint32' || scalar === 'bool';
+}
 
 export function checkWire(type: Type, buf: Uint8Array, depth = 0): void {
   if (depth > MAX_DEPTH) throw new ProtoDecodeError(`${type.name}: nested too deeply`);
@@ -23,7 +27,15 @@ export function checkWire(type: Type, buf: Uint8Array, depth = 0): void {
       : field.type === 'string' || field.type === 'bytes';
     if (!lengthDelimited) {
       expectWireType(h, WIRE_VARINT, type.name);
+      const start = r.offset;
       r.varint();
+      const len = r.offset - start;
+      // Encoders write these in 1-5 bytes (10 for a negative int32); other lengths only come from
+      // crafted input, which protobufjs would misread instead of rejecting.
+      const is32 = field.resolvedType !== null || isVarint32(field.type);
+      if (is32 && len > 5 && len < 10) {
+        throw new ProtoDecodeError(`${type.name} field ${h.field}: ${len}-byte varint for a 32-bit value`);
+      }
       continue;
     }
     expectWireType(h, WIRE_BYTES, type.name);
