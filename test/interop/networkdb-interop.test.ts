@@ -24,6 +24,7 @@ interface TsNode {
   db: NetworkDB;
   changes: TableChange[];
   stopped: boolean;
+  keyring: Keyring | null;
 }
 
 function startDocker(name: string, keys?: Buffer[]): NdbPeer {
@@ -35,12 +36,13 @@ function startDocker(name: string, keys?: Buffer[]): NdbPeer {
 async function startTs(name: string, key?: Buffer): Promise<TsNode> {
   const port = nextPort++;
   const db = new NetworkDB({ nodeName: name, logger: silent, bulkSyncTimeoutMs: 5_000 });
+  const keyring = key ? new Keyring(key) : null;
   const ml = await createMemberlist(
-    fastTestConfig({ name, bindAddr: '127.0.0.1', bindPort: port, keyring: key ? new Keyring(key) : null }),
+    fastTestConfig({ name, bindAddr: '127.0.0.1', bindPort: port, keyring }),
     { delegate: db, events: db, logger: silent },
   );
   db.attach(ml);
-  const node: TsNode = { name, addr: `127.0.0.1:${port}`, ml, db, changes: [], stopped: false };
+  const node: TsNode = { name, addr: `127.0.0.1:${port}`, ml, db, changes: [], stopped: false, keyring };
   db.watch('t1', undefined, (c) => node.changes.push(c));
   tsNodes.push(node);
   return node;
@@ -206,6 +208,33 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
     const plain = await startTs('ts3');
     await expect(plain.ml.join([go1.addr])).rejects.toThrow(/memberlist/);
     expect(await go1.peers()).toEqual(['go1', 'ts1']);
+    expectDockerUnbothered(go1);
+  }, 60_000);
+
+  it('key rotation as swarm does it (add, make primary, remove the old key) keeps entries flowing both ways', async () => {
+    const [k1, k2] = [randomBytes(16), randomBytes(16)];
+    const go1 = startDocker('go1', [k1]);
+    await go1.waitEvent((e) => e.ev === 'ready', 10_000);
+    await go1.request('joinnet n1', 'joinnet');
+    const ts = await startTs('ts1', k1);
+    await ts.ml.join([go1.addr]);
+    await ts.db.joinNetwork('n1');
+
+    await go1.request(`setkey ${k2.toString('base64')}`, 'key');
+    ts.keyring!.addKey(k2);
+    await go1.request(`setprimary ${k2.toString('base64')}`, 'key');
+    ts.keyring!.useKey(k2);
+    await go1.request(`removekey ${k1.toString('base64')}`, 'key');
+    ts.keyring!.removeKey(k1);
+    expect(ts.keyring!.getKeys()).toEqual([k2]);
+
+    ts.db.createEntry('t1', 'n1', 'after-ts', Buffer.from('v'));
+    await go1.waitEvent((e) => e.ev === 'watch' && e.kind === 'create' && e.key === 'after-ts', 5_000);
+    await go1.request('create t1 n1 after-go v', 'create');
+    await waitFor(() => saw(ts, 'create', 'after-go'), { timeoutMs: 5_000, what: 'Docker entry after the rotation' });
+    // A node that only has the retired key is shut out.
+    const stale = await startTs('ts2', k1);
+    await expect(stale.ml.join([go1.addr])).rejects.toThrow(/memberlist/);
     expectDockerUnbothered(go1);
   }, 60_000);
 });

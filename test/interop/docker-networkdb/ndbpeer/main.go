@@ -12,6 +12,7 @@
 //	get TABLE NID KEY            -> {"ev":"get","value":...,"err":...}
 //	table TABLE NID              -> {"ev":"table","entries":{key:value}}
 //	peers NID                    -> {"ev":"peers","peers":[names]}  (NID "" = cluster peers)
+//	setkey|setprimary|removekey B64 -> {"ev":"key"} (NetworkDB's keyring operations, as swarm rotates keys)
 //	close                        -> Close and exit
 //
 // Every table event NetworkDB delivers to a watcher of all tables is emitted as
@@ -142,6 +143,21 @@ func main() {
 			}
 			sort.Strings(names)
 			emit(map[string]interface{}{"ev": "peers", "peers": names})
+		case "setkey", "setprimary", "removekey":
+			k, err := base64.StdEncoding.DecodeString(arg(1))
+			if err != nil {
+				emit(map[string]interface{}{"ev": "key", "err": err.Error()})
+				continue
+			}
+			switch f[0] {
+			case "setkey":
+				db.SetKey(k)
+			case "setprimary":
+				db.SetPrimaryKey(k)
+			default:
+				db.RemoveKey(k)
+			}
+			emit(map[string]interface{}{"ev": "key", "err": nil})
 		case "close":
 			db.Close()
 			emit(map[string]interface{}{"ev": "closed"})
