@@ -1,7 +1,7 @@
 // VirtualClock: the discrete-event time source behind the 1000-node simulations.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/gossip/memberlist/clock.js';
+import { VirtualClock } from '../../src/util/clock.js';
 
 describe('VirtualClock', () => {
   it('fires timers in due order (ties in scheduling order) and sets now() to each due time', async () => {

@@ -286,6 +286,23 @@ describe('TransmitLimitedQueue', () => {
     expect(retransmitLimit(4, 100)).toBe(12);
   });
 
+  it('one clamping rule: a broadcast goes out at least once, even with no peers counted', () => {
+    expect(retransmitLimit(4, 0)).toBe(1);
+    expect(retransmitLimit(4, -3)).toBe(1);
+    const q = new TransmitLimitedQueue(() => 0, 4);
+    q.queueBroadcast({ message: Buffer.from('x') });
+    expect(q.getBroadcasts(0, 100)).toHaveLength(1);
+    expect(q.numQueued()).toBe(0);
+  });
+
+  it('maxCount takes at most that many (an oversized event goes out alone)', () => {
+    const q = new TransmitLimitedQueue(() => 3, 4);
+    for (const t of ['a', 'b', 'c']) q.queueBroadcast({ message: Buffer.alloc(2000, t) });
+    expect(q.getBroadcasts(6, 1400)).toHaveLength(0);
+    expect(q.getBroadcasts(6, Number.MAX_SAFE_INTEGER, 1)).toHaveLength(1);
+    expect(q.numQueued()).toBe(3);
+  });
+
   it('sends each broadcast exactly limit times, fewer-transmitted first, within the byte budget', () => {
     const q = new TransmitLimitedQueue(() => 9, 4);
     let finished = 0;
@@ -321,5 +338,23 @@ describe('TransmitLimitedQueue', () => {
     q.queueBroadcast({ message: Buffer.alloc(50, 50), unique: true });
     q.queueBroadcast({ message: Buffer.alloc(20, 20), unique: true });
     expect(q.getBroadcasts(0, 30).map((b) => b.length)).toEqual([20, 5]);
+  });
+});
+
+describe('Keyring key checks (src/model gossip-key rule)', () => {
+  it('rejects junk base64 and wrong sizes with a VxError that names the key and never repeats it', () => {
+    const good = Buffer.alloc(16, 7).toString('base64');
+    expect(Keyring.fromBase64([good]).primaryKey().length).toBe(16);
+    const junk = 'not*base64';
+    expect(() => Keyring.fromBase64([good, junk], (i) => `key file line ${i + 1}`)).toThrow(/key file line 2 is not valid base64/);
+    try {
+      Keyring.fromBase64([junk]);
+    } catch (e) {
+      expect((e as Error).message).not.toContain(junk);
+      expect((e as { code?: string }).code).toBe('INVALID_ARGUMENT');
+    }
+    expect(() => Keyring.fromBase64([Buffer.alloc(20).toString('base64')])).toThrow(/20 bytes; a gossip key must be 16, 24 or 32 bytes/);
+    expect(() => new Keyring(Buffer.alloc(8))).toThrow(/16, 24 or 32 bytes/);
+    expect(() => Keyring.fromBase64([])).toThrow(/at least one gossip key/);
   });
 });

@@ -6,13 +6,13 @@ import {
   FAST_TEST_PROFILE,
   MessageType,
   NetworkDB,
-  SimHub,
   type TableChange,
   TableEventType,
   encodeTableEvent,
   wrapGossip,
 } from '../../src/gossip/networkdb/index.js';
 import type { Delegate } from '../../src/gossip/memberlist/types.js';
+import { SimHub } from '../support/sim-hub.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;

@@ -122,6 +122,13 @@ describe('networkdb protobuf decoding rules', () => {
     }
   });
 
+  it('a 32-bit field (enum, bool, int32) in a 6..9-byte varint is rejected, not misread', () => {
+    // Encoders write 1-5 bytes (10 for a negative int32); protobufjs would skip 5 bytes blindly.
+    expect(() => decodeNodeEvent(bytes('08f8db84d68fda26' + '1a0161'))).toThrow(/NodeEvent field 1: 7-byte varint for a 32-bit value/);
+    expect(() => decodeBulkSyncMessage(bytes('10f89192b7c7e268'))).toThrow(ProtoDecodeError);
+    expect(decodeNodeEvent(bytes('08ffffffffffffffffff01' + '1a0161'))).toEqual({ type: -1, lTime: 0n, nodeName: 'a' });
+  });
+
   it('last value wins for repeated scalar fields; repeated strings accumulate', () => {
     expect(decodeNodeEvent(bytes('1001' + '1002')).lTime).toBe(2n);
     expect(decodeBulkSyncMessage(bytes('220161' + '220162')).networks).toEqual(['a', 'b']);
@@ -256,5 +263,14 @@ describe('networkdb protobuf fuzz', () => {
     }
     expect(db.stats.decodeErrors).toBeGreaterThan(100);
     db.close();
+  });
+});
+
+describe('networkdb schema', () => {
+  it('networkdb-schema.ts is what networkdb.proto generates (node test/support/gen-networkdb-schema.mjs)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['test/support/gen-networkdb-schema.mjs', '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });

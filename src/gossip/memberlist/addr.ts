@@ -1,62 +1,27 @@
-// IP text <-> wire bytes (Go net.IP) and host:port helpers.
-import { isIP } from 'node:net';
+// IP text <-> wire bytes (Go net.IP) and host:port helpers. Parsing and formatting are
+// src/util/ip-addr.ts's (the one IP codec); only the byte layout of Go's net.IP lives here.
+import { formatIp, parseIp } from '../../util/ip-addr.js';
 
+/** Text address -> 4 (IPv4) or 16 (IPv6) bytes, big-endian, as Go's net.IP.To4/To16. */
 export function ipToBytes(ip: string): Buffer {
-  const family = isIP(ip);
-  if (family === 4) return Buffer.from(ip.split('.').map((p) => Number(p)));
-  if (family === 6) {
-    const [headRaw, tailRaw] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-    const parseGroups = (s: string | undefined): number[] => {
-      if (!s) return [];
-      const out: number[] = [];
-      for (const g of s.split(':')) {
-        if (g.includes('.')) {
-          const v4 = ipToBytes(g);
-          out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-        } else {
-          out.push(parseInt(g, 16));
-        }
-      }
-      return out;
-    };
-    const head = parseGroups(headRaw);
-    const tail = parseGroups(tailRaw);
-    const groups = tailRaw === undefined ? head : [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-    const buf = Buffer.alloc(16);
-    groups.forEach((g, i) => buf.writeUInt16BE(g, i * 2));
-    return buf;
+  const { family, value } = parseIp(ip);
+  const buf = Buffer.alloc(family === 4 ? 4 : 16);
+  let v = value;
+  for (let i = buf.length - 1; i >= 0; i--) {
+    buf[i] = Number(v & 0xffn);
+    v >>= 8n;
   }
-  throw new Error(`not an IP address: ${ip}`);
+  return buf;
 }
 
 /** Go's net.IP.String(): 4 bytes or v4-mapped 16 bytes print as dotted quad. */
 export function ipFromBytes(b: Buffer): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  if (b.length === 16) {
-    const v4mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-    if (v4mapped) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-    // compress the longest run of zero groups
-    let bestStart = -1;
-    let bestLen = 0;
-    for (let i = 0; i < 8; ) {
-      if (groups[i] !== '0') {
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j < 8 && groups[j] === '0') j++;
-      if (j - i > bestLen && j - i > 1) {
-        bestStart = i;
-        bestLen = j - i;
-      }
-      i = j;
-    }
-    if (bestStart < 0) return groups.join(':');
-    return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
-  }
-  throw new Error(`IP must be 4 or 16 bytes, got ${b.length}`);
+  if (b.length !== 4 && b.length !== 16) throw new Error(`IP must be 4 or 16 bytes, got ${b.length}`);
+  let value = 0n;
+  for (const byte of b) value = (value << 8n) | BigInt(byte);
+  if (b.length === 4) return formatIp(4, value);
+  if (value >> 32n === 0xffffn) return formatIp(4, value & 0xffffffffn);
+  return formatIp(6, value);
 }
 
 export function isValidIpBytes(b: Buffer | null): b is Buffer {

@@ -1,7 +1,9 @@
-// TransmitLimitedQueue (queue.go): broadcasts are retransmitted up to
-// RetransmitMult * ceil(log10(N + 1)) times; fewer-transmitted messages go first, and
-// within a tier larger then newer ones. A named broadcast replaces any queued one with
-// the same name (memberlist names its messages by node).
+// TransmitLimitedQueue (queue.go), the one broadcast queue of memberlist and NetworkDB (Docker's
+// NetworkDB uses memberlist's queue too): broadcasts are retransmitted up to
+// RetransmitMult * ceil(log10(N + 1)) times; fewer-transmitted messages go first, and within a
+// tier larger then newer ones. A named broadcast replaces any queued one with the same name
+// (memberlist names its messages by node, NetworkDB by network/table key). The queue stays
+// sorted by insertion (binary search), so taking broadcasts never re-sorts it.
 
 export interface Broadcast {
   readonly message: Buffer;
@@ -15,8 +17,12 @@ export interface Broadcast {
   finished?(): void;
 }
 
+/**
+ * How many times a broadcast goes out in a cluster of `n` nodes. Go's formula can give 0 for an
+ * empty cluster, where Go still sends once; clamping to 1 states that rule instead of relying on it.
+ */
 export function retransmitLimit(retransmitMult: number, n: number): number {
-  return retransmitMult * Math.ceil(Math.log10(n + 1));
+  return Math.max(1, retransmitMult * Math.ceil(Math.log10(Math.max(0, n) + 1)));
 }
 
 interface Item {
@@ -83,8 +89,8 @@ export class TransmitLimitedQueue {
     if (this.items.length === 0) this.idGen = 0;
   }
 
-  /** Take broadcasts that fit in `limit` bytes, each costing `overhead` extra. */
-  getBroadcasts(overhead: number, limit: number): Buffer[] {
+  /** Take up to `maxCount` broadcasts that fit in `limit` bytes, each costing `overhead` extra. */
+  getBroadcasts(overhead: number, limit: number, maxCount = Number.POSITIVE_INFINITY): Buffer[] {
     if (this.items.length === 0) return [];
     const transmitLimit = retransmitLimit(this.retransmitMult, this.numNodes());
     let used = 0;
@@ -93,7 +99,7 @@ export class TransmitLimitedQueue {
     let i = 0;
     for (; i < this.items.length; i++) {
       const free = limit - used - overhead;
-      if (free <= 0) break;
+      if (free <= 0 || taken.length >= maxCount) break;
       const cur = this.items[i]!;
       if (cur.msgLen <= free) {
         used += overhead + cur.msgLen;

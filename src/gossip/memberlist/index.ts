@@ -1,7 +1,7 @@
 // vxmesh's hashicorp/memberlist-compatible gossip layer.
 import { defaultLanConfig, fastTestConfig, type MemberlistConfig } from './config.js';
-import type { Clock } from './clock.js';
-import type { Logger } from './logger.js';
+import type { Clock } from '../../util/clock.js';
+import type { GossipLogger } from './reject-log.js';
 import { Memberlist } from './memberlist.js';
 import { NetTransport } from './net-transport.js';
 import type { Transport } from './transport.js';
@@ -15,16 +15,16 @@ export { TransmitLimitedQueue, retransmitLimit, type Broadcast } from './broadca
 export { NetTransport } from './net-transport.js';
 export { MemNetwork, MemTransport, type MemNetworkOptions } from './mem-transport.js';
 export type { Transport, StreamConn, TransportHandlers } from './transport.js';
-export type { Logger } from './logger.js';
+export type { GossipLogger } from './reject-log.js';
 export { suspicionTimeoutMs } from './suspicion.js';
-export { realClock, VirtualClock, type Clock, type TimerHandle } from './clock.js';
+export { realClock, VirtualClock, type Clock, type TimerHandle } from '../../util/clock.js';
 
 export interface CreateMemberlistOptions {
   delegate?: Delegate;
   events?: EventDelegate;
   /** Default: real UDP+TCP sockets (NetTransport). */
   transport?: Transport;
-  logger?: Logger;
+  logger?: GossipLogger;
   random?: () => number;
   clock?: Clock;
 }

@@ -1,5 +1,9 @@
 // A keyring of AES keys (16, 24 or 32 bytes). The primary key encrypts; every key is tried
-// to decrypt, so keys can be rotated without a flag day (Go memberlist.Keyring).
+// to decrypt, so keys can be rotated without a flag day (Go memberlist.Keyring). Keys are checked
+// by src/model's one gossip-key rule (sizes, canonical base64), not a rule of our own.
+import { VxError } from '../../errors.js';
+import { GOSSIP_KEY_SIZES } from '../../model/limits.js';
+import { decodeGossipKey } from '../../model/validate.js';
 
 export class Keyring {
   private keys: Buffer[] = [];
@@ -12,15 +16,18 @@ export class Keyring {
   }
 
   static validate(key: Buffer): void {
-    if (![16, 24, 32].includes(key.length)) {
-      throw new Error(`keyring: key must be 16, 24 or 32 bytes, got ${key.length}`);
+    if (!GOSSIP_KEY_SIZES.includes(key.length)) {
+      throw new VxError('INVALID_ARGUMENT', `keyring: a gossip key must be 16, 24 or 32 bytes (AES-128, AES-192 or AES-256), got ${key.length}`);
     }
   }
 
-  /** Parse base64 keys (the form operators pass around); the first becomes primary. */
-  static fromBase64(keys: string[]): Keyring {
-    if (keys.length === 0) throw new Error('keyring: at least one key is required');
-    const bufs = keys.map((k) => Buffer.from(k, 'base64'));
+  /**
+   * Parse base64 keys (the form operators pass around); the first becomes primary. `what(i)` names
+   * key i in errors (default "gossip key N"); a bad key is a VxError that never repeats the key.
+   */
+  static fromBase64(keys: string[], what: (i: number) => string = (i) => `gossip key ${i + 1}`): Keyring {
+    if (keys.length === 0) throw new VxError('INVALID_ARGUMENT', 'keyring: at least one gossip key is required (vxmesh gossip keygen makes one)');
+    const bufs = keys.map((k, i) => decodeGossipKey(k, what(i)));
     return new Keyring(bufs[0]!, bufs.slice(1));
   }
 

@@ -1,7 +1,7 @@
 // An in-process network for many memberlist nodes in one process. Packets are delivered
 // asynchronously (optionally dropped or delayed); nodes can be taken down to simulate
 // crashes or partitions. Addresses are "ip:port" strings used only as map keys.
-import type { Clock } from './clock.js';
+import type { Clock } from '../../util/clock.js';
 import { ChunkQueue, type StreamConn, type Transport, type TransportHandlers } from './transport.js';
 
 export interface MemNetworkOptions {

@@ -1,6 +1,6 @@
 // Lifeguard suspicion timer (suspicion.go): starts at `max` and is driven toward `min`
 // by independent confirmations; fires `onTimeout` when it runs out.
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from '../../util/clock.js';
 
 /** memberlist's suspicionTimeout: SuspicionMult * max(1, log10(max(1, n))) * interval. */
 export function suspicionTimeoutMs(suspicionMult: number, n: number, intervalMs: number): number {

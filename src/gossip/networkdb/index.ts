@@ -1,8 +1,7 @@
 // Docker NetworkDB's model (scoped gossip tables) on top of vxmesh's memberlist layer.
 export * from './proto.js';
-export { ProtoReader, ProtoWriter } from './protoWire.js';
-export { LamportClock } from './clock.js';
-export { BroadcastQueue, retransmitLimit, type QueuedBroadcast } from './broadcastQueue.js';
+export { ProtoReader } from './proto-wire.js';
+export { LamportClock } from './lamport-clock.js';
 export {
   DEFAULT_NETWORKDB_CONFIG,
   FAST_TEST_PROFILE,
@@ -18,4 +17,3 @@ export {
   type TableEntryView,
   type TableEventKind,
 } from './networkdb.js';
-export { SimHub, SimCluster, type SimHubOptions, type SimHubStats } from './simCluster.js';

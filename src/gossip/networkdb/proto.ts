@@ -1,20 +1,13 @@
-// NetworkDB's protobuf messages (libnetwork networkdb.proto, proto3 via gogo), hand-encoded.
-// Field numbers and types follow WIRE.md section 12; encoding omits proto3 defaults and writes
-// fields in ascending order, as gogo's generated Marshal does, so bytes match Docker's.
+// NetworkDB's protobuf messages (Docker libnetwork networkdb.proto, proto3), encoded and decoded
+// by protobufjs from networkdb.proto (loaded from its generated JSON descriptor). Encoding leaves
+// out proto3 defaults, as gogo's generated Marshal does, so bytes match Docker's; decoding first
+// checks the wire strictly (wire-check.ts), so bad input is a ProtoDecodeError.
+import protobuf from 'protobufjs/light.js';
+import { networkdbSchema } from './networkdb-schema.js';
+import { ProtoDecodeError } from './proto-wire.js';
+import { checkWire } from './wire-check.js';
 
-import {
-  ProtoDecodeError,
-  ProtoReader,
-  ProtoWriter,
-  WIRE_BYTES,
-  WIRE_VARINT,
-  copyBytes,
-  expectWireType,
-  readUtf8,
-  toInt32,
-} from './protoWire.js';
-
-export { ProtoDecodeError } from './protoWire.js';
+export { ProtoDecodeError } from './proto-wire.js';
 
 export const MessageType = {
   INVALID: 0,
@@ -86,81 +79,100 @@ export interface CompoundMessage {
   messages: Buffer[];
 }
 
-// ---------- encoders ----------
+const root = protobuf.Root.fromJSON(networkdbSchema);
+const types = {
+  GossipMessage: root.lookupType('networkdb.GossipMessage'),
+  NodeEvent: root.lookupType('networkdb.NodeEvent'),
+  NetworkEvent: root.lookupType('networkdb.NetworkEvent'),
+  TableEvent: root.lookupType('networkdb.TableEvent'),
+  NetworkEntry: root.lookupType('networkdb.NetworkEntry'),
+  NetworkPushPull: root.lookupType('networkdb.NetworkPushPull'),
+  BulkSyncMessage: root.lookupType('networkdb.BulkSyncMessage'),
+  CompoundMessage: root.lookupType('networkdb.CompoundMessage'),
+};
+
+type Plain = Record<string, unknown>;
+/** protobufjs's 64-bit value: two uint32 halves (a Long when the long package is loaded). */
+interface LongBits {
+  low: number;
+  high: number;
+  unsigned?: boolean;
+}
+const UINT64_MAX = (1n << 64n) - 1n;
+
+// ---------- encoders: proto3 defaults are left out of the object, so protobufjs skips them ----------
+
+function u64(v: bigint): LongBits | undefined {
+  if (v < 0n || v > UINT64_MAX) throw new RangeError(`uint64 out of range: ${v}`);
+  return v === 0n ? undefined : { low: Number(v & 0xffffffffn), high: Number(v >> 32n), unsigned: true };
+}
+
+/** `obj` without the proto3 default values (undefined, 0, false, "", empty bytes). */
+function withoutDefaults(obj: Plain): Plain {
+  const out: Plain = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === undefined || v === 0 || v === false || v === '') continue;
+    if (v instanceof Uint8Array && v.length === 0) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function encode(type: protobuf.Type, obj: Plain): Buffer {
+  const bytes = type.encode(withoutDefaults(obj)).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
 
 export function encodeGossipMessage(m: GossipMessage): Buffer {
-  const w = new ProtoWriter();
-  w.enumField(1, m.type);
-  w.bytesField(2, m.data);
-  return w.finish();
+  return encode(types.GossipMessage, { type: m.type, data: m.data });
 }
 
 export function encodeNodeEvent(m: NodeEvent): Buffer {
-  const w = new ProtoWriter();
-  w.enumField(1, m.type);
-  w.uint64Field(2, m.lTime);
-  w.stringField(3, m.nodeName);
-  return w.finish();
+  return encode(types.NodeEvent, { type: m.type, lTime: u64(m.lTime), nodeName: m.nodeName });
 }
 
 export function encodeNetworkEvent(m: NetworkEvent): Buffer {
-  const w = new ProtoWriter();
-  w.enumField(1, m.type);
-  w.uint64Field(2, m.lTime);
-  w.stringField(3, m.nodeName);
-  w.stringField(4, m.networkId);
-  return w.finish();
+  return encode(types.NetworkEvent, { type: m.type, lTime: u64(m.lTime), nodeName: m.nodeName, networkId: m.networkId });
 }
 
 export function encodeTableEvent(m: TableEvent): Buffer {
-  const w = new ProtoWriter();
-  w.enumField(1, m.type);
-  w.uint64Field(2, m.lTime);
-  w.stringField(3, m.nodeName);
-  w.stringField(4, m.networkId);
-  w.stringField(5, m.tableName);
-  w.stringField(6, m.key);
-  w.bytesField(7, m.value);
-  w.int32Field(8, m.residualReapTime);
-  return w.finish();
+  return encode(types.TableEvent, {
+    type: m.type,
+    lTime: u64(m.lTime),
+    nodeName: m.nodeName,
+    networkId: m.networkId,
+    tableName: m.tableName,
+    key: m.key,
+    value: m.value,
+    residualReapTime: m.residualReapTime,
+  });
+}
+
+function networkEntryObject(m: NetworkEntry): Plain {
+  return withoutDefaults({ networkId: m.networkId, lTime: u64(m.lTime), nodeName: m.nodeName, leaving: m.leaving });
 }
 
 export function encodeNetworkEntry(m: NetworkEntry): Buffer {
-  const w = new ProtoWriter();
-  w.stringField(1, m.networkId);
-  w.uint64Field(2, m.lTime);
-  w.stringField(3, m.nodeName);
-  w.boolField(4, m.leaving);
-  return w.finish();
+  return encode(types.NetworkEntry, networkEntryObject(m));
 }
 
 export function encodeNetworkPushPull(m: NetworkPushPull): Buffer {
-  const w = new ProtoWriter();
-  w.uint64Field(1, m.lTime);
-  w.repeatedBytes(2, m.networks.map(encodeNetworkEntry));
-  w.stringField(3, m.nodeName);
-  return w.finish();
+  // Every element of a repeated field is written, an all-default one as an empty message (12 00).
+  const obj = withoutDefaults({ lTime: u64(m.lTime), nodeName: m.nodeName });
+  if (m.networks.length > 0) obj.networks = m.networks.map(networkEntryObject);
+  return encode(types.NetworkPushPull, obj);
 }
 
 export function encodeBulkSyncMessage(m: BulkSyncMessage): Buffer {
-  const w = new ProtoWriter();
-  w.uint64Field(1, m.lTime);
-  w.boolField(2, m.unsolicited);
-  w.stringField(3, m.nodeName);
-  w.repeatedString(4, m.networks);
-  w.bytesField(5, m.payload);
-  return w.finish();
+  const obj = withoutDefaults({ lTime: u64(m.lTime), unsolicited: m.unsolicited, nodeName: m.nodeName, payload: m.payload });
+  if (m.networks.length > 0) obj.networks = m.networks;
+  return encode(types.BulkSyncMessage, obj);
 }
 
 export function encodeCompoundMessage(m: CompoundMessage): Buffer {
-  const w = new ProtoWriter();
-  const simple = m.messages.map((payload) => {
-    const sw = new ProtoWriter();
-    sw.bytesField(1, payload);
-    return sw.finish();
-  });
-  w.repeatedBytes(1, simple);
-  return w.finish();
+  const obj: Plain = {};
+  if (m.messages.length > 0) obj.messages = m.messages.map((p) => (p.length > 0 ? { Payload: p } : {}));
+  return encode(types.CompoundMessage, obj);
 }
 
 /** Wrap a message body in a GossipMessage envelope (what travels as a memberlist user message). */
@@ -175,249 +187,83 @@ export function encodeCompoundGossip(msgs: readonly Buffer[]): Buffer {
 
 // ---------- decoders ----------
 
-function readEnum(r: ProtoReader): number {
-  return toInt32(r.varint());
+function decode(type: protobuf.Type, input: Uint8Array): Plain {
+  // As a Buffer, protobufjs decodes strings with Node's UTF-8 decoder (as Buffer.toString does).
+  const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
+  checkWire(type, buf);
+  try {
+    return type.decode(buf) as unknown as Plain;
+  } catch (err) {
+    // checkWire already rejects everything protobufjs would; keep the error class if not.
+    throw new ProtoDecodeError(`${type.name}: ${(err as Error).message}`);
+  }
 }
 
-function readBool(r: ProtoReader): boolean {
-  return r.varint() !== 0n;
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const bool = (v: unknown): boolean => v === true;
+/** A copy, so decoded messages never alias (and pin) the receive buffer. */
+const bytes = (v: unknown): Buffer => (v instanceof Uint8Array ? Buffer.from(v) : Buffer.alloc(0));
+function bigU64(v: unknown): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'number') return BigInt(v);
+  const { low, high } = v as LongBits;
+  return (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
 }
 
 export function decodeGossipMessage(buf: Uint8Array): GossipMessage {
-  const out: GossipMessage = { type: 0, data: Buffer.alloc(0) };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    if (h.field === 1) {
-      expectWireType(h, WIRE_VARINT, 'GossipMessage');
-      out.type = readEnum(r);
-    } else if (h.field === 2) {
-      expectWireType(h, WIRE_BYTES, 'GossipMessage');
-      out.data = copyBytes(r.lengthDelimited());
-    } else r.skip(h.wireType);
-  }
-  return out;
+  const m = decode(types.GossipMessage, buf);
+  return { type: num(m.type), data: bytes(m.data) };
 }
 
 export function decodeNodeEvent(buf: Uint8Array): NodeEvent {
-  const out: NodeEvent = { type: 0, lTime: 0n, nodeName: '' };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    switch (h.field) {
-      case 1:
-        expectWireType(h, WIRE_VARINT, 'NodeEvent');
-        out.type = readEnum(r);
-        break;
-      case 2:
-        expectWireType(h, WIRE_VARINT, 'NodeEvent');
-        out.lTime = r.varint();
-        break;
-      case 3:
-        expectWireType(h, WIRE_BYTES, 'NodeEvent');
-        out.nodeName = readUtf8(r.lengthDelimited());
-        break;
-      default:
-        r.skip(h.wireType);
-    }
-  }
-  return out;
+  const m = decode(types.NodeEvent, buf);
+  return { type: num(m.type), lTime: bigU64(m.lTime), nodeName: str(m.nodeName) };
 }
 
 export function decodeNetworkEvent(buf: Uint8Array): NetworkEvent {
-  const out: NetworkEvent = { type: 0, lTime: 0n, nodeName: '', networkId: '' };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    switch (h.field) {
-      case 1:
-        expectWireType(h, WIRE_VARINT, 'NetworkEvent');
-        out.type = readEnum(r);
-        break;
-      case 2:
-        expectWireType(h, WIRE_VARINT, 'NetworkEvent');
-        out.lTime = r.varint();
-        break;
-      case 3:
-        expectWireType(h, WIRE_BYTES, 'NetworkEvent');
-        out.nodeName = readUtf8(r.lengthDelimited());
-        break;
-      case 4:
-        expectWireType(h, WIRE_BYTES, 'NetworkEvent');
-        out.networkId = readUtf8(r.lengthDelimited());
-        break;
-      default:
-        r.skip(h.wireType);
-    }
-  }
-  return out;
+  const m = decode(types.NetworkEvent, buf);
+  return { type: num(m.type), lTime: bigU64(m.lTime), nodeName: str(m.nodeName), networkId: str(m.networkId) };
 }
 
 export function decodeTableEvent(buf: Uint8Array): TableEvent {
-  const out: TableEvent = {
-    type: 0,
-    lTime: 0n,
-    nodeName: '',
-    networkId: '',
-    tableName: '',
-    key: '',
-    value: Buffer.alloc(0),
-    residualReapTime: 0,
+  const m = decode(types.TableEvent, buf);
+  return {
+    type: num(m.type),
+    lTime: bigU64(m.lTime),
+    nodeName: str(m.nodeName),
+    networkId: str(m.networkId),
+    tableName: str(m.tableName),
+    key: str(m.key),
+    value: bytes(m.value),
+    residualReapTime: num(m.residualReapTime),
   };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    switch (h.field) {
-      case 1:
-        expectWireType(h, WIRE_VARINT, 'TableEvent');
-        out.type = readEnum(r);
-        break;
-      case 2:
-        expectWireType(h, WIRE_VARINT, 'TableEvent');
-        out.lTime = r.varint();
-        break;
-      case 3:
-      case 4:
-      case 5:
-      case 6: {
-        expectWireType(h, WIRE_BYTES, 'TableEvent');
-        const s = readUtf8(r.lengthDelimited());
-        if (h.field === 3) out.nodeName = s;
-        else if (h.field === 4) out.networkId = s;
-        else if (h.field === 5) out.tableName = s;
-        else out.key = s;
-        break;
-      }
-      case 7:
-        expectWireType(h, WIRE_BYTES, 'TableEvent');
-        out.value = copyBytes(r.lengthDelimited());
-        break;
-      case 8:
-        expectWireType(h, WIRE_VARINT, 'TableEvent');
-        out.residualReapTime = toInt32(r.varint());
-        break;
-      default:
-        r.skip(h.wireType);
-    }
-  }
-  return out;
+}
+
+function networkEntryFrom(m: Plain): NetworkEntry {
+  return { networkId: str(m.networkId), lTime: bigU64(m.lTime), nodeName: str(m.nodeName), leaving: bool(m.leaving) };
 }
 
 export function decodeNetworkEntry(buf: Uint8Array): NetworkEntry {
-  const out: NetworkEntry = { networkId: '', lTime: 0n, nodeName: '', leaving: false };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    switch (h.field) {
-      case 1:
-        expectWireType(h, WIRE_BYTES, 'NetworkEntry');
-        out.networkId = readUtf8(r.lengthDelimited());
-        break;
-      case 2:
-        expectWireType(h, WIRE_VARINT, 'NetworkEntry');
-        out.lTime = r.varint();
-        break;
-      case 3:
-        expectWireType(h, WIRE_BYTES, 'NetworkEntry');
-        out.nodeName = readUtf8(r.lengthDelimited());
-        break;
-      case 4:
-        expectWireType(h, WIRE_VARINT, 'NetworkEntry');
-        out.leaving = readBool(r);
-        break;
-      default:
-        r.skip(h.wireType);
-    }
-  }
-  return out;
+  return networkEntryFrom(decode(types.NetworkEntry, buf));
 }
 
 export function decodeNetworkPushPull(buf: Uint8Array): NetworkPushPull {
-  const out: NetworkPushPull = { lTime: 0n, networks: [], nodeName: '' };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    switch (h.field) {
-      case 1:
-        expectWireType(h, WIRE_VARINT, 'NetworkPushPull');
-        out.lTime = r.varint();
-        break;
-      case 2:
-        expectWireType(h, WIRE_BYTES, 'NetworkPushPull');
-        out.networks.push(decodeNetworkEntry(r.lengthDelimited()));
-        break;
-      case 3:
-        expectWireType(h, WIRE_BYTES, 'NetworkPushPull');
-        out.nodeName = readUtf8(r.lengthDelimited());
-        break;
-      default:
-        r.skip(h.wireType);
-    }
-  }
-  return out;
+  const m = decode(types.NetworkPushPull, buf);
+  const networks = Array.isArray(m.networks) ? (m.networks as Plain[]).map(networkEntryFrom) : [];
+  return { lTime: bigU64(m.lTime), networks, nodeName: str(m.nodeName) };
 }
 
 export function decodeBulkSyncMessage(buf: Uint8Array): BulkSyncMessage {
-  const out: BulkSyncMessage = {
-    lTime: 0n,
-    unsolicited: false,
-    nodeName: '',
-    networks: [],
-    payload: Buffer.alloc(0),
-  };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    switch (h.field) {
-      case 1:
-        expectWireType(h, WIRE_VARINT, 'BulkSyncMessage');
-        out.lTime = r.varint();
-        break;
-      case 2:
-        expectWireType(h, WIRE_VARINT, 'BulkSyncMessage');
-        out.unsolicited = readBool(r);
-        break;
-      case 3:
-        expectWireType(h, WIRE_BYTES, 'BulkSyncMessage');
-        out.nodeName = readUtf8(r.lengthDelimited());
-        break;
-      case 4:
-        expectWireType(h, WIRE_BYTES, 'BulkSyncMessage');
-        out.networks.push(readUtf8(r.lengthDelimited()));
-        break;
-      case 5:
-        expectWireType(h, WIRE_BYTES, 'BulkSyncMessage');
-        out.payload = copyBytes(r.lengthDelimited());
-        break;
-      default:
-        r.skip(h.wireType);
-    }
-  }
-  return out;
+  const m = decode(types.BulkSyncMessage, buf);
+  const networks = Array.isArray(m.networks) ? (m.networks as unknown[]).map(str) : [];
+  return { lTime: bigU64(m.lTime), unsolicited: bool(m.unsolicited), nodeName: str(m.nodeName), networks, payload: bytes(m.payload) };
 }
 
 export function decodeCompoundMessage(buf: Uint8Array): CompoundMessage {
-  const out: CompoundMessage = { messages: [] };
-  const r = new ProtoReader(buf);
-  while (!r.done) {
-    const h = r.header();
-    if (h.field !== 1) {
-      r.skip(h.wireType);
-      continue;
-    }
-    expectWireType(h, WIRE_BYTES, 'CompoundMessage');
-    const sr = new ProtoReader(r.lengthDelimited());
-    let payload: Buffer = Buffer.alloc(0);
-    while (!sr.done) {
-      const sh = sr.header();
-      if (sh.field === 1) {
-        expectWireType(sh, WIRE_BYTES, 'SimpleMessage');
-        payload = copyBytes(sr.lengthDelimited());
-      } else sr.skip(sh.wireType);
-    }
-    out.messages.push(payload);
-  }
-  return out;
+  const m = decode(types.CompoundMessage, buf);
+  const messages = Array.isArray(m.messages) ? (m.messages as Plain[]).map((s) => bytes(s.Payload)) : [];
+  return { messages };
 }
 
 /** Throws ProtoDecodeError; re-exported so callers need only this module. */

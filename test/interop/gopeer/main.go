@@ -118,6 +118,10 @@ func main() {
 	join := flag.String("join", "", "comma separated host:port list to join")
 	key := flag.String("key", "", "base64 AES key (16/24/32 bytes); empty = no encryption")
 	fast := flag.Bool("fast", false, "fast timing: probe 200ms, probe timeout 100ms, gossip 50ms")
+	probeMs := flag.Int("probe-ms", 0, "ProbeInterval in ms (0 = keep)")
+	probeTimeoutMs := flag.Int("probe-timeout-ms", 0, "ProbeTimeout in ms (0 = keep)")
+	gossipMs := flag.Int("gossip-ms", 0, "GossipInterval in ms (0 = keep)")
+	suspicionMult := flag.Int("suspicion-mult", 0, "SuspicionMult (0 = keep)")
 	broadcast := flag.String("broadcast", "", "user broadcast to queue after start")
 	verbose := flag.Bool("v", false, "memberlist logs on stderr")
 	flag.Parse()
@@ -132,6 +136,18 @@ func main() {
 		conf.ProbeInterval = 200 * time.Millisecond
 		conf.ProbeTimeout = 100 * time.Millisecond
 		conf.GossipInterval = 50 * time.Millisecond
+	}
+	if *probeMs > 0 {
+		conf.ProbeInterval = time.Duration(*probeMs) * time.Millisecond
+	}
+	if *probeTimeoutMs > 0 {
+		conf.ProbeTimeout = time.Duration(*probeTimeoutMs) * time.Millisecond
+	}
+	if *gossipMs > 0 {
+		conf.GossipInterval = time.Duration(*gossipMs) * time.Millisecond
+	}
+	if *suspicionMult > 0 {
+		conf.SuspicionMult = *suspicionMult
 	}
 	if *key != "" {
 		k, err := base64.StdEncoding.DecodeString(*key)

@@ -2,7 +2,7 @@
 import {
   createMemberlist,
   fastTestConfig,
-  MemNetwork,
+  type MemNetwork,
   TransmitLimitedQueue,
   type Delegate,
   type Memberlist,

@@ -4,7 +4,7 @@
 // failures, and can split members into partitions that cannot reach each other.
 // It models memberlist's observable behaviour, not its failure detector.
 
-import type { Cluster, Delegate, EventDelegate, NodeInfo } from '../memberlist/types.js';
+import type { Cluster, Delegate, EventDelegate, NodeInfo } from '../../src/gossip/memberlist/types.js';
 
 export interface SimHubOptions {
   /** memberlist GossipInterval: how often broadcasts are piggybacked (default 200 ms). */

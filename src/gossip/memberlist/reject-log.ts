@@ -1,16 +1,29 @@
-// A pino-compatible logger surface, and a rate limiter for "rejected input" lines so a
-// flood of bad packets costs one log line per reason per window.
+// A rate limiter for "rejected input" log lines, so a flood of bad packets costs one line per
+// reason per window.
+import type { Logger } from 'pino';
+import type { Clock } from '../../util/clock.js';
 
-type LogFn = (obj: Record<string, unknown>, msg?: string) => void;
-export interface Logger {
-  info: LogFn;
-  warn: LogFn;
-  debug: LogFn;
-  error: LogFn;
+type LogCall = (obj: Record<string, unknown>, msg?: string) => void;
+/**
+ * @deprecated Pass a pino Logger (tests: `pino({ level: 'silent' })`). This shape is accepted only
+ * until src/agent/gossip.ts passes `log.child({ component: 'memberlist' })` instead of wrapping it.
+ */
+export interface LegacyLogSink {
+  info: LogCall;
+  warn: LogCall;
+  debug: LogCall;
+  error: LogCall;
 }
 
-const noop: LogFn = () => undefined;
-export const silentLogger: Logger = { info: noop, warn: noop, debug: noop, error: noop };
+/** What gossip code logs through: a pino Logger (or, for now, the legacy four-method shape). */
+export type GossipLogger = Logger | LegacyLogSink;
+
+/** The calls gossip code makes; a pino Logger has them all. */
+export type LogSink = LegacyLogSink;
+
+export function toLogSink(logger: GossipLogger): LogSink {
+  return logger;
+}
 
 export class RejectLog {
   private readonly lastLogged = new Map<string, number>();
@@ -19,13 +32,14 @@ export class RejectLog {
   readonly counts = new Map<string, number>();
 
   constructor(
-    private readonly logger: Logger,
+    private readonly logger: LogSink,
+    private readonly clock: Clock,
     private readonly windowMs = 10_000,
   ) {}
 
   reject(reason: string, from: string, err?: unknown): void {
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-    const now = Date.now();
+    const now = this.clock.now();
     const last = this.lastLogged.get(reason);
     if (last !== undefined && now - last < this.windowMs) {
       this.suppressed.set(reason, (this.suppressed.get(reason) ?? 0) + 1);
