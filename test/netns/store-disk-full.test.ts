@@ -15,10 +15,7 @@ let host: string;
 let agent: AgentProcess;
 let mounted = false;
 
-// Skipped until the endpoints controller rolls an attach back when a store write fails (issue 7). The
-// store side holds (the failed txn is invisible and the CLI error says "no space left on device"), but
-// today's agent keeps the endpoint in its own maps when the final "ready" txn fails: a phantom is listed.
-describe.skip('agent on a full disk', () => {
+describe('agent on a full disk', () => {
   beforeAll(async () => {
     h = new Harness();
     host = h.host(1);
