@@ -1,0 +1,212 @@
+// The records the resolver answers from, fed by the endpoints and services controllers, and the
+// views queries are answered through. A change clears the cached answers of every view that can
+// see the changed network, so the next query already gets the new answer.
+import { VxError } from '../../errors.js';
+import type { Query } from '../wire/query.js';
+import type { CachedAnswer } from '../wire/response.js';
+import { buildAnswer, type ViewLookup } from './answer-builder.js';
+import { endpointContributions, serviceContributions, type Contribution } from './contributions.js';
+import { DEFAULT_TTLS, type DnsTtls, type EndpointRecord, type ServiceRecord } from './types.js';
+import { parentKey } from '../wire/name.js';
+
+/** The names one workload namespace can resolve: those of the networks its endpoints are on. */
+export interface DnsView {
+  readonly networks: readonly string[];
+  /** Replaces the network set (an endpoint of the namespace joined or left a network). */
+  setNetworks(networks: Iterable<string>): void;
+  /** The answer for an owned name, or undefined: the query is not vxmesh's to answer (forward it). */
+  answer(q: Query): CachedAnswer | undefined;
+  /** Releases the view (its namespace went away). */
+  close(): void;
+}
+
+export interface RecordStoreOptions {
+  ttls?: DnsTtls;
+  /** Cached answers per distinct network set before the cache starts over (bounds memory). */
+  maxCachedAnswers?: number;
+}
+
+class NetworkIndex {
+  readonly names = new Map<string, Contribution[]>();
+  /** For every proper ancestor of an owned name: how many records sit below it. */
+  readonly below = new Map<string, number>();
+}
+
+/** Answers shared by every namespace with the same network set. */
+class SharedView implements ViewLookup {
+  readonly cache = new Map<string, Map<number, CachedAnswer | null>>();
+  cached = 0;
+  refs = 0;
+
+  constructor(
+    readonly id: string,
+    readonly networks: readonly string[],
+    private readonly indexes: Map<string, NetworkIndex>,
+  ) {}
+
+  records(key: string): readonly Contribution[] {
+    if (this.networks.length === 1) return this.indexes.get(this.networks[0]!)?.names.get(key) ?? [];
+    const out: Contribution[] = [];
+    for (const n of this.networks) {
+      const list = this.indexes.get(n)?.names.get(key);
+      if (list) out.push(...list);
+    }
+    return out;
+  }
+
+  hasOwnedBelow(key: string): boolean {
+    return this.networks.some((n) => (this.indexes.get(n)?.below.get(key) ?? 0) > 0);
+  }
+}
+
+export class RecordStore {
+  private readonly ttls: DnsTtls;
+  private readonly maxCached: number;
+  private readonly indexes = new Map<string, NetworkIndex>();
+  private readonly sources = new Map<string, Contribution[]>();
+  private readonly shared = new Map<string, SharedView>();
+  private generation = 1;
+
+  constructor(options: RecordStoreOptions = {}) {
+    this.ttls = options.ttls ?? DEFAULT_TTLS;
+    this.maxCached = options.maxCachedAnswers ?? 4096;
+    for (const [k, v] of Object.entries(this.ttls)) {
+      if (!Number.isInteger(v) || v < 0 || v > 86400) throw new VxError('INVALID_ARGUMENT', `DNS ttl ${k} must be 0-86400 seconds`);
+    }
+  }
+
+  /** Bumped on every change; also the SOA serial. */
+  get serial(): number {
+    return this.generation;
+  }
+
+  upsertEndpoint(r: EndpointRecord): void {
+    this.replace(`endpoint:${r.id}`, endpointContributions(r));
+  }
+
+  removeEndpoint(id: string): boolean {
+    return this.replace(`endpoint:${id}`, []);
+  }
+
+  upsertService(r: ServiceRecord): void {
+    this.replace(`service:${r.id}`, serviceContributions(r));
+  }
+
+  removeService(id: string): boolean {
+    return this.replace(`service:${id}`, []);
+  }
+
+  /** A view over `networks` (its answers are shared with every view over the same set). */
+  view(networks: Iterable<string>): DnsView {
+    let current = this.acquire(networks);
+    const store = this;
+    return {
+      get networks() {
+        return current.networks;
+      },
+      setNetworks(next: Iterable<string>): void {
+        const acquired = store.acquire(next);
+        store.release(current);
+        current = acquired;
+      },
+      answer(q: Query): CachedAnswer | undefined {
+        return store.answer(current, q.nameKey, q.qtype);
+      },
+      close(): void {
+        store.release(current);
+      },
+    };
+  }
+
+  stats(): { records: number; names: number; sharedViews: number; cachedAnswers: number } {
+    let names = 0;
+    for (const idx of this.indexes.values()) names += idx.names.size;
+    let cachedAnswers = 0;
+    for (const v of this.shared.values()) cachedAnswers += v.cached;
+    return { records: this.sources.size, names, sharedViews: this.shared.size, cachedAnswers };
+  }
+
+  private answer(view: SharedView, key: string, qtype: number): CachedAnswer | undefined {
+    let byType = view.cache.get(key);
+    const hit = byType?.get(qtype);
+    if (hit !== undefined) return hit ?? undefined;
+    const built = buildAnswer(view, key, qtype, this.ttls, this.generation);
+    if (view.cached >= this.maxCached) {
+      view.cache.clear();
+      view.cached = 0;
+      byType = undefined;
+    }
+    if (!byType) {
+      byType = new Map();
+      view.cache.set(key, byType);
+    }
+    byType.set(qtype, built ?? null);
+    view.cached++;
+    return built;
+  }
+
+  private replace(source: string, next: Contribution[]): boolean {
+    const previous = this.sources.get(source);
+    const touched = new Set<string>();
+    for (const c of previous ?? []) {
+      this.unindex(c);
+      touched.add(c.network);
+    }
+    for (const c of next) {
+      this.index(c);
+      touched.add(c.network);
+    }
+    if (next.length > 0) this.sources.set(source, next);
+    else this.sources.delete(source);
+    this.generation = (this.generation + 1) >>> 0 || 1;
+    for (const v of this.shared.values()) {
+      if (v.networks.some((n) => touched.has(n))) {
+        v.cache.clear();
+        v.cached = 0;
+      }
+    }
+    return previous !== undefined;
+  }
+
+  private index(c: Contribution): void {
+    let idx = this.indexes.get(c.network);
+    if (!idx) {
+      idx = new NetworkIndex();
+      this.indexes.set(c.network, idx);
+    }
+    const list = idx.names.get(c.key);
+    if (list) list.push(c);
+    else idx.names.set(c.key, [c]);
+    for (let a = parentKey(c.key); a !== undefined; a = parentKey(a)) idx.below.set(a, (idx.below.get(a) ?? 0) + 1);
+  }
+
+  private unindex(c: Contribution): void {
+    const idx = this.indexes.get(c.network);
+    if (!idx) return;
+    const list = idx.names.get(c.key)?.filter((x) => x !== c) ?? [];
+    if (list.length > 0) idx.names.set(c.key, list);
+    else idx.names.delete(c.key);
+    for (let a = parentKey(c.key); a !== undefined; a = parentKey(a)) {
+      const n = (idx.below.get(a) ?? 1) - 1;
+      if (n > 0) idx.below.set(a, n);
+      else idx.below.delete(a);
+    }
+    if (idx.names.size === 0) this.indexes.delete(c.network);
+  }
+
+  private acquire(networks: Iterable<string>): SharedView {
+    const list = [...new Set(networks)].sort();
+    const id = list.join('\n');
+    let v = this.shared.get(id);
+    if (!v) {
+      v = new SharedView(id, list, this.indexes);
+      this.shared.set(id, v);
+    }
+    v.refs++;
+    return v;
+  }
+
+  private release(v: SharedView): void {
+    if (--v.refs <= 0) this.shared.delete(v.id);
+  }
+}
