@@ -1,0 +1,47 @@
+// A stand-in for the agent's dns controller in tests and benches: serves vxmesh's resolver on
+// ADDRESS:PORT (UDP+TCP) in the namespace this process runs in (started with nsenter --net=...).
+// argv[2]: JSON {address, port, upstreams?: ["ip[:port]"], attemptTimeoutMs?, networks: [..],
+//                endpoints?: EndpointRecord[], services?: ServiceRecord[], hostsCount?: number}
+// stdin: JSON lines {op: "upsertEndpoint"|"removeEndpoint"|"upsertService"|"removeService", arg}
+//        each acknowledged with "ok N" / "err MESSAGE" on stdout; "stats" prints a JSON line.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import readline from 'node:readline';
+import { DnsServer, Forwarder, RecordStore, parseUpstream } from '../../dist/dns/index.js';
+
+const cfg = JSON.parse(process.argv[2]);
+const store = new RecordStore();
+for (const e of cfg.endpoints ?? []) store.upsertEndpoint(e);
+for (const s of cfg.services ?? []) store.upsertService(s);
+// hostsCount: host0..hostN-1 -> 10.77.x.y on the first network, like a 1000-name hosts file.
+for (let i = 0; i < (cfg.hostsCount ?? 0); i++) {
+  store.upsertEndpoint({ id: `h${i}`, network: cfg.networks[0], name: `host${i}`, ipv4: `10.77.${i >> 8}.${i & 255}` });
+}
+const upstreams = (cfg.upstreams ?? []).map((u, i) => parseUpstream(u, `upstreams[${i}]`));
+const forwarder = upstreams.length ? new Forwarder({ upstreams, attemptTimeoutMs: cfg.attemptTimeoutMs ?? 1000 }) : undefined;
+const server = new DnsServer({ forwarder });
+const view = store.view(cfg.networks);
+
+const udp = dgram.createSocket('udp4');
+await new Promise((resolve, reject) => { udp.once('error', reject); udp.bind(cfg.port, cfg.address, resolve); });
+const tcp = net.createServer();
+await new Promise((resolve, reject) => { tcp.once('error', reject); tcp.listen(cfg.port, cfg.address, resolve); });
+server.serveUdp(udp, view);
+server.serveTcp(tcp, view);
+process.stdout.write(`ready ${process.pid}\n`);
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  if (line.trim() === 'stats') {
+    process.stdout.write(JSON.stringify({ server: server.stats, forwarder: forwarder?.stats, rss: process.memoryUsage().rss }) + '\n');
+    return;
+  }
+  try {
+    const { op, arg } = JSON.parse(line);
+    const result = store[op](arg);
+    process.stdout.write(`ok ${JSON.stringify(result ?? null)}\n`);
+  } catch (e) {
+    process.stdout.write(`err ${e.message}\n`);
+  }
+});
+rl.on('close', () => process.exit(0));
