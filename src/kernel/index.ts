@@ -9,3 +9,4 @@ export * from './nft.js';
 export * from './sysctl.js';
 export * from './probe.js';
 export * from './host-info.js';
+export * from './native.js';

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "vxmesh_native",
+      "sources": ["native/vxmesh_native.c"],
+      "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

@@ -1,0 +1,190 @@
+// vxmesh's native helpers: what Node cannot do by itself.
+//  - flock(fd, exclusive, nonBlocking): a lock held as long as the fd is open (dies with the process).
+//  - socketInNetns(nsPath, kind, address, port): a socket created and bound inside another network
+//    namespace. The calling thread enters the namespace, makes the socket and returns to its own
+//    namespace; the socket stays in the namespace it was created in.
+// Plain Node-API (node_api.h), no node-addon-api.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <node_api.h>
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, NULL, "vxmesh_native: " #call " failed"); \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static napi_value throw_errno(napi_env env, int err, const char* what) {
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  const char* code = strerrorname_np(err);
+  napi_value error, message, code_value, errno_value;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_string_utf8(env, code ? code : "EUNKNOWN", NAPI_AUTO_LENGTH, &code_value);
+  napi_create_error(env, code_value, message, &error);
+  napi_create_int32(env, -err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_set_named_property(env, error, "code", code_value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int get_string(napi_env env, napi_value v, char* buf, size_t size) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, buf, size, &len) != napi_ok) return -1;
+  return len + 1 >= size ? -1 : 0;  // refuse silently truncated input
+}
+
+// flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean  (false = would block)
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  bool exclusive, non_blocking;
+  if (argc != 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &exclusive) != napi_ok ||
+      napi_get_value_bool(env, argv[2], &non_blocking) != napi_ok) {
+    napi_throw_type_error(env, NULL, "flock(fd: number, exclusive: boolean, nonBlocking: boolean)");
+    return NULL;
+  }
+  int op = (exclusive ? LOCK_EX : LOCK_SH) | (non_blocking ? LOCK_NB : 0);
+  int rc;
+  do rc = flock(fd, op);
+  while (rc < 0 && errno == EINTR);
+  napi_value result;
+  if (rc < 0) {
+    if (errno == EWOULDBLOCK) {
+      CHECK(napi_get_boolean(env, false, &result));
+      return result;
+    }
+    return throw_errno(env, errno, "flock");
+  }
+  CHECK(napi_get_boolean(env, true, &result));
+  return result;
+}
+
+// Makes and binds the socket in the current namespace; returns the fd or -errno (with *step set).
+static int make_socket(int family, int type, const char* address, int port, const char** step) {
+  union {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+  } sa;
+  memset(&sa, 0, sizeof sa);
+  socklen_t sa_len;
+  if (family == AF_INET) {
+    sa.v4.sin_family = AF_INET;
+    sa.v4.sin_port = htons(port);
+    if (inet_pton(AF_INET, address, &sa.v4.sin_addr) != 1) return *step = "parse address", -EINVAL;
+    sa_len = sizeof sa.v4;
+  } else {
+    sa.v6.sin6_family = AF_INET6;
+    sa.v6.sin6_port = htons(port);
+    if (inet_pton(AF_INET6, address, &sa.v6.sin6_addr) != 1) return *step = "parse address", -EINVAL;
+    sa_len = sizeof sa.v6;
+  }
+  int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return *step = "socket", -errno;
+  int one = 1;
+  if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+    int err = errno;
+    close(fd);
+    return *step = "setsockopt SO_REUSEADDR", -err;
+  }
+  if (bind(fd, (struct sockaddr*)&sa, sa_len) < 0) {
+    int err = errno;
+    close(fd);
+    return *step = "bind", -err;
+  }
+  if (type == SOCK_STREAM && listen(fd, 128) < 0) {
+    int err = errno;
+    close(fd);
+    return *step = "listen", -err;
+  }
+  return fd;
+}
+
+// socketInNetns(nsPath: string, kind: 'udp4'|'udp6'|'tcp4'|'tcp6', address: string, port: number): number
+static napi_value js_socket_in_netns(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char ns_path[4096], kind[8], address[64];
+  int32_t port;
+  if (argc != 4 || get_string(env, argv[0], ns_path, sizeof ns_path) || get_string(env, argv[1], kind, sizeof kind) ||
+      get_string(env, argv[2], address, sizeof address) || napi_get_value_int32(env, argv[3], &port) != napi_ok) {
+    napi_throw_type_error(env, NULL, "socketInNetns(nsPath: string, kind: string, address: string, port: number)");
+    return NULL;
+  }
+  int family, type;
+  if (!strcmp(kind, "udp4")) family = AF_INET, type = SOCK_DGRAM;
+  else if (!strcmp(kind, "udp6")) family = AF_INET6, type = SOCK_DGRAM;
+  else if (!strcmp(kind, "tcp4")) family = AF_INET, type = SOCK_STREAM;
+  else if (!strcmp(kind, "tcp6")) family = AF_INET6, type = SOCK_STREAM;
+  else {
+    napi_throw_type_error(env, NULL, "socketInNetns: kind must be udp4, udp6, tcp4 or tcp6");
+    return NULL;
+  }
+  if (port < 0 || port > 65535) {
+    napi_throw_range_error(env, NULL, "socketInNetns: port must be 0-65535");
+    return NULL;
+  }
+
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) return throw_errno(env, errno, "open /proc/thread-self/ns/net");
+  int target = open(ns_path, O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int err = errno;
+    close(home);
+    char what[4200];
+    snprintf(what, sizeof what, "open %s", ns_path);
+    return throw_errno(env, err, what);
+  }
+  if (setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    close(target);
+    close(home);
+    char what[4200];
+    snprintf(what, sizeof what, "setns %s", ns_path);
+    return throw_errno(env, err, what);
+  }
+  close(target);
+  const char* step = "";
+  int fd = make_socket(family, type, address, port, &step);
+  if (setns(home, CLONE_NEWNET) < 0) {
+    // The JS thread would go on in a foreign namespace: nothing after this could be trusted.
+    napi_fatal_error("vxmesh_native.socketInNetns", NAPI_AUTO_LENGTH, "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
+  }
+  close(home);
+  if (fd < 0) {
+    char what[4300];
+    snprintf(what, sizeof what, "%s %s %s:%d in %s", step, kind, address, port, ns_path);
+    return throw_errno(env, -fd, what);
+  }
+  napi_value result;
+  CHECK(napi_create_int32(env, fd, &result));
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  if (napi_create_function(env, "flock", NAPI_AUTO_LENGTH, js_flock, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "flock", fn) != napi_ok ||
+      napi_create_function(env, "socketInNetns", NAPI_AUTO_LENGTH, js_socket_in_netns, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "socketInNetns", fn) != napi_ok) {
+    return NULL;
+  }
+  return exports;
+}

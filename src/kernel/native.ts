@@ -1,0 +1,69 @@
+// The native addon (native/vxmesh_native.c, built by `npm install` / `npm run build:native`):
+// flock() and sockets made inside another network namespace. Loaded only through this module.
+import { createRequire } from 'node:module';
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+
+export type NetnsSocketKind = 'udp4' | 'udp6' | 'tcp4' | 'tcp6';
+
+interface NativeAddon {
+  flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
+  socketInNetns(nsPath: string, kind: NetnsSocketKind, address: string, port: number): number;
+}
+
+// dist/kernel/native.js and src/kernel/native.ts both sit two levels below the package root.
+const ADDON_PATH = join(import.meta.dirname, '../../build/Release/vxmesh_native.node');
+
+function addon(): NativeAddon {
+  try {
+    return createRequire(import.meta.url)(ADDON_PATH) as NativeAddon; // require() caches it
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new Error(`the vxmesh native addon cannot be loaded (${why}): build it with \`npm run build:native\` (needs a C compiler, make and python3)`);
+  }
+}
+
+/**
+ * flock(2) on an open fd: the lock lives as long as the fd (and so dies with the process).
+ * Returns false when nonBlocking and another open file holds a conflicting lock.
+ */
+export function flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean {
+  return addon().flock(fd, exclusive, nonBlocking);
+}
+
+/**
+ * A socket created and bound inside the network namespace at nsPath (TCP: listening, backlog 128),
+ * returned as a CLOEXEC fd. The calling thread returns to its own namespace before this returns.
+ * Errors carry `code` (errno name) and a message naming the step, address and namespace.
+ */
+export function socketInNetns(nsPath: string, kind: NetnsSocketKind, address: string, port: number): number {
+  return addon().socketInNetns(nsPath, kind, address, port);
+}
+
+/** A dgram socket bound to address:port inside nsPath. */
+export async function udpSocketInNetns(nsPath: string, kind: 'udp4' | 'udp6', address: string, port: number): Promise<Socket> {
+  const fd = socketInNetns(nsPath, kind, address, port);
+  const sock = createSocket(kind);
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind({ fd }, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  return sock;
+}
+
+/** A net.Server listening on address:port inside nsPath. */
+export async function tcpServerInNetns(nsPath: string, kind: 'tcp4' | 'tcp6', address: string, port: number, server: Server = createServer()): Promise<Server> {
+  const fd = socketInNetns(nsPath, kind, address, port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
