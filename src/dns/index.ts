@@ -9,3 +9,4 @@ export {
 export { policyHandler, recordsHandler, forwardHandler, runChain, type DnsRequest, type Handler } from './handler.js';
 export { EMBEDDED_RESOLVER, resolvConfText, writeResolvConf } from './resolv-conf.js';
 export { QueryParser, type Query, type ParsedQuery } from './wire/query.js';
+export { serveInNetns, type NetnsListenOptions } from './netns-listener.js';

@@ -1,13 +1,14 @@
 // A stand-in for the agent's dns controller in tests and benches: serves vxmesh's resolver on
-// ADDRESS:PORT (UDP+TCP) in the namespace this process runs in (started with nsenter --net=...).
-// argv[2]: JSON {address, port, upstreams?: ["ip[:port]"], attemptTimeoutMs?, networks: [..],
+// ADDRESS:PORT (UDP+TCP), either in the namespace this process runs in (started with
+// nsenter --net=...) or, with `netns`, inside that workload namespace through the native addon.
+// argv[2]: JSON {address, port, networks: [..], netns?: path, upstreams?: ["ip[:port]"], attemptTimeoutMs?,
 //                endpoints?: EndpointRecord[], services?: ServiceRecord[], hostsCount?: number}
 // stdin: JSON lines {op: "upsertEndpoint"|"removeEndpoint"|"upsertService"|"removeService", arg}
 //        each acknowledged with "ok N" / "err MESSAGE" on stdout; "stats" prints a JSON line.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import readline from 'node:readline';
-import { DnsServer, Forwarder, RecordStore, parseUpstream } from '../../dist/dns/index.js';
+import { DnsServer, Forwarder, RecordStore, parseUpstream, serveInNetns } from '../../dist/dns/index.js';
 
 const cfg = JSON.parse(process.argv[2]);
 const store = new RecordStore();
@@ -22,12 +23,16 @@ const forwarder = upstreams.length ? new Forwarder({ upstreams, attemptTimeoutMs
 const server = new DnsServer({ forwarder });
 const view = store.view(cfg.networks);
 
-const udp = dgram.createSocket('udp4');
-await new Promise((resolve, reject) => { udp.once('error', reject); udp.bind(cfg.port, cfg.address, resolve); });
-const tcp = net.createServer();
-await new Promise((resolve, reject) => { tcp.once('error', reject); tcp.listen(cfg.port, cfg.address, resolve); });
-server.serveUdp(udp, view);
-server.serveTcp(tcp, view);
+if (cfg.netns) {
+  await serveInNetns(server, cfg.netns, view, { address: cfg.address, port: cfg.port });
+} else {
+  const udp = dgram.createSocket('udp4');
+  await new Promise((resolve, reject) => { udp.once('error', reject); udp.bind(cfg.port, cfg.address, resolve); });
+  const tcp = net.createServer();
+  await new Promise((resolve, reject) => { tcp.once('error', reject); tcp.listen(cfg.port, cfg.address, resolve); });
+  server.serveUdp(udp, view);
+  server.serveTcp(tcp, view);
+}
 process.stdout.write(`ready ${process.pid}\n`);
 
 const rl = readline.createInterface({ input: process.stdin });

@@ -11,6 +11,8 @@ import type { DnsTtls } from './types.js';
 export interface ViewLookup {
   records(key: string): readonly Contribution[];
   hasOwnedBelow(key: string): boolean;
+  /** Whether any network (seen by this view or not) owns the name. */
+  ownedAnywhere(key: string): boolean;
 }
 
 const MNAME = nameKey('ns.vxmesh.');
@@ -28,6 +30,10 @@ export function buildAnswer(view: ViewLookup, key: string, qtype: number, ttls: 
     // An empty non-terminal (e.g. _tcp.api when _80._tcp.api exists) exists: NODATA, not NXDOMAIN.
     const rcode = view.hasOwnedBelow(key) ? Rcode.NOERROR : Rcode.NXDOMAIN;
     return negative(key, zone, rcode, ttls, serial);
+  }
+  // A name of a network the asker is not on: NXDOMAIN, never forwarded (internal names stay inside).
+  for (let zone: string | undefined = key; zone !== undefined; zone = parentKey(zone)) {
+    if (view.ownedAnywhere(zone)) return negative(key, zone, Rcode.NXDOMAIN, ttls, serial);
   }
   return undefined;
 }

@@ -42,7 +42,12 @@ class SharedView implements ViewLookup {
     readonly id: string,
     readonly networks: readonly string[],
     private readonly indexes: Map<string, NetworkIndex>,
+    private readonly owners: Map<string, number>,
   ) {}
+
+  ownedAnywhere(key: string): boolean {
+    return this.owners.has(key);
+  }
 
   records(key: string): readonly Contribution[] {
     if (this.networks.length === 1) return this.indexes.get(this.networks[0]!)?.names.get(key) ?? [];
@@ -65,6 +70,8 @@ export class RecordStore {
   private readonly indexes = new Map<string, NetworkIndex>();
   private readonly sources = new Map<string, Contribution[]>();
   private readonly shared = new Map<string, SharedView>();
+  /** How many records own each name, over all networks. */
+  private readonly owners = new Map<string, number>();
   private generation = 1;
 
   constructor(options: RecordStoreOptions = {}) {
@@ -148,19 +155,21 @@ export class RecordStore {
   private replace(source: string, next: Contribution[]): boolean {
     const previous = this.sources.get(source);
     const touched = new Set<string>();
+    let ownershipChanged = false;
     for (const c of previous ?? []) {
-      this.unindex(c);
+      ownershipChanged = this.unindex(c) || ownershipChanged;
       touched.add(c.network);
     }
     for (const c of next) {
-      this.index(c);
+      ownershipChanged = this.index(c) || ownershipChanged;
       touched.add(c.network);
     }
     if (next.length > 0) this.sources.set(source, next);
     else this.sources.delete(source);
     this.generation = (this.generation + 1) >>> 0 || 1;
     for (const v of this.shared.values()) {
-      if (v.networks.some((n) => touched.has(n))) {
+      // A name appearing or vanishing anywhere changes other views' NXDOMAIN-or-forward choice too.
+      if (ownershipChanged || v.networks.some((n) => touched.has(n))) {
         v.cache.clear();
         v.cached = 0;
       }
@@ -168,7 +177,10 @@ export class RecordStore {
     return previous !== undefined;
   }
 
-  private index(c: Contribution): void {
+  /** Returns whether the name went from unowned to owned. */
+  private index(c: Contribution): boolean {
+    const owners = this.owners.get(c.key) ?? 0;
+    this.owners.set(c.key, owners + 1);
     let idx = this.indexes.get(c.network);
     if (!idx) {
       idx = new NetworkIndex();
@@ -178,11 +190,16 @@ export class RecordStore {
     if (list) list.push(c);
     else idx.names.set(c.key, [c]);
     for (let a = parentKey(c.key); a !== undefined; a = parentKey(a)) idx.below.set(a, (idx.below.get(a) ?? 0) + 1);
+    return owners === 0;
   }
 
-  private unindex(c: Contribution): void {
+  /** Returns whether the name is no longer owned by any record. */
+  private unindex(c: Contribution): boolean {
+    const owners = (this.owners.get(c.key) ?? 1) - 1;
+    if (owners > 0) this.owners.set(c.key, owners);
+    else this.owners.delete(c.key);
     const idx = this.indexes.get(c.network);
-    if (!idx) return;
+    if (!idx) return owners === 0;
     const list = idx.names.get(c.key)?.filter((x) => x !== c) ?? [];
     if (list.length > 0) idx.names.set(c.key, list);
     else idx.names.delete(c.key);
@@ -192,6 +209,7 @@ export class RecordStore {
       else idx.below.delete(a);
     }
     if (idx.names.size === 0) this.indexes.delete(c.network);
+    return owners === 0;
   }
 
   private acquire(networks: Iterable<string>): SharedView {
@@ -199,7 +217,7 @@ export class RecordStore {
     const id = list.join('\n');
     let v = this.shared.get(id);
     if (!v) {
-      v = new SharedView(id, list, this.indexes);
+      v = new SharedView(id, list, this.indexes, this.owners);
       this.shared.set(id, v);
     }
     v.refs++;
