@@ -21,6 +21,9 @@ export interface DnsServerOptions {
   readonly maxTcpConnections?: number;
   /** Unanswered queries per TCP connection before reading pauses. */
   readonly maxTcpPipeline?: number;
+  /** SO_RCVBUF for served UDP sockets (bytes): small queries cost ~1 KiB each in the kernel, so the
+   * 208 KiB default holds only ~200 and a GC pause can overflow it. Capped by net.core.rmem_max. */
+  readonly udpRecvBuffer?: number;
 }
 
 export interface DnsServerStats {
@@ -51,6 +54,11 @@ export class DnsServer {
     };
     socket.on('message', onMessage);
     socket.on('error', () => this.stats.errors++);
+    try {
+      socket.setRecvBufferSize(this.options.udpRecvBuffer ?? 1 << 20);
+    } catch {
+      // not bound yet or not permitted: the kernel default stays
+    }
     const served: Served = {
       close: () => new Promise((resolve) => {
         this.served.delete(served);
