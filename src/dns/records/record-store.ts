@@ -64,6 +64,42 @@ class SharedView implements ViewLookup {
   }
 }
 
+interface ViewHost {
+  acquire(networks: Iterable<string>): SharedView;
+  release(view: SharedView): void;
+  answer(view: SharedView, key: string, qtype: number): CachedAnswer | undefined;
+}
+
+/** One namespace's handle on the shared view of its current network set. */
+class ScopedView implements DnsView {
+  constructor(
+    private current: SharedView,
+    private readonly host: ViewHost,
+  ) {}
+
+  get networks(): readonly string[] {
+    return this.current.networks;
+  }
+
+  setNetworks(next: Iterable<string>): void {
+    const acquired = this.host.acquire(next);
+    this.host.release(this.current);
+    this.current = acquired;
+  }
+
+  answer(q: Query): CachedAnswer | undefined {
+    return this.host.answer(this.current, q.nameKey, q.qtype);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.release(this.current);
+  }
+
+  private closed = false;
+}
+
 export class RecordStore {
   private readonly ttls: DnsTtls;
   private readonly maxCached: number;
@@ -105,24 +141,11 @@ export class RecordStore {
 
   /** A view over `networks` (its answers are shared with every view over the same set). */
   view(networks: Iterable<string>): DnsView {
-    let current = this.acquire(networks);
-    const store = this;
-    return {
-      get networks() {
-        return current.networks;
-      },
-      setNetworks(next: Iterable<string>): void {
-        const acquired = store.acquire(next);
-        store.release(current);
-        current = acquired;
-      },
-      answer(q: Query): CachedAnswer | undefined {
-        return store.answer(current, q.nameKey, q.qtype);
-      },
-      close(): void {
-        store.release(current);
-      },
-    };
+    return new ScopedView(this.acquire(networks), {
+      acquire: (n) => this.acquire(n),
+      release: (v) => this.release(v),
+      answer: (v, key, qtype) => this.answer(v, key, qtype),
+    });
   }
 
   stats(): { records: number; names: number; sharedViews: number; cachedAnswers: number } {

@@ -2,9 +2,9 @@
 // (with the asker's letter case, which 0x20-randomising resolvers check) copied from the query into
 // bytes built once per name and type.
 import {
-  CLASSIC_UDP_LIMIT, EDNS_DO, FLAG_AA, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_LEN, OPCODE_MASK, OUR_UDP_SIZE,
-  QType, Rcode,
+  CLASSIC_UDP_LIMIT, EDNS_DO, FLAG_AA, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_LEN, OPCODE_MASK, OUR_UDP_SIZE, QType,
 } from './constants.js';
+import type { Rcode } from './constants.js';
 import type { Query, QueryError } from './query.js';
 
 /** An answer for one name, type and view, kept as wire bytes that follow the question. */
