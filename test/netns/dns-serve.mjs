@@ -38,7 +38,9 @@ process.stdout.write(`ready ${process.pid}\n`);
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', (line) => {
   if (line.trim() === 'stats') {
-    process.stdout.write(JSON.stringify({ server: server.stats, forwarder: forwarder?.stats, rss: process.memoryUsage().rss }) + '\n');
+    globalThis.gc?.(); // when started with --expose-gc: report live memory, not garbage
+    const mem = process.memoryUsage();
+    process.stdout.write(JSON.stringify({ server: server.stats, forwarder: forwarder?.stats, rss: mem.rss, heapUsed: mem.heapUsed, arrayBuffers: mem.arrayBuffers, store: store.stats() }) + '\n');
     return;
   }
   try {
