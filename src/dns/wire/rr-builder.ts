@@ -31,14 +31,14 @@ export class RecordWriter {
     return this.bytes.length;
   }
 
-  /** The bytes written so far (call once all records are in). */
+  /**
+   * The bytes written so far (call once all records are in). Not from Node's shared 8 KiB pool: a
+   * cached answer lives long, and a pooled slice would keep its whole slab alive.
+   */
   toBuffer(): Buffer {
-    return Buffer.from(this.bytes);
-  }
-
-  /** Slices of the tail, e.g. one per answer record for shuffled answers. */
-  slice(start: number, end: number): Buffer {
-    return Buffer.from(this.bytes.slice(start, end));
+    const out = Buffer.allocUnsafeSlow(this.bytes.length);
+    for (let i = 0; i < this.bytes.length; i++) out[i] = this.bytes[i]!;
+    return out;
   }
 
   address(ownerKey: string, ttl: number, ip: Buffer): void {
