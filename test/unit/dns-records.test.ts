@@ -1,8 +1,10 @@
 // Records scoped per view: what a namespace on given networks gets for each kind of name, and that
 // answers follow changes at once.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VxError } from '../../src/errors.js';
 import { RecordStore, type DnsView } from '../../src/dns/records/record-store.js';
+import type { EndpointRecord, ServiceRecord } from '../../src/dns/records/types.js';
 import { DnsServer } from '../../src/dns/server/dns-server.js';
 import { decodeMessage, type DecodedMessage } from '../../src/dns/wire/decode.js';
 import { query } from './dns-helpers.js';
@@ -137,5 +139,48 @@ describe('dns records', () => {
       .toThrow(/ports\[0\]\.targetPort must be a port number/);
     expect(s.stats()).toEqual(before);
     expect(data(ask(s.view(['front']), 'client1', A))).toEqual(['10.1.0.50']);
+  });
+});
+
+describe('dns records: incremental updates', () => {
+  const ip = fc.integer({ min: 1, max: 6 }).map((n) => `10.9.0.${n}`);
+  const net = fc.constantFrom('front', 'back');
+  const name = fc.constantFrom('api', 'web', 'db', 'tasks.web');
+  const endpoint = fc.record({ id: fc.constantFrom('e1', 'e2', 'e3'), network: net, name, ipv4: ip,
+    aliases: fc.array(name, { maxLength: 2 }) });
+  const service = fc.record({ id: fc.constantFrom('s1', 's2'), name, mode: fc.constantFrom('vip' as const, 'dnsrr' as const),
+    vips: fc.array(fc.record({ network: net, ipv4: ip }), { maxLength: 2 }),
+    tasks: fc.array(fc.record({ network: net, ipv4: ip }), { maxLength: 4 }) });
+  const op = fc.oneof(
+    endpoint.map((r) => ({ kind: 'upsertEndpoint' as const, r })), service.map((r) => ({ kind: 'upsertService' as const, r })),
+    fc.constantFrom('e1', 'e2', 'e3').map((id) => ({ kind: 'removeEndpoint' as const, id })),
+    fc.constantFrom('s1', 's2').map((id) => ({ kind: 'removeService' as const, id })),
+  );
+  const questions = ['api', 'web', 'db', 'tasks.web', 'tasks.api', 'x.api', '1.0.9.10.in-addr.arpa', '3.0.9.10.in-addr.arpa'];
+  const snapshot = (s: RecordStore, networks: string[]): string[] => {
+    const v = s.view(networks);
+    return questions.flatMap((q) => [A, PTR].map((t) => {
+      const m = ask(v, q, t);
+      return `${q}/${t}: ${m.rcode} ${m.answer.map((r) => r.data).sort().join(',')}`;
+    }));
+  };
+
+  it('answers after any sequence of changes as a store built from the final records does', () => {
+    fc.assert(fc.property(fc.array(op, { maxLength: 25 }), (ops) => {
+      const live = new RecordStore();
+      const endpoints = new Map<string, EndpointRecord>();
+      const services = new Map<string, ServiceRecord>();
+      for (const o of ops) {
+        snapshot(live, ['front']); // fill caches, so stale ones would show
+        if (o.kind === 'upsertEndpoint') { live.upsertEndpoint(o.r); endpoints.set(o.r.id, o.r); }
+        if (o.kind === 'upsertService') { live.upsertService(o.r); services.set(o.r.id, o.r); }
+        if (o.kind === 'removeEndpoint') { live.removeEndpoint(o.id); endpoints.delete(o.id); }
+        if (o.kind === 'removeService') { live.removeService(o.id); services.delete(o.id); }
+      }
+      const fresh = new RecordStore();
+      for (const r of endpoints.values()) fresh.upsertEndpoint(r);
+      for (const r of services.values()) fresh.upsertService(r);
+      for (const nets of [['front'], ['back'], ['front', 'back']]) expect(snapshot(live, nets)).toEqual(snapshot(fresh, nets));
+    }), { numRuns: 150 });
   });
 });

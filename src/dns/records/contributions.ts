@@ -92,12 +92,13 @@ export function serviceContributions(r: ServiceRecord): Contribution[] {
     if (r.mode === 'vip') for (const n of names) out.push(...addressRecords(network, n, a, false));
     out.push(...ptrRecords(network, a, mainKey));
   });
+  const taskNames = names.map((n) => childKey('tasks', n));
   r.tasks.forEach((t, i) => {
     const network = need(t.network, `${where}.tasks[${i}].network`);
     networks.add(network);
     const a = addresses(t, `${where}.tasks[${i}]`);
-    for (const n of names) {
-      out.push(...addressRecords(network, childKey('tasks', n), a, true));
+    for (const [j, n] of names.entries()) {
+      out.push(...addressRecords(network, taskNames[j]!, a, true));
       if (r.mode === 'dnsrr') out.push(...addressRecords(network, n, a, true));
     }
     if (t.name !== undefined) out.push(...ptrRecords(network, a, key(t.name, `${where}.tasks[${i}].name`)));

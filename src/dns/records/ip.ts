@@ -1,6 +1,5 @@
 // IP text to bytes and to reverse (PTR) names, without node:net so the records layer stays pure.
 import { VxError } from '../../errors.js';
-import { nameKey } from '../wire/name.js';
 
 export function parseIPv4(text: string): Buffer | undefined {
   const parts = text.split('.');
@@ -56,8 +55,14 @@ export function addressBytes(text: string, family: 4 | 6, field: string): Buffer
 
 /** The PTR owner key for an address: "4.3.2.1.in-addr.arpa" or the ip6.arpa nibble name. */
 export function reverseKey(ip: Buffer): string {
-  if (ip.length === 4) return nameKey(`${ip[3]}.${ip[2]}.${ip[1]}.${ip[0]}.in-addr.arpa`);
-  const nibbles: string[] = [];
-  for (let i = 15; i >= 0; i--) nibbles.push((ip[i]! & 0xf).toString(16), (ip[i]! >> 4).toString(16));
-  return nameKey(`${nibbles.join('.')}.ip6.arpa`);
+  let key = '';
+  if (ip.length === 4) {
+    for (let i = 3; i >= 0; i--) {
+      const label = String(ip[i]);
+      key += String.fromCharCode(label.length) + label;
+    }
+    return key + '\x07in-addr\x04arpa\x00';
+  }
+  for (let i = 15; i >= 0; i--) key += '\x01' + (ip[i]! & 0xf).toString(16) + '\x01' + (ip[i]! >> 4).toString(16);
+  return key + '\x03ip6\x04arpa\x00';
 }

@@ -64,6 +64,10 @@ class SharedView implements ViewLookup {
   }
 }
 
+function signature(c: Contribution): string {
+  return `${c.network}\n${c.key}\n${c.identity}\n${c.shuffle ? 1 : 0}`;
+}
+
 interface ViewHost {
   acquire(networks: Iterable<string>): SharedView;
   release(view: SharedView): void;
@@ -175,20 +179,45 @@ export class RecordStore {
     return built;
   }
 
+  /**
+   * Swaps a source's records for `next`, touching only what differs: an upsert of a service with
+   * thousands of tasks where one changed costs O(tasks), not O(tasks^2), and clears no cache for nothing.
+   */
   private replace(source: string, next: Contribution[]): boolean {
     const previous = this.sources.get(source);
-    const touched = new Set<string>();
-    let ownershipChanged = false;
+    // Previous records by signature; the rare exact duplicates wait in `twins`.
+    const unchanged = new Map<string, Contribution>();
+    const twins: Contribution[] = [];
     for (const c of previous ?? []) {
-      ownershipChanged = this.unindex(c) || ownershipChanged;
-      touched.add(c.network);
+      const sig = signature(c);
+      if (unchanged.has(sig)) twins.push(c);
+      else unchanged.set(sig, c);
     }
+    const result: Contribution[] = [];
+    const added: Contribution[] = [];
     for (const c of next) {
+      const sig = signature(c);
+      let old = unchanged.get(sig);
+      if (old) unchanged.delete(sig);
+      else {
+        const t = twins.findIndex((x) => signature(x) === sig);
+        if (t >= 0) old = twins.splice(t, 1)[0];
+      }
+      result.push(old ?? c);
+      if (!old) added.push(c);
+    }
+    const removed = [...unchanged.values(), ...twins];
+    if (result.length > 0) this.sources.set(source, result);
+    else this.sources.delete(source);
+    if (added.length === 0 && removed.length === 0) return previous !== undefined;
+
+    const touched = new Set<string>();
+    let ownershipChanged = this.unindex(removed);
+    for (const c of removed) touched.add(c.network);
+    for (const c of added) {
       ownershipChanged = this.index(c) || ownershipChanged;
       touched.add(c.network);
     }
-    if (next.length > 0) this.sources.set(source, next);
-    else this.sources.delete(source);
     this.generation = (this.generation + 1) >>> 0 || 1;
     for (const v of this.shared.values()) {
       // A name appearing or vanishing anywhere changes other views' NXDOMAIN-or-forward choice too.
@@ -216,23 +245,39 @@ export class RecordStore {
     return owners === 0;
   }
 
-  /** Returns whether the name is no longer owned by any record. */
-  private unindex(c: Contribution): boolean {
-    const owners = (this.owners.get(c.key) ?? 1) - 1;
-    if (owners > 0) this.owners.set(c.key, owners);
-    else this.owners.delete(c.key);
-    const idx = this.indexes.get(c.network);
-    if (!idx) return owners === 0;
-    const list = idx.names.get(c.key)?.filter((x) => x !== c) ?? [];
-    if (list.length > 0) idx.names.set(c.key, list);
-    else idx.names.delete(c.key);
-    for (let a = parentKey(c.key); a !== undefined; a = parentKey(a)) {
-      const n = (idx.below.get(a) ?? 1) - 1;
-      if (n > 0) idx.below.set(a, n);
-      else idx.below.delete(a);
+  /** Returns whether any of the names is no longer owned by any record. */
+  private unindex(removed: readonly Contribution[]): boolean {
+    let ownershipChanged = false;
+    const gone = new Set(removed);
+    const lists = new Map<NetworkIndex, Set<string>>();
+    for (const c of removed) {
+      const owners = (this.owners.get(c.key) ?? 1) - 1;
+      if (owners > 0) this.owners.set(c.key, owners);
+      else {
+        this.owners.delete(c.key);
+        ownershipChanged = true;
+      }
+      const idx = this.indexes.get(c.network);
+      if (!idx) continue;
+      const keys = lists.get(idx) ?? new Set<string>();
+      keys.add(c.key);
+      lists.set(idx, keys);
+      for (let a = parentKey(c.key); a !== undefined; a = parentKey(a)) {
+        const n = (idx.below.get(a) ?? 1) - 1;
+        if (n > 0) idx.below.set(a, n);
+        else idx.below.delete(a);
+      }
     }
-    if (idx.names.size === 0) this.indexes.delete(c.network);
-    return owners === 0;
+    // One pass per name, however many of its records go.
+    for (const [idx, keys] of lists) {
+      for (const key of keys) {
+        const list = idx.names.get(key)?.filter((x) => !gone.has(x)) ?? [];
+        if (list.length > 0) idx.names.set(key, list);
+        else idx.names.delete(key);
+      }
+    }
+    for (const [network, idx] of this.indexes) if (idx.names.size === 0) this.indexes.delete(network);
+    return ownershipChanged;
   }
 
   private acquire(networks: Iterable<string>): SharedView {

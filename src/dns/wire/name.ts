@@ -12,19 +12,28 @@ export function lowerAscii(byte: number): number {
 export function nameKey(name: string): string {
   const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
   if (trimmed === '') return '\x00';
-  const labels = trimmed.split('.');
   let key = '';
-  for (const label of labels) {
-    const bytes = Buffer.from(label, 'utf8');
-    if (bytes.length === 0 || bytes.length > MAX_LABEL_LEN) {
-      throw new VxError('INVALID_ARGUMENT', `DNS name "${name}": each label must be 1-63 bytes`);
-    }
-    for (let i = 0; i < bytes.length; i++) bytes[i] = lowerAscii(bytes[i]!);
-    key += String.fromCharCode(bytes.length) + bytes.toString('latin1');
-  }
+  for (const label of trimmed.split('.')) key += labelKey(label, name);
   key += '\x00';
   if (key.length > MAX_NAME_LEN) throw new VxError('INVALID_ARGUMENT', `DNS name "${name}" is longer than 255 bytes`);
   return key;
+}
+
+/** One label as length byte + lowercased bytes (latin1 string). ASCII labels skip the Buffer round trip. */
+function labelKey(label: string, name: string): string {
+  let ascii = true;
+  for (let i = 0; i < label.length && ascii; i++) ascii = label.charCodeAt(i) < 0x80;
+  let bytes: string;
+  if (ascii) bytes = label.toLowerCase();
+  else {
+    const b = Buffer.from(label, 'utf8');
+    for (let i = 0; i < b.length; i++) b[i] = lowerAscii(b[i]!);
+    bytes = b.toString('latin1');
+  }
+  if (bytes.length === 0 || bytes.length > MAX_LABEL_LEN) {
+    throw new VxError('INVALID_ARGUMENT', `DNS name "${name}": each label must be 1-63 bytes`);
+  }
+  return String.fromCharCode(bytes.length) + bytes;
 }
 
 /** The presentation form of a key, with a trailing dot ("api." for "\x03api\x00"). */
