@@ -10,3 +10,4 @@ export { policyHandler, recordsHandler, forwardHandler, runChain, type DnsReques
 export { EMBEDDED_RESOLVER, resolvConfText, writeResolvConf } from './resolv-conf.js';
 export { QueryParser, type Query, type ParsedQuery } from './wire/query.js';
 export { serveInNetns, type NetnsListenOptions } from './netns-listener.js';
+export { NamespaceResolvers, type Listen } from './namespace-resolvers.js';
