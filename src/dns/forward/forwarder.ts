@@ -2,6 +2,7 @@
 // was truncated, the next upstream on timeout or SERVFAIL/REFUSED, undefined (-> SERVFAIL) when
 // none answered. The sockets live in the namespace of the process that starts the forwarder
 // (the agent's: the host's upstreams are reachable from there, not from a workload).
+import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { FLAG_QR, FLAG_TC, HEADER_LEN, Rcode } from '../wire/constants.js';
 import type { Query } from '../wire/query.js';
@@ -17,6 +18,8 @@ export interface ForwarderOptions {
   readonly maxInFlight?: number;
 }
 
+const SOCKETS_PER_FAMILY = 4;
+
 export interface ForwarderStats {
   forwarded: number;
   answered: number;
@@ -30,6 +33,7 @@ interface Pending {
   readonly upstream: Upstream;
   readonly query: Buffer;
   readonly questionEnd: number;
+  readonly socket: Socket;
   readonly resolve: (msg: Buffer | undefined) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -37,7 +41,8 @@ interface Pending {
 export class Forwarder {
   readonly stats: ForwarderStats = { forwarded: 0, answered: 0, timeouts: 0, tcpRetries: 0, overCap: 0, failed: 0 };
   private readonly pending = new Map<number, Pending>();
-  private readonly sockets = new Map<4 | 6, Socket>();
+  /** A few sockets per family, so a spoofer must guess the source port as well as the ID. */
+  private readonly sockets = new Map<4 | 6, Socket[]>();
   private inFlight = 0;
   private closed = false;
   private readonly timeoutMs: number;
@@ -88,7 +93,7 @@ export class Forwarder {
       p.resolve(undefined);
     }
     this.pending.clear();
-    for (const s of this.sockets.values()) s.close();
+    for (const list of this.sockets.values()) for (const s of list) s.close();
     this.sockets.clear();
   }
 
@@ -111,8 +116,9 @@ export class Forwarder {
         this.stats.timeouts++;
         resolve(undefined);
       }, this.timeoutMs);
-      this.pending.set(id, { upstream: u, query, questionEnd: q.questionEnd, resolve, timer });
-      this.socket(u.family).send(query, u.port, u.address, (err) => {
+      const socket = this.socket(u.family);
+      this.pending.set(id, { upstream: u, query, questionEnd: q.questionEnd, socket, resolve, timer });
+      socket.send(query, u.port, u.address, (err) => {
         if (err && this.pending.get(id)?.timer === timer) {
           clearTimeout(timer);
           this.pending.delete(id);
@@ -122,12 +128,12 @@ export class Forwarder {
     });
   }
 
-  private onMessage(msg: Buffer, from: { address: string; port: number }): void {
+  private onMessage(msg: Buffer, from: { address: string; port: number }, on: Socket): void {
     if (msg.length < HEADER_LEN) return;
     const id = msg.readUInt16BE(0);
     const p = this.pending.get(id);
-    // Only the upstream we asked, with our ID and our question, is believed.
-    if (!p || p.upstream.port !== from.port || !sameAddress(p.upstream.address, from.address)) return;
+    // Only the upstream we asked, on the socket we asked from, with our ID and question, is believed.
+    if (!p || p.socket !== on || p.upstream.port !== from.port || !sameAddress(p.upstream.address, from.address)) return;
     if (!matches(msg, p.query, p.questionEnd, id)) return;
     clearTimeout(p.timer);
     this.pending.delete(id);
@@ -148,22 +154,25 @@ export class Forwarder {
   private freeId(): number {
     if (this.pending.size >= 0xffff) return -1;
     for (;;) {
-      const id = Math.floor(Math.random() * 0x10000);
+      const id = randomInt(0x10000);
       if (!this.pending.has(id)) return id;
     }
   }
 
   private socket(family: 4 | 6): Socket {
-    let s = this.sockets.get(family);
-    if (!s) {
-      s = createSocket(family === 4 ? 'udp4' : 'udp6');
-      s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-      s.on('error', () => undefined); // ICMP errors on an unconnected socket: the attempt times out
-      s.bind(0);
-      s.unref();
-      this.sockets.set(family, s);
+    let list = this.sockets.get(family);
+    if (!list) {
+      list = Array.from({ length: SOCKETS_PER_FAMILY }, () => {
+        const s = createSocket(family === 4 ? 'udp4' : 'udp6');
+        s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo, s));
+        s.on('error', () => undefined); // ICMP errors on an unconnected socket: the attempt times out
+        s.bind(0); // the kernel picks a random ephemeral port
+        s.unref();
+        return s;
+      });
+      this.sockets.set(family, list);
     }
-    return s;
+    return list[randomInt(list.length)]!;
   }
 }
 
