@@ -1,7 +1,9 @@
 // dnsperf against vxmesh's resolver and dnsmasq serving the same names, same netns, same settings.
-// node bench/dns.mjs [--duration 30] [--clients 4] [--outstanding 100] [--names 1000] [--paced-qps 20000]
-// 1) saturation: dnsperf -c C -q Q -l D: qps, average latency, lost, server CPU per query;
-// 2) latency at a fixed rate: dnsperf -Q RATE -v for percentiles (dnsperf prints no histogram).
+// node bench/dns.mjs [--duration 30] [--rounds 3] [--clients 4] [--outstanding 100] [--names 1000] [--paced-qps 20000] [--tcp]
+// 1) saturation: dnsperf -c C -q Q for D seconds per server, in R interleaved rounds (vxmesh, dnsmasq,
+//    vxmesh, ...): qps, average latency, lost, server CPU per query;
+// 2) latency at a fixed rate: dnsperf -Q RATE -v for percentiles (dnsperf prints no histogram);
+// 3) with --tcp: saturation over TCP (dnsperf -m tcp, 4 connections).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -13,6 +15,7 @@ const { values } = parseArgs({ options: {
   duration: { type: 'string', default: '30' }, clients: { type: 'string', default: '4' },
   outstanding: { type: 'string', default: '100' }, names: { type: 'string', default: '1000' },
   'paced-qps': { type: 'string', default: '20000' }, 'paced-duration': { type: 'string', default: '10' },
+  tcp: { type: 'boolean', default: false }, rounds: { type: 'string', default: '3' },
 } });
 const names = Number(values.names);
 const dir = mkdtempSync(join(tmpdir(), 'vxmesh-dnsbench-'));
@@ -59,26 +62,53 @@ try {
   const sat = {};
   const paced = {};
   const load = loadavg()[0].toFixed(1);
-  for (const [label, addr, pid] of servers) {
-    const cpu0 = cpuSeconds(pid);
-    sat[label] = await dnsperf(ns.path, addr, ['-c', values.clients, '-q', values.outstanding, '-l', values.duration], false);
-    sat[label].usPerQuery = ((cpuSeconds(pid) - cpu0) / sat[label].sent) * 1e6;
+  // Interleaved rounds, so load that comes and goes (other work on the machine) hits both alike.
+  const rounds = Number(values.rounds);
+  const slice = String(Math.max(1, Math.round(Number(values.duration) / rounds)));
+  const perRound = [];
+  for (let r = 0; r < rounds; r++) {
+    const row = {};
+    for (const [label, addr, pid] of servers) {
+      const cpu0 = cpuSeconds(pid);
+      const res = await dnsperf(ns.path, addr, ['-c', values.clients, '-q', values.outstanding, '-l', slice], false);
+      res.cpu = cpuSeconds(pid) - cpu0;
+      row[label] = res;
+      const acc = (sat[label] ??= { sent: 0, lost: 0, completed: 0, seconds: 0, cpu: 0, latencySum: 0 });
+      acc.sent += res.sent; acc.lost += res.lost; acc.cpu += res.cpu;
+      acc.seconds += Number(slice); acc.completed += res.qps * Number(slice); acc.latencySum += res.avgMs * res.qps * Number(slice);
+    }
+    perRound.push((row.vxmesh.qps / row.dnsmasq.qps).toFixed(2));
+  }
+  for (const [label] of servers) {
+    const a = sat[label];
+    sat[label] = { qps: a.completed / a.seconds, avgMs: a.latencySum / a.completed, lost: a.lost, sent: a.sent, usPerQuery: (a.cpu / a.sent) * 1e6 };
   }
   for (const [label, addr] of servers) {
     paced[label] = await dnsperf(ns.path, addr, ['-c', values.clients, '-q', values.outstanding, '-Q', values['paced-qps'], '-l', values['paced-duration']], true);
   }
+  const tcp = {};
+  if (values.tcp) {
+    for (const [label, addr] of servers) {
+      tcp[label] = await dnsperf(ns.path, addr, ['-m', 'tcp', '-c', values.clients, '-q', values.outstanding, '-l', values['paced-duration']], false);
+    }
+  }
   const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   console.log(`date ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load ${load} -> ${loadavg()[0].toFixed(1)}`);
-  console.log(`saturation: dnsperf -c ${values.clients} -q ${values.outstanding} -l ${values.duration}, ${names} names`);
+  console.log(`saturation: dnsperf -c ${values.clients} -q ${values.outstanding}, ${rounds} interleaved rounds of ${slice} s each, ${names} names`);
   for (const [label] of servers) {
     const s = sat[label];
     console.log(`  ${label.padEnd(8)} ${f(s.qps)} qps, avg ${f(s.avgMs, 2)} ms, lost ${s.lost}/${s.sent}, server CPU ${f(s.usPerQuery, 1)} us/query`);
   }
-  console.log(`  ratio vxmesh/dnsmasq ${f(sat.vxmesh.qps / sat.dnsmasq.qps, 2)}x`);
+  console.log(`  ratio vxmesh/dnsmasq ${f(sat.vxmesh.qps / sat.dnsmasq.qps, 2)}x (per round: ${perRound.join(', ')})`);
   console.log(`paced: dnsperf -Q ${values['paced-qps']} -l ${values['paced-duration']} -v`);
   for (const [label] of servers) {
     const s = paced[label];
     console.log(`  ${label.padEnd(8)} ${f(s.qps)} qps, p50 ${f(s.p50, 3)} ms, p99 ${f(s.p99, 3)} ms, p99.9 ${f(s.p999, 3)} ms, lost ${s.lost}/${s.sent}`);
+  }
+  if (values.tcp) {
+    console.log(`tcp: dnsperf -m tcp -c ${values.clients} -q ${values.outstanding} -l ${values['paced-duration']}`);
+    for (const [label] of servers) console.log(`  ${label.padEnd(8)} ${f(tcp[label].qps)} qps, avg ${f(tcp[label].avgMs, 2)} ms, lost ${tcp[label].lost}/${tcp[label].sent}`);
+    console.log(`  ratio vxmesh/dnsmasq ${f(tcp.vxmesh.qps / tcp.dnsmasq.qps, 2)}x`);
   }
 } finally {
   stop(vx?.proc);

@@ -20,6 +20,11 @@ export interface Handler {
   handle(req: DnsRequest): boolean;
 }
 
+/** Whether the policy handler lets a query through (the server's fast path checks this first). */
+export function passesPolicy(q: Query): boolean {
+  return !(q.edns && q.edns.version > 0) && q.qtype !== QType.OPT && q.qclass === CLASS_IN && q.qtype !== QType.AXFR && q.qtype !== QType.IXFR;
+}
+
 /** Refuses what vxmesh will not do: zone transfers and non-IN classes; BADVERS for EDNS > 0. */
 export const policyHandler: Handler = {
   name: 'policy',

@@ -2,12 +2,12 @@
 // where sockets come from is the caller's business. One server, one handler chain, many namespaces.
 import type { Socket as UdpSocket, RemoteInfo } from 'node:dgram';
 import type { Server as TcpServer, Socket as TcpSocket } from 'node:net';
-import { forwardHandler, policyHandler, recordsHandler, runChain, type DnsRequest, type Handler } from '../handler.js';
+import { forwardHandler, passesPolicy, policyHandler, recordsHandler, runChain, type DnsRequest, type Handler } from '../handler.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { DnsView } from '../records/record-store.js';
-import { QueryParser } from '../wire/query.js';
+import { QueryParser, type ParsedQuery } from '../wire/query.js';
 import { Rcode } from '../wire/constants.js';
-import { errorResponse, rcodeResponse } from '../wire/response.js';
+import { answerFromCache, errorResponse, rcodeResponse, udpLimit } from '../wire/response.js';
 import { TcpFramer } from './tcp-framer.js';
 
 export interface DnsServerOptions {
@@ -50,7 +50,10 @@ export class DnsServer {
 
   serveUdp(socket: UdpSocket, view: DnsView): Served {
     const onMessage = (msg: Buffer, from: RemoteInfo): void => {
-      this.handle(msg, view, 'udp', (out) => socket.send(out, from.port, from.address));
+      // Owned names answered from cache: no request object, no closures (the common case).
+      const fast = this.answerFromView(msg, view);
+      if (Buffer.isBuffer(fast)) socket.send(fast, from.port, from.address);
+      else this.handleParsed(fast, view, 'udp', (out) => socket.send(out, from.port, from.address));
     };
     socket.on('message', onMessage);
     socket.on('error', () => this.stats.errors++);
@@ -130,13 +133,39 @@ export class DnsServer {
 
   /** One message in, at most one reply out. Exposed for benchmarks and in-process tests. */
   handle(msg: Buffer, view: DnsView, transport: 'udp' | 'tcp', reply: (out: Buffer) => void, dropped?: () => void): void {
-    this.stats.queries++;
-    let parsed;
-    try {
-      parsed = this.parser.parse(msg);
-    } catch {
-      parsed = undefined; // a parser bug must not take the agent down; the fuzz tests look for these
+    if (transport === 'udp') {
+      const fast = this.answerFromView(msg, view);
+      if (Buffer.isBuffer(fast)) reply(fast);
+      else this.handleParsed(fast, view, transport, reply, dropped);
+    } else {
+      this.stats.queries++;
+      this.handleParsed(this.parse(msg), view, transport, reply, dropped);
     }
+  }
+
+  /** The UDP hot path: a cached answer for an owned name, or the parse result for the full chain. */
+  private answerFromView(msg: Buffer, view: DnsView): Buffer | ParsedQuery | undefined {
+    this.stats.queries++;
+    const parsed = this.parse(msg);
+    if (parsed?.kind !== 'query' || !passesPolicy(parsed)) return parsed;
+    try {
+      const a = view.answer(parsed);
+      return a ? answerFromCache(parsed, a, udpLimit(parsed)) : parsed;
+    } catch {
+      return parsed; // the chain will answer SERVFAIL and count it
+    }
+  }
+
+  private parse(msg: Buffer): ParsedQuery | undefined {
+    try {
+      return this.parser.parse(msg);
+    } catch {
+      return undefined; // a parser bug must not take the agent down; the fuzz tests look for these
+    }
+  }
+
+  private handleParsed(parsed: ParsedQuery | undefined, view: DnsView, transport: 'udp' | 'tcp',
+    reply: (out: Buffer) => void, dropped?: () => void): void {
     if (!parsed || parsed.kind === 'drop') {
       this.stats.dropped++;
       dropped?.();

@@ -55,23 +55,22 @@ export class QueryParser {
     const id = msg.readUInt16BE(0);
     const flags = msg.readUInt16BE(2);
     if (flags & FLAG_QR) return DROP_RESPONSE;
-    const fail = (rcode: Rcode): QueryError => ({ kind: 'error', id, flags, rcode });
-    if ((flags & OPCODE_MASK) >> 11 !== OPCODE_QUERY) return fail(Rcode.NOTIMP);
+    if ((flags & OPCODE_MASK) >> 11 !== OPCODE_QUERY) return failure(id, flags, Rcode.NOTIMP);
     const qdcount = msg.readUInt16BE(4);
     const ancount = msg.readUInt16BE(6);
     const nscount = msg.readUInt16BE(8);
     const arcount = msg.readUInt16BE(10);
-    if (qdcount !== 1 || ancount !== 0 || nscount !== 0) return fail(Rcode.FORMERR);
+    if (qdcount !== 1 || ancount !== 0 || nscount !== 0) return failure(id, flags, Rcode.FORMERR);
 
     // Question name: plain labels only (a pointer in the first name could only point into the header).
     const scratch = this.scratch;
     let pos = HEADER_LEN;
     let keyLen = 0;
     for (;;) {
-      if (pos >= msg.length) return fail(Rcode.FORMERR);
+      if (pos >= msg.length) return failure(id, flags, Rcode.FORMERR);
       const len = msg[pos]!;
-      if (len > MAX_LABEL_LEN) return fail(Rcode.FORMERR);
-      if (keyLen + 1 + len > MAX_NAME_LEN || pos + 1 + len > msg.length) return fail(Rcode.FORMERR);
+      if (len > MAX_LABEL_LEN) return failure(id, flags, Rcode.FORMERR);
+      if (keyLen + 1 + len > MAX_NAME_LEN || pos + 1 + len > msg.length) return failure(id, flags, Rcode.FORMERR);
       scratch[keyLen++] = len;
       pos++;
       if (len === 0) break;
@@ -80,7 +79,7 @@ export class QueryParser {
         scratch[keyLen++] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
       }
     }
-    if (pos + 4 > msg.length) return fail(Rcode.FORMERR);
+    if (pos + 4 > msg.length) return failure(id, flags, Rcode.FORMERR);
     const qtype = msg.readUInt16BE(pos);
     const qclass = msg.readUInt16BE(pos + 2);
     const questionEnd = pos + 4;
@@ -90,14 +89,14 @@ export class QueryParser {
     for (let i = 0; i < arcount; i++) {
       const rrStart = pos;
       const after = skipName(msg, pos);
-      if (after < 0 || after + 10 > msg.length) return fail(Rcode.FORMERR);
+      if (after < 0 || after + 10 > msg.length) return failure(id, flags, Rcode.FORMERR);
       const type = msg.readUInt16BE(after);
       const rdlen = msg.readUInt16BE(after + 8);
       const rdata = after + 10;
-      if (rdata + rdlen > msg.length) return fail(Rcode.FORMERR);
+      if (rdata + rdlen > msg.length) return failure(id, flags, Rcode.FORMERR);
       if (type === QType.OPT) {
         // One OPT, owned by the root, with well-formed options (RFC 6891 6.1.1).
-        if (edns || after !== rrStart + 1 || !optionsWellFormed(msg, rdata, rdlen)) return fail(Rcode.FORMERR);
+        if (edns || after !== rrStart + 1 || !optionsWellFormed(msg, rdata, rdlen)) return failure(id, flags, Rcode.FORMERR);
         edns = {
           udpSize: Math.max(512, msg.readUInt16BE(after + 2)),
           version: msg[after + 5]!,
@@ -118,6 +117,10 @@ export class QueryParser {
       msg,
     };
   }
+}
+
+function failure(id: number, flags: number, rcode: Rcode): QueryError {
+  return { kind: 'error', id, flags, rcode };
 }
 
 /** Offset after a possibly compressed name, or -1 (pointers must point backwards: no loops). */
