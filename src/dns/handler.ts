@@ -58,10 +58,9 @@ export function forwardHandler(forwarder: Forwarder | undefined): Handler {
         req.reply(rcodeResponse(req.query, Rcode.SERVFAIL));
         return true;
       }
-      forwarder.forward(req.query, req.transport).then(
-        (msg) => req.reply(msg ?? rcodeResponse(req.query, Rcode.SERVFAIL)),
-        () => req.reply(rcodeResponse(req.query, Rcode.SERVFAIL)),
-      );
+      forwarder.forward(req.query, req.transport)
+        .then((msg) => req.reply(msg ?? rcodeResponse(req.query, Rcode.SERVFAIL)), () => req.reply(rcodeResponse(req.query, Rcode.SERVFAIL)))
+        .catch(() => undefined); // the client went away meanwhile: nothing to answer
       return true;
     },
   };

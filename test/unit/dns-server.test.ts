@@ -2,6 +2,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Forwarder } from '../../src/dns/forward/forwarder.js';
 import { NamespaceResolvers } from '../../src/dns/namespace-resolvers.js';
 import { RecordStore, type DnsView } from '../../src/dns/records/record-store.js';
 import { DnsServer } from '../../src/dns/server/dns-server.js';
@@ -94,3 +95,39 @@ describe('namespace resolvers', () => {
     expect([resolvers.list(), store.stats().sharedViews]).toEqual([[], 0]);
   });
 });
+
+describe('dns server lifecycle', () => {
+  it('a forwarded answer arriving after the namespace was detached is dropped quietly', async () => {
+    const upstream = dgram.createSocket('udp4');
+    await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', r));
+    cleanups.push(() => upstream.close());
+    let answerLater: (() => void) | undefined;
+    upstream.on('message', (m, r) => {
+      const a = Buffer.from(m);
+      a[2]! |= 0x80;
+      answerLater = () => upstream.send(a, r.port, r.address);
+    });
+    const forwarder = new Forwarder({ upstreams: [{ address: '127.0.0.1', port: upstream.address().port, family: 4 }], attemptTimeoutMs: 2000 });
+    cleanups.push(() => forwarder.close());
+    const server = new DnsServer({ forwarder });
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const served = server.serveUdp(sock, new RecordStore().view(['n']));
+    const client = dgram.createSocket('udp4');
+    cleanups.push(() => client.close());
+    client.send(query('elsewhere.test', 1), sock.address().port, '127.0.0.1');
+    await waitUntil(() => answerLater !== undefined);
+    await served.close();
+    answerLater!();
+    await waitUntil(() => forwarder.stats.answered === 1);
+    expect(server.stats.errors).toBe(1); // counted, not thrown
+  });
+});
+
+async function waitUntil(cond: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

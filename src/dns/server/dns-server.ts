@@ -49,11 +49,18 @@ export class DnsServer {
   }
 
   serveUdp(socket: UdpSocket, view: DnsView): Served {
+    const send = (out: Buffer, from: RemoteInfo): void => {
+      try {
+        socket.send(out, from.port, from.address);
+      } catch {
+        this.stats.errors++; // closed meanwhile (a forwarded answer after detach)
+      }
+    };
     const onMessage = (msg: Buffer, from: RemoteInfo): void => {
       // Owned names answered from cache: no request object, no closures (the common case).
       const fast = this.answerFromView(msg, view);
-      if (Buffer.isBuffer(fast)) socket.send(fast, from.port, from.address);
-      else this.handleParsed(fast, view, 'udp', (out) => socket.send(out, from.port, from.address));
+      if (Buffer.isBuffer(fast)) send(fast, from);
+      else this.handleParsed(fast, view, 'udp', (out) => send(out, from));
     };
     socket.on('message', onMessage);
     socket.on('error', () => this.stats.errors++);
