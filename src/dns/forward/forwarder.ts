@@ -107,7 +107,7 @@ export class Forwarder {
 
   private udpExchange(u: Upstream, q: Query): Promise<Buffer | undefined> {
     const id = this.freeId();
-    if (id < 0) return Promise.resolve(undefined);
+    if (id < 0 || this.closed) return Promise.resolve(undefined);
     const query = Buffer.from(q.msg);
     query.writeUInt16BE(id, 0);
     return new Promise((resolve) => {
