@@ -11,3 +11,4 @@ export { EMBEDDED_RESOLVER, resolvConfText, writeResolvConf } from './resolv-con
 export { QueryParser, type Query, type ParsedQuery } from './wire/query.js';
 export { serveInNetns, type NetnsListenOptions } from './netns-listener.js';
 export { NamespaceResolvers, type Listen } from './namespace-resolvers.js';
+export { createDnsUdpSocket } from './server/udp-socket.js';

@@ -3,11 +3,12 @@
 // so no process runs per namespace. The namespace's loopback must be up (attach does that).
 import type { Server } from 'node:net';
 import type { Socket } from 'node:dgram';
-import { tcpServerInNetns, udpSocketInNetns } from '../kernel/native.js';
+import { socketInNetns, tcpServerInNetns } from '../kernel/native.js';
 import { VxError } from '../errors.js';
 import type { DnsView } from './records/record-store.js';
 import type { DnsServer, Served } from './server/dns-server.js';
 import { EMBEDDED_RESOLVER } from './resolv-conf.js';
+import { createDnsUdpSocket } from './server/udp-socket.js';
 
 export interface NetnsListenOptions {
   readonly address?: string;
@@ -22,7 +23,7 @@ export async function serveInNetns(server: DnsServer, nsPath: string, view: DnsV
   let udp: Socket | undefined;
   let tcp: Server | undefined;
   try {
-    udp = await udpSocketInNetns(nsPath, kind === 4 ? 'udp4' : 'udp6', address, port);
+    udp = await udpFromFd(socketInNetns(nsPath, kind === 4 ? 'udp4' : 'udp6', address, port), kind === 4 ? 'udp4' : 'udp6');
     tcp = await tcpServerInNetns(nsPath, kind === 4 ? 'tcp4' : 'tcp6', address, port);
   } catch (e) {
     udp?.close();
@@ -37,4 +38,16 @@ export async function serveInNetns(server: DnsServer, nsPath: string, view: DnsV
       await Promise.all([servedUdp.close(), servedTcp.close()]);
     },
   };
+}
+
+async function udpFromFd(fd: number, type: 'udp4' | 'udp6'): Promise<Socket> {
+  const sock = createDnsUdpSocket(type);
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind({ fd }, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  return sock;
 }

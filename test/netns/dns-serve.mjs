@@ -5,10 +5,9 @@
 //                endpoints?: EndpointRecord[], services?: ServiceRecord[], hostsCount?: number}
 // stdin: JSON lines {op: "upsertEndpoint"|"removeEndpoint"|"upsertService"|"removeService", arg}
 //        each acknowledged with "ok N" / "err MESSAGE" on stdout; "stats" prints a JSON line.
-import dgram from 'node:dgram';
 import net from 'node:net';
 import readline from 'node:readline';
-import { DnsServer, Forwarder, RecordStore, parseUpstream, serveInNetns } from '../../dist/dns/index.js';
+import { DnsServer, Forwarder, RecordStore, createDnsUdpSocket, parseUpstream, serveInNetns } from '../../dist/dns/index.js';
 
 const cfg = JSON.parse(process.argv[2]);
 const store = new RecordStore();
@@ -26,7 +25,7 @@ const view = store.view(cfg.networks);
 if (cfg.netns) {
   await serveInNetns(server, cfg.netns, view, { address: cfg.address, port: cfg.port });
 } else {
-  const udp = dgram.createSocket('udp4');
+  const udp = createDnsUdpSocket('udp4');
   await new Promise((resolve, reject) => { udp.once('error', reject); udp.bind(cfg.port, cfg.address, resolve); });
   const tcp = net.createServer();
   await new Promise((resolve, reject) => { tcp.once('error', reject); tcp.listen(cfg.port, cfg.address, resolve); });
