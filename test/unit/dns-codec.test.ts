@@ -159,6 +159,27 @@ describe('dns codec: error handling per RFC', () => {
   });
 });
 
+describe('dns codec: EDNS and ANY', () => {
+  it('echoes the DO bit, advertises 1232, and caps its own UDP answers there whatever the client offers', () => {
+    const { server, view } = fixture();
+    const q = query('api', 1, { edns: 4096 });
+    q[q.length - 4] = 0x80; // DO
+    const m = decodeMessage(ask(server, view, q)!);
+    const opt = m.additional.find((r) => r.type === 41)!;
+    expect([opt.class, (opt.ttl >>> 15) & 1]).toEqual([1232, 1]);
+    const store = new RecordStore();
+    store.upsertService({ id: 's', name: 'many', mode: 'dnsrr', vips: [], tasks: Array.from({ length: 80 }, (_, i) => ({ network: 'n', ipv4: `10.3.0.${i + 1}` })) });
+    const big = decodeMessage(ask(server, store.view(['n']), query('many', 1, { edns: 4096 }))!); // 80 x 16 bytes > 1232
+    expect([big.flags & 0x0200, big.answer.length]).toEqual([0x0200, 0]);
+  });
+
+  it('answers ANY for an owned name with all its records', () => {
+    const { server, view } = fixture();
+    const m = decodeMessage(ask(server, view, query('api', 255))!);
+    expect(m.answer.map((r) => r.type).sort()).toEqual([1, 28]);
+  });
+});
+
 const label = fc.stringMatching(/^[a-zA-Z0-9_-]{1,20}$/);
 
 describe('dns codec: properties', () => {
