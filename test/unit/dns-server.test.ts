@@ -131,3 +131,16 @@ async function waitUntil(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe('dns server handler chain', () => {
+  it('runs extra handlers before the records, over UDP too', () => {
+    const store = new RecordStore();
+    store.upsertEndpoint({ id: 'e', network: 'n', name: 'web', ipv4: '10.0.0.7' });
+    const seen: string[] = [];
+    const server = new DnsServer({ handlers: [{ name: 'log', handle: (req) => (seen.push(req.query.nameKey), false) }] });
+    let out: Buffer | undefined;
+    server.handle(query('web', 1), store.view(['n']), 'udp', (b) => (out = b));
+    expect(seen).toEqual(['\x03web\x00']);
+    expect(decodeMessage(out!).answer[0]?.data).toBe('10.0.0.7');
+  });
+});

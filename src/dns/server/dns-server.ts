@@ -43,9 +43,11 @@ export class DnsServer {
   private readonly parser = new QueryParser();
   private readonly chain: readonly Handler[];
   private readonly served = new Set<Served>();
+  private readonly hasExtraHandlers: boolean;
 
   constructor(private readonly options: DnsServerOptions = {}) {
     this.chain = [policyHandler, ...(options.handlers ?? []), recordsHandler, forwardHandler(options.forwarder)];
+    this.hasExtraHandlers = (options.handlers ?? []).length > 0;
   }
 
   serveUdp(socket: UdpSocket, view: DnsView): Served {
@@ -154,7 +156,8 @@ export class DnsServer {
   private answerFromView(msg: Buffer, view: DnsView): Buffer | ParsedQuery | undefined {
     this.stats.queries++;
     const parsed = this.parse(msg);
-    if (parsed?.kind !== 'query' || !passesPolicy(parsed)) return parsed;
+    // Extra handlers come before the records: then every query takes the chain.
+    if (parsed?.kind !== 'query' || this.hasExtraHandlers || !passesPolicy(parsed)) return parsed;
     try {
       const a = view.answer(parsed);
       return a ? answerFromCache(parsed, a, udpLimit(parsed)) : parsed;
