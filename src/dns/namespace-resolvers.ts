@@ -47,8 +47,11 @@ export class NamespaceResolvers {
     const e = this.entries.get(nsPath);
     if (!e) return false;
     this.entries.delete(nsPath);
-    e.view.close();
-    await (await e.served).close();
+    try {
+      await (await e.served).close(); // sockets first: no query may meet a released view
+    } finally {
+      e.view.close();
+    }
     return true;
   }
 
