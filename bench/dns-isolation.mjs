@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
-import { ROOT, makeNetns, sh, startIn, stop } from './dns-common.mjs';
+import { ROOT, makeNetns, startIn, stop } from './dns-common.mjs';
 
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, role: { type: 'string' } }, strict: false });
 

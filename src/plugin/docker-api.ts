@@ -19,7 +19,7 @@ function getJson(socketPath: string, path: string, timeoutMs: number): Promise<{
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = undefined;
+        let body: unknown;
         try {
           body = JSON.parse(text);
         } catch {
