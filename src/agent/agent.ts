@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
-import { SELF_NS, nsTarget, probeKernel, type KernelFeatures } from '../kernel/index.js';
+import { probeKernel, type KernelFeatures } from '../kernel/index.js';
 import { nsAccessDenied } from '../kernel/ns-identity.js';
 import type {
   AgentApi,
@@ -114,7 +114,6 @@ export class Agent implements AgentApi, Controller {
     const kernel = new OverlayKernel(
       this.records,
       {
-        selfNsTarget: nsTarget(SELF_NS),
         advertiseAddr: facts.advertiseAddr,
         dataPathPort: config.dataPathPort,
         gwSubnet: () => ({ gateway: this.ipam.gateway.gateway, prefix: gwPrefix }),
