@@ -25,6 +25,7 @@ import { GW_BRIDGE } from '../overlay/names.js';
 import { NetworksController } from '../overlay/networks-controller.js';
 import { OverlayKernel, errText } from '../overlay/overlay-kernel.js';
 import { OverlayRecords } from '../overlay/records.js';
+import type { VxMetrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
@@ -66,6 +67,8 @@ export interface AgentDeps {
   log: Logger;
   facts: HostFacts;
   gossip: GossipSurface;
+  /** When --metrics-addr is on: attaches, kernel batches and drift are counted here. */
+  metrics?: VxMetrics;
 }
 
 /**
@@ -88,8 +91,10 @@ export class Agent implements AgentApi, Controller {
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly metrics: VxMetrics | undefined;
 
-  constructor({ config, store, log, facts, gossip }: AgentDeps) {
+  constructor({ config, store, log, facts, gossip, metrics }: AgentDeps) {
+    this.metrics = metrics;
     this.config = config;
     this.store = store;
     this.log = log;
@@ -121,6 +126,7 @@ export class Agent implements AgentApi, Controller {
       },
       { netnsPrefix: config.netnsPrefix, gwBridgePool: config.gwBridgePool, salvage: config.salvage },
       log,
+      metrics?.kernel,
     );
     this.networks = new NetworksController(
       store,
@@ -197,7 +203,12 @@ export class Agent implements AgentApi, Controller {
 
   // ---------------------------------------------------------------- endpoints
 
-  async attach(req: AttachRequest): Promise<EndpointInfo> {
+  attach(req: AttachRequest): Promise<EndpointInfo> {
+    const m = this.metrics;
+    return m ? m.timed(m.attaches, m.attachDuration, () => this.attachNow(req)) : this.attachNow(req);
+  }
+
+  private async attachNow(req: AttachRequest): Promise<EndpointInfo> {
     checkAttachRequest(req);
     const net = this.networks.find(req.network);
     const leaveInHost = Boolean(req.leaveInHost);
@@ -218,7 +229,8 @@ export class Agent implements AgentApi, Controller {
   }
 
   detach(endpointId: string): Promise<void> {
-    return this.endpoints.detach(endpointId);
+    const m = this.metrics;
+    return m ? m.timed(m.detaches, undefined, () => this.endpoints.detach(endpointId)) : this.endpoints.detach(endpointId);
   }
 
   async listEndpoints(network?: string): Promise<EndpointInfo[]> {

@@ -3,6 +3,7 @@ import type { NftActualTable, NftFamily, NftTable } from './nft-model.js';
 import { needsKernelRead, planNftTable, rulesToCanonicalize, ruleText, setSpecText, validateNftTable, type NftPlanSummary } from './nft-plan.js';
 import { canonRuleExpr, readNftTable } from './nft-read.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
+import { observed, type KernelObserver } from './observer.js';
 
 export interface NftReconcileResult {
   /** Commands of the transaction that was applied; empty when the table was already converged. */
@@ -30,6 +31,9 @@ export class NftTableReconciler {
   private readonly canonical = new Map<string, string>();
   /** The last call per table: calls on one table run one after another (each plans on the previous's result). */
   private readonly tails = new Map<string, Promise<unknown>>();
+
+  /** `observer` hears of every transaction and of drift a fresh read repaired (metrics). */
+  constructor(private readonly observer?: KernelObserver) {}
 
   reconcile(ns: NsRef, desired: NftTable, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
     validateNftTable(desired);
@@ -60,13 +64,14 @@ export class NftTableReconciler {
     const plan = planNftTable(desired, actual, this.lookup(desired.family));
     if (plan.commands.length) {
       try {
-        await run(...inNs(ns, 'nft', ['-f', '-']), plan.commands.join('\n') + '\n');
+        await observed(this.observer, 'nft', () => run(...inNs(ns, 'nft', ['-f', '-']), plan.commands.join('\n') + '\n'));
       } catch (e) {
         this.cache.delete(key);
         throw e instanceof KernelError ? e : new KernelError(String(e), 'nft -f -', '');
       }
     }
     this.cache.set(key, plan.next);
+    if (opts.fresh && plan.commands.length) this.observer?.driftRepaired('nft', plan.commands.length);
     return { commands: plan.commands, summary: plan.summary };
   }
 

@@ -1,4 +1,5 @@
 import { KernelError, run } from './exec.js';
+import { observed, type KernelObserver } from './observer.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
 import { planNs } from './plan.js';
 import { readNs } from './read.js';
@@ -18,6 +19,9 @@ export interface ReconcileResult {
  */
 export class LinkReconciler {
   private readonly cache = new Map<string, NsActual>();
+
+  /** `observer` hears of every batch and of drift a fresh read repaired (metrics). */
+  constructor(private readonly observer?: KernelObserver) {}
 
   /**
    * `assume`: when nothing is cached, plan against this state instead of reading (the caller just
@@ -40,15 +44,16 @@ export class LinkReconciler {
       throw new KernelError(`interface name(s) ${plan.conflicts.join(', ')} already taken in ${nsKey(ns)} by an interface vxmesh did not make`, 'reconcile', '');
     }
     try {
-      for (const p of plan.pre) await runPreBatch(p.ns, p.ipLines);
-      if (plan.ipLines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n');
-      if (plan.bridgeLines.length) await run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n');
+      for (const p of plan.pre) await observed(this.observer, 'ip', () => runPreBatch(p.ns, p.ipLines));
+      if (plan.ipLines.length) await observed(this.observer, 'ip', () => run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n'));
+      if (plan.bridgeLines.length) await observed(this.observer, 'bridge', () => run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n'));
     } catch (e) {
       this.cache.delete(key);
       throw e instanceof KernelError ? e : new KernelError(String(e), 'ip -batch', '');
     }
     this.cache.set(key, plan.next);
     const applied = plan.pre.reduce((n, p) => n + p.ipLines.length, 0) + plan.ipLines.length + plan.bridgeLines.length;
+    if (opts.fresh && applied > 0) this.observer?.driftRepaired('links', applied);
     return { applied, missing: plan.missing };
   }
 

@@ -17,6 +17,7 @@ import {
   readNs,
   reconcileNamespaces,
   type ActualLink,
+  type KernelObserver,
   type NsActual,
   type NsDesired,
 } from '../kernel/index.js';
@@ -41,8 +42,8 @@ export interface OverlayKernelOptions {
 }
 
 export class OverlayKernel {
-  private readonly links = new LinkReconciler();
-  private readonly nft = new NftTableReconciler();
+  private readonly links: LinkReconciler;
+  private readonly nft: NftTableReconciler;
   private readonly coalesce = new Coalescer();
   private readonly netnsLock = new Mutex();
   /**
@@ -58,7 +59,12 @@ export class OverlayKernel {
     private readonly facts: KernelHost,
     private readonly opts: OverlayKernelOptions,
     private readonly log: Logger,
-  ) {}
+    /** Hears of every kernel batch and repaired drift (metrics). */
+    observer?: KernelObserver,
+  ) {
+    this.links = new LinkReconciler(observer);
+    this.nft = new NftTableReconciler(observer);
+  }
 
   private get host(): HostContext {
     return { ...this.facts, gwSubnet: this.facts.gwSubnet() };
