@@ -8,6 +8,7 @@ import type {
   AgentApi,
   AttachRequest,
   CreateNetworkRequest,
+  DoctorReport,
   EndpointInfo,
   GossipNode,
   GossipStatus,
@@ -29,6 +30,8 @@ import type { VxMetrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
+import { featureFindings, gossipFindings, runDoctor, storeFindings, sysctlFindings, type DoctorCheck } from './doctor.js';
+import { firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
 import type { GossipService } from './gossip.js';
 import {
   checkAttachRequest,
@@ -92,6 +95,7 @@ export class Agent implements AgentApi, Controller {
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly metrics: VxMetrics | undefined;
+  private readonly kernel: OverlayKernel;
 
   constructor({ config, store, log, facts, gossip, metrics }: AgentDeps) {
     this.metrics = metrics;
@@ -116,7 +120,7 @@ export class Agent implements AgentApi, Controller {
       log.child({ controller: 'ipam' }),
     );
     const gwPrefix = parseCidr(config.gwBridgePool, { strict: true }).prefix;
-    const kernel = new OverlayKernel(
+    const kernel = (this.kernel = new OverlayKernel(
       this.records,
       {
         selfNsTarget: nsTarget(SELF_NS),
@@ -127,7 +131,7 @@ export class Agent implements AgentApi, Controller {
       { netnsPrefix: config.netnsPrefix, gwBridgePool: config.gwBridgePool, salvage: config.salvage },
       log,
       metrics?.kernel,
-    );
+    ));
     this.networks = new NetworksController(
       store,
       this.records,
@@ -281,6 +285,26 @@ export class Agent implements AgentApi, Controller {
       if (e instanceof VxError) throw e;
       throw new VxError('FAILED_PRECONDITION', `gossip is not running on this agent: ${errText(e)}`);
     }
+  }
+
+  // ---------------------------------------------------------------- doctor
+
+  /** Each plane's checks: one entry per plane (peers, services and DNS add theirs here). */
+  private doctorChecks(): Array<{ name: string; run: DoctorCheck }> {
+    const endpointIds = (sandbox: string) => this.records.endpoints.values().filter((e) => this.records.networks.get(e.networkId)?.sandbox === sandbox).map((e) => e.id);
+    return [
+      { name: 'kernel', run: async () => featureFindings(await probeKernel()) },
+      { name: 'sysctl', run: sysctlFindings },
+      { name: 'nft.table', run: () => firewallFindings(this.kernel) },
+      { name: 'links', run: () => linkFindings(this.kernel, endpointIds) },
+      { name: 'mtu', run: async () => mtuFindings(this.records.networks.values(), this.facts.underlayMtu) },
+      { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => [])) },
+      { name: 'store', run: () => storeFindings(this.store) },
+    ];
+  }
+
+  doctor(): Promise<DoctorReport> {
+    return runDoctor(this.doctorChecks());
   }
 
   // ---------------------------------------------------------------- docker IPAM surface

@@ -88,6 +88,7 @@ function handlers(api: AgentApi, logger: ApiLogger): VxmeshHandlers {
       const { op, key } = validateGossipKey(request);
       return api.gossipKey(op, key);
     }, logger),
+    Doctor: unary('Doctor', () => api.doctor(), logger),
   };
 }
 

@@ -75,6 +75,30 @@ export class NftTableReconciler {
     return { commands: plan.commands, summary: plan.summary };
   }
 
+  /**
+   * Dry run: reads the table afresh and returns the transaction reconcile would apply (empty: no
+   * drift), changing neither the table nor the cache. Rule texts may be canonicalized in a scratch
+   * table on the way (as reconcile does). For `vxmesh doctor`.
+   */
+  diff(ns: NsRef, desired: NftTable): Promise<string[]> {
+    validateNftTable(desired);
+    const key = cacheKey(ns, desired.family, desired.name);
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const read = async () => {
+      const actual = await readNftTable(ns, desired.family, desired.name);
+      const unknown = rulesToCanonicalize(desired, actual, this.lookup(desired.family));
+      if (unknown.length) await this.canonicalize(ns, desired, unknown);
+      return planNftTable(desired, actual, this.lookup(desired.family)).commands;
+    };
+    const mine = prev.then(read, read);
+    this.tails.set(key, mine);
+    const clear = () => {
+      if (this.tails.get(key) === mine) this.tails.delete(key);
+    };
+    mine.then(clear, clear);
+    return mine;
+  }
+
   /** Deletes the table (harmless when it does not exist). */
   async remove(ns: NsRef, family: NftFamily, name: string): Promise<void> {
     const t = `${family} ${name}`;

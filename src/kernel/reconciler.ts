@@ -5,6 +5,21 @@ import { planNs } from './plan.js';
 import { readNs } from './read.js';
 import type { NsActual, NsDesired } from './state.js';
 
+/** What a reconcile would change in a namespace (LinkReconciler.diff). */
+export interface LinkDrift {
+  /** Commands that would repair it, one per change (empty: no drift). */
+  commands: string[];
+  /** Desired links that are absent and cannot be made in this namespace alone (e.g. a veth end). */
+  missing: string[];
+  /** Desired names held by an interface vxmesh did not make. */
+  conflicts: string[];
+}
+
+/** A command line as a person would type it (arguments with spaces quoted). */
+export function shellCommand(cmd: string, args: string[]): string {
+  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
 export interface ReconcileResult {
   /** Number of commands applied (0 = already converged). */
   applied: number;
@@ -55,6 +70,25 @@ export class LinkReconciler {
     const applied = plan.pre.reduce((n, p) => n + p.ipLines.length, 0) + plan.ipLines.length + plan.bridgeLines.length;
     if (opts.fresh && applied > 0) this.observer?.driftRepaired('links', applied);
     return { applied, missing: plan.missing };
+  }
+
+  /**
+   * Dry run: reads the namespace afresh and says what reconcile would do, as shell commands a person
+   * can run, changing nothing (neither the kernel nor the cache). For `vxmesh doctor`.
+   */
+  async diff(ns: NsRef, desired: NsDesired): Promise<LinkDrift> {
+    const wantFdb = desired.fdb.length > 0 || desired.links.some((l) => l.kind === 'vxlan');
+    const plan = planNs(desired, await readNs(ns, wantFdb), ns);
+    const shell = (where: NsRef, tool: 'ip' | 'bridge', line: string) => shellCommand(...inNs(where, tool, line.split(' ')));
+    return {
+      commands: [
+        ...plan.pre.flatMap((p) => p.ipLines.map((l) => shell(p.ns, 'ip', l))),
+        ...plan.ipLines.map((l) => shell(ns, 'ip', l)),
+        ...plan.bridgeLines.map((l) => shell(ns, 'bridge', l)),
+      ],
+      missing: plan.missing,
+      conflicts: plan.conflicts,
+    };
   }
 
   /** Forget what is known about a namespace (it was deleted, or changed behind our back). */

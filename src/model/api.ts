@@ -170,4 +170,25 @@ export interface AgentApi {
   listNodes(): Promise<GossipNode[]>;
   /** list: this node's keys; install/use/remove: applied on every alive member (key is base64 16/24/32 bytes). */
   gossipKey(op: KeyOp, key?: string): Promise<KeyOpResult>;
+  /** `vxmesh doctor`: runs every check on this host; changes nothing. */
+  doctor(): Promise<DoctorReport>;
+}
+
+/** One finding of `vxmesh doctor`: a check passed, or what is wrong and the command that fixes it. */
+export interface DoctorCheckResult {
+  /** Dotted check name, e.g. "kernel.vxlan", "nft.table", "links.sandbox"; several findings may share one. */
+  check: string;
+  /** What was checked (a namespace, a member, a table), when the check has several subjects. */
+  subject?: string;
+  ok: boolean;
+  /** ok: what was found fine; not ok: what is wrong. */
+  detail: string;
+  /** Not ok: what to run (or do) to fix it. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  /** True when every check passed. */
+  ok: boolean;
+  checks: DoctorCheckResult[];
 }

@@ -160,6 +160,10 @@ export function createFakeAgent(): FakeAgent {
       record('listNodes');
       return fake.nodes.map((node) => ({ ...node }));
     },
+    async doctor() {
+      record('doctor');
+      return { ok: true, checks: [{ check: 'store', ok: true, detail: 'fake' }] };
+    },
     async gossipKey(op: KeyOp, key?: string): Promise<KeyOpResult> {
       record('gossipKey', op, key);
       // Mirrors memberlist's keyring rules (src/gossip/memberlist/keyring.ts).

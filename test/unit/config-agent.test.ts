@@ -34,6 +34,7 @@ const EVERY_OPTION: Record<string, unknown> = {
   plugin: false,
   'plugin-dir': '/tmp/plugins',
   'resync-interval': 5,
+  'metrics-addr': '198.51.100.4:9469',
   salvage: true,
 };
 

@@ -1,6 +1,7 @@
 // The command table. New groups (service ...) add a file here and a line below.
 import type { Command } from '../command.js';
 import { agentCommands } from './agent.js';
+import { doctorCommands } from './doctor.js';
 import { endpointCommands } from './endpoint.js';
 import { gossipCommands } from './gossip.js';
 import { networkCommands } from './network.js';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   ...nodeCommands,
   ...gossipCommands,
   ...statusCommands,
+  ...doctorCommands,
 ];
 
 /** Group paths (e.g. "network", "gossip key") with a one-line description for their help. */

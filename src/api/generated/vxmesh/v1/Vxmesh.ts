@@ -6,6 +6,8 @@ import type { AttachRequest as _vxmesh_v1_AttachRequest, AttachRequest__Output a
 import type { CreateNetworkRequest as _vxmesh_v1_CreateNetworkRequest, CreateNetworkRequest__Output as _vxmesh_v1_CreateNetworkRequest__Output } from '../../vxmesh/v1/CreateNetworkRequest.js';
 import type { DetachRequest as _vxmesh_v1_DetachRequest, DetachRequest__Output as _vxmesh_v1_DetachRequest__Output } from '../../vxmesh/v1/DetachRequest.js';
 import type { DetachResponse as _vxmesh_v1_DetachResponse, DetachResponse__Output as _vxmesh_v1_DetachResponse__Output } from '../../vxmesh/v1/DetachResponse.js';
+import type { DoctorReport as _vxmesh_v1_DoctorReport, DoctorReport__Output as _vxmesh_v1_DoctorReport__Output } from '../../vxmesh/v1/DoctorReport.js';
+import type { DoctorRequest as _vxmesh_v1_DoctorRequest, DoctorRequest__Output as _vxmesh_v1_DoctorRequest__Output } from '../../vxmesh/v1/DoctorRequest.js';
 import type { EndpointInfo as _vxmesh_v1_EndpointInfo, EndpointInfo__Output as _vxmesh_v1_EndpointInfo__Output } from '../../vxmesh/v1/EndpointInfo.js';
 import type { GossipKeyRequest as _vxmesh_v1_GossipKeyRequest, GossipKeyRequest__Output as _vxmesh_v1_GossipKeyRequest__Output } from '../../vxmesh/v1/GossipKeyRequest.js';
 import type { GossipKeyResponse as _vxmesh_v1_GossipKeyResponse, GossipKeyResponse__Output as _vxmesh_v1_GossipKeyResponse__Output } from '../../vxmesh/v1/GossipKeyResponse.js';
@@ -57,6 +59,15 @@ export interface VxmeshClient extends grpc.Client {
   detach(argument: _vxmesh_v1_DetachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_DetachResponse__Output>): grpc.ClientUnaryCall;
   detach(argument: _vxmesh_v1_DetachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DetachResponse__Output>): grpc.ClientUnaryCall;
   detach(argument: _vxmesh_v1_DetachRequest, callback: grpc.requestCallback<_vxmesh_v1_DetachResponse__Output>): grpc.ClientUnaryCall;
+  
+  Doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  Doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  Doctor(argument: _vxmesh_v1_DoctorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  Doctor(argument: _vxmesh_v1_DoctorRequest, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
   
   GossipKey(argument: _vxmesh_v1_GossipKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_GossipKeyResponse__Output>): grpc.ClientUnaryCall;
   GossipKey(argument: _vxmesh_v1_GossipKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_GossipKeyResponse__Output>): grpc.ClientUnaryCall;
@@ -166,6 +177,8 @@ export interface VxmeshHandlers extends grpc.UntypedServiceImplementation {
   
   Detach: grpc.handleUnaryCall<_vxmesh_v1_DetachRequest__Output, _vxmesh_v1_DetachResponse>;
   
+  Doctor: grpc.handleUnaryCall<_vxmesh_v1_DoctorRequest__Output, _vxmesh_v1_DoctorReport>;
+  
   GossipKey: grpc.handleUnaryCall<_vxmesh_v1_GossipKeyRequest__Output, _vxmesh_v1_GossipKeyResponse>;
   
   InspectNetwork: grpc.handleUnaryCall<_vxmesh_v1_InspectNetworkRequest__Output, _vxmesh_v1_NetworkInfo>;
@@ -194,6 +207,7 @@ export interface VxmeshDefinition extends grpc.ServiceDefinition {
   Attach: MethodDefinition<_vxmesh_v1_AttachRequest, _vxmesh_v1_EndpointInfo, _vxmesh_v1_AttachRequest__Output, _vxmesh_v1_EndpointInfo__Output>
   CreateNetwork: MethodDefinition<_vxmesh_v1_CreateNetworkRequest, _vxmesh_v1_NetworkInfo, _vxmesh_v1_CreateNetworkRequest__Output, _vxmesh_v1_NetworkInfo__Output>
   Detach: MethodDefinition<_vxmesh_v1_DetachRequest, _vxmesh_v1_DetachResponse, _vxmesh_v1_DetachRequest__Output, _vxmesh_v1_DetachResponse__Output>
+  Doctor: MethodDefinition<_vxmesh_v1_DoctorRequest, _vxmesh_v1_DoctorReport, _vxmesh_v1_DoctorRequest__Output, _vxmesh_v1_DoctorReport__Output>
   GossipKey: MethodDefinition<_vxmesh_v1_GossipKeyRequest, _vxmesh_v1_GossipKeyResponse, _vxmesh_v1_GossipKeyRequest__Output, _vxmesh_v1_GossipKeyResponse__Output>
   InspectNetwork: MethodDefinition<_vxmesh_v1_InspectNetworkRequest, _vxmesh_v1_NetworkInfo, _vxmesh_v1_InspectNetworkRequest__Output, _vxmesh_v1_NetworkInfo__Output>
   ListEndpoints: MethodDefinition<_vxmesh_v1_ListEndpointsRequest, _vxmesh_v1_ListEndpointsResponse, _vxmesh_v1_ListEndpointsRequest__Output, _vxmesh_v1_ListEndpointsResponse__Output>
