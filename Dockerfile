@@ -26,12 +26,12 @@ ARG APP=build
 
 FROM ${BUILDER} AS build
 WORKDIR /opt/vxmesh
-# dependencies first (cached while only the sources change); `npm ci` runs the install script,
-# which builds native/ with node-gyp against the running Node's headers
+# dependencies first (cached while only the sources change); scripts are skipped here (`prepare` needs
+# the sources) and the native addon is built by its npm script (npm's own node-gyp, Node's own headers)
 COPY package.json package-lock.json binding.gyp ./
 COPY scripts/build-native.mjs scripts/
 COPY native/ native/
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm run build:native
 COPY tsconfig.json ./
 COPY proto/ proto/
 COPY src/ src/
