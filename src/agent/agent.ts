@@ -18,6 +18,8 @@ import type {
   PoolGrant,
   PoolRequest,
   StatusInfo,
+  TraceInfo,
+  TraceRequest,
 } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
 import type { ValidAttach } from '../overlay/attach-steps.js';
@@ -32,6 +34,7 @@ import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
 import { featureFindings, gossipFindings, runDoctor, storeFindings, sysctlFindings, type DoctorCheck } from './doctor.js';
 import { firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
+import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
 import {
   checkAttachRequest,
@@ -305,6 +308,15 @@ export class Agent implements AgentApi, Controller {
 
   doctor(): Promise<DoctorReport> {
     return runDoctor(this.doctorChecks());
+  }
+
+  async traceEndpoint(req: TraceRequest): Promise<TraceInfo> {
+    for (const [field, value, hint] of [['endpoint', req.endpoint, 'an endpoint id or name'], ['to', req.to, 'IP, IP:PORT, NAME or NAME:PORT']] as const) {
+      if (typeof value !== 'string' || value === '' || value.length > 255 || /[\s\u0000-\u001f]/.test(value)) {
+        throw new VxError('INVALID_ARGUMENT', `${field} must be ${hint} (1 to 255 characters, no spaces)`);
+      }
+    }
+    return traceEndpoint(this.records, req.endpoint, req.to);
   }
 
   // ---------------------------------------------------------------- docker IPAM surface

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { VxError } from '../errors.js';
 import type {
-  AgentApi, AttachRequest, CreateNetworkRequest, DoctorCheckResult, EndpointInfo, GossipNode, GossipNodeState, GossipStatus, KeyOp, KeyOpResult, NetworkInfo,
+  AgentApi, AttachRequest, CreateNetworkRequest, DoctorCheckResult, TraceInfo, TraceRequest, EndpointInfo, GossipNode, GossipNodeState, GossipStatus, KeyOp, KeyOpResult, NetworkInfo,
   PoolGrant, PoolRequest, StatusInfo, SubnetInfo,
 } from '../model/api.js';
 import type { EndpointInfo__Output } from './generated/vxmesh/v1/EndpointInfo.js';
@@ -19,6 +19,7 @@ import type { PoolGrant__Output } from './generated/vxmesh/v1/PoolGrant.js';
 import type { RequestAddressRequest } from './generated/vxmesh/v1/RequestAddressRequest.js';
 import type { RequestAddressResponse__Output } from './generated/vxmesh/v1/RequestAddressResponse.js';
 import type { DoctorReport__Output } from './generated/vxmesh/v1/DoctorReport.js';
+import type { TraceInfo__Output } from './generated/vxmesh/v1/TraceInfo.js';
 import type { StatusInfo__Output } from './generated/vxmesh/v1/StatusInfo.js';
 import type { StoreStatus__Output } from './generated/vxmesh/v1/StoreStatus.js';
 import type { SubnetInfo__Output } from './generated/vxmesh/v1/SubnetInfo.js';
@@ -251,6 +252,13 @@ export function connectApi(socketPath: string, options: ConnectOptions = {}): Ap
         ok: wire.ok,
         checks: wire.checks.map((c) => withOptional<DoctorCheckResult>({ check: c.check, ok: c.ok, detail: c.detail }, { subject: present(c.subject), fix: present(c.fix) })),
       };
+    },
+    async traceEndpoint(request: TraceRequest) {
+      const wire = await call<TraceInfo__Output>((o, done) => client.TraceEndpoint(request, o, done));
+      return withOptional<TraceInfo>(
+        { endpoint: wire.endpoint, network: wire.network, to: wire.to, ok: wire.ok, hops: wire.hops.map((h) => ({ at: h.at, detail: h.detail, ok: h.ok })) },
+        { port: present(wire.port), resolved: present(wire.resolved) },
+      );
     },
     close() {
       client.close();

@@ -89,6 +89,7 @@ function handlers(api: AgentApi, logger: ApiLogger): VxmeshHandlers {
       return api.gossipKey(op, key);
     }, logger),
     Doctor: unary('Doctor', () => api.doctor(), logger),
+    TraceEndpoint: unary('TraceEndpoint', (request) => api.traceEndpoint({ endpoint: String(request.endpoint ?? ''), to: String(request.to ?? '') }), logger),
   };
 }
 

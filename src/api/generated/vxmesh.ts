@@ -37,6 +37,9 @@ import type { StatusInfo as _vxmesh_v1_StatusInfo, StatusInfo__Output as _vxmesh
 import type { StatusRequest as _vxmesh_v1_StatusRequest, StatusRequest__Output as _vxmesh_v1_StatusRequest__Output } from './vxmesh/v1/StatusRequest.js';
 import type { StoreStatus as _vxmesh_v1_StoreStatus, StoreStatus__Output as _vxmesh_v1_StoreStatus__Output } from './vxmesh/v1/StoreStatus.js';
 import type { SubnetInfo as _vxmesh_v1_SubnetInfo, SubnetInfo__Output as _vxmesh_v1_SubnetInfo__Output } from './vxmesh/v1/SubnetInfo.js';
+import type { TraceHop as _vxmesh_v1_TraceHop, TraceHop__Output as _vxmesh_v1_TraceHop__Output } from './vxmesh/v1/TraceHop.js';
+import type { TraceInfo as _vxmesh_v1_TraceInfo, TraceInfo__Output as _vxmesh_v1_TraceInfo__Output } from './vxmesh/v1/TraceInfo.js';
+import type { TraceRequest as _vxmesh_v1_TraceRequest, TraceRequest__Output as _vxmesh_v1_TraceRequest__Output } from './vxmesh/v1/TraceRequest.js';
 import type { VxmeshClient as _vxmesh_v1_VxmeshClient, VxmeshDefinition as _vxmesh_v1_VxmeshDefinition } from './vxmesh/v1/Vxmesh.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -82,6 +85,9 @@ export interface ProtoGrpcType {
       StatusRequest: MessageTypeDefinition<_vxmesh_v1_StatusRequest, _vxmesh_v1_StatusRequest__Output>
       StoreStatus: MessageTypeDefinition<_vxmesh_v1_StoreStatus, _vxmesh_v1_StoreStatus__Output>
       SubnetInfo: MessageTypeDefinition<_vxmesh_v1_SubnetInfo, _vxmesh_v1_SubnetInfo__Output>
+      TraceHop: MessageTypeDefinition<_vxmesh_v1_TraceHop, _vxmesh_v1_TraceHop__Output>
+      TraceInfo: MessageTypeDefinition<_vxmesh_v1_TraceInfo, _vxmesh_v1_TraceInfo__Output>
+      TraceRequest: MessageTypeDefinition<_vxmesh_v1_TraceRequest, _vxmesh_v1_TraceRequest__Output>
       Vxmesh: SubtypeConstructor<typeof grpc.Client, _vxmesh_v1_VxmeshClient> & { service: _vxmesh_v1_VxmeshDefinition }
     }
   }

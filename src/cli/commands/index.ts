@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { agentCommands } from './agent.js';
 import { doctorCommands } from './doctor.js';
 import { endpointCommands } from './endpoint.js';
+import { endpointTraceCommands } from './endpoint-trace.js';
 import { gossipCommands } from './gossip.js';
 import { networkCommands } from './network.js';
 import { nodeCommands } from './node.js';
@@ -12,6 +13,7 @@ export const COMMANDS: readonly Command[] = [
   ...agentCommands,
   ...networkCommands,
   ...endpointCommands,
+  ...endpointTraceCommands,
   ...nodeCommands,
   ...gossipCommands,
   ...statusCommands,

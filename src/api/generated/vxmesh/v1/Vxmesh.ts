@@ -31,6 +31,8 @@ import type { RequestAddressResponse as _vxmesh_v1_RequestAddressResponse, Reque
 import type { RequestPoolRequest as _vxmesh_v1_RequestPoolRequest, RequestPoolRequest__Output as _vxmesh_v1_RequestPoolRequest__Output } from '../../vxmesh/v1/RequestPoolRequest.js';
 import type { StatusInfo as _vxmesh_v1_StatusInfo, StatusInfo__Output as _vxmesh_v1_StatusInfo__Output } from '../../vxmesh/v1/StatusInfo.js';
 import type { StatusRequest as _vxmesh_v1_StatusRequest, StatusRequest__Output as _vxmesh_v1_StatusRequest__Output } from '../../vxmesh/v1/StatusRequest.js';
+import type { TraceInfo as _vxmesh_v1_TraceInfo, TraceInfo__Output as _vxmesh_v1_TraceInfo__Output } from '../../vxmesh/v1/TraceInfo.js';
+import type { TraceRequest as _vxmesh_v1_TraceRequest, TraceRequest__Output as _vxmesh_v1_TraceRequest__Output } from '../../vxmesh/v1/TraceRequest.js';
 
 export interface VxmeshClient extends grpc.Client {
   Attach(argument: _vxmesh_v1_AttachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_EndpointInfo__Output>): grpc.ClientUnaryCall;
@@ -168,6 +170,15 @@ export interface VxmeshClient extends grpc.Client {
   status(argument: _vxmesh_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_StatusInfo__Output>): grpc.ClientUnaryCall;
   status(argument: _vxmesh_v1_StatusRequest, callback: grpc.requestCallback<_vxmesh_v1_StatusInfo__Output>): grpc.ClientUnaryCall;
   
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface VxmeshHandlers extends grpc.UntypedServiceImplementation {
@@ -201,6 +212,8 @@ export interface VxmeshHandlers extends grpc.UntypedServiceImplementation {
   
   Status: grpc.handleUnaryCall<_vxmesh_v1_StatusRequest__Output, _vxmesh_v1_StatusInfo>;
   
+  TraceEndpoint: grpc.handleUnaryCall<_vxmesh_v1_TraceRequest__Output, _vxmesh_v1_TraceInfo>;
+  
 }
 
 export interface VxmeshDefinition extends grpc.ServiceDefinition {
@@ -219,4 +232,5 @@ export interface VxmeshDefinition extends grpc.ServiceDefinition {
   RequestAddress: MethodDefinition<_vxmesh_v1_RequestAddressRequest, _vxmesh_v1_RequestAddressResponse, _vxmesh_v1_RequestAddressRequest__Output, _vxmesh_v1_RequestAddressResponse__Output>
   RequestPool: MethodDefinition<_vxmesh_v1_RequestPoolRequest, _vxmesh_v1_PoolGrant, _vxmesh_v1_RequestPoolRequest__Output, _vxmesh_v1_PoolGrant__Output>
   Status: MethodDefinition<_vxmesh_v1_StatusRequest, _vxmesh_v1_StatusInfo, _vxmesh_v1_StatusRequest__Output, _vxmesh_v1_StatusInfo__Output>
+  TraceEndpoint: MethodDefinition<_vxmesh_v1_TraceRequest, _vxmesh_v1_TraceInfo, _vxmesh_v1_TraceRequest__Output, _vxmesh_v1_TraceInfo__Output>
 }
