@@ -14,8 +14,9 @@ import type { OverlayRecords } from './records.js';
 export function parseTraceTarget(to: string): { host: string; port?: number } {
   const bad = () => new VxError('INVALID_ARGUMENT', `--to ${JSON.stringify(to)} is not IP, IP:PORT, NAME or NAME:PORT`);
   const v6 = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(to);
+  // two colons or more without brackets: a bare IPv6 address (a port needs [V6]:PORT)
   const m = v6 ?? (to.split(':').length > 2 ? [to, to, undefined] : /^([^:]+)(?::(\d{1,5}))?$/.exec(to));
-  if (!m || !m[1]) throw bad();
+  if (!m || !m[1] || ((v6 || to.split(':').length > 2) && !isIp(m[1]))) throw bad();
   const port = m[2] === undefined ? undefined : Number(m[2]);
   if (port !== undefined && (port < 1 || port > 65535)) throw bad();
   return { host: m[1], ...(port === undefined ? {} : { port }) };
