@@ -30,9 +30,9 @@ export async function startMetricsServer(metrics: VxMetrics, addr: string): Prom
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'EADDRINUSE' ? 'is already in use: stop what holds it, or choose another --metrics-addr'
+      const why = e.code === 'EADDRINUSE' ? `${addr} is already in use: stop what holds it, or choose another --metrics-addr`
         : e.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this host: choose one for --metrics-addr` : (e.code ?? e.message);
-      reject(new VxError('FAILED_PRECONDITION', `cannot serve metrics on ${addr}: ${why}`));
+      reject(new VxError('FAILED_PRECONDITION', `cannot serve metrics: ${why}`));
     });
     server.listen(port, host, () => resolve());
   });

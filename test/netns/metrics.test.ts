@@ -1,8 +1,10 @@
 // --metrics-addr: an agent in a netns host serves Prometheus text; a scripted scenario (attach 2, a failed
 // attach, detach 1, drift repaired, a gossip peer killed) moves the counters by exactly those amounts.
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Harness, inNs, type AgentProcess } from '../helpers/netns.js';
 import { parsePromText, sampleValue, type PromFamily } from '../support/prom-text.js';
+import { agentArgs, runAgentExpectingExit } from '../support/agent-exit.js';
 import { waitFor } from '../support/wait.js';
 
 const h = new Harness();
@@ -77,4 +79,14 @@ describe('prometheus metrics', () => {
     expect(v(dead, 'vxmesh_gossip_suspect_events_total')).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
+  it('a taken --metrics-addr stops the start, naming the address, before the kernel is touched', async () => {
+    const other = h.agent(a1.host);
+    // its own data dir, socket and prefix (later flags win): only the metrics address is shared
+    const own = ['--data-dir', join(h.tmp, 'other'), '--socket', join(h.tmp, 'other.sock'), '--netns-prefix', `${h.prefix}x`];
+    const exit = await runAgentExpectingExit(a1.host, agentArgs(other, [...own, '--metrics-addr', ADDR]));
+    expect(exit.code).toBe(1);
+    expect(exit.errorLines.at(-1)).toMatchObject({ step: 'metrics socket' });
+    expect(exit.errorLines.at(-1)!.msg).toMatch(/cannot serve metrics: 198\.51\.100\.1:9469 is already in use: stop what holds it, or choose another --metrics-addr/);
+    expect(h.namespaces().filter((n) => n.startsWith(`${h.prefix}x`))).toEqual([]);
+  });
 });
