@@ -8,6 +8,7 @@ import type {
   AgentApi,
   AttachRequest,
   CreateNetworkRequest,
+  DoctorReport,
   EndpointInfo,
   GossipNode,
   GossipStatus,
@@ -17,6 +18,8 @@ import type {
   PoolGrant,
   PoolRequest,
   StatusInfo,
+  TraceInfo,
+  TraceRequest,
 } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
 import type { ValidAttach } from '../overlay/attach-steps.js';
@@ -25,9 +28,13 @@ import { GW_BRIDGE } from '../overlay/names.js';
 import { NetworksController } from '../overlay/networks-controller.js';
 import { OverlayKernel, errText } from '../overlay/overlay-kernel.js';
 import { OverlayRecords } from '../overlay/records.js';
+import type { VxMetrics } from '../metrics/metrics.js';
 import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
+import { featureFindings, gossipFindings, runDoctor, storeFindings, sysctlFindings, type DoctorCheck } from './doctor.js';
+import { firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
+import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
 import {
   checkAttachRequest,
@@ -66,6 +73,8 @@ export interface AgentDeps {
   log: Logger;
   facts: HostFacts;
   gossip: GossipSurface;
+  /** When --metrics-addr is on: attaches, kernel batches and drift are counted here. */
+  metrics?: VxMetrics;
 }
 
 /**
@@ -88,8 +97,11 @@ export class Agent implements AgentApi, Controller {
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly metrics: VxMetrics | undefined;
+  private readonly kernel: OverlayKernel;
 
-  constructor({ config, store, log, facts, gossip }: AgentDeps) {
+  constructor({ config, store, log, facts, gossip, metrics }: AgentDeps) {
+    this.metrics = metrics;
     this.config = config;
     this.store = store;
     this.log = log;
@@ -111,7 +123,7 @@ export class Agent implements AgentApi, Controller {
       log.child({ controller: 'ipam' }),
     );
     const gwPrefix = parseCidr(config.gwBridgePool, { strict: true }).prefix;
-    const kernel = new OverlayKernel(
+    const kernel = (this.kernel = new OverlayKernel(
       this.records,
       {
         advertiseAddr: facts.advertiseAddr,
@@ -120,7 +132,8 @@ export class Agent implements AgentApi, Controller {
       },
       { netnsPrefix: config.netnsPrefix, gwBridgePool: config.gwBridgePool, salvage: config.salvage },
       log,
-    );
+      metrics?.kernel,
+    ));
     this.networks = new NetworksController(
       store,
       this.records,
@@ -196,7 +209,12 @@ export class Agent implements AgentApi, Controller {
 
   // ---------------------------------------------------------------- endpoints
 
-  async attach(req: AttachRequest): Promise<EndpointInfo> {
+  attach(req: AttachRequest): Promise<EndpointInfo> {
+    const m = this.metrics;
+    return m ? m.timed(m.attaches, m.attachDuration, () => this.attachNow(req)) : this.attachNow(req);
+  }
+
+  private async attachNow(req: AttachRequest): Promise<EndpointInfo> {
     checkAttachRequest(req);
     const net = this.networks.find(req.network);
     const leaveInHost = Boolean(req.leaveInHost);
@@ -217,7 +235,8 @@ export class Agent implements AgentApi, Controller {
   }
 
   detach(endpointId: string): Promise<void> {
-    return this.endpoints.detach(endpointId);
+    const m = this.metrics;
+    return m ? m.timed(m.detaches, undefined, () => this.endpoints.detach(endpointId)) : this.endpoints.detach(endpointId);
   }
 
   async listEndpoints(network?: string): Promise<EndpointInfo[]> {
@@ -268,6 +287,35 @@ export class Agent implements AgentApi, Controller {
       if (e instanceof VxError) throw e;
       throw new VxError('FAILED_PRECONDITION', `gossip is not running on this agent: ${errText(e)}`);
     }
+  }
+
+  // ---------------------------------------------------------------- doctor
+
+  /** Each plane's checks: one entry per plane (peers, services and DNS add theirs here). */
+  private doctorChecks(): Array<{ name: string; run: DoctorCheck }> {
+    const endpointIds = (sandbox: string) => this.records.endpoints.values().filter((e) => this.records.networks.get(e.networkId)?.sandbox === sandbox).map((e) => e.id);
+    return [
+      { name: 'kernel', run: async () => featureFindings(await probeKernel()) },
+      { name: 'sysctl', run: sysctlFindings },
+      { name: 'nft.table', run: () => firewallFindings(this.kernel) },
+      { name: 'links', run: () => linkFindings(this.kernel, endpointIds) },
+      { name: 'mtu', run: async () => mtuFindings(this.records.networks.values(), this.facts.underlayMtu) },
+      { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => [])) },
+      { name: 'store', run: () => storeFindings(this.store) },
+    ];
+  }
+
+  doctor(): Promise<DoctorReport> {
+    return runDoctor(this.doctorChecks());
+  }
+
+  async traceEndpoint(req: TraceRequest): Promise<TraceInfo> {
+    for (const [field, value, hint] of [['endpoint', req.endpoint, 'an endpoint id or name'], ['to', req.to, 'IP, IP:PORT, NAME or NAME:PORT']] as const) {
+      if (typeof value !== 'string' || value === '' || value.length > 255 || /[\s\u0000-\u001f]/.test(value)) {
+        throw new VxError('INVALID_ARGUMENT', `${field} must be ${hint} (1 to 255 characters, no spaces)`);
+      }
+    }
+    return traceEndpoint(this.records, req.endpoint, req.to);
   }
 
   // ---------------------------------------------------------------- docker IPAM surface

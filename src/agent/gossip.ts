@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { Keyring, createMemberlist, defaultLanConfig, type Delegate, type Memberlist, type Transport } from '../gossip/memberlist/index.js';
+import { Keyring, createMemberlist, defaultLanConfig, type Delegate, type EventDelegate, type Memberlist, type Transport } from '../gossip/memberlist/index.js';
 import { NetworkDB } from '../gossip/networkdb/index.js';
 import { VxError } from '../errors.js';
 import type { GossipNode, GossipStatus, KeyOp, KeyOpResult } from '../model/api.js';
@@ -49,6 +49,13 @@ export interface GossipOptions {
   timing?: GossipTiming;
   /** Sockets bound earlier (PreboundTransport); default: memberlist binds its own at start(). */
   transport?: Transport;
+  /** Hears of members turning suspect or dead (metrics). */
+  observer?: GossipObserver;
+}
+
+export interface GossipObserver {
+  suspect(node: string): void;
+  dead(node: string): void;
 }
 
 /** Reads a key file: one base64 key per line (16, 24 or 32 bytes), the first is the primary. */
@@ -146,12 +153,26 @@ export class GossipService {
     this.ml = await createMemberlist(config, {
       ...(this.opts.transport ? { transport: this.opts.transport } : {}),
       delegate,
-      events: this.db,
+      events: this.eventsFor(this.opts.observer),
       logger: gossipLog,
     });
     this.db.attach(this.ml);
     this.log.info({ node: this.opts.nodeName, addr: `${this.opts.bindAddr}:${this.opts.port}`, encrypted: Boolean(this.keyring) }, 'gossip listening');
     if (this.opts.join.length) void this.joinLoop(1_000);
+  }
+
+  /** NetworkDB hears every membership event; the observer (if any) hears of suspects and deaths too. */
+  private eventsFor(observer: GossipObserver | undefined): EventDelegate {
+    if (!observer) return this.db;
+    return {
+      notifyJoin: (n) => this.db.notifyJoin(n),
+      notifyUpdate: (n) => this.db.notifyUpdate(n),
+      notifyLeave: (n) => {
+        if (n.state === 'dead') observer.dead(n.name);
+        this.db.notifyLeave(n);
+      },
+      notifySuspect: (n) => observer.suspect(n.name),
+    };
   }
 
   private get memberlist(): Memberlist {

@@ -2,7 +2,11 @@
 // SIGTERM/SIGINT, stops them in reverse. A failed start undoes what it did, logs one line and exits 1.
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
+import { Registry } from 'prom-client';
+import { NetTransport } from '../gossip/memberlist/index.js';
+import { VxMetrics } from '../metrics/metrics.js';
 import { PreboundTransport } from './gossip-transport.js';
+import { MeteredTransport } from './metered-transport.js';
 import { Lifecycle, StartError } from './lifecycle.js';
 import { createAgentLogger } from './log.js';
 import { StartGate } from './start-gate.js';
@@ -23,7 +27,10 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
-  const parts: AgentParts = { log, apiGate: new StartGate(), pluginGate: new StartGate(), transport: new PreboundTransport(), locks: [] };
+  // One registry per agent, passed down (never prom-client's global one); gossip's sockets are metered under memberlist.
+  const metrics = config.metricsAddr ? new VxMetrics(new Registry()) : undefined;
+  const transport = new PreboundTransport(metrics ? new MeteredTransport(new NetTransport(), metrics) : undefined);
+  const parts: AgentParts = { log, apiGate: new StartGate(), pluginGate: new StartGate(), transport, locks: [], ...(metrics ? { metrics } : {}) };
   const lifecycle = new Lifecycle({ log, stopTimeoutMs: 3_000 });
   try {
     await lifecycle.start(agentSteps(config, parts));

@@ -12,7 +12,7 @@ import { FileStore } from '../store/index.js';
 import { Agent } from './agent.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { AgentConfig } from './config.js';
-import { GossipService, gossipTiming } from './gossip.js';
+import { GossipService, gossipTiming, type GossipObserver } from './gossip.js';
 import type { PreboundTransport } from './gossip-transport.js';
 import { checkGatewaySubnet, readUnderlay } from './host.js';
 import type { LifecycleStep } from './lifecycle.js';
@@ -20,6 +20,13 @@ import { lockDataDir, lockNetnsPrefix, type HeldLock, type LockHolder } from './
 import { PRIVATE_MOUNT_NS_WARNING, readNetnsMountVerdict } from './mount-ns.js';
 import type { StartGate } from './start-gate.js';
 import { VxError } from '../errors.js';
+import type { VxMetrics } from '../metrics/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { meteredStore } from './metered-store.js';
+
+function gossipObserver(metrics: VxMetrics): GossipObserver {
+  return { suspect: () => metrics.gossipSuspectEvents.inc(), dead: () => metrics.gossipDeadEvents.inc() };
+}
 
 /** A node name kept in the data dir, so a restarted agent rejoins as itself: hostname + random suffix. */
 async function persistentNodeName(dir: string): Promise<string> {
@@ -52,6 +59,9 @@ export interface AgentParts {
   store?: FileStore;
   gossip?: GossipService;
   agent?: Agent;
+  /** --metrics-addr: the registry's owner (made in main.ts, as the transport it meters) and its server. */
+  metrics?: VxMetrics;
+  metricsServer?: MetricsServer;
 }
 
 export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleStep[] {
@@ -102,10 +112,13 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
             keyringPath: join(dataDir, 'gossip-keyring'),
             timing: gossipTiming(config.gossipProfile),
             transport: parts.transport,
+            ...(parts.metrics ? { observer: gossipObserver(parts.metrics) } : {}),
           },
           log,
         );
         await parts.gossip.loadKeys();
+        const gossip = parts.gossip;
+        parts.metrics?.watchGossip({ memberStates: () => gossip.listNodes().map((n) => n.state), tableEntries: () => gossip.db.entryCounts() });
       },
     },
     {
@@ -131,6 +144,15 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
             await parts.pluginGate.close(0);
             await parts.plugin?.close();
           },
+        }]
+      : []),
+    ...(config.metricsAddr && parts.metrics
+      ? [{
+          name: 'metrics socket',
+          start: async () => {
+            parts.metricsServer = await startMetricsServer(parts.metrics!, config.metricsAddr!);
+          },
+          stop: async () => parts.metricsServer?.close(),
         }]
       : []),
     {
@@ -159,8 +181,9 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
       start: async () => {
         parts.agent = new Agent({
           config,
-          store: parts.store!,
+          store: parts.metrics ? meteredStore(parts.store!, parts.metrics) : parts.store!,
           log,
+          ...(parts.metrics ? { metrics: parts.metrics } : {}),
           facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu! },
           gossip: parts.gossip!,
         });

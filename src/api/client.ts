@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { VxError } from '../errors.js';
 import type {
-  AgentApi, AttachRequest, CreateNetworkRequest, EndpointInfo, GossipNode, GossipNodeState, GossipStatus, KeyOp, KeyOpResult, NetworkInfo,
+  AgentApi, AttachRequest, CreateNetworkRequest, DoctorCheckResult, TraceInfo, TraceRequest, EndpointInfo, GossipNode, GossipNodeState, GossipStatus, KeyOp, KeyOpResult, NetworkInfo,
   PoolGrant, PoolRequest, StatusInfo, SubnetInfo,
 } from '../model/api.js';
 import type { EndpointInfo__Output } from './generated/vxmesh/v1/EndpointInfo.js';
@@ -18,6 +18,8 @@ import type { NetworkInfo__Output } from './generated/vxmesh/v1/NetworkInfo.js';
 import type { PoolGrant__Output } from './generated/vxmesh/v1/PoolGrant.js';
 import type { RequestAddressRequest } from './generated/vxmesh/v1/RequestAddressRequest.js';
 import type { RequestAddressResponse__Output } from './generated/vxmesh/v1/RequestAddressResponse.js';
+import type { DoctorReport__Output } from './generated/vxmesh/v1/DoctorReport.js';
+import type { TraceInfo__Output } from './generated/vxmesh/v1/TraceInfo.js';
 import type { StatusInfo__Output } from './generated/vxmesh/v1/StatusInfo.js';
 import type { StoreStatus__Output } from './generated/vxmesh/v1/StoreStatus.js';
 import type { SubnetInfo__Output } from './generated/vxmesh/v1/SubnetInfo.js';
@@ -243,6 +245,20 @@ export function connectApi(socketPath: string, options: ConnectOptions = {}): Ap
     async gossipKey(op: KeyOp, key?: string) {
       const request = withOptional<GossipKeyRequest>({ op }, { key });
       return toKeyOpResult(await call<GossipKeyResponse__Output>((o, done) => client.GossipKey(request, o, done)));
+    },
+    async doctor() {
+      const wire = await call<DoctorReport__Output>((o, done) => client.Doctor({}, o, done));
+      return {
+        ok: wire.ok,
+        checks: wire.checks.map((c) => withOptional<DoctorCheckResult>({ check: c.check, ok: c.ok, detail: c.detail }, { subject: present(c.subject), fix: present(c.fix) })),
+      };
+    },
+    async traceEndpoint(request: TraceRequest) {
+      const wire = await call<TraceInfo__Output>((o, done) => client.TraceEndpoint(request, o, done));
+      return withOptional<TraceInfo>(
+        { endpoint: wire.endpoint, network: wire.network, to: wire.to, ok: wire.ok, hops: wire.hops.map((h) => ({ at: h.at, detail: h.detail, ok: h.ok })) },
+        { port: present(wire.port), resolved: present(wire.resolved) },
+      );
     },
     close() {
       client.close();

@@ -88,6 +88,8 @@ function handlers(api: AgentApi, logger: ApiLogger): VxmeshHandlers {
       const { op, key } = validateGossipKey(request);
       return api.gossipKey(op, key);
     }, logger),
+    Doctor: unary('Doctor', () => api.doctor(), logger),
+    TraceEndpoint: unary('TraceEndpoint', (request) => api.traceEndpoint({ endpoint: String(request.endpoint ?? ''), to: String(request.to ?? '') }), logger),
   };
 }
 

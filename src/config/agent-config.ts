@@ -38,6 +38,8 @@ export interface AgentConfig {
   resyncIntervalMs: number;
   /** Gossip timing profile: 'fast' (probe 200 ms, gossip 50 ms) is for tests on one machine. --gossip-profile */
   gossipProfile: 'default' | 'fast';
+  /** --metrics-addr HOST:PORT: serve Prometheus metrics at /metrics there; undefined = off. */
+  metricsAddr?: string;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {

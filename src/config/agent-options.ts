@@ -73,6 +73,11 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
   },
   { field: 'pluginDir', flag: 'plugin-dir', kind: 'string', valueName: 'PATH', description: 'docker plugin socket directory', check: nonEmpty },
   { field: 'resyncIntervalMs', flag: 'resync-interval', kind: 'integer', valueName: 'SECONDS', description: 'how often kernel state is compared with the store and repaired', range: [1, 86_400], scale: 1000 },
+  {
+    field: 'metricsAddr', flag: 'metrics-addr', kind: 'string', valueName: 'HOST:PORT',
+    description: 'serve Prometheus metrics at http://HOST:PORT/metrics (default: off)',
+    check: (what, v) => (/^(?:\[[^\]]+\]|[^:]+):\d{1,5}$/.test(v) && joinAddressProblem(what, v) === undefined ? undefined : `${what} ${quote(v)} is not HOST:PORT (e.g. 198.51.100.1:9469 or [fd00::1]:9469)`),
+  },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];
 

@@ -17,3 +17,4 @@ export * from './probe.js';
 export * from './host-info.js';
 export { NftElements } from './nft-elements.js';
 export * from './native.js';
+export * from './observer.js';

@@ -3,6 +3,7 @@ import type { NftActualTable, NftFamily, NftTable } from './nft-model.js';
 import { needsKernelRead, planNftTable, rulesToCanonicalize, ruleText, setSpecText, validateNftTable, type NftPlanSummary } from './nft-plan.js';
 import { canonRuleExpr, readNftTable } from './nft-read.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
+import { observed, type KernelObserver } from './observer.js';
 
 export interface NftReconcileResult {
   /** Commands of the transaction that was applied; empty when the table was already converged. */
@@ -30,6 +31,9 @@ export class NftTableReconciler {
   private readonly canonical = new Map<string, string>();
   /** The last call per table: calls on one table run one after another (each plans on the previous's result). */
   private readonly tails = new Map<string, Promise<unknown>>();
+
+  /** `observer` hears of every transaction and of drift a fresh read repaired (metrics). */
+  constructor(private readonly observer?: KernelObserver) {}
 
   reconcile(ns: NsRef, desired: NftTable, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
     validateNftTable(desired);
@@ -60,14 +64,39 @@ export class NftTableReconciler {
     const plan = planNftTable(desired, actual, this.lookup(desired.family));
     if (plan.commands.length) {
       try {
-        await run(...inNs(ns, 'nft', ['-f', '-']), plan.commands.join('\n') + '\n');
+        await observed(this.observer, 'nft', () => run(...inNs(ns, 'nft', ['-f', '-']), plan.commands.join('\n') + '\n'));
       } catch (e) {
         this.cache.delete(key);
         throw e instanceof KernelError ? e : new KernelError(String(e), 'nft -f -', '');
       }
     }
     this.cache.set(key, plan.next);
+    if (opts.fresh && plan.commands.length) this.observer?.driftRepaired('nft', plan.commands.length);
     return { commands: plan.commands, summary: plan.summary };
+  }
+
+  /**
+   * Dry run: reads the table afresh and returns the transaction reconcile would apply (empty: no
+   * drift), changing neither the table nor the cache. Rule texts may be canonicalized in a scratch
+   * table on the way (as reconcile does). For `vxmesh doctor`.
+   */
+  diff(ns: NsRef, desired: NftTable): Promise<string[]> {
+    validateNftTable(desired);
+    const key = cacheKey(ns, desired.family, desired.name);
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const read = async () => {
+      const actual = await readNftTable(ns, desired.family, desired.name);
+      const unknown = rulesToCanonicalize(desired, actual, this.lookup(desired.family));
+      if (unknown.length) await this.canonicalize(ns, desired, unknown);
+      return planNftTable(desired, actual, this.lookup(desired.family)).commands;
+    };
+    const mine = prev.then(read, read);
+    this.tails.set(key, mine);
+    const clear = () => {
+      if (this.tails.get(key) === mine) this.tails.delete(key);
+    };
+    mine.then(clear, clear);
+    return mine;
   }
 
   /** Deletes the table (harmless when it does not exist). */

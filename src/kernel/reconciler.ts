@@ -1,8 +1,24 @@
 import { KernelError, run } from './exec.js';
+import { observed, type KernelObserver } from './observer.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
 import { planNs } from './plan.js';
 import { readNs } from './read.js';
 import type { NsActual, NsDesired } from './state.js';
+
+/** What a reconcile would change in a namespace (LinkReconciler.diff). */
+export interface LinkDrift {
+  /** Commands that would repair it, one per change (empty: no drift). */
+  commands: string[];
+  /** Desired links that are absent and cannot be made in this namespace alone (e.g. a veth end). */
+  missing: string[];
+  /** Desired names held by an interface vxmesh did not make. */
+  conflicts: string[];
+}
+
+/** A command line as a person would type it (arguments with spaces quoted). */
+export function shellCommand(cmd: string, args: string[]): string {
+  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
 
 export interface ReconcileResult {
   /** Number of commands applied (0 = already converged). */
@@ -18,6 +34,9 @@ export interface ReconcileResult {
  */
 export class LinkReconciler {
   private readonly cache = new Map<string, NsActual>();
+
+  /** `observer` hears of every batch and of drift a fresh read repaired (metrics). */
+  constructor(private readonly observer?: KernelObserver) {}
 
   /**
    * `assume`: when nothing is cached, plan against this state instead of reading (the caller just
@@ -40,16 +59,36 @@ export class LinkReconciler {
       throw new KernelError(`interface name(s) ${plan.conflicts.join(', ')} already taken in ${nsKey(ns)} by an interface vxmesh did not make`, 'reconcile', '');
     }
     try {
-      for (const p of plan.pre) await runPreBatch(p.ns, p.ipLines);
-      if (plan.ipLines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n');
-      if (plan.bridgeLines.length) await run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n');
+      for (const p of plan.pre) await observed(this.observer, 'ip', () => runPreBatch(p.ns, p.ipLines));
+      if (plan.ipLines.length) await observed(this.observer, 'ip', () => run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n'));
+      if (plan.bridgeLines.length) await observed(this.observer, 'bridge', () => run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n'));
     } catch (e) {
       this.cache.delete(key);
       throw e instanceof KernelError ? e : new KernelError(String(e), 'ip -batch', '');
     }
     this.cache.set(key, plan.next);
     const applied = plan.pre.reduce((n, p) => n + p.ipLines.length, 0) + plan.ipLines.length + plan.bridgeLines.length;
+    if (opts.fresh && applied > 0) this.observer?.driftRepaired('links', applied);
     return { applied, missing: plan.missing };
+  }
+
+  /**
+   * Dry run: reads the namespace afresh and says what reconcile would do, as shell commands a person
+   * can run, changing nothing (neither the kernel nor the cache). For `vxmesh doctor`.
+   */
+  async diff(ns: NsRef, desired: NsDesired): Promise<LinkDrift> {
+    const wantFdb = desired.fdb.length > 0 || desired.links.some((l) => l.kind === 'vxlan');
+    const plan = planNs(desired, await readNs(ns, wantFdb), ns);
+    const shell = (where: NsRef, tool: 'ip' | 'bridge', line: string) => shellCommand(...inNs(where, tool, line.split(' ')));
+    return {
+      commands: [
+        ...plan.pre.flatMap((p) => p.ipLines.map((l) => shell(p.ns, 'ip', l))),
+        ...plan.ipLines.map((l) => shell(ns, 'ip', l)),
+        ...plan.bridgeLines.map((l) => shell(ns, 'bridge', l)),
+      ],
+      missing: plan.missing,
+      conflicts: plan.conflicts,
+    };
   }
 
   /** Forget what is known about a namespace (it was deleted, or changed behind our back). */

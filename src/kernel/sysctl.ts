@@ -16,3 +16,12 @@ export async function ensureSysctls(ns: NsRef, values: Record<string, string>): 
   }
   await run(...inNs(ns, 'sysctl', ['-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)]));
 }
+
+/** Reads sysctls (dotted names) in the agent's own namespace; a missing one reads as undefined. */
+export async function readSysctls(names: string[]): Promise<Record<string, string | undefined>> {
+  const out: Record<string, string | undefined> = {};
+  for (const name of names) {
+    out[name] = await readFile(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').then((v) => v.trim(), () => undefined);
+  }
+  return out;
+}

@@ -170,4 +170,55 @@ export interface AgentApi {
   listNodes(): Promise<GossipNode[]>;
   /** list: this node's keys; install/use/remove: applied on every alive member (key is base64 16/24/32 bytes). */
   gossipKey(op: KeyOp, key?: string): Promise<KeyOpResult>;
+  /** `vxmesh doctor`: runs every check on this host; changes nothing. */
+  doctor(): Promise<DoctorReport>;
+  /** `vxmesh endpoint trace`: the path a packet from an endpoint would take, from state and kernel; sends nothing. */
+  traceEndpoint(req: TraceRequest): Promise<TraceInfo>;
+}
+
+export interface TraceRequest {
+  /** Endpoint id, unique id prefix, or name. */
+  endpoint: string;
+  /** IP, IP:PORT, NAME or NAME:PORT ([V6]:PORT for IPv6 with a port). */
+  to: string;
+}
+
+export interface TraceHop {
+  /** Where the packet is: "workload", "sandbox", "bridge", "vxlan", "gateway", ... */
+  at: string;
+  detail: string;
+  /** False when this hop is where the packet would be lost (and the trace ends). */
+  ok: boolean;
+}
+
+export interface TraceInfo {
+  endpoint: string;
+  network: string;
+  /** The destination address (a name resolved to it). */
+  to: string;
+  port?: number;
+  /** How a name was resolved, e.g. "endpoint api (alias) in network web". */
+  resolved?: string;
+  hops: TraceHop[];
+  /** True when every hop is ok: the packet would reach its destination (or leave the host). */
+  ok: boolean;
+}
+
+/** One finding of `vxmesh doctor`: a check passed, or what is wrong and the command that fixes it. */
+export interface DoctorCheckResult {
+  /** Dotted check name, e.g. "kernel.vxlan", "nft.table", "links.sandbox"; several findings may share one. */
+  check: string;
+  /** What was checked (a namespace, a member, a table), when the check has several subjects. */
+  subject?: string;
+  ok: boolean;
+  /** ok: what was found fine; not ok: what is wrong. */
+  detail: string;
+  /** Not ok: what to run (or do) to fix it. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  /** True when every check passed. */
+  ok: boolean;
+  checks: DoctorCheckResult[];
 }

@@ -17,6 +17,9 @@ import {
   readNs,
   reconcileNamespaces,
   type ActualLink,
+  type KernelObserver,
+  type LinkDrift,
+  type NsRef,
   type NsActual,
   type NsDesired,
 } from '../kernel/index.js';
@@ -41,8 +44,8 @@ export interface OverlayKernelOptions {
 }
 
 export class OverlayKernel {
-  private readonly links = new LinkReconciler();
-  private readonly nft = new NftTableReconciler();
+  private readonly links: LinkReconciler;
+  private readonly nft: NftTableReconciler;
   private readonly coalesce = new Coalescer();
   private readonly netnsLock = new Mutex();
   /**
@@ -58,7 +61,12 @@ export class OverlayKernel {
     private readonly facts: KernelHost,
     private readonly opts: OverlayKernelOptions,
     private readonly log: Logger,
-  ) {}
+    /** Hears of every kernel batch and repaired drift (metrics). */
+    observer?: KernelObserver,
+  ) {
+    this.links = new LinkReconciler(observer);
+    this.nft = new NftTableReconciler(observer);
+  }
 
   private get host(): HostContext {
     return { ...this.facts, gwSubnet: this.facts.gwSubnet() };
@@ -163,6 +171,49 @@ export class OverlayKernel {
     });
   }
 
+  /**
+   * Dry run of syncAllLinks (for `vxmesh doctor`): per namespace vxmesh manages, what a fresh
+   * reconcile would change. Changes nothing; a namespace that is gone is reported as such.
+   */
+  async linkDrift(): Promise<NamespaceDrift[]> {
+    const host = this.host;
+    const out: NamespaceDrift[] = [];
+    const check = async (drift: Omit<NamespaceDrift, 'exists' | 'drift'>, ns: NsRef, desired: () => NsDesired) => {
+      if (!nsExists(ns)) return void out.push({ ...drift, exists: false });
+      try {
+        out.push({ ...drift, exists: true, drift: await this.links.diff(ns, desired()) });
+      } catch (e) {
+        out.push({ ...drift, exists: true, error: errText(e) });
+      }
+    };
+    const gws = this.records.gateways.values().filter((g) => nsExists(nsFromPath(g.netns)));
+    await check({ kind: 'host', name: 'host' }, SELF_NS, () => this.keepUnaccounted('self', hostDesired(gws, host)));
+    for (const net of this.records.networks.values()) {
+      await check({ kind: 'sandbox', name: net.sandbox, network: net.name }, namedNs(net.sandbox), () =>
+        this.keepUnaccounted(net.sandbox, sandboxDesired(net, this.records.endpointsOf(net.id), host)));
+    }
+    const eps = this.records.endpoints.values().filter((e) => !e.leaveInHost && e.state === 'ready');
+    for (const netns of new Set(eps.map((e) => e.netns))) {
+      const mine = this.records.endpointsIn(netns).flatMap((ep) => {
+        const net = this.records.networks.get(ep.networkId);
+        return net ? [{ ep, net }] : [];
+      });
+      await check({ kind: 'workload', name: netns, endpoints: mine.map((m) => m.ep.id) }, nsFromPath(netns), () =>
+        workloadDesired(mine, this.records.gatewayIn(netns), host));
+    }
+    return out;
+  }
+
+  /** Dry run of syncHostFirewall: the nft commands each of vxmesh's tables would need (none: no drift). */
+  async firewallDrift(): Promise<{ table: string; commands: string[] }[]> {
+    const subnets = this.records.networks.values().map((n) => n.v4.subnet).sort();
+    const out = [];
+    for (const t of [hostFirewall(this.opts.gwBridgePool, subnets), hostBridgeFirewall()]) {
+      out.push({ table: `${t.family} ${t.name}`, commands: await this.nft.diff(SELF_NS, t) });
+    }
+    return out;
+  }
+
   /** A workload namespace: exactly the interfaces (and the route) vxmesh put there. */
   syncWorkload(netns: string, fresh = false, assume?: () => NsActual): Promise<void> {
     return this.coalesce.request(`workload:${netns}`, async () => {
@@ -197,6 +248,21 @@ export class OverlayKernel {
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${names[i]}: ${errText(r.reason)}`] : []));
     if (failed.length) this.log.error(summarize(failed), `could not reconcile ${failed.length} ${what}(s)`);
   }
+}
+
+/** One namespace's drift, as linkDrift() reports it. */
+export interface NamespaceDrift {
+  kind: 'host' | 'sandbox' | 'workload';
+  /** The namespace: 'host', a sandbox name, or a workload's path. */
+  name: string;
+  /** Sandbox: its network's name. */
+  network?: string;
+  /** Workload: the endpoints in it. */
+  endpoints?: string[];
+  exists: boolean;
+  drift?: LinkDrift;
+  /** The namespace could not be read. */
+  error?: string;
 }
 
 /** What a workload namespace holds right after vxmesh's first veth ends were moved into it. */

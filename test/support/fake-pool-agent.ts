@@ -210,6 +210,16 @@ export class FakePoolAgent implements AgentApi {
     return [{ name: 'fake', addr: '198.51.100.1', port: 7946, state: 'alive', self: true }];
   }
 
+  async traceEndpoint(req: { endpoint: string; to: string }): Promise<{ endpoint: string; network: string; to: string; hops: []; ok: boolean }> {
+    this.enter('traceEndpoint');
+    return { endpoint: req.endpoint, network: 'fake', to: req.to, hops: [], ok: true };
+  }
+
+  async doctor(): Promise<{ ok: boolean; checks: [] }> {
+    this.enter('doctor');
+    return { ok: true, checks: [] };
+  }
+
   async gossipKey(op: KeyOp): Promise<KeyOpResult> {
     this.enter('gossipKey');
     if (op !== 'list') throw new VxError('FAILED_PRECONDITION', 'gossip encryption is not enabled: start the agent with --gossip-key-file');

@@ -160,6 +160,14 @@ export function createFakeAgent(): FakeAgent {
       record('listNodes');
       return fake.nodes.map((node) => ({ ...node }));
     },
+    async traceEndpoint(req: { endpoint: string; to: string }) {
+      record('traceEndpoint', req.endpoint, req.to);
+      return { endpoint: req.endpoint, network: 'web', to: req.to, hops: [], ok: true };
+    },
+    async doctor() {
+      record('doctor');
+      return { ok: true, checks: [{ check: 'store', ok: true, detail: 'fake' }] };
+    },
     async gossipKey(op: KeyOp, key?: string): Promise<KeyOpResult> {
       record('gossipKey', op, key);
       // Mirrors memberlist's keyring rules (src/gossip/memberlist/keyring.ts).

@@ -128,6 +128,8 @@ const ROWS: Row[] = [
   usage(['status', 'extra'], "unexpected argument 'extra'"),
   usage(['status', '--socket', '/x'], "unknown option '--socket'"),
   usage(['version', 'extra'], "unexpected argument 'extra'"),
+  usage(['doctor', 'extra'], "unexpected argument 'extra'"),
+  usage(['endpoint', 'trace', 'abc'], '--to is required (e.g. --to 10.0.1.3 or --to api:80)'),
   usage(['agent', '--gossip-port', 'x'], '--gossip-port must be an integer from 1 to 65535, got "x"'),
   usage(['agent', '--log-format', 'xml'], '--log-format "xml" is not one of json, pretty'),
   usage(['agent', '--resync-interval', '0'], '--resync-interval must be an integer from 1 to 86400, got "0"'),

@@ -35,6 +35,7 @@ const EVERY_OPTION: Record<string, unknown> = {
   'plugin-dir': '/tmp/plugins',
   'docker-host': 'unix:///tmp/docker.sock',
   'resync-interval': 5,
+  'metrics-addr': '198.51.100.4:9469',
   salvage: true,
 };
 

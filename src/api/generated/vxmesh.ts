@@ -5,6 +5,9 @@ import type { AttachRequest as _vxmesh_v1_AttachRequest, AttachRequest__Output a
 import type { CreateNetworkRequest as _vxmesh_v1_CreateNetworkRequest, CreateNetworkRequest__Output as _vxmesh_v1_CreateNetworkRequest__Output } from './vxmesh/v1/CreateNetworkRequest.js';
 import type { DetachRequest as _vxmesh_v1_DetachRequest, DetachRequest__Output as _vxmesh_v1_DetachRequest__Output } from './vxmesh/v1/DetachRequest.js';
 import type { DetachResponse as _vxmesh_v1_DetachResponse, DetachResponse__Output as _vxmesh_v1_DetachResponse__Output } from './vxmesh/v1/DetachResponse.js';
+import type { DoctorCheckResult as _vxmesh_v1_DoctorCheckResult, DoctorCheckResult__Output as _vxmesh_v1_DoctorCheckResult__Output } from './vxmesh/v1/DoctorCheckResult.js';
+import type { DoctorReport as _vxmesh_v1_DoctorReport, DoctorReport__Output as _vxmesh_v1_DoctorReport__Output } from './vxmesh/v1/DoctorReport.js';
+import type { DoctorRequest as _vxmesh_v1_DoctorRequest, DoctorRequest__Output as _vxmesh_v1_DoctorRequest__Output } from './vxmesh/v1/DoctorRequest.js';
 import type { EndpointInfo as _vxmesh_v1_EndpointInfo, EndpointInfo__Output as _vxmesh_v1_EndpointInfo__Output } from './vxmesh/v1/EndpointInfo.js';
 import type { FeatureProbe as _vxmesh_v1_FeatureProbe, FeatureProbe__Output as _vxmesh_v1_FeatureProbe__Output } from './vxmesh/v1/FeatureProbe.js';
 import type { GossipKeyFailure as _vxmesh_v1_GossipKeyFailure, GossipKeyFailure__Output as _vxmesh_v1_GossipKeyFailure__Output } from './vxmesh/v1/GossipKeyFailure.js';
@@ -34,6 +37,9 @@ import type { StatusInfo as _vxmesh_v1_StatusInfo, StatusInfo__Output as _vxmesh
 import type { StatusRequest as _vxmesh_v1_StatusRequest, StatusRequest__Output as _vxmesh_v1_StatusRequest__Output } from './vxmesh/v1/StatusRequest.js';
 import type { StoreStatus as _vxmesh_v1_StoreStatus, StoreStatus__Output as _vxmesh_v1_StoreStatus__Output } from './vxmesh/v1/StoreStatus.js';
 import type { SubnetInfo as _vxmesh_v1_SubnetInfo, SubnetInfo__Output as _vxmesh_v1_SubnetInfo__Output } from './vxmesh/v1/SubnetInfo.js';
+import type { TraceHop as _vxmesh_v1_TraceHop, TraceHop__Output as _vxmesh_v1_TraceHop__Output } from './vxmesh/v1/TraceHop.js';
+import type { TraceInfo as _vxmesh_v1_TraceInfo, TraceInfo__Output as _vxmesh_v1_TraceInfo__Output } from './vxmesh/v1/TraceInfo.js';
+import type { TraceRequest as _vxmesh_v1_TraceRequest, TraceRequest__Output as _vxmesh_v1_TraceRequest__Output } from './vxmesh/v1/TraceRequest.js';
 import type { VxmeshClient as _vxmesh_v1_VxmeshClient, VxmeshDefinition as _vxmesh_v1_VxmeshDefinition } from './vxmesh/v1/Vxmesh.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -47,6 +53,9 @@ export interface ProtoGrpcType {
       CreateNetworkRequest: MessageTypeDefinition<_vxmesh_v1_CreateNetworkRequest, _vxmesh_v1_CreateNetworkRequest__Output>
       DetachRequest: MessageTypeDefinition<_vxmesh_v1_DetachRequest, _vxmesh_v1_DetachRequest__Output>
       DetachResponse: MessageTypeDefinition<_vxmesh_v1_DetachResponse, _vxmesh_v1_DetachResponse__Output>
+      DoctorCheckResult: MessageTypeDefinition<_vxmesh_v1_DoctorCheckResult, _vxmesh_v1_DoctorCheckResult__Output>
+      DoctorReport: MessageTypeDefinition<_vxmesh_v1_DoctorReport, _vxmesh_v1_DoctorReport__Output>
+      DoctorRequest: MessageTypeDefinition<_vxmesh_v1_DoctorRequest, _vxmesh_v1_DoctorRequest__Output>
       EndpointInfo: MessageTypeDefinition<_vxmesh_v1_EndpointInfo, _vxmesh_v1_EndpointInfo__Output>
       FeatureProbe: MessageTypeDefinition<_vxmesh_v1_FeatureProbe, _vxmesh_v1_FeatureProbe__Output>
       GossipKeyFailure: MessageTypeDefinition<_vxmesh_v1_GossipKeyFailure, _vxmesh_v1_GossipKeyFailure__Output>
@@ -76,6 +85,9 @@ export interface ProtoGrpcType {
       StatusRequest: MessageTypeDefinition<_vxmesh_v1_StatusRequest, _vxmesh_v1_StatusRequest__Output>
       StoreStatus: MessageTypeDefinition<_vxmesh_v1_StoreStatus, _vxmesh_v1_StoreStatus__Output>
       SubnetInfo: MessageTypeDefinition<_vxmesh_v1_SubnetInfo, _vxmesh_v1_SubnetInfo__Output>
+      TraceHop: MessageTypeDefinition<_vxmesh_v1_TraceHop, _vxmesh_v1_TraceHop__Output>
+      TraceInfo: MessageTypeDefinition<_vxmesh_v1_TraceInfo, _vxmesh_v1_TraceInfo__Output>
+      TraceRequest: MessageTypeDefinition<_vxmesh_v1_TraceRequest, _vxmesh_v1_TraceRequest__Output>
       Vxmesh: SubtypeConstructor<typeof grpc.Client, _vxmesh_v1_VxmeshClient> & { service: _vxmesh_v1_VxmeshDefinition }
     }
   }

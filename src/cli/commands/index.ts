@@ -1,7 +1,9 @@
 // The command table. New groups (service ...) add a file here and a line below.
 import type { Command } from '../command.js';
 import { agentCommands } from './agent.js';
+import { doctorCommands } from './doctor.js';
 import { endpointCommands } from './endpoint.js';
+import { endpointTraceCommands } from './endpoint-trace.js';
 import { gossipCommands } from './gossip.js';
 import { networkCommands } from './network.js';
 import { nodeCommands } from './node.js';
@@ -11,9 +13,11 @@ export const COMMANDS: readonly Command[] = [
   ...agentCommands,
   ...networkCommands,
   ...endpointCommands,
+  ...endpointTraceCommands,
   ...nodeCommands,
   ...gossipCommands,
   ...statusCommands,
+  ...doctorCommands,
 ];
 
 /** Group paths (e.g. "network", "gossip key") with a one-line description for their help. */

@@ -205,6 +205,7 @@ export class Membership {
     state.state = NodeStateType.suspect;
     const changeTime = core.clock.now();
     state.stateChange = changeTime;
+    core.events?.notifySuspect?.(toNodeInfo(state));
 
     let k = core.config.suspicionMult - 2;
     const n = this.estNumNodes();

@@ -29,6 +29,8 @@ export interface EventDelegate {
   notifyJoin(node: NodeInfo): void;
   notifyLeave(node: NodeInfo): void;
   notifyUpdate(node: NodeInfo): void;
+  /** A member became suspect (optional: metrics count these). */
+  notifySuspect?(node: NodeInfo): void;
 }
 
 /** What NetworkDB (and the agent) need from a running memberlist node. */

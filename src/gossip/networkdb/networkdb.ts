@@ -185,6 +185,19 @@ export class NetworkDB implements Delegate, EventDelegate {
     return out;
   }
 
+  /** Live entries per (table, network), for metrics. */
+  entryCounts(): { table: string; network: string; entries: number }[] {
+    const out: { table: string; network: string; entries: number }[] = [];
+    for (const [network, tables] of this.state.entries) {
+      for (const [table, keys] of tables) {
+        let entries = 0;
+        for (const e of keys.values()) if (!e.deleting) entries++;
+        out.push({ table, network, entries });
+      }
+    }
+    return out;
+  }
+
   /**
    * List, then watch: `cb` first gets every live entry of `table` (in network `nid`, or in every
    * network) as a "create", synchronously, before watch() returns; then every change as it

@@ -6,6 +6,8 @@ import type { AttachRequest as _vxmesh_v1_AttachRequest, AttachRequest__Output a
 import type { CreateNetworkRequest as _vxmesh_v1_CreateNetworkRequest, CreateNetworkRequest__Output as _vxmesh_v1_CreateNetworkRequest__Output } from '../../vxmesh/v1/CreateNetworkRequest.js';
 import type { DetachRequest as _vxmesh_v1_DetachRequest, DetachRequest__Output as _vxmesh_v1_DetachRequest__Output } from '../../vxmesh/v1/DetachRequest.js';
 import type { DetachResponse as _vxmesh_v1_DetachResponse, DetachResponse__Output as _vxmesh_v1_DetachResponse__Output } from '../../vxmesh/v1/DetachResponse.js';
+import type { DoctorReport as _vxmesh_v1_DoctorReport, DoctorReport__Output as _vxmesh_v1_DoctorReport__Output } from '../../vxmesh/v1/DoctorReport.js';
+import type { DoctorRequest as _vxmesh_v1_DoctorRequest, DoctorRequest__Output as _vxmesh_v1_DoctorRequest__Output } from '../../vxmesh/v1/DoctorRequest.js';
 import type { EndpointInfo as _vxmesh_v1_EndpointInfo, EndpointInfo__Output as _vxmesh_v1_EndpointInfo__Output } from '../../vxmesh/v1/EndpointInfo.js';
 import type { GossipKeyRequest as _vxmesh_v1_GossipKeyRequest, GossipKeyRequest__Output as _vxmesh_v1_GossipKeyRequest__Output } from '../../vxmesh/v1/GossipKeyRequest.js';
 import type { GossipKeyResponse as _vxmesh_v1_GossipKeyResponse, GossipKeyResponse__Output as _vxmesh_v1_GossipKeyResponse__Output } from '../../vxmesh/v1/GossipKeyResponse.js';
@@ -29,6 +31,8 @@ import type { RequestAddressResponse as _vxmesh_v1_RequestAddressResponse, Reque
 import type { RequestPoolRequest as _vxmesh_v1_RequestPoolRequest, RequestPoolRequest__Output as _vxmesh_v1_RequestPoolRequest__Output } from '../../vxmesh/v1/RequestPoolRequest.js';
 import type { StatusInfo as _vxmesh_v1_StatusInfo, StatusInfo__Output as _vxmesh_v1_StatusInfo__Output } from '../../vxmesh/v1/StatusInfo.js';
 import type { StatusRequest as _vxmesh_v1_StatusRequest, StatusRequest__Output as _vxmesh_v1_StatusRequest__Output } from '../../vxmesh/v1/StatusRequest.js';
+import type { TraceInfo as _vxmesh_v1_TraceInfo, TraceInfo__Output as _vxmesh_v1_TraceInfo__Output } from '../../vxmesh/v1/TraceInfo.js';
+import type { TraceRequest as _vxmesh_v1_TraceRequest, TraceRequest__Output as _vxmesh_v1_TraceRequest__Output } from '../../vxmesh/v1/TraceRequest.js';
 
 export interface VxmeshClient extends grpc.Client {
   Attach(argument: _vxmesh_v1_AttachRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_EndpointInfo__Output>): grpc.ClientUnaryCall;
@@ -57,6 +61,15 @@ export interface VxmeshClient extends grpc.Client {
   detach(argument: _vxmesh_v1_DetachRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_DetachResponse__Output>): grpc.ClientUnaryCall;
   detach(argument: _vxmesh_v1_DetachRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DetachResponse__Output>): grpc.ClientUnaryCall;
   detach(argument: _vxmesh_v1_DetachRequest, callback: grpc.requestCallback<_vxmesh_v1_DetachResponse__Output>): grpc.ClientUnaryCall;
+  
+  Doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  Doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  Doctor(argument: _vxmesh_v1_DoctorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  Doctor(argument: _vxmesh_v1_DoctorRequest, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
+  doctor(argument: _vxmesh_v1_DoctorRequest, callback: grpc.requestCallback<_vxmesh_v1_DoctorReport__Output>): grpc.ClientUnaryCall;
   
   GossipKey(argument: _vxmesh_v1_GossipKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_GossipKeyResponse__Output>): grpc.ClientUnaryCall;
   GossipKey(argument: _vxmesh_v1_GossipKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_GossipKeyResponse__Output>): grpc.ClientUnaryCall;
@@ -157,6 +170,15 @@ export interface VxmeshClient extends grpc.Client {
   status(argument: _vxmesh_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_StatusInfo__Output>): grpc.ClientUnaryCall;
   status(argument: _vxmesh_v1_StatusRequest, callback: grpc.requestCallback<_vxmesh_v1_StatusInfo__Output>): grpc.ClientUnaryCall;
   
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  TraceEndpoint(argument: _vxmesh_v1_TraceRequest, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  traceEndpoint(argument: _vxmesh_v1_TraceRequest, callback: grpc.requestCallback<_vxmesh_v1_TraceInfo__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface VxmeshHandlers extends grpc.UntypedServiceImplementation {
@@ -165,6 +187,8 @@ export interface VxmeshHandlers extends grpc.UntypedServiceImplementation {
   CreateNetwork: grpc.handleUnaryCall<_vxmesh_v1_CreateNetworkRequest__Output, _vxmesh_v1_NetworkInfo>;
   
   Detach: grpc.handleUnaryCall<_vxmesh_v1_DetachRequest__Output, _vxmesh_v1_DetachResponse>;
+  
+  Doctor: grpc.handleUnaryCall<_vxmesh_v1_DoctorRequest__Output, _vxmesh_v1_DoctorReport>;
   
   GossipKey: grpc.handleUnaryCall<_vxmesh_v1_GossipKeyRequest__Output, _vxmesh_v1_GossipKeyResponse>;
   
@@ -188,12 +212,15 @@ export interface VxmeshHandlers extends grpc.UntypedServiceImplementation {
   
   Status: grpc.handleUnaryCall<_vxmesh_v1_StatusRequest__Output, _vxmesh_v1_StatusInfo>;
   
+  TraceEndpoint: grpc.handleUnaryCall<_vxmesh_v1_TraceRequest__Output, _vxmesh_v1_TraceInfo>;
+  
 }
 
 export interface VxmeshDefinition extends grpc.ServiceDefinition {
   Attach: MethodDefinition<_vxmesh_v1_AttachRequest, _vxmesh_v1_EndpointInfo, _vxmesh_v1_AttachRequest__Output, _vxmesh_v1_EndpointInfo__Output>
   CreateNetwork: MethodDefinition<_vxmesh_v1_CreateNetworkRequest, _vxmesh_v1_NetworkInfo, _vxmesh_v1_CreateNetworkRequest__Output, _vxmesh_v1_NetworkInfo__Output>
   Detach: MethodDefinition<_vxmesh_v1_DetachRequest, _vxmesh_v1_DetachResponse, _vxmesh_v1_DetachRequest__Output, _vxmesh_v1_DetachResponse__Output>
+  Doctor: MethodDefinition<_vxmesh_v1_DoctorRequest, _vxmesh_v1_DoctorReport, _vxmesh_v1_DoctorRequest__Output, _vxmesh_v1_DoctorReport__Output>
   GossipKey: MethodDefinition<_vxmesh_v1_GossipKeyRequest, _vxmesh_v1_GossipKeyResponse, _vxmesh_v1_GossipKeyRequest__Output, _vxmesh_v1_GossipKeyResponse__Output>
   InspectNetwork: MethodDefinition<_vxmesh_v1_InspectNetworkRequest, _vxmesh_v1_NetworkInfo, _vxmesh_v1_InspectNetworkRequest__Output, _vxmesh_v1_NetworkInfo__Output>
   ListEndpoints: MethodDefinition<_vxmesh_v1_ListEndpointsRequest, _vxmesh_v1_ListEndpointsResponse, _vxmesh_v1_ListEndpointsRequest__Output, _vxmesh_v1_ListEndpointsResponse__Output>
@@ -205,4 +232,5 @@ export interface VxmeshDefinition extends grpc.ServiceDefinition {
   RequestAddress: MethodDefinition<_vxmesh_v1_RequestAddressRequest, _vxmesh_v1_RequestAddressResponse, _vxmesh_v1_RequestAddressRequest__Output, _vxmesh_v1_RequestAddressResponse__Output>
   RequestPool: MethodDefinition<_vxmesh_v1_RequestPoolRequest, _vxmesh_v1_PoolGrant, _vxmesh_v1_RequestPoolRequest__Output, _vxmesh_v1_PoolGrant__Output>
   Status: MethodDefinition<_vxmesh_v1_StatusRequest, _vxmesh_v1_StatusInfo, _vxmesh_v1_StatusRequest__Output, _vxmesh_v1_StatusInfo__Output>
+  TraceEndpoint: MethodDefinition<_vxmesh_v1_TraceRequest, _vxmesh_v1_TraceInfo, _vxmesh_v1_TraceRequest__Output, _vxmesh_v1_TraceInfo__Output>
 }
