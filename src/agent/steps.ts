@@ -161,7 +161,7 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           config,
           store: parts.store!,
           log,
-          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu! },
+          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu!, ...(parts.nodeName ? { nodeName: parts.nodeName } : {}) },
           gossip: parts.gossip!,
         });
         await parts.agent.start();

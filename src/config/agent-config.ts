@@ -36,6 +36,11 @@ export interface AgentConfig {
   resyncIntervalMs: number;
   /** Gossip timing profile: 'fast' (probe 200 ms, gossip 50 ms) is for tests on one machine. --gossip-profile */
   gossipProfile: 'default' | 'fast';
+  // Embedded DNS (issue 11)
+  /** Upstream resolvers for names vxmesh does not own. --dns IP[:PORT][,...]; default: the host's /etc/resolv.conf. */
+  dns: string[];
+  /** Serve 127.0.0.11 in workload namespaces. --no-embedded-dns turns it off. */
+  embeddedDns: boolean;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -58,4 +63,6 @@ export const DEFAULT_CONFIG: AgentConfig = {
   logFormat: 'json',
   resyncIntervalMs: 30_000,
   gossipProfile: 'default',
+  dns: [],
+  embeddedDns: true,
 };
