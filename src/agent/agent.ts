@@ -284,6 +284,11 @@ export class Agent implements AgentApi, Controller {
     }
   }
 
+  /** The embedded resolver's counters (undefined with --no-embedded-dns): for status and metrics. */
+  dnsStats(): ReturnType<DnsController['stats']> | undefined {
+    return this.dns?.stats();
+  }
+
   // ---------------------------------------------------------------- gossip
 
   async listNodes(): Promise<GossipNode[]> {
