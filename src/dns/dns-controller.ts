@@ -2,6 +2,7 @@
 // host's, once the store is shared) and serves 127.0.0.11:53 in each workload namespace that has an
 // endpoint of this host, through a view of that namespace's networks. Answers follow the records at
 // once: the store's watch calls back here synchronously, before an attach or detach returns.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { nsExists, nsFromPath } from '../kernel/index.js';
 import type { Controller } from '../model/controller.js';
@@ -201,7 +202,10 @@ export class DnsController implements Controller {
     const networks = servedNamespaces(this.records.endpointsIn(nsPath), this.isLocal).get(nsPath);
     try {
       if (networks && this.exists(nsPath)) {
+        const t0 = performance.now();
+        const fresh = !r.resolvers.list().some((s) => s.nsPath === nsPath);
         await r.resolvers.attach(nsPath, networks);
+        if (fresh) this.log.debug({ netns: nsPath, ms: Math.round((performance.now() - t0) * 100) / 100 }, 'dns: serving');
         if (this.failures.delete(nsPath)) this.log.info({ netns: nsPath }, 'dns: serving again');
       } else {
         this.failures.delete(nsPath);
