@@ -55,6 +55,12 @@ const mkWorkloads = (tag) => {
 // --no-embedded-dns, attaches interleaved so load swings hit both alike. The upstream given with --dns is
 // never asked (nothing queries), so no real resolver is touched.
 const { connectApi } = await import(join(ROOT, 'dist/api/client.js'));
+/** Least-squares slope of RSS over attached namespaces (KiB each): steadier than two end points under GC. */
+const slope = (pts) => {
+  const mx = pts.reduce((s, [x]) => s + x, 0) / pts.length;
+  const my = pts.reduce((s, [, y]) => s + y, 0) / pts.length;
+  return pts.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / pts.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+};
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 async function startAgent(tag, k, extra) {
   const host = `${P}h${k}`;
@@ -67,13 +73,14 @@ async function startAgent(tag, k, extra) {
     '--data-dir', join(tmp, `data-${tag}`), '--socket', sock, '--netns-prefix', `${P}${tag}`, '--no-plugin', '--log-level', 'debug', // debug: the resolver's per-namespace setup time
     '--advertise-addr', `198.51.100.${k}`, '--dns', '203.0.113.53', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   agents.push(proc);
-  const a = { tag, proc, log: '', api: connectApi(sock), seq: [], conc: 0, rss0: 0, rss1: 0 };
+  const a = { tag, proc, log: '', api: connectApi(sock), seq: [], conc: 0, rss0: 0, rss1: 0, attached: 0, samples: [] };
   proc.stdout.on('data', (b) => (a.log += b));
   for (let i = 0; ; i++) {
     try { await a.api.status(); break; } catch (e) { if (i > 200 || proc.exitCode !== null) { console.error(a.log); throw e; } await new Promise((r) => setTimeout(r, 50)); }
   }
   await a.api.createNetwork({ name: 'bench', subnet: '10.77.0.0/16' });
   a.rss0 = rssKiB(proc.pid);
+  a.samples.push([0, a.rss0]);
   return a;
 }
 const noDns = await startAgent('n', 1, ['--no-embedded-dns']);
@@ -85,6 +92,7 @@ for (let i = 0; i < N; i++) {
     const t = performance.now();
     await a.api.attach({ network: 'bench', netns: `/run/netns/${seqW[a.tag][i]}`, name: `w${i}` });
     a.seq.push(performance.now() - t);
+    if (++a.attached % 10 === 0) a.samples.push([a.attached, rssKiB(a.proc.pid)]);
   }
 }
 // N at once per agent, as two rounds of N/2 in alternating order (the machine fills with namespaces as it goes).
@@ -96,6 +104,8 @@ for (const [round, order] of [[0, both], [1, [...both].reverse()]]) {
     t0 = performance.now();
     await Promise.all(half.map((w) => a.api.attach({ network: 'bench', netns: `/run/netns/${w}` })));
     a.conc += performance.now() - t0;
+    a.attached += half.length;
+    a.samples.push([a.attached, rssKiB(a.proc.pid)]);
   }
 }
 for (const a of both) {
@@ -171,7 +181,8 @@ const dnsRows = [
   [`${N} concurrent (2 x ${N >> 1}), total (ms)`, noDns.conc, withDns.conc],
   ['agent RSS before attaching (MiB)', noDns.rss0 / 1024, withDns.rss0 / 1024],
   [`agent RSS after ${2 * N} attached namespaces (MiB)`, noDns.rss1 / 1024, withDns.rss1 / 1024],
-  ['RSS growth per attached namespace (KiB)', (noDns.rss1 - noDns.rss0) / (2 * N), (withDns.rss1 - withDns.rss0) / (2 * N)],
+  ['RSS growth per attached namespace, end points (KiB)', (noDns.rss1 - noDns.rss0) / (2 * N), (withDns.rss1 - withDns.rss0) / (2 * N)],
+  [`RSS growth per attached namespace, slope over ${noDns.samples.length} samples (KiB)`, slope(noDns.samples), slope(withDns.samples)],
 ];
 for (const [m, a, b] of dnsRows) console.log(`| ${m} | ${fmt(a)} | ${fmt(b)} | ${fmt(b - a)} |`);
 const setup = withDns.log.split('\n').filter((l) => l.includes('"msg":"dns: serving"')).map((l) => JSON.parse(l).ms);
