@@ -185,6 +185,11 @@ const dnsRows = [
   [`RSS growth per attached namespace, slope over ${noDns.samples.length} samples (KiB)`, slope(noDns.samples), slope(withDns.samples)],
 ];
 for (const [m, a, b] of dnsRows) console.log(`| ${m} | ${fmt(a)} | ${fmt(b)} | ${fmt(b - a)} |`);
+const phasesOf = (a, from, to) => a.log.split('\n').filter((l) => l.includes('endpoint attached')).slice(from, to).map((l) => JSON.parse(l).ms);
+for (const [what, from, to] of [['sequential', 0, N], ['concurrent', N, 2 * N]]) {
+  const line = (a) => ['allocate', 'kernel', 'commit'].map((k) => pct(phasesOf(a, from, to).map((p) => p[k]), 50)).join(' / ');
+  console.log(`${what} attach phases in the agent's log, p50 allocate / kernel / commit ms: --no-embedded-dns ${line(noDns)}; embedded DNS ${line(withDns)}`);
+}
 const setup = withDns.log.split('\n').filter((l) => l.includes('"msg":"dns: serving"')).map((l) => JSON.parse(l).ms);
 console.log(`resolver setup per namespace, in the agent (sockets made in the namespace, bound, served): p50 ${pct(setup, 50)} ms, p99 ${pct(setup, 99)} ms, max ${Math.max(...setup)} ms, n ${setup.length}`);
 process.exit(0);
