@@ -58,6 +58,8 @@ export class DnsController implements Controller {
   private readonly syncs = new Map<string, Promise<void>>();
   /** Endpoint id -> the namespace it made us serve (a delete event carries no value). */
   private readonly servedBy = new Map<string, string>();
+  /** Endpoint ids the resolver answers (so a second start drops those deleted meanwhile). */
+  private readonly answered = new Set<string>();
   /** The last serving failure per namespace, logged once rather than at every resync. */
   private readonly failures = new Map<string, string>();
   private running: Running | undefined;
@@ -79,7 +81,10 @@ export class DnsController implements Controller {
     const server = new DnsServer({ forwarder });
     const resolvers = new NamespaceResolvers(server, this.store, this.options.listen);
     this.running = { forwarder, server, resolvers, unsubscribe: [] };
-    for (const ep of this.records.endpoints.values()) this.putEndpoint(ep);
+    const current = this.records.endpoints.values();
+    const ids = new Set(current.map((ep) => ep.id));
+    for (const id of [...this.answered].filter((x) => !ids.has(x))) this.forget(id);
+    for (const ep of current) this.putEndpoint(ep);
     this.running.unsubscribe.push(
       this.records.endpoints.onChange((ev) => this.onEndpoint(ev)),
       this.records.networks.onChange((ev) => this.onNetwork(ev.key.slice(this.records.networks.prefix.length))),
@@ -147,8 +152,7 @@ export class DnsController implements Controller {
     const id = ev.key.slice(this.records.endpoints.prefix.length);
     const before = this.servedBy.get(id);
     if (ev.type === 'delete') {
-      this.store.removeEndpoint(id);
-      this.servedBy.delete(id);
+      this.forget(id);
     } else {
       this.putEndpoint(ev.value);
     }
@@ -162,13 +166,25 @@ export class DnsController implements Controller {
     for (const ep of this.records.endpointsOf(networkId)) this.putEndpoint(ep);
   }
 
+  private forget(id: string): void {
+    this.store.removeEndpoint(id);
+    this.answered.delete(id);
+    this.servedBy.delete(id);
+  }
+
   private putEndpoint(ep: OverlayEndpoint): void {
     const record = dnsRecordOf(ep, this.records.networks.get(ep.networkId));
     try {
-      if (record) this.store.upsertEndpoint(record);
-      else this.store.removeEndpoint(ep.id);
+      if (record) {
+        this.store.upsertEndpoint(record);
+        this.answered.add(ep.id);
+      } else {
+        this.store.removeEndpoint(ep.id);
+        this.answered.delete(ep.id);
+      }
     } catch (e) {
       this.store.removeEndpoint(ep.id);
+      this.answered.delete(ep.id);
       this.log.warn({ endpoint: ep.id, err: (e as Error).message }, 'dns: endpoint record not answered');
     }
     if (servesNamespace(ep, this.isLocal)) this.servedBy.set(ep.id, ep.netns);

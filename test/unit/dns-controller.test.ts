@@ -113,8 +113,14 @@ describe('dns controller', () => {
     expect(dns.served().map((s) => s.nsPath).sort()).toEqual(['/run/netns/a', '/run/netns/b']);
   });
 
-  it('closes every served namespace on stop', async () => {
+  it('closes every served namespace on stop, and a second start forgets what was deleted meanwhile', async () => {
     await dns.stop();
+    expect(serving.size).toBe(0);
+    const records = dns.stats().records;
+    await written(store.txn([{ op: 'delete', key: keys.endpoint(endpoint('a').id) }]));
+    expect(dns.stats().records).toBe(records); // stopped: not following
+    await dns.start();
+    expect(dns.stats().records).toBe(0);
     expect(serving.size).toBe(0);
   });
 });
