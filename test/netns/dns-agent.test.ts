@@ -162,6 +162,11 @@ describe('the agent serves 127.0.0.11 in the workloads it attaches', () => {
     await agent.start();
     expect((await dig(apiNs, 'web')).answers).toEqual([`A ${ip(eps.api!.ipv4)}`]);
     expect((await dig(apiNs, 'db')).status).toBe('NXDOMAIN');
+    // A crash leaves nothing bound behind (the sockets are CLOEXEC: no child kept them), so the next start serves.
+    await agent.kill9();
+    await agent.start();
+    expect((await dig(apiNs, '+tcp', 'web')).answers).toEqual([`A ${ip(eps.api!.ipv4)}`]);
+    expect(logLines().some((l) => typeof l.msg === 'string' && l.msg.startsWith('dns: cannot serve'))).toBe(false);
   });
 
   it('answers SERVFAIL within the attempt timeout when the upstream is gone', async () => {
