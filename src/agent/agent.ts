@@ -3,7 +3,7 @@ import { VxError } from '../errors.js';
 import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
 import { DnsController, localByNode, parseUpstream, writeResolvConf } from '../dns/index.js';
-import { SELF_NS, nsTarget, probeKernel, type KernelFeatures } from '../kernel/index.js';
+import { probeKernel, type KernelFeatures } from '../kernel/index.js';
 import { nsAccessDenied } from '../kernel/ns-identity.js';
 import type {
   AgentApi,
@@ -119,7 +119,6 @@ export class Agent implements AgentApi, Controller {
     const kernel = new OverlayKernel(
       this.records,
       {
-        selfNsTarget: nsTarget(SELF_NS),
         advertiseAddr: facts.advertiseAddr,
         dataPathPort: config.dataPathPort,
         gwSubnet: () => ({ gateway: this.ipam.gateway.gateway, prefix: gwPrefix }),

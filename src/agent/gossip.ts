@@ -5,6 +5,7 @@ import { Keyring, createMemberlist, defaultLanConfig, type Delegate, type Member
 import { NetworkDB } from '../gossip/networkdb/index.js';
 import { VxError } from '../errors.js';
 import type { GossipNode, GossipStatus, KeyOp, KeyOpResult } from '../model/api.js';
+import { decodeGossipKey } from '../model/validate.js';
 import { Mutex } from '../util/mutex.js';
 import { writeFileAtomic } from './atomic-file.js';
 
@@ -61,11 +62,9 @@ export async function readKeyFile(path: string): Promise<Keyring> {
   return parseKeys(text, path);
 }
 
+/** The one gossip key check (src/model/validate.ts); returns the key as given. */
 function checkKey(b64: string, where: string): string {
-  const buf = /^[A-Za-z0-9+/]+={0,2}$/.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
-  if (![16, 24, 32].includes(buf.length)) {
-    throw new VxError('INVALID_ARGUMENT', `${where}: a gossip key is base64 of 16, 24 or 32 bytes (vxmesh gossip keygen makes one)`);
-  }
+  decodeGossipKey(b64, where);
   return b64;
 }
 
@@ -73,7 +72,7 @@ function checkKey(b64: string, where: string): string {
 function parseKeys(text: string, path: string): Keyring {
   const keys = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   if (!keys.length) throw new VxError('INVALID_ARGUMENT', `gossip keyring ${path} holds no key`);
-  return Keyring.fromBase64(keys.map((k, i) => checkKey(k, `${path} line ${i + 1}`)));
+  return Keyring.fromBase64(keys, (i) => `${path} line ${i + 1}`);
 }
 
 /**
@@ -114,7 +113,7 @@ export class GossipService {
   ) {
     this.db = new NetworkDB({
       nodeName: opts.nodeName,
-      onProtocolError: (e) => log.debug({ err: e.message }, 'networkdb dropped input'),
+      logger: log.child({ component: 'networkdb' }),
     });
   }
 
@@ -148,12 +147,7 @@ export class GossipService {
       ...(this.opts.transport ? { transport: this.opts.transport } : {}),
       delegate,
       events: this.db,
-      logger: {
-        info: (o, m) => gossipLog.info(o, m),
-        warn: (o, m) => gossipLog.warn(o, m),
-        debug: (o, m) => gossipLog.debug(o, m),
-        error: (o, m) => gossipLog.error(o, m),
-      },
+      logger: gossipLog,
     });
     this.db.attach(this.ml);
     this.log.info({ node: this.opts.nodeName, addr: `${this.opts.bindAddr}:${this.opts.port}`, encrypted: Boolean(this.keyring) }, 'gossip listening');

@@ -124,7 +124,7 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           name: 'plugin socket',
           start: async () => {
             const socketPath = join(config.pluginDir, `${config.pluginName}.sock`);
-            parts.plugin = await startPluginServer(parts.pluginGate.api, { socketPath, logger: log });
+            parts.plugin = await startPluginServer(parts.pluginGate.api, { socketPath, logger: log, dockerHost: config.dockerHost });
             await chmod(socketPath, 0o600); // dockerd runs as root: nobody else needs it
           },
           stop: async () => {

@@ -28,6 +28,8 @@ export interface AgentConfig {
   pluginName: string; // --plugin-name, default "vxmesh"
   plugin: boolean; // --no-plugin turns off
   pluginDir: string; // --plugin-dir, default /run/docker/plugins
+  /** dockerd's API, where the plugin learns a new network's name. --docker-host, default unix:///var/run/docker.sock */
+  dockerHost: string;
   // Reliability and operations
   /** --salvage: start from every store record that verifies, moving a damaged file aside; delete no kernel object it cannot account for. */
   salvage: boolean;
@@ -59,6 +61,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   pluginName: 'vxmesh',
   plugin: true,
   pluginDir: '/run/docker/plugins',
+  dockerHost: 'unix:///var/run/docker.sock',
   salvage: false,
   logFormat: 'json',
   resyncIntervalMs: 30_000,

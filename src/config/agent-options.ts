@@ -77,6 +77,10 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
     check: (what, v) => (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v) ? undefined : `${what} ${quote(v)} must be 1 to 63 letters, digits, '_', '.', '-'`),
   },
   { field: 'plugin', flag: 'plugin', kind: 'boolean', valueName: '', description: 'serve the docker plugin (--no-plugin turns it off)' },
+  {
+    field: 'dockerHost', flag: 'docker-host', kind: 'string', valueName: 'unix://PATH', description: "dockerd's API socket, where the plugin learns a new network's name",
+    check: (what, v) => (/^unix:\/\/\/./.test(v) ? undefined : `${what} ${quote(v)} must be unix:///path/to/docker.sock`),
+  },
   { field: 'pluginDir', flag: 'plugin-dir', kind: 'string', valueName: 'PATH', description: 'docker plugin socket directory', check: nonEmpty },
   { field: 'resyncIntervalMs', flag: 'resync-interval', kind: 'integer', valueName: 'SECONDS', description: 'how often kernel state is compared with the store and repaired', range: [1, 86_400], scale: 1000 },
   {

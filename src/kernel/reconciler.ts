@@ -77,12 +77,3 @@ async function runPreBatch(ns: NsRef, lines: string[]): Promise<void> {
   }
 }
 
-/**
- * @deprecated Raw argv leaves src/kernel: give the vxlan spec `createIn` and let
- * LinkReconciler.reconcile create and move it. Kept until src/agent stops calling it.
- *
- * Runs arbitrary `ip` batch lines in a namespace (one process); used for cross-namespace moves.
- */
-export async function ipBatch(ns: NsRef, lines: string[]): Promise<void> {
-  if (lines.length) await run(...inNs(ns, 'ip', ['-batch', '-']), lines.join('\n') + '\n');
-}

@@ -1,4 +1,4 @@
-import { SELF_NS, namedNs, nsFromPath, type NsRef } from '../kernel/ns.js';
+import { SELF_NS, nsFromPath, type NsRef } from '../kernel/ns.js';
 import type { NftTable } from '../kernel/nft-model.js';
 import type { LinkSpec, NsDesired } from '../kernel/state.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
@@ -17,19 +17,13 @@ import {
 } from './names.js';
 
 export interface HostContext {
-  /**
-   * @deprecated Unused here: peers' namespaces are derived from the records. Kept (required)
-   * because src/agent reads it today; drop it when the agent stops.
-   */
-  selfNsTarget: string;
   advertiseAddr?: string;
   dataPathPort: number;
   gwSubnet: { gateway: string; prefix: number };
 }
 
-/** An endpoint as sandboxDesired takes it; `netnsTarget` is the deprecated way to name its peer's namespace. */
-export type SandboxEndpoint = EndpointRecord & { /** @deprecated derived from the record */ netnsTarget?: string };
-export type HostGateway = GatewayRecord & { /** @deprecated derived from the record */ netnsTarget?: string };
+export type SandboxEndpoint = EndpointRecord;
+export type HostGateway = GatewayRecord;
 
 const cidr = (ip: string, prefix: number) => `${ip}/${prefix}`;
 
@@ -38,37 +32,28 @@ export function macFromIpv4(ip: string): string {
   return ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 }
 
-/** A namespace named the way `ip link ... netns X` takes it (a name, or a path). */
-function nsFromTarget(target: string): NsRef {
-  return target.startsWith('/') ? nsFromPath(target) : namedNs(target);
-}
-
 /** Where an endpoint's workload end is born: the workload's namespace, or (docker mode) the agent's. */
 function workloadNsOf(ep: SandboxEndpoint): NsRef {
-  if (ep.netnsTarget !== undefined) return nsFromTarget(ep.netnsTarget);
   return ep.leaveInHost ? SELF_NS : nsFromPath(ep.netns);
 }
 
 /**
  * Sandbox namespace of one network: lo, br0 (gateway addresses), vxlan0 and the endpoints' veths.
- * With `host`, vxlan0 is a full spec: the reconciler creates it in the agent's namespace (its UDP
- * socket must live on the underlay) and moves it in. Without `host` (deprecated) it is only
- * adopted from its temporary name, and the caller makes it with vxlanCreateLines.
+ * vxlan0 is created by the reconciler in the agent's namespace (its UDP socket must live on the
+ * underlay) and moved in.
  */
-export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[], host?: HostContext): NsDesired {
-  const vxlan: LinkSpec = host
-    ? {
-        name: VXLAN,
-        kind: 'vxlan',
-        vni: net.vni,
-        dstPort: host.dataPathPort,
-        local: host.advertiseAddr,
-        mtu: net.mtu,
-        master: BRIDGE,
-        up: true,
-        createIn: { ns: SELF_NS, tempName: vxlanTemp(net.vni) },
-      }
-    : { name: VXLAN, kind: 'other', mtu: net.mtu, master: BRIDGE, up: true, adoptFrom: vxlanTemp(net.vni) };
+export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[], host: HostContext): NsDesired {
+  const vxlan: LinkSpec = {
+    name: VXLAN,
+    kind: 'vxlan',
+    vni: net.vni,
+    dstPort: host.dataPathPort,
+    local: host.advertiseAddr,
+    mtu: net.mtu,
+    master: BRIDGE,
+    up: true,
+    createIn: { ns: SELF_NS, tempName: vxlanTemp(net.vni) },
+  };
   const links: LinkSpec[] = [
     { name: 'lo', kind: 'other', up: true },
     // A fixed bridge MAC: otherwise it follows the lowest port MAC and workloads' ARP entries for the gateway go stale.
@@ -90,21 +75,6 @@ export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[],
   return { links, addrs, routes: [], fdb: [], neigh: [], owns: (n) => n !== 'lo' };
 }
 
-/**
- * @deprecated Raw `ip` argv outside src/kernel: call sandboxDesired(net, eps, host) instead,
- * whose vxlan spec the reconciler creates and moves itself.
- *
- * Lines (run in the host namespace) that create a network's vxlan device and move it into the sandbox.
- */
-export function vxlanCreateLines(net: NetworkRecord, host: HostContext): string[] {
-  const tmp = vxlanTemp(net.vni);
-  const local = host.advertiseAddr ? ` local ${host.advertiseAddr}` : '';
-  return [
-    `link add ${tmp} type vxlan id ${net.vni} dstport ${host.dataPathPort}${local} nolearning`,
-    `link set dev ${tmp} netns ${net.sandbox}`,
-  ];
-}
-
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */
 export function hostDesired(gateways: HostGateway[], host: HostContext): NsDesired {
   const links: LinkSpec[] = [{ name: GW_BRIDGE, kind: 'bridge', mac: macFromIpv4(host.gwSubnet.gateway), up: true }];
@@ -114,7 +84,7 @@ export function hostDesired(gateways: HostGateway[], host: HostContext): NsDesir
       kind: 'veth',
       master: GW_BRIDGE,
       up: true,
-      peer: { name: gatewayTempVeth(gw.id), ns: gw.netnsTarget !== undefined ? nsFromTarget(gw.netnsTarget) : nsFromPath(gw.netns) },
+      peer: { name: gatewayTempVeth(gw.id), ns: nsFromPath(gw.netns) },
     });
   }
   return {
@@ -198,30 +168,4 @@ export function hostBridgeFirewall(): NftTable {
       },
     ],
   };
-}
-
-/** @deprecated Text for the deprecated NftReconciler; use hostBridgeFirewall() with NftTableReconciler. */
-export function hostBridgeNftBody(): string {
-  return `  chain forward {
-    type filter hook forward priority filter; policy accept;
-    iifname "vg*" oifname "vg*" drop comment "vxmesh: workloads do not meet on gwbridge"
-  }`;
-}
-
-/** @deprecated Text for the deprecated NftReconciler; use hostFirewall() with NftTableReconciler. */
-export function hostNftBody(gwSubnet: string, overlaySubnets4: string[]): string {
-  const set = overlaySubnets4.length ? `\n    elements = { ${overlaySubnets4.join(', ')} }` : '';
-  return `  set overlay4 {
-    type ipv4_addr
-    flags interval${set}
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    ip saddr ${gwSubnet} oifname != "${GW_BRIDGE}" masquerade comment "vxmesh: gwbridge egress"
-  }
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    iifname "${GW_BRIDGE}" ip daddr @overlay4 drop comment "vxmesh: no overlay access around the overlay"
-    iifname "${GW_BRIDGE}" oifname "${GW_BRIDGE}" drop comment "vxmesh: workloads do not meet on gwbridge"
-  }`;
 }

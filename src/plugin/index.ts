@@ -18,7 +18,7 @@ export interface PluginServerOptions {
   logger: PluginLogger;
   /** Unused: all durable state is the agent's. Accepted so callers can pass the data dir. */
   stateDir?: string;
-  /** dockerd's API, to learn a new network's name; default $DOCKER_HOST, else unix:///var/run/docker.sock. */
+  /** dockerd's API, to learn a new network's name (from the agent's --docker-host); default unix:///var/run/docker.sock. */
   dockerHost?: string;
   /** How long to wait for dockerd to show a new network's name (default 10 s). */
   nameWaitMs?: number;
@@ -40,7 +40,7 @@ export async function startPluginServer(api: AgentApi, opts: PluginServerOptions
   const ctx: PluginContext = {
     api,
     logger: opts.logger,
-    dockerSocket: dockerSocketPath(opts.dockerHost ?? process.env.DOCKER_HOST),
+    dockerSocket: dockerSocketPath(opts.dockerHost),
     nameWaitMs: opts.nameWaitMs ?? 10_000,
     poolIds: new Map(),
     pendingNetworks: new Map(),

@@ -48,7 +48,8 @@ describe.skipIf(skip !== undefined)('docker remote network + IPAM driver (real d
       '--plugin-name', plugin,
       '--advertise-addr', host.underlayAddr,
       '--log-level', 'debug',
-    ], { DOCKER_HOST: `unix://${host.socket}` });
+      '--docker-host', `unix://${host.socket}`,
+    ]);
     const serving = () => existsSync(pluginSocket) && existsSync(apiSocket);
     await waitFor(() => serving() || proc.exited(), { what: 'the agent\'s sockets', timeoutMs: 30_000, intervalMs: 100 }).catch(() => undefined);
     if (!serving() || proc.exited()) {

@@ -4,7 +4,29 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelError, NftElements, NftReconciler, NftTableReconciler, namedNs, readNftTable, ruleCounters, type NftTable } from '../../src/kernel/index.js';
-import { hostBridgeFirewall, hostBridgeNftBody, hostFirewall, hostNftBody } from '../../src/overlay/desired.js';
+import { hostBridgeFirewall, hostFirewall } from '../../src/overlay/desired.js';
+
+// The host firewall as agents before the typed nft model wrote it (text for the old full-rewrite reconciler).
+const oldHostBridgeBody = `  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "vg*" oifname "vg*" drop comment "vxmesh: workloads do not meet on gwbridge"
+  }`;
+function oldHostBody(gwSubnet: string, overlaySubnets4: string[]): string {
+  const set = overlaySubnets4.length ? `\n    elements = { ${overlaySubnets4.join(', ')} }` : '';
+  return `  set overlay4 {
+    type ipv4_addr
+    flags interval${set}
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr ${gwSubnet} oifname != "vxmesh_gwbridge" masquerade comment "vxmesh: gwbridge egress"
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "vxmesh_gwbridge" ip daddr @overlay4 drop comment "vxmesh: no overlay access around the overlay"
+    iifname "vxmesh_gwbridge" oifname "vxmesh_gwbridge" drop comment "vxmesh: workloads do not meet on gwbridge"
+  }`;
+}
 
 const canRun = process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0;
 
@@ -157,8 +179,8 @@ describe.skipIf(!canRun)('NftTableReconciler in a real namespace', () => {
 
   it('the host firewall: takes over the table the old full-rewrite reconciler wrote, then changes one element per network', async () => {
     const old = new NftReconciler(); // table `vxmesh`, as agents before this change wrote it
-    await old.apply(ns, hostNftBody('172.18.0.0/16', ['10.10.0.0/24']));
-    await old.apply(ns, hostBridgeNftBody(), { family: 'bridge' });
+    await old.apply(ns, oldHostBody('172.18.0.0/16', ['10.10.0.0/24']));
+    await old.apply(ns, oldHostBridgeBody, { family: 'bridge' });
     const fw = new NftTableReconciler();
     expect((await fw.reconcile(ns, hostFirewall('172.18.0.0/16', ['10.10.0.0/24']), { fresh: true })).commands).toEqual([]);
     expect((await fw.reconcile(ns, hostBridgeFirewall(), { fresh: true })).commands).toEqual([]);

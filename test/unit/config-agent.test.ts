@@ -33,6 +33,7 @@ const EVERY_OPTION: Record<string, unknown> = {
   'plugin-name': 'vxtest',
   plugin: false,
   'plugin-dir': '/tmp/plugins',
+  'docker-host': 'unix:///tmp/docker.sock',
   'resync-interval': 5,
   salvage: true,
   dns: ['203.0.113.53', '[2001:db8::53]:5353'],

@@ -7,7 +7,7 @@ import type { NsActual } from '../../src/kernel/state.js';
 import { hostDesired, hostFirewall, sandboxDesired, type HostContext } from '../../src/overlay/desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from '../../src/overlay/model.js';
 
-const host: HostContext = { selfNsTarget: '', advertiseAddr: '198.51.100.4', dataPathPort: 4789, gwSubnet: { gateway: '172.18.0.1', prefix: 16 } };
+const host: HostContext = { advertiseAddr: '198.51.100.4', dataPathPort: 4789, gwSubnet: { gateway: '172.18.0.1', prefix: 16 } };
 const net: NetworkRecord = {
   id: 'a'.repeat(64),
   name: 'web',
@@ -61,13 +61,6 @@ describe('sandboxDesired', () => {
     expect(plan.missing).toEqual([]);
   });
 
-  it('deprecated form (no host context): vxlan0 is only adopted, the peers named by netnsTarget', () => {
-    const d = sandboxDesired(net, [{ ...ep('b'), netnsTarget: 'wl9' }]);
-    expect(d.links.find((l) => l.name === 'vxlan0')).toMatchObject({ kind: 'other', adoptFrom: 'vxt4097' });
-    const plan = planNs(d, empty(['lo']), namedNs(net.sandbox));
-    expect(plan.missing).toEqual(['vxlan0']);
-    expect(plan.ipLines).toContain('link add vebbbbbbbbbbbb mtu 1450 type veth peer name vtbbbbbbbbbbbb mtu 1450 netns wl9');
-  });
 });
 
 describe('hostDesired and hostFirewall', () => {

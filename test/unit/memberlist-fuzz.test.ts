@@ -1,4 +1,4 @@
-// Fuzz: 10^6 random and mutated packets and streams (plain and encrypted) fed into a live
+// Fuzz: 10^5 (10^6: npm run bench:memberlist-fuzz) random and mutated packets and streams (plain and encrypted) fed into a live
 // node's packet and stream handlers. Nothing may crash and membership (names, states,
 // incarnations) must stay identical on every node. A small sample also goes over real
 // loopback sockets.
@@ -190,7 +190,7 @@ afterEach(async () => {
 });
 
 describe('memberlist fuzz', () => {
-  it('10^6 random and mutated packets/streams change nothing and crash nothing', async () => {
+  it('10^5 random and mutated packets/streams change nothing and crash nothing', async () => {
     const rnd = mulberry32(0xc0ffee);
     const plain = await fuzzCluster(null);
     const enc = await fuzzCluster(new Keyring(KEY));
@@ -205,8 +205,8 @@ describe('memberlist fuzz', () => {
     const plainStreams = streams('n0');
     const encStreams = plainStreams.map(encStream);
 
-    const UDP_TOTAL = 900_000;
-    const TCP_TOTAL = 100_000;
+    const UDP_TOTAL = 90_000;
+    const TCP_TOTAL = 10_000;
     let fed = 0;
     const pick = <T>(arr: T[]): T => arr[Math.floor(rnd() * arr.length)]!;
     for (let i = 0; i < UDP_TOTAL; i++) {
@@ -240,14 +240,14 @@ describe('memberlist fuzz', () => {
       }
     }
     await Promise.all(pending);
-    expect(fed).toBe(1_000_000);
+    expect(fed).toBe(100_000);
 
     await new Promise((r) => setTimeout(r, 300));
     expect(snapshot(plain.nodes)).toBe(before.plain);
     expect(snapshot(enc.nodes)).toBe(before.enc);
     // and the rejects were counted, not silently swallowed
-    expect(plainTarget.stats.rejected).toBeGreaterThan(100_000);
-    expect(encTarget.stats.rejected).toBeGreaterThan(100_000);
+    expect(plainTarget.stats.rejected).toBeGreaterThan(10_000);
+    expect(encTarget.stats.rejected).toBeGreaterThan(10_000);
     // the nodes still work: a fresh encrypted node can join the fuzzed one
     const late = await createMemberlist(defaultLanConfig({ name: 'late', bindAddr: '127.0.0.9', bindPort: 7946, keyring: new Keyring(KEY) }), {
       transport: enc.net.transport(),

@@ -4,22 +4,16 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../util/clock.js';
 
 type LogCall = (obj: Record<string, unknown>, msg?: string) => void;
-/**
- * @deprecated Pass a pino Logger (tests: `pino({ level: 'silent' })`). This shape is accepted only
- * until src/agent/gossip.ts passes `log.child({ component: 'memberlist' })` instead of wrapping it.
- */
-export interface LegacyLogSink {
+/** What gossip code logs through: pino's Logger (tests: `pino({ level: 'silent' })`). */
+export type GossipLogger = Logger;
+
+/** The four calls gossip code makes (a pino Logger has them all). */
+export interface LogSink {
   info: LogCall;
   warn: LogCall;
   debug: LogCall;
   error: LogCall;
 }
-
-/** What gossip code logs through: a pino Logger (or, for now, the legacy four-method shape). */
-export type GossipLogger = Logger | LegacyLogSink;
-
-/** The calls gossip code makes; a pino Logger has them all. */
-export type LogSink = LegacyLogSink;
 
 export function toLogSink(logger: GossipLogger): LogSink {
   return logger;

@@ -21,15 +21,13 @@ export class NetworkDBCore {
   cluster: Cluster | undefined;
   closed = false;
   private readonly log: LogSink;
-  private readonly onProtocolError: ((err: Error) => void) | undefined;
 
   constructor(opts: NetworkDBOptions) {
-    const { nodeName, onProtocolError, logger, clock, ...overrides } = opts;
+    const { nodeName, logger, clock, ...overrides } = opts;
     this.nodeName = requireName('nodeName', nodeName);
     this.config = resolveNetworkDBConfig(overrides);
     this.clock = clock ?? realClock;
     this.log = toLogSink(logger ?? pino({ level: 'silent' }));
-    this.onProtocolError = onProtocolError;
   }
 
   /** Bad input we dropped (counted when it failed to decode). */
@@ -54,7 +52,6 @@ export class NetworkDBCore {
   private report(err: unknown, what: string): void {
     const e = err instanceof Error ? err : new Error(String(err));
     this.log.debug({ err: e.message }, what);
-    this.onProtocolError?.(e);
   }
 }
 

@@ -40,8 +40,6 @@ export interface NetworkDBOptions extends Partial<NetworkDBConfig> {
   nodeName: string;
   /** Dropped bad input and failed sends are logged here at debug level (default: silent). */
   logger?: GossipLogger;
-  /** @deprecated Pass `logger`; kept until src/agent/gossip.ts does. Called as well when given. */
-  onProtocolError?: (err: Error) => void;
   /** Time source for loops, timeouts and reap times (a VirtualClock in simulations). */
   clock?: Clock;
 }
