@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Attach latency: vxmesh (agent in a netns host, gRPC client in-process) vs a hand-written baseline
 // that does the same kernel work with one `ip -batch` per namespace per endpoint, in the same run.
+// Also what the embedded DNS adds: a second agent with it (the first runs with --no-embedded-dns), same run.
 // Usage: node bench/attach.mjs [N=100]   (root; run `npm run build` first)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,12 +34,12 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 const fmt = (x) => x.toFixed(1);
 
 function cleanup() {
-  try { agent?.kill('SIGKILL'); } catch {}
+  for (const a of agents) try { a.kill('SIGKILL'); } catch {}
   const ns = readdirSync('/run/netns').filter((n) => n.startsWith(P));
   if (ns.length) spawnSync('ip', ['-batch', '-'], { input: ns.map((n) => `netns del ${n}`).join('\n') + '\n' });
   rmSync(tmp, { recursive: true, force: true });
 }
-let agent;
+const agents = [];
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
@@ -50,30 +51,73 @@ const mkWorkloads = (tag) => {
   return names;
 };
 
-// ---- vxmesh
-const sock = join(tmp, 'api.sock');
-agent = spawn('nsenter', [`--net=/run/netns/${HOST}`, process.execPath, join(ROOT, 'dist/cli/main.js'), 'agent',
-  '--data-dir', join(tmp, 'data'), '--socket', sock, '--netns-prefix', P, '--no-plugin', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-let agentLog = '';
-agent.stdout.on('data', (b) => (agentLog += b));
+// ---- vxmesh: two agents side by side, one with the embedded DNS (the default) and one with
+// --no-embedded-dns, attaches interleaved so load swings hit both alike. The upstream given with --dns is
+// never asked (nothing queries), so no real resolver is touched.
 const { connectApi } = await import(join(ROOT, 'dist/api/client.js'));
-const api = connectApi(sock);
-for (let i = 0; ; i++) {
-  try { await api.status(); break; } catch (e) { if (i > 200) throw e; await new Promise((r) => setTimeout(r, 50)); }
+/** Least-squares slope of RSS over attached namespaces (KiB each): steadier than two end points under GC. */
+const slope = (pts) => {
+  const mx = pts.reduce((s, [x]) => s + x, 0) / pts.length;
+  const my = pts.reduce((s, [, y]) => s + y, 0) / pts.length;
+  return pts.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / pts.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+};
+const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+async function startAgent(tag, k, extra) {
+  const host = `${P}h${k}`;
+  if (k !== 1) {
+    sh('ip', ['netns', 'add', host]);
+    sh('ip', ['-n', host, '-batch', '-'], `link set lo up\nlink add ul0 type veth peer name ul1\naddr add 198.51.100.${k}/24 dev ul0\nlink set ul0 up\nlink set ul1 up\n`);
+  }
+  const sock = join(tmp, `api-${tag}.sock`);
+  const proc = spawn('nsenter', [`--net=/run/netns/${host}`, process.execPath, join(ROOT, 'dist/cli/main.js'), 'agent',
+    '--data-dir', join(tmp, `data-${tag}`), '--socket', sock, '--netns-prefix', `${P}${tag}`, '--no-plugin', '--log-level', 'debug', // debug: the resolver's per-namespace setup time
+    '--advertise-addr', `198.51.100.${k}`, '--dns', '203.0.113.53', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  agents.push(proc);
+  const a = { tag, proc, log: '', api: connectApi(sock), seq: [], conc: 0, rss0: 0, rss1: 0, attached: 0, samples: [] };
+  proc.stdout.on('data', (b) => (a.log += b));
+  for (let i = 0; ; i++) {
+    try { await a.api.status(); break; } catch (e) { if (i > 200 || proc.exitCode !== null) { console.error(a.log); throw e; } await new Promise((r) => setTimeout(r, 50)); }
+  }
+  await a.api.createNetwork({ name: 'bench', subnet: '10.77.0.0/16' });
+  a.rss0 = rssKiB(proc.pid);
+  a.samples.push([0, a.rss0]);
+  return a;
 }
-await api.createNetwork({ name: 'bench', subnet: '10.77.0.0/16' });
-const seqW = mkWorkloads('s');
-const vxSeq = [];
-for (const w of seqW) {
-  const t = performance.now();
-  await api.attach({ network: 'bench', netns: `/run/netns/${w}` });
-  vxSeq.push(performance.now() - t);
+const noDns = await startAgent('n', 1, ['--no-embedded-dns']);
+const withDns = await startAgent('d', 2, []);
+const both = [noDns, withDns];
+const seqW = Object.fromEntries(both.map((a) => [a.tag, mkWorkloads(`s${a.tag}`)]));
+for (let i = 0; i < N; i++) {
+  for (const a of i % 2 ? [...both].reverse() : both) {
+    const t = performance.now();
+    await a.api.attach({ network: 'bench', netns: `/run/netns/${seqW[a.tag][i]}`, name: `w${i}` });
+    a.seq.push(performance.now() - t);
+    if (++a.attached % 10 === 0) a.samples.push([a.attached, rssKiB(a.proc.pid)]);
+  }
 }
-const conW = mkWorkloads('c');
-let t0 = performance.now();
-await Promise.all(conW.map((w) => api.attach({ network: 'bench', netns: `/run/netns/${w}` })));
-const vxConc = performance.now() - t0;
-api.close();
+// N at once per agent, as two rounds of N/2 in alternating order (the machine fills with namespaces as it goes).
+let t0;
+const conW = Object.fromEntries(both.map((a) => [a.tag, mkWorkloads(`c${a.tag}`)]));
+for (const [round, order] of [[0, both], [1, [...both].reverse()]]) {
+  for (const a of order) {
+    const half = conW[a.tag].slice(round * (N >> 1), round ? N : N >> 1);
+    t0 = performance.now();
+    await Promise.all(half.map((w) => a.api.attach({ network: 'bench', netns: `/run/netns/${w}` })));
+    a.conc += performance.now() - t0;
+    a.attached += half.length;
+    a.samples.push([a.attached, rssKiB(a.proc.pid)]);
+  }
+}
+for (const a of both) {
+  a.rss1 = rssKiB(a.proc.pid);
+  a.api.close();
+}
+// The resolver really serves in the DNS agent's workloads, and not in the other's.
+const digIn = (ns) => spawnSync('ip', ['netns', 'exec', ns, 'dig', '@127.0.0.11', '+short', '+tries=1', '+time=1', 'w1'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+const served = [digIn(seqW.d[0]), digIn(seqW.n[0])];
+const agentLog = noDns.log;
+const vxSeq = noDns.seq;
+const vxConc = noDns.conc;
 
 // ---- baseline: same objects, one hand-written ip -batch per namespace per endpoint
 const SB = `${P}bsb`;
@@ -106,9 +150,12 @@ for (const w of baseSeqW) {
   baseSeq.push(performance.now() - t);
 }
 const baseConW = mkWorkloads('y');
-t0 = performance.now();
-await Promise.all(baseConW.map((w) => baselineAttach(w)));
-const baseConc = performance.now() - t0;
+let baseConc = 0;
+for (const half of [baseConW.slice(0, N >> 1), baseConW.slice(N >> 1)]) {
+  t0 = performance.now();
+  await Promise.all(half.map((w) => baselineAttach(w)));
+  baseConc += performance.now() - t0;
+}
 
 // Where vxmesh's sequential attach time goes (from the agent's own log).
 const phases = agentLog.split('\n').filter((l) => l.includes('endpoint attached')).slice(0, N).map((l) => JSON.parse(l).ms);
@@ -117,10 +164,32 @@ console.log(`vxmesh sequential attach phases, p50 ms: allocate ${med('allocate')
 const rows = [
   ['sequential p50 (ms)', pct(vxSeq, 50), pct(baseSeq, 50)],
   ['sequential p99 (ms)', pct(vxSeq, 99), pct(baseSeq, 99)],
-  [`${N} concurrent, total (ms)`, vxConc, baseConc],
+  [`${N} concurrent (2 x ${N >> 1}), total (ms)`, vxConc, baseConc],
 ];
 console.log(`attach latency, ${N} endpoints, ${new Date().toISOString()}`);
 console.log('| metric | vxmesh | baseline (ip -batch per ns) | ratio |');
 console.log('|---|---|---|---|');
 for (const [m, v, b] of rows) console.log(`| ${m} | ${fmt(v)} | ${fmt(b)} | ${(v / b).toFixed(2)}x |`);
+
+console.log(`\nembedded DNS: what it adds (same run, attaches interleaved; dig w1 in a workload: with DNS "${served[0]}", without "${served[1] || 'no answer'}")`);
+console.log('| metric | --no-embedded-dns | embedded DNS | added |');
+console.log('|---|---|---|---|');
+const dnsRows = [
+  ['sequential p50 (ms)', pct(noDns.seq, 50), pct(withDns.seq, 50)],
+  ['sequential p99 (ms)', pct(noDns.seq, 99), pct(withDns.seq, 99)],
+  ['sequential mean (ms)', noDns.seq.reduce((x, y) => x + y, 0) / N, withDns.seq.reduce((x, y) => x + y, 0) / N],
+  [`${N} concurrent (2 x ${N >> 1}), total (ms)`, noDns.conc, withDns.conc],
+  ['agent RSS before attaching (MiB)', noDns.rss0 / 1024, withDns.rss0 / 1024],
+  [`agent RSS after ${2 * N} attached namespaces (MiB)`, noDns.rss1 / 1024, withDns.rss1 / 1024],
+  ['RSS growth per attached namespace, end points (KiB)', (noDns.rss1 - noDns.rss0) / (2 * N), (withDns.rss1 - withDns.rss0) / (2 * N)],
+  [`RSS growth per attached namespace, slope over ${noDns.samples.length} samples (KiB)`, slope(noDns.samples), slope(withDns.samples)],
+];
+for (const [m, a, b] of dnsRows) console.log(`| ${m} | ${fmt(a)} | ${fmt(b)} | ${fmt(b - a)} |`);
+const phasesOf = (a, from, to) => a.log.split('\n').filter((l) => l.includes('endpoint attached')).slice(from, to).map((l) => JSON.parse(l).ms);
+for (const [what, from, to] of [['sequential', 0, N], ['concurrent', N, 2 * N]]) {
+  const line = (a) => ['allocate', 'kernel', 'commit'].map((k) => pct(phasesOf(a, from, to).map((p) => p[k]), 50)).join(' / ');
+  console.log(`${what} attach phases in the agent's log, p50 allocate / kernel / commit ms: --no-embedded-dns ${line(noDns)}; embedded DNS ${line(withDns)}`);
+}
+const setup = withDns.log.split('\n').filter((l) => l.includes('"msg":"dns: serving"')).map((l) => JSON.parse(l).ms);
+console.log(`resolver setup per namespace, in the agent (sockets made in the namespace, bound, served): p50 ${pct(setup, 50)} ms, p99 ${pct(setup, 99)} ms, max ${Math.max(...setup)} ms, n ${setup.length}`);
 process.exit(0);

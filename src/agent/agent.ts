@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
+import { DnsController, localByNode, parseUpstream, writeResolvConf } from '../dns/index.js';
 import { probeKernel, type KernelFeatures } from '../kernel/index.js';
 import { nsAccessDenied } from '../kernel/ns-identity.js';
 import type {
@@ -62,6 +63,8 @@ async function checkedNetns(path: string | undefined): Promise<string> {
 export interface HostFacts {
   advertiseAddr?: string;
   underlayMtu: number;
+  /** This host's name in the cluster: endpoint records of a shared store that name another node are not served here. */
+  nodeName?: string;
 }
 
 /** What the agent needs of gossip; until gossip is started its methods may throw FAILED_PRECONDITION. */
@@ -93,7 +96,9 @@ export class Agent implements AgentApi, Controller {
   private readonly ipam: IpamController;
   private readonly networks: NetworksController;
   private readonly endpoints: EndpointsController;
-  /** records, ipam, networks, endpoints: start order; stop is the reverse. */
+  /** The embedded resolver (absent with --no-embedded-dns). */
+  private readonly dns: DnsController | undefined;
+  /** records, ipam, networks, endpoints, dns: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -143,7 +148,14 @@ export class Agent implements AgentApi, Controller {
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage }, log.child({ controller: 'endpoints' }));
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints], log);
+    this.dns = config.embeddedDns
+      ? new DnsController(
+          this.records,
+          { ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}), isLocal: localByNode(facts.nodeName) },
+          log.child({ controller: 'dns' }),
+        )
+      : undefined;
+    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, ...(this.dns ? [this.dns] : [])], log);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -221,6 +233,9 @@ export class Agent implements AgentApi, Controller {
     if (req.ip) checkIp('ip', req.ip, 4);
     if (req.ipv6) checkIp('ipv6', req.ipv6, 6);
     if (req.preallocated && !req.ip) throw new VxError('INVALID_ARGUMENT', 'preallocated needs ip');
+    if (req.resolvConf && !this.dns) {
+      throw new VxError('FAILED_PRECONDITION', 'resolv-conf: this agent runs with --no-embedded-dns, so nothing would answer at 127.0.0.11: drop --resolv-conf or start the agent with the embedded DNS');
+    }
     const valid: ValidAttach = {
       ...req,
       leaveInHost,
@@ -231,7 +246,24 @@ export class Agent implements AgentApi, Controller {
       labels: checkLabels(req.labels),
       preallocated: Boolean(req.preallocated),
     };
-    return this.endpoints.attach(net, valid);
+    const ep = await this.endpoints.attach(net, valid);
+    if (this.dns && !leaveInHost) await this.dns.settled(valid.netns); // the workload may ask right away
+    if (req.resolvConf) await this.writeResolvConfOrUndo(ep, req.resolvConf);
+    return ep;
+  }
+
+  /** A workload without its resolv.conf is not what was asked for: the attach is undone, and the error says so. */
+  private async writeResolvConfOrUndo(ep: EndpointInfo, path: string): Promise<void> {
+    try {
+      await writeResolvConf(path);
+    } catch (e) {
+      const why = errText(e);
+      const undone = await this.endpoints.detach(ep.id).then(
+        () => 'the endpoint was detached again (nothing kept)',
+        (err: unknown) => `detaching the endpoint again failed too (${errText(err)}): detach ${ep.id.slice(0, 12)} by hand`,
+      );
+      throw new VxError('INVALID_ARGUMENT', `resolv-conf: cannot write ${path}: ${why}; ${undone}. Give a path in an existing, writable directory`);
+    }
   }
 
   detach(endpointId: string): Promise<void> {
@@ -268,6 +300,11 @@ export class Agent implements AgentApi, Controller {
     } catch {
       return undefined; // not started (yet)
     }
+  }
+
+  /** The embedded resolver's counters (undefined with --no-embedded-dns): for status and metrics. */
+  dnsStats(): ReturnType<DnsController['stats']> | undefined {
+    return this.dns?.stats();
   }
 
   // ---------------------------------------------------------------- gossip

@@ -184,7 +184,7 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           store: parts.metrics ? meteredStore(parts.store!, parts.metrics) : parts.store!,
           log,
           ...(parts.metrics ? { metrics: parts.metrics } : {}),
-          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu! },
+          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu!, ...(parts.nodeName ? { nodeName: parts.nodeName } : {}) },
           gossip: parts.gossip!,
         });
         await parts.agent.start();

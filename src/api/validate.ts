@@ -138,6 +138,7 @@ export function validateAttach(raw: unknown): AttachRequest {
       leaveInHost: optionalBool(req, 'leaveInHost'),
       labels: stringMap(req, 'labels'),
       preallocated: optionalBool(req, 'preallocated'),
+      resolvConf: optionalString(req, 'resolvConf', PATH_MAX),
     },
   );
   orThrow(attachProblem(request));

@@ -40,6 +40,11 @@ export interface AgentConfig {
   gossipProfile: 'default' | 'fast';
   /** --metrics-addr HOST:PORT: serve Prometheus metrics at /metrics there; undefined = off. */
   metricsAddr?: string;
+  // Embedded DNS (issue 11)
+  /** Upstream resolvers for names vxmesh does not own. --dns IP[:PORT][,...]; default: the host's /etc/resolv.conf. */
+  dns: string[];
+  /** Serve 127.0.0.11 in workload namespaces. --no-embedded-dns turns it off. */
+  embeddedDns: boolean;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -63,4 +68,6 @@ export const DEFAULT_CONFIG: AgentConfig = {
   logFormat: 'json',
   resyncIntervalMs: 30_000,
   gossipProfile: 'default',
+  dns: [],
+  embeddedDns: true,
 };

@@ -3,6 +3,7 @@
 import { VxError } from '../errors.js';
 import type { AgentConfig } from './agent-config.js';
 import { NETNS_PREFIX_PATTERN, NODE_NAME_MAX, PORT_MAX, PORT_MIN, UNDERLAY_MTU_MAX, UNDERLAY_MTU_MIN } from '../model/limits.js';
+import { parseUpstream } from '../dns/forward/upstreams.js';
 import { cidrProblem, ipProblem, joinAddressProblem, quote, type Problem } from '../model/validate.js';
 
 export type OptionKind = 'string' | 'integer' | 'list' | 'boolean' | 'choice';
@@ -22,6 +23,15 @@ export interface AgentOption {
   choices?: readonly string[];
   /** Strings and list items: why `value` is bad (the message starts with `what`), or undefined. */
   check?: (what: string, value: string) => Problem;
+}
+
+function upstreamProblem(what: string, value: string): Problem {
+  try {
+    parseUpstream(value, what);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 const nonEmpty = (what: string, value: string): Problem => (value === '' ? `${what} must not be empty` : undefined);
@@ -78,6 +88,11 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
     description: 'serve Prometheus metrics at http://HOST:PORT/metrics (default: off)',
     check: (what, v) => (/^(?:\[[^\]]+\]|[^:]+):\d{1,5}$/.test(v) && joinAddressProblem(what, v) === undefined ? undefined : `${what} ${quote(v)} is not HOST:PORT (e.g. 198.51.100.1:9469 or [fd00::1]:9469)`),
   },
+  {
+    field: 'dns', flag: 'dns', kind: 'list', valueName: 'IP[:PORT][,...]',
+    description: "upstream DNS servers for names vxmesh does not own (default: the host's /etc/resolv.conf nameservers)", check: upstreamProblem,
+  },
+  { field: 'embeddedDns', flag: 'embedded-dns', kind: 'boolean', valueName: '', description: 'serve DNS at 127.0.0.11 in attached workload namespaces (--no-embedded-dns turns it off)' },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];
 

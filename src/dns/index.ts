@@ -12,3 +12,5 @@ export { QueryParser, type Query, type ParsedQuery } from './wire/query.js';
 export { serveInNetns, type NetnsListenOptions } from './netns-listener.js';
 export { NamespaceResolvers, type Listen } from './namespace-resolvers.js';
 export { createDnsUdpSocket } from './server/udp-socket.js';
+export { DnsController, type DnsControllerOptions, type DnsControllerStats } from './dns-controller.js';
+export { dnsRecordOf, localByNode, servedNamespaces, type IsLocal } from './endpoint-names.js';

@@ -1,5 +1,5 @@
 // The resolv.conf a workload gets: only the embedded resolver, no search list walk (ndots:0).
-import { writeFile, rename } from 'node:fs/promises';
+import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 
 export const EMBEDDED_RESOLVER = '127.0.0.11';
 
@@ -14,6 +14,12 @@ export function resolvConfText(options: { search?: readonly string[] } = {}): st
 /** Writes atomically (temp file + rename), so a workload never reads half a file. */
 export async function writeResolvConf(path: string, options: { search?: readonly string[] } = {}): Promise<void> {
   const tmp = `${path}.vxmesh-tmp`;
-  await writeFile(tmp, resolvConfText(options), { mode: 0o644 });
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, resolvConfText(options), { mode: 0o644 });
+    await chmod(tmp, 0o644); // the agent's umask (077) would leave it unreadable to a non-root workload
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
 }

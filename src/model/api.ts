@@ -63,6 +63,11 @@ export interface AttachRequest {
   labels?: Record<string, string>;
   /** The given ip/ipv6 were already allocated through requestAddress (docker IPAM): do not allocate again. */
   preallocated?: boolean;
+  /**
+   * Absolute path the agent writes the workload's resolv.conf to (nameserver 127.0.0.11, options
+   * ndots:0) once the attach succeeded; if that write fails, the attach is rolled back.
+   */
+  resolvConf?: string;
 }
 
 export interface PoolRequest {

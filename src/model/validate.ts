@@ -267,7 +267,17 @@ export function attachProblem(req: AttachRequest, label: FieldLabel = apiFieldLa
     () => (mac === undefined ? undefined : macProblem(label('mac'), mac)),
     () => (labels === undefined ? undefined : labelsProblem(label('labels'), labels)),
     () => (req.preallocated === true && ip === undefined ? needs(label, 'preallocated', 'ip') : undefined),
+    () => (req.resolvConf === undefined ? undefined : resolvConfProblem(label('resolvConf'), req.resolvConf, req.leaveInHost === true)),
   );
+}
+
+function resolvConfProblem(what: string, value: string, leaveInHost: boolean): Problem {
+  if (leaveInHost) return `${what} is not for docker-mode endpoints: dockerd writes the container's resolv.conf`;
+  if (value === '') return `${what} must not be empty: give the path to write the workload's resolv.conf to`;
+  if (value.length > PATH_MAX) return `${what} is too long (at most ${PATH_MAX} characters)`;
+  if (CONTROL.test(value)) return `${what} ${quote(value)} must not contain control characters`;
+  if (!value.startsWith('/') || value.endsWith('/')) return `${what} ${quote(value)} must be an absolute file path, e.g. /var/lib/c1/resolv.conf`;
+  return undefined;
 }
 
 export function poolRequestProblem(req: PoolRequest, label: FieldLabel = apiFieldLabel): Problem {

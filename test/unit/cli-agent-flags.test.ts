@@ -63,6 +63,8 @@ describe('parseAgentFlags', () => {
       VXMESH_LOG_FORMAT: 'pretty',
       VXMESH_RESYNC_INTERVAL: '5',
       VXMESH_GOSSIP_PROFILE: 'fast',
+      VXMESH_DNS: '203.0.113.53, 203.0.113.54:5353',
+      VXMESH_EMBEDDED_DNS: 'false',
     });
     expect(config).toStrictEqual({
       dataDir: '/srv/vx',
@@ -84,6 +86,8 @@ describe('parseAgentFlags', () => {
       pluginName: 'vxtest',
       plugin: false,
       pluginDir: '/tmp/plugins',
+      dns: ['203.0.113.53', '203.0.113.54:5353'],
+      embeddedDns: false,
       dockerHost: 'unix:///tmp/docker.sock',
       salvage: true,
       logFormat: 'pretty',

@@ -37,6 +37,8 @@ const EVERY_OPTION: Record<string, unknown> = {
   'resync-interval': 5,
   'metrics-addr': '198.51.100.4:9469',
   salvage: true,
+  dns: ['203.0.113.53', '[2001:db8::53]:5353'],
+  'embedded-dns': false,
 };
 
 /** The same options as flags. */
@@ -99,6 +101,13 @@ describe('agent config file', () => {
     expect(config.logLevel).toBe('warn'); // file over default
     expect(config.join).toEqual(['198.51.100.9']);
     expect(config.dataDir).toBe(DEFAULT_CONFIG.dataDir); // default
+  });
+
+  it('refuses a --dns that is not IP[:PORT], naming the flag, the variable or the file key', () => {
+    expect(refusal(['--dns', 'dns.example'], {})).toMatch(/^--dns: "dns.example" is not an upstream DNS server/);
+    expect(refusal([], {}, { VXMESH_DNS: '203.0.113.53,203.0.113.54:99999' })).toMatch(/^VXMESH_DNS: "203.0.113.54:99999" is not an upstream/);
+    expect(refusal(['--config', '/c.json'], { '/c.json': '{"dns": ["x"]}' })).toMatch(/^config file \/c.json: "dns": "x" is not an upstream/);
+    expect(parseAgentFlags(['--dns', '203.0.113.53,203.0.113.54:5353', '--no-embedded-dns'], {})).toMatchObject({ dns: ['203.0.113.53', '203.0.113.54:5353'], embeddedDns: false });
   });
 
   it('treats an empty object as all defaults', () => {

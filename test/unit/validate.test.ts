@@ -156,6 +156,16 @@ describe('addresses', () => {
     expect(netnsPathProblem('--netns', 'c1')).toBe('--netns "c1" is not an absolute path: e.g. /run/netns/c1 or /proc/PID/ns/net');
     expect(netnsPathProblem('--netns', '')).toMatch(/^--netns must not be empty/);
   });
+
+  it('wants an absolute file path for resolv-conf, and none in docker mode', () => {
+    const req = { network: 'web', netns: '/run/netns/c1' };
+    expect(attachProblem({ ...req, resolvConf: '/var/lib/c1/resolv.conf' })).toBeUndefined();
+    expect(attachProblem({ ...req, resolvConf: 'resolv.conf' })).toBe('resolv-conf "resolv.conf" must be an absolute file path, e.g. /var/lib/c1/resolv.conf');
+    expect(attachProblem({ ...req, resolvConf: '/etc/' })).toMatch(/^resolv-conf "\/etc\/" must be an absolute file path/);
+    expect(attachProblem({ ...req, resolvConf: '' })).toMatch(/^resolv-conf must not be empty/);
+    expect(attachProblem({ network: 'web', leaveInHost: true, resolvConf: '/x' })).toMatch(/^resolv-conf is not for docker-mode endpoints/);
+    expect(() => validateAttach({ ...req, resolvConf: 7 })).toThrow(/resolvConf|resolv-conf/);
+  });
 });
 
 describe('gossip keys', () => {

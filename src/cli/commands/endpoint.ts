@@ -1,4 +1,5 @@
 // vxmesh endpoint attach | detach | ls
+import { resolve } from 'node:path';
 import { VxError } from '../../errors.js';
 import type { AttachRequest, EndpointInfo } from '../../model/api.js';
 import { attachProblem, nameProblem, refProblem } from '../../model/validate.js';
@@ -30,6 +31,7 @@ const attach: Command = {
     ipv6: { type: 'string', valueName: 'IP', description: 'IPv6 address (IPv6 networks)' },
     mac: { type: 'string', valueName: 'MAC', description: 'MAC address (default: derived from the IP)' },
     label: { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'set a label' },
+    'resolv-conf': { type: 'string', valueName: 'PATH', description: "write the workload's resolv.conf here (nameserver 127.0.0.11, options ndots:0)" },
   },
   async run(ctx, args) {
     const request: AttachRequest = {
@@ -48,6 +50,9 @@ const attach: Command = {
     if (ipv6 !== undefined) request.ipv6 = ipv6;
     if (mac !== undefined) request.mac = mac;
     if (labels !== undefined) request.labels = labels;
+    const resolvConf = stringValue(args, 'resolv-conf');
+    // The agent has its own working directory: a relative path means the caller's.
+    if (resolvConf !== undefined) request.resolvConf = resolvConf === '' ? '' : resolve(resolvConf);
     checkNetworkRef(request.network);
     usageCheck(attachProblem(request, flagLabel()));
     const endpoint = await withClient(ctx, (client) => client.attach(request));

@@ -12,6 +12,7 @@ export interface AttachRequest {
   'leaveInHost'?: (boolean);
   'labels'?: ({[key: string]: string});
   'preallocated'?: (boolean);
+  'resolvConf'?: (string);
   '_netns'?: "netns";
   '_name'?: "name";
   '_ip'?: "ip";
@@ -19,6 +20,7 @@ export interface AttachRequest {
   '_mac'?: "mac";
   '_leaveInHost'?: "leaveInHost";
   '_preallocated'?: "preallocated";
+  '_resolvConf'?: "resolvConf";
 }
 
 export interface AttachRequest__Output {
@@ -32,4 +34,5 @@ export interface AttachRequest__Output {
   'leaveInHost'?: (boolean);
   'labels': ({[key: string]: string});
   'preallocated'?: (boolean);
+  'resolvConf'?: (string);
 }
