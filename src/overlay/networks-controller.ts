@@ -210,12 +210,23 @@ export class NetworksController implements Controller {
   private async createShared(req: ValidCreateNetwork): Promise<NetworkInfo> {
     const outcome = await this.ipam
       .write(async (t) => {
-        const claim = await this.store.get<NetworkNameClaim>(keys.networkName(req.name));
-        const existing = claim ? await this.store.get<NetworkRecord>(keys.network(claim.value.id)) : undefined;
+        const claimed = async () => {
+          const claim = await this.store.get<NetworkNameClaim>(keys.networkName(req.name));
+          const existing = claim ? await this.store.get<NetworkRecord>(keys.network(claim.value.id)) : undefined;
+          return { claim, existing };
+        };
+        const { claim, existing } = await claimed();
         if (existing) return { record: existing.value, created: false };
-        const record = await this.stageNetwork(t, req, 'ready');
-        t.put(keys.networkName(req.name), { id: record.id } satisfies NetworkNameClaim, claim ? claim.revision : 0);
-        return { record, created: true };
+        try {
+          const record = await this.stageNetwork(t, req, 'ready');
+          t.put(keys.networkName(req.name), { id: record.id } satisfies NetworkNameClaim, claim ? claim.revision : 0);
+          return { record, created: true };
+        } catch (e) {
+          // Another host's create of this name committed after the claim was read (its subnet now overlaps).
+          const late = await claimed();
+          if (late.existing) return { record: late.existing.value, created: false };
+          throw e;
+        }
       })
       .catch((e: unknown) => {
         throw inContext(`creating network "${req.name}"`, e);
