@@ -10,7 +10,7 @@ import { connectApi, type ApiClient } from '../../src/api/client.js';
 import type { EndpointInfo, NetworkInfo } from '../../src/model/api.js';
 import { EtcdServer } from '../support/etcd-server.js';
 import { waitFor } from '../support/wait.js';
-import { AgentProcess, CLI, Harness, canPing, inNs, linkNames, sh } from '../helpers/netns.js';
+import { CLI, Harness, canPing, inNs, linkNames, sh, type AgentProcess } from '../helpers/netns.js';
 
 const HOSTS = 3;
 const PER_HOST = 100;
