@@ -48,6 +48,11 @@ export class IpamTxn {
     this.ops.push({ op: 'put', key, value, ...(expectRevision === undefined ? {} : { expectRevision }) });
   }
 
+  /** The transaction applies only if `key` is still at `revision` (written by nobody since it was read). */
+  check(key: string, revision: number): void {
+    this.ops.push({ op: 'check', key, expectRevision: revision });
+  }
+
   delete(key: string, expectRevision?: number): void {
     this.ops.push({ op: 'delete', key, ...(expectRevision === undefined ? {} : { expectRevision }) });
   }

@@ -164,6 +164,24 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     }
   });
 
+  it('network rm racing attaches on another host never leaves endpoints on a removed network', async () => {
+    const net = await apis[0]!.createNetwork({ name: 'rmrace', subnet: '10.46.0.0/24' });
+    await waitFor(async () => apis[1]!.inspectNetwork('rmrace'), { what: 'rmrace on host 2', timeoutMs: 5_000 });
+    const ws = h.workloads(Array.from({ length: 8 }, (_, j) => `rr${j}`));
+    const [rm, ...attaches] = await Promise.allSettled([apis[0]!.removeNetwork('rmrace'), ...ws.map((netns) => apis[1]!.attach({ network: 'rmrace', netns }))]);
+    const made = attaches.filter((a) => a.status === 'fulfilled').length;
+    const left = (await apis[2]!.listEndpoints()).filter((e) => e.networkId === net.id);
+    if (rm!.status === 'fulfilled') {
+      expect(made).toBe(0);
+      expect(left).toEqual([]);
+      for (const w of ws) expect(linkNames(w)).toEqual(['lo']); // refused attaches made nothing
+    } else {
+      expect(String(rm!.reason)).toContain('endpoint(s) on host(s) node2');
+      await waitFor(async () => (await apis[2]!.listEndpoints()).filter((e) => e.networkId === net.id).length, { what: 'attaches listed', until: (n) => n === made, timeoutMs: 5_000 });
+    }
+    console.log(`rm racing 8 attaches: rm ${rm!.status}, ${made} attach(es) made`);
+  });
+
   it('etcd killed: attach fails fast naming the endpoint and leaves nothing, forwarding goes on; etcd back: attach works without a restart', async () => {
     const [w] = h.workloads(['down1']);
     const big = await apis[0]!.listEndpoints('big');
