@@ -136,6 +136,18 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     }
   }, 150_000);
 
+  it("a restarted agent's start-up repair, GC and resync touch only its own host's records", async () => {
+    const before = (await apis[0]!.listEndpoints('big')).map((e) => e.id).sort();
+    apis[2]!.close();
+    await agents[2]!.kill9();
+    await agents[2]!.start();
+    apis[2] = connectApi(agents[2]!.socket, { timeoutMs: 60_000 });
+    expect(agents[2]!.log).not.toContain('namespace is gone');
+    const after = (await apis[2]!.listEndpoints('big')).map((e) => e.id).sort();
+    expect(after).toEqual(before);
+    expect((await apis[0]!.inspectNetwork('big')).hosts).toEqual([node(0), node(1), node(2)]);
+  }, 60_000);
+
   it('refuses network rm while any host has endpoints (naming the hosts); a sandbox lives only while its host has endpoints', async () => {
     const rm = await agents[0]!.cli('network', 'rm', 'big');
     expect(rm.code).not.toBe(0);
