@@ -58,7 +58,8 @@ const url = 'http://198.51.100.9:2379';
 procs.push(spawn('nsenter', [`--net=/run/netns/${hStore}`, '/usr/bin/etcd', '--name', 'bench', '--data-dir', join(tmp, 'etcd'),
   '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', 'http://198.51.100.9:2380',
   '--initial-advertise-peer-urls', 'http://198.51.100.9:2380', '--initial-cluster', 'bench=http://198.51.100.9:2380', '--log-level', 'warn'], { stdio: 'ignore' }));
-await until('etcd healthy', () => spawnSync('nsenter', [`--net=/run/netns/${hStore}`, 'curl', '-s', '-m', '1', `${url}/health`], { encoding: 'utf8' }).stdout.includes('"true"'));
+const probe = `fetch('${url}/health', { signal: AbortSignal.timeout(1000) }).then(async (r) => process.stdout.write(await r.text()), () => {})`;
+await until('etcd healthy', () => spawnSync('nsenter', [`--net=/run/netns/${hStore}`, process.execPath, '-e', probe], { encoding: 'utf8' }).stdout.includes('"true"'));
 
 const { connectApi } = await import(join(ROOT, 'dist/api/client.js'));
 async function startAgent(h, tag, extra) {

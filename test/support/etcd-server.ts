@@ -33,7 +33,9 @@ export interface EtcdPlace {
 function getIn(netns: string | undefined, url: string): Promise<string | undefined> {
   if (!netns) return fetch(url).then((r) => (r.ok ? r.text() : undefined), () => undefined);
   return new Promise((resolve) => {
-    const c = spawn('nsenter', [`--net=/run/netns/${netns}`, 'curl', '-s', '-m', '1', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // node itself (no curl in CI): one fetch with a 1 s deadline, the body on stdout
+    const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(1000) }).then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, () => process.exit(1))`;
+    const c = spawn('nsenter', [`--net=/run/netns/${netns}`, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.on('close', (code) => resolve(code === 0 ? out : undefined));
