@@ -99,8 +99,15 @@ export class IpamController implements Controller {
     }
     const state =
       existing ??
-      (await this.write(async (t) => t.createPool({ owner: this.opts.gwPoolOwner, family: 4, subnet: this.opts.gwBridgePool })));
-    if (!existing) this.log.info({ subnet: state.subnet }, 'gateway bridge pool created');
+      (await this.write(async (t) => {
+        // Another host of a shared store may have made it since the list above (its create wins the CAS).
+        const made = (await t.allPools()).find((p) => p.owner === this.opts.gwPoolOwner);
+        return made ?? t.createPool({ owner: this.opts.gwPoolOwner, family: 4, subnet: this.opts.gwBridgePool });
+      }));
+    if (state.subnet !== want) {
+      throw new VxError('FAILED_PRECONDITION', `gwbridge subnet is ${state.subnet} in the store but ${this.opts.gwBridgePool} was configured; start with --gwbridge-subnet ${state.subnet}`);
+    }
+    if (!existing) this.log.info({ subnet: state.subnet }, 'gateway bridge pool ready');
     const info = poolInfo(state);
     return { poolId: state.id, gateway: info.gateway!, prefix: info.prefix };
   }

@@ -75,6 +75,10 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     expect(join.code).toBe(2);
     expect(join.out).toContain('--join needs a shared store: pass --store etcd://');
 
+    const noCa = await agentExit(host, ['--store', etcd.storeUrl, '--store-ca', `${h.tmp}/absent-ca.pem`]);
+    expect(noCa.code).toBe(1);
+    expect(noCa.out).toContain(`--store-ca ${h.tmp}/absent-ca.pem: cannot read it (ENOENT)`);
+
     // Nothing answers at .77: the start fails within seconds, in one line that names the endpoint.
     const down = await agentExit(host, ['--store', 'etcd://198.51.100.77:2379']);
     expect(down.code).toBe(1);
