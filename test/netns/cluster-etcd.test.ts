@@ -211,6 +211,7 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     const ms = Date.now() - t0;
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`etcd at ${etcd.endpoint} is unreachable`);
+    expect(r.stderr).toContain('nothing was kept');
     expect(ms).toBeLessThan(8_000);
     expect(linkNames(w!)).toEqual(['lo']);
     expect(linkNames(`/run/netns/${agents[0]!.host}`).sort()).toEqual(hostLinksBefore);
