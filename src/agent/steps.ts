@@ -42,7 +42,9 @@ async function openEtcdStore(config: AgentConfig): Promise<EtcdStore> {
   const ca = await read('store-ca', config.storeCa);
   const tls = ca ? { ca, cert: await read('store-cert', config.storeCert), key: await read('store-key', config.storeKey) } : undefined;
   const endpoints = parseEtcdStoreUrl(config.store!, { tls: Boolean(tls) });
-  return EtcdStore.connect({ endpoints, prefix: config.storePrefix, ...(tls ? { tls } : {}) });
+  // keys are prefix + "networks/...": without a closing slash /vxmesh would also read /vxmesh2's keys
+  const prefix = config.storePrefix.endsWith('/') ? config.storePrefix : `${config.storePrefix}/`;
+  return EtcdStore.connect({ endpoints, prefix, ...(tls ? { tls } : {}) });
 }
 
 async function makeDataDir(dir: string): Promise<void> {
