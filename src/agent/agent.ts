@@ -63,8 +63,10 @@ async function checkedNetns(path: string | undefined): Promise<string> {
 export interface HostFacts {
   advertiseAddr?: string;
   underlayMtu: number;
-  /** This host's name in the cluster: endpoint records of a shared store that name another node are not served here. */
+  /** This host's node name: written into the records of its endpoints and gateway legs. */
   nodeName?: string;
+  /** The store is shared by several hosts (--store etcd://...). */
+  sharedStore?: boolean;
 }
 
 /** What the agent needs of gossip; until gossip is started its methods may throw FAILED_PRECONDITION. */
@@ -112,7 +114,7 @@ export class Agent implements AgentApi, Controller {
     this.log = log;
     this.facts = facts;
     this.gossip = gossip;
-    this.records = new OverlayRecords(store);
+    this.records = new OverlayRecords(store, { node: facts.nodeName ?? '', shared: Boolean(facts.sharedStore), netnsPrefix: config.netnsPrefix });
     this.ipam = new IpamController(
       store,
       {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { AgentApi } from '../model/api.js';
 import { startPluginServer, type PluginServer } from '../plugin/index.js';
-import { FileStore } from '../store/index.js';
+import { EtcdStore, FileStore, parseEtcdStoreUrl, type Store } from '../store/index.js';
 import { Agent } from './agent.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { AgentConfig } from './config.js';
@@ -20,6 +20,7 @@ import { lockDataDir, lockNetnsPrefix, type HeldLock, type LockHolder } from './
 import { PRIVATE_MOUNT_NS_WARNING, readNetnsMountVerdict } from './mount-ns.js';
 import type { StartGate } from './start-gate.js';
 import { VxError } from '../errors.js';
+import { claimNodeName } from './node-claim.js';
 import type { VxMetrics } from '../metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { meteredStore } from './metered-store.js';
@@ -36,6 +37,22 @@ async function persistentNodeName(dir: string): Promise<string> {
   const name = `${hostname().split('.')[0]}-${randomBytes(3).toString('hex')}`;
   await writeFileAtomic(path, name + '\n');
   return name;
+}
+
+/** `--store etcd://...`: connects (one round trip) or throws naming the endpoints; TLS files are read here. */
+async function openEtcdStore(config: AgentConfig): Promise<EtcdStore> {
+  const read = async (flag: string, path: string | undefined) =>
+    path === undefined
+      ? undefined
+      : readFile(path).catch((e: NodeJS.ErrnoException) => {
+          throw new VxError('FAILED_PRECONDITION', `--${flag} ${path}: cannot read it (${e.code ?? e.message})`);
+        });
+  const ca = await read('store-ca', config.storeCa);
+  const tls = ca ? { ca, cert: await read('store-cert', config.storeCert), key: await read('store-key', config.storeKey) } : undefined;
+  const endpoints = parseEtcdStoreUrl(config.store!, { tls: Boolean(tls) });
+  // keys are prefix + "networks/...": without a closing slash /vxmesh would also read /vxmesh2's keys
+  const prefix = config.storePrefix.endsWith('/') ? config.storePrefix : `${config.storePrefix}/`;
+  return EtcdStore.connect({ endpoints, prefix, ...(tls ? { tls } : {}) });
 }
 
 async function makeDataDir(dir: string): Promise<void> {
@@ -56,7 +73,7 @@ export interface AgentParts {
   nodeName?: string;
   api?: ApiServer;
   plugin?: PluginServer;
-  store?: FileStore;
+  store?: Store;
   gossip?: GossipService;
   agent?: Agent;
   /** --metrics-addr: the registry's owner (made in main.ts, as the transport it meters) and its server. */
@@ -165,8 +182,19 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
       start: async () => {
         // A damaged store throws StoreCorruptError here, having changed nothing: the start stops
         // before the kernel step, so no start-up GC runs on a state that cannot be trusted.
-        parts.store = await FileStore.open(dataDir, { salvage: config.salvage });
-        const report = parts.store.salvageReport;
+        if (config.store) {
+          if (config.salvage) log.warn('--salvage repairs the embedded store; with --store etcd://... it changes nothing');
+          parts.store = await openEtcdStore(config);
+          await claimNodeName(parts.store, parts.nodeName!, parts.advertiseAddr!).catch(async (e: unknown) => {
+            await parts.store?.close();
+            throw e;
+          });
+          log.info({ store: config.store, prefix: config.storePrefix, node: parts.nodeName }, 'cluster state in etcd');
+          return;
+        }
+        const fileStore = await FileStore.open(dataDir, { salvage: config.salvage });
+        parts.store = fileStore;
+        const report = fileStore.salvageReport;
         if (report) {
           log.warn(
             { kept: report.kept, dropped: report.dropped, damaged: report.damaged },
@@ -184,7 +212,7 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           store: parts.metrics ? meteredStore(parts.store!, parts.metrics) : parts.store!,
           log,
           ...(parts.metrics ? { metrics: parts.metrics } : {}),
-          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu!, ...(parts.nodeName ? { nodeName: parts.nodeName } : {}) },
+          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu!, nodeName: parts.nodeName!, sharedStore: Boolean(config.store) },
           gossip: parts.gossip!,
         });
         await parts.agent.start();

@@ -109,7 +109,7 @@ function toNetwork(wire: NetworkInfo__Output): NetworkInfo {
       endpointCount: wire.endpointCount,
       createdAt: wire.createdAt,
     },
-    { ipv6: ipv6 === undefined ? undefined : toSubnet(ipv6) },
+    { ipv6: ipv6 === undefined ? undefined : toSubnet(ipv6), hosts: wire.hosts.length ? wire.hosts : undefined },
   );
 }
 

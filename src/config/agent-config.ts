@@ -45,6 +45,13 @@ export interface AgentConfig {
   dns: string[];
   /** Serve 127.0.0.11 in workload namespaces. --no-embedded-dns turns it off. */
   embeddedDns: boolean;
+  // Shared cluster state (issue 9)
+  /** --store etcd://HOST:2379[,...]; undefined = the embedded file store in the data dir (single host). */
+  store?: string;
+  storePrefix: string; // --store-prefix, default /vxmesh/
+  storeCa?: string; // --store-ca PATH (turns TLS on)
+  storeCert?: string; // --store-cert PATH (client certificate, with --store-key)
+  storeKey?: string; // --store-key PATH
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -70,4 +77,5 @@ export const DEFAULT_CONFIG: AgentConfig = {
   gossipProfile: 'default',
   dns: [],
   embeddedDns: true,
+  storePrefix: '/vxmesh/',
 };

@@ -5,6 +5,7 @@ import type { AgentConfig } from './agent-config.js';
 import { NETNS_PREFIX_PATTERN, NODE_NAME_MAX, PORT_MAX, PORT_MIN, UNDERLAY_MTU_MAX, UNDERLAY_MTU_MIN } from '../model/limits.js';
 import { parseUpstream } from '../dns/forward/upstreams.js';
 import { cidrProblem, ipProblem, joinAddressProblem, quote, type Problem } from '../model/validate.js';
+import { parseEtcdStoreUrl } from '../store/store-url.js';
 
 export type OptionKind = 'string' | 'integer' | 'list' | 'boolean' | 'choice';
 
@@ -31,6 +32,16 @@ function upstreamProblem(what: string, value: string): Problem {
     return undefined;
   } catch (e) {
     return (e as Error).message;
+  }
+}
+
+/** `--store` must parse as etcd://HOST[:PORT][,...]; the parser's message already names the flag's form. */
+function storeUrlProblem(what: string, value: string): Problem {
+  try {
+    parseEtcdStoreUrl(value);
+    return undefined;
+  } catch (e) {
+    return `${what}: ${(e as Error).message.replace(/^--store /, '')}`;
   }
 }
 
@@ -61,7 +72,7 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
     field: 'underlayMtu', flag: 'underlay-mtu', kind: 'integer', valueName: 'N',
     description: 'underlay MTU; overlays get this - 50 (default: MTU of the advertise interface)', range: [UNDERLAY_MTU_MIN, UNDERLAY_MTU_MAX],
   },
-  { field: 'join', flag: 'join', kind: 'list', valueName: 'IP[:PORT][,...]', description: 'gossip peers to join', check: joinAddressProblem },
+  { field: 'join', flag: 'join', kind: 'list', valueName: 'IP[:PORT][,...]', description: 'gossip peers to join (needs a shared --store)', check: joinAddressProblem },
   { field: 'gossipPort', flag: 'gossip-port', kind: 'integer', valueName: 'PORT', description: 'gossip TCP+UDP port', range: [PORT_MIN, PORT_MAX] },
   { field: 'gossipKeyFile', flag: 'gossip-key-file', kind: 'string', valueName: 'PATH', description: 'gossip encryption keyring file (read, never written)', check: nonEmpty },
   {
@@ -93,6 +104,18 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
     description: "upstream DNS servers for names vxmesh does not own (default: the host's /etc/resolv.conf nameservers)", check: upstreamProblem,
   },
   { field: 'embeddedDns', flag: 'embedded-dns', kind: 'boolean', valueName: '', description: 'serve DNS at 127.0.0.11 in attached workload namespaces (--no-embedded-dns turns it off)' },
+  {
+    field: 'store', flag: 'store', kind: 'string', valueName: 'URL',
+    description: 'shared cluster state: etcd://HOST:2379[,HOST:2379...] (default: the embedded store in the data dir, one host)',
+    check: (what, v) => storeUrlProblem(what, v),
+  },
+  {
+    field: 'storePrefix', flag: 'store-prefix', kind: 'string', valueName: 'PREFIX', description: 'etcd key prefix of everything vxmesh keeps',
+    check: (what, v) => (v !== '' && !/[\u0000-\u001f\u007f]/.test(v) ? undefined : `${what} must be printable and not empty, e.g. /vxmesh/`),
+  },
+  { field: 'storeCa', flag: 'store-ca', kind: 'string', valueName: 'PATH', description: 'CA certificate of etcd (PEM; turns TLS on)', check: nonEmpty },
+  { field: 'storeCert', flag: 'store-cert', kind: 'string', valueName: 'PATH', description: 'client certificate for etcd (PEM, with --store-key)', check: nonEmpty },
+  { field: 'storeKey', flag: 'store-key', kind: 'string', valueName: 'PATH', description: 'client key for etcd (PEM, with --store-cert)', check: nonEmpty },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];
 

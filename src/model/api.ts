@@ -43,6 +43,8 @@ export interface NetworkInfo {
   sandbox: string;
   endpointCount: number;
   createdAt: string;
+  /** Node names of the hosts with endpoints on the network (with a shared store: any host), sorted. */
+  hosts?: string[];
 }
 
 export interface AttachRequest {

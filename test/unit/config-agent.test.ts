@@ -39,6 +39,11 @@ const EVERY_OPTION: Record<string, unknown> = {
   salvage: true,
   dns: ['203.0.113.53', '[2001:db8::53]:5353'],
   'embedded-dns': false,
+  store: 'etcd://198.51.100.7:2379,198.51.100.8',
+  'store-prefix': '/vxtest/',
+  'store-ca': '/etc/vx/ca.pem',
+  'store-cert': '/etc/vx/cert.pem',
+  'store-key': '/etc/vx/key.pem',
 };
 
 /** The same options as flags. */
@@ -90,7 +95,7 @@ describe('agent config file', () => {
   });
 
   it('applies flags over variables over the file over the defaults', () => {
-    const read = files({ '/c.json': JSON.stringify({ 'gossip-port': 8001, 'data-path-port': 4801, 'log-level': 'warn', join: ['198.51.100.9'] }) });
+    const read = files({ '/c.json': JSON.stringify({ 'gossip-port': 8001, 'data-path-port': 4801, 'log-level': 'warn', join: ['198.51.100.9'], store: 'etcd://198.51.100.7' }) });
     const config = parseAgentFlags(
       ['--config', '/c.json', '--gossip-port', '9001'],
       { VXMESH_GOSSIP_PORT: '8501', VXMESH_DATA_PATH_PORT: '4802' },
@@ -206,5 +211,24 @@ describe('agent config file', () => {
       expect(result.stderr).toBe('warning: VXMESH_GW_BRIDGE_POOL is deprecated: use VXMESH_GWBRIDGE_SUBNET\n');
       expect(result.configs[0]?.gwBridgePool).toBe('172.30.0.0/16');
     });
+  });
+});
+
+describe('store options', () => {
+  it.each([
+    [['--join', '198.51.100.2'], '--join needs a shared store: pass --store etcd://HOST:2379'],
+    [['--store', 'http://198.51.100.9:2379'], '--store: "http://198.51.100.9:2379": not an etcd:// URL; expected etcd://HOST[:PORT]'],
+    [['--store', 'etcd://198.51.100.9:99999'], 'port 99999'],
+    [['--store-ca', '/ca.pem'], '--store-ca given without --store'],
+    [['--store', 'etcd://h1', '--store-ca', '/ca.pem', '--store-cert', '/c.pem'], '--store-cert and --store-key go together'],
+    [['--store', 'etcd://h1', '--store-cert', '/c.pem', '--store-key', '/k.pem'], '--store-cert needs --store-ca'],
+  ])('refuses %j naming the flag', (argv, message) => {
+    expect(() => parseAgentFlags(argv, {})).toThrow(message);
+  });
+
+  it('takes --store from VXMESH_STORE and the config file too; --join with it is fine', () => {
+    expect(parseAgentFlags(['--join', '198.51.100.2'], { VXMESH_STORE: 'etcd://198.51.100.9:2379,198.51.100.10' }).store).toBe('etcd://198.51.100.9:2379,198.51.100.10');
+    const read = files({ '/s.json': JSON.stringify({ store: 'etcd://198.51.100.9', 'store-prefix': '/x/' }) });
+    expect(parseAgentFlags(['--config', '/s.json'], {}, read)).toMatchObject({ store: 'etcd://198.51.100.9', storePrefix: '/x/' });
   });
 });
