@@ -43,6 +43,8 @@ import {
 } from './validate.js';
 
 export const VERSION = '0.1.0';
+/** Bytes VXLAN adds over IPv4: outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
+const VXLAN_OVERHEAD = 50;
 
 /** A namespace that cannot be inspected cannot be told apart from the host's: refused before anything else. */
 async function checkedNetns(path: string | undefined): Promise<string> {
@@ -127,7 +129,7 @@ export class Agent implements AgentApi, Controller {
       this.records,
       this.ipam,
       kernel,
-      { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - 50, salvage: config.salvage },
+      { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - VXLAN_OVERHEAD, salvage: config.salvage },
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage }, log.child({ controller: 'endpoints' }));
@@ -168,6 +170,10 @@ export class Agent implements AgentApi, Controller {
     checkCreateNetworkRequest(req); // the one set of limits the CLI and API use (the plugin calls here directly)
     const name = checkName('network', req.name);
     checkMtu(req.mtu);
+    const fits = this.facts.underlayMtu - VXLAN_OVERHEAD;
+    if (req.mtu !== undefined && req.mtu > fits) {
+      throw new VxError('INVALID_ARGUMENT', `--mtu ${req.mtu} does not fit the underlay: its MTU is ${this.facts.underlayMtu} and VXLAN takes ${VXLAN_OVERHEAD} bytes, so at most ${fits} (leave --mtu out to get ${fits})`);
+    }
     const labels = checkLabels(req.labels);
     if (req.subnet) checkCidr('subnet', req.subnet, 4);
     if (req.gateway) checkIp('gateway', req.gateway, 4);
