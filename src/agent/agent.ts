@@ -25,6 +25,7 @@ import { GW_BRIDGE } from '../overlay/names.js';
 import { NetworksController } from '../overlay/networks-controller.js';
 import { OverlayKernel, errText } from '../overlay/overlay-kernel.js';
 import { OverlayRecords } from '../overlay/records.js';
+import { PeersController } from '../overlay/peers-controller.js';
 import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
@@ -57,10 +58,14 @@ async function checkedNetns(path: string | undefined): Promise<string> {
 export interface HostFacts {
   advertiseAddr?: string;
   underlayMtu: number;
+  /** This host's node name: written into the records of its endpoints and gateway legs. */
+  nodeName?: string;
+  /** The store is shared by several hosts (--store etcd://...). */
+  sharedStore?: boolean;
 }
 
 /** What the agent needs of gossip; until gossip is started its methods may throw FAILED_PRECONDITION. */
-export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status'>;
+export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status' | 'db' | 'memberAddrs' | 'onMembersChange'>;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -86,6 +91,8 @@ export class Agent implements AgentApi, Controller {
   private readonly ipam: IpamController;
   private readonly networks: NetworksController;
   private readonly endpoints: EndpointsController;
+  private readonly peers: PeersController;
+  private readonly kernel: OverlayKernel;
   /** records, ipam, networks, endpoints: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
@@ -97,7 +104,7 @@ export class Agent implements AgentApi, Controller {
     this.log = log;
     this.facts = facts;
     this.gossip = gossip;
-    this.records = new OverlayRecords(store);
+    this.records = new OverlayRecords(store, { node: facts.nodeName ?? '', shared: Boolean(facts.sharedStore), netnsPrefix: config.netnsPrefix });
     this.ipam = new IpamController(
       store,
       {
@@ -133,7 +140,10 @@ export class Agent implements AgentApi, Controller {
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage }, log.child({ controller: 'endpoints' }));
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints], log);
+    // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
+    this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
+    this.kernel = kernel;
+    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers], log);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -241,6 +251,7 @@ export class Agent implements AgentApi, Controller {
       endpoints: this.endpoints.count(),
       features: { ...this.features },
       store: this.storeHealth(),
+      vxlanDropped: await this.kernel.vxlanDropped().catch(() => 0),
       ...(gossip ? { gossip } : {}),
     };
   }

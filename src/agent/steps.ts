@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { AgentApi } from '../model/api.js';
 import { startPluginServer, type PluginServer } from '../plugin/index.js';
-import { FileStore } from '../store/index.js';
+import { EtcdStore, FileStore, parseEtcdStoreUrl, type Store } from '../store/index.js';
 import { Agent } from './agent.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { AgentConfig } from './config.js';
@@ -31,6 +31,20 @@ async function persistentNodeName(dir: string): Promise<string> {
   return name;
 }
 
+/** `--store etcd://...`: connects (one round trip) or throws naming the endpoints; TLS files are read here. */
+async function openEtcdStore(config: AgentConfig): Promise<EtcdStore> {
+  const read = async (flag: string, path: string | undefined) =>
+    path === undefined
+      ? undefined
+      : readFile(path).catch((e: NodeJS.ErrnoException) => {
+          throw new VxError('FAILED_PRECONDITION', `--${flag} ${path}: cannot read it (${e.code ?? e.message})`);
+        });
+  const ca = await read('store-ca', config.storeCa);
+  const tls = ca ? { ca, cert: await read('store-cert', config.storeCert), key: await read('store-key', config.storeKey) } : undefined;
+  const endpoints = parseEtcdStoreUrl(config.store!, { tls: Boolean(tls) });
+  return EtcdStore.connect({ endpoints, prefix: config.storePrefix, ...(tls ? { tls } : {}) });
+}
+
 async function makeDataDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
     throw new VxError('FAILED_PRECONDITION', `cannot create data dir ${dir}: ${e.code ?? e.message}: choose a writable --data-dir`);
@@ -49,7 +63,7 @@ export interface AgentParts {
   nodeName?: string;
   api?: ApiServer;
   plugin?: PluginServer;
-  store?: FileStore;
+  store?: Store;
   gossip?: GossipService;
   agent?: Agent;
 }
@@ -143,8 +157,15 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
       start: async () => {
         // A damaged store throws StoreCorruptError here, having changed nothing: the start stops
         // before the kernel step, so no start-up GC runs on a state that cannot be trusted.
-        parts.store = await FileStore.open(dataDir, { salvage: config.salvage });
-        const report = parts.store.salvageReport;
+        if (config.store) {
+          if (config.salvage) log.warn('--salvage repairs the embedded store; with --store etcd://... it changes nothing');
+          parts.store = await openEtcdStore(config);
+          log.info({ store: config.store, prefix: config.storePrefix, node: parts.nodeName }, 'cluster state in etcd');
+          return;
+        }
+        const fileStore = await FileStore.open(dataDir, { salvage: config.salvage });
+        parts.store = fileStore;
+        const report = fileStore.salvageReport;
         if (report) {
           log.warn(
             { kept: report.kept, dropped: report.dropped, damaged: report.damaged },
@@ -161,7 +182,7 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           config,
           store: parts.store!,
           log,
-          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu! },
+          facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu!, nodeName: parts.nodeName!, sharedStore: Boolean(config.store) },
           gossip: parts.gossip!,
         });
         await parts.agent.start();

@@ -107,7 +107,7 @@ function toNetwork(wire: NetworkInfo__Output): NetworkInfo {
       endpointCount: wire.endpointCount,
       createdAt: wire.createdAt,
     },
-    { ipv6: ipv6 === undefined ? undefined : toSubnet(ipv6) },
+    { ipv6: ipv6 === undefined ? undefined : toSubnet(ipv6), hosts: wire.hosts.length ? wire.hosts : undefined },
   );
 }
 
@@ -157,6 +157,7 @@ function toStatus(wire: StatusInfo__Output): StatusInfo & { store?: StoreStatus 
     features: { vxlan: features.vxlan, nftables: features.nftables, ipvs: features.ipvs },
     ...(gossip ? { gossip: toGossipStatus(gossip) } : {}),
     ...(store ? { store: toStoreStatus(store) } : {}),
+    ...(wire.vxlanDropped !== undefined && wire.vxlanDropped !== null ? { vxlanDropped: Number(wire.vxlanDropped) } : {}),
   };
 }
 

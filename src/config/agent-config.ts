@@ -36,6 +36,13 @@ export interface AgentConfig {
   resyncIntervalMs: number;
   /** Gossip timing profile: 'default' (probe 400 ms, dead in under 3 s) or 'fast' (probe 200 ms, gossip 50 ms, for tests on one machine). --gossip-profile */
   gossipProfile: 'default' | 'fast';
+  // Shared cluster state (issue 9)
+  /** --store etcd://HOST:2379[,...]; undefined = the embedded file store in the data dir (single host). */
+  store?: string;
+  storePrefix: string; // --store-prefix, default /vxmesh/
+  storeCa?: string; // --store-ca PATH (turns TLS on)
+  storeCert?: string; // --store-cert PATH (client certificate, with --store-key)
+  storeKey?: string; // --store-key PATH
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -58,4 +65,5 @@ export const DEFAULT_CONFIG: AgentConfig = {
   logFormat: 'json',
   resyncIntervalMs: 30_000,
   gossipProfile: 'default',
+  storePrefix: '/vxmesh/',
 };

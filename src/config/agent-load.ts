@@ -114,7 +114,25 @@ export function loadAgentConfig(sources: AgentConfigSources): LoadedAgentConfig 
     const value = sources.flags[spec.flag];
     if (value !== undefined) applyFlag(target, spec, value);
   }
+  checkStoreOptions(config);
   return { config, warnings, ...(configFile === undefined ? {} : { configFile }) };
+}
+
+/**
+ * Options that only make sense together. Several hosts must share one state: the embedded store is
+ * this host's alone, so joining a cluster with it would make each host hand out the same addresses.
+ */
+function checkStoreOptions(config: AgentConfig): void {
+  if (config.join.length && !config.store) {
+    throw new ConfigError('--join needs a shared store: pass --store etcd://HOST:2379[,HOST:2379...] (the same on every host); the embedded store keeps state for one host only');
+  }
+  const tls = [['store-ca', config.storeCa], ['store-cert', config.storeCert], ['store-key', config.storeKey]] as const;
+  const given = tls.filter(([, v]) => v !== undefined).map(([flag]) => `--${flag}`);
+  if (given.length && !config.store) throw new ConfigError(`${given.join(', ')} given without --store: they configure TLS to etcd; pass --store etcd://HOST:2379 too`);
+  if ((config.storeCert === undefined) !== (config.storeKey === undefined)) {
+    throw new ConfigError('--store-cert and --store-key go together: give both (client certificate and its key) or neither');
+  }
+  if (config.storeCert !== undefined && config.storeCa === undefined) throw new ConfigError('--store-cert needs --store-ca: the CA that signed etcd\'s certificate');
 }
 
 /**

@@ -4,6 +4,7 @@ import { VxError } from '../errors.js';
 import type { AgentConfig } from './agent-config.js';
 import { NETNS_PREFIX_PATTERN, NODE_NAME_MAX, PORT_MAX, PORT_MIN, UNDERLAY_MTU_MAX, UNDERLAY_MTU_MIN } from '../model/limits.js';
 import { cidrProblem, ipProblem, joinAddressProblem, quote, type Problem } from '../model/validate.js';
+import { parseEtcdStoreUrl } from '../store/store-url.js';
 
 export type OptionKind = 'string' | 'integer' | 'list' | 'boolean' | 'choice';
 
@@ -22,6 +23,16 @@ export interface AgentOption {
   choices?: readonly string[];
   /** Strings and list items: why `value` is bad (the message starts with `what`), or undefined. */
   check?: (what: string, value: string) => Problem;
+}
+
+/** `--store` must parse as etcd://HOST[:PORT][,...]; the parser's message already names the flag's form. */
+function storeUrlProblem(what: string, value: string): Problem {
+  try {
+    parseEtcdStoreUrl(value);
+    return undefined;
+  } catch (e) {
+    return `${what}: ${(e as Error).message.replace(/^--store /, '')}`;
+  }
 }
 
 const nonEmpty = (what: string, value: string): Problem => (value === '' ? `${what} must not be empty` : undefined);
@@ -69,6 +80,18 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
   { field: 'plugin', flag: 'plugin', kind: 'boolean', valueName: '', description: 'serve the docker plugin (--no-plugin turns it off)' },
   { field: 'pluginDir', flag: 'plugin-dir', kind: 'string', valueName: 'PATH', description: 'docker plugin socket directory', check: nonEmpty },
   { field: 'resyncIntervalMs', flag: 'resync-interval', kind: 'integer', valueName: 'SECONDS', description: 'how often kernel state is compared with the store and repaired', range: [1, 86_400], scale: 1000 },
+  {
+    field: 'store', flag: 'store', kind: 'string', valueName: 'URL',
+    description: 'shared cluster state: etcd://HOST:2379[,HOST:2379...] (default: the embedded store in the data dir, one host)',
+    check: (what, v) => storeUrlProblem(what, v),
+  },
+  {
+    field: 'storePrefix', flag: 'store-prefix', kind: 'string', valueName: 'PREFIX', description: 'etcd key prefix of everything vxmesh keeps',
+    check: (what, v) => (v !== '' && !/[\u0000-\u001f\u007f]/.test(v) ? undefined : `${what} must be printable and not empty, e.g. /vxmesh/`),
+  },
+  { field: 'storeCa', flag: 'store-ca', kind: 'string', valueName: 'PATH', description: 'CA certificate of etcd (PEM; turns TLS on)', check: nonEmpty },
+  { field: 'storeCert', flag: 'store-cert', kind: 'string', valueName: 'PATH', description: 'client certificate for etcd (PEM, with --store-key)', check: nonEmpty },
+  { field: 'storeKey', flag: 'store-key', kind: 'string', valueName: 'PATH', description: 'client key for etcd (PEM, with --store-cert)', check: nonEmpty },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];
 

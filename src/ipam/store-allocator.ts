@@ -205,7 +205,7 @@ export async function transact<T>(
   store: Store,
   defaults: DefaultPools,
   build: (t: IpamTxn) => Promise<T>,
-  attempts = 5,
+  attempts = 30,
 ): Promise<{ result: T; revision: number; keys: string[] }> {
   for (let i = 1; ; i++) {
     const t = new IpamTxn(store, defaults);
@@ -215,6 +215,8 @@ export async function transact<T>(
       return { result, revision: await t.commit(), keys };
     } catch (e) {
       if (!(e instanceof StoreConflict) || i >= attempts) throw e;
+      // Several hosts writing one pool (a shared etcd): a short random pause keeps them from colliding in step.
+      if (i > 1) await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** i, 50)));
     }
   }
 }

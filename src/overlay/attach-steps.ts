@@ -36,7 +36,7 @@ export function checkUnique(records: OverlayRecords, t: AttachTarget): void {
   if (req.name && peers.some((e) => e.name === req.name)) {
     throw new VxError('ALREADY_EXISTS', `network "${net.name}" already has an endpoint named "${req.name}"`);
   }
-  if (!req.leaveInHost && peers.some((e) => e.netns === req.netns)) {
+  if (!req.leaveInHost && records.endpointsIn(req.netns).some((e) => e.networkId === net.id)) {
     throw new VxError('ALREADY_EXISTS', `${req.netns} is already attached to network "${net.name}"`);
   }
   if (req.mac && peers.some((e) => e.mac === req.mac)) {
@@ -71,6 +71,7 @@ export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: str
     labels: req.labels,
     state: 'pending',
     createdAt: new Date().toISOString(),
+    node: records.node,
   };
 }
 
@@ -81,20 +82,22 @@ export function needsGateway(records: OverlayRecords, t: AttachTarget): boolean 
 
 export function gatewayRecord(records: OverlayRecords, t: AttachTarget, ep: EndpointRecord, ip: string): GatewayRecord {
   return {
-    id: gatewayId(t.req.netns),
+    id: gatewayId(t.req.netns, records.local.shared ? records.node : undefined),
     netns: t.req.netns,
     ifName: nextIfName(records, t.req.netns, [...namesIn(t), ep.ifName]),
     ip,
     mac: macFromIpv4(ip),
     ...(t.ownDefaultRoute ? { defaultRoute: false } : {}),
     state: 'pending',
+    node: records.node,
   };
 }
 
 /** Interface names the namespace held before attach: a workload's own eth0 is never taken over. */
 const namesIn = (t: AttachTarget): string[] => [...(t.before?.links.keys() ?? [])];
 
-export const gatewayId = (netns: string) => createHash('sha256').update(netns).digest('hex').slice(0, 12);
+/** A leg's id: from its namespace path (and, in a shared store, the host: paths repeat across hosts). */
+export const gatewayId = (netns: string, node?: string) => createHash('sha256').update(node === undefined ? netns : `${node}\u0000${netns}`).digest('hex').slice(0, 12);
 
 /**
  * The namespace right after the first veth ends were moved in: what it held before attach plus

@@ -46,7 +46,8 @@ export class EndpointsController implements Controller {
   /** Drops endpoints a crash left half-done or whose namespace vanished, then reconciles every link. */
   async start(): Promise<void> {
     const gone = (ep: EndpointRecord) => !ep.leaveInHost && !nsExists(nsFromPath(ep.netns));
-    const all = this.records.endpoints.values();
+    // Only this host's: another host's endpoints live in namespaces this host cannot see.
+    const all = this.records.localEndpoints();
     if (this.opts.salvage) {
       await this.adoptPending(all.filter((ep) => !gone(ep)));
       await this.reclaimAddresses();
@@ -75,7 +76,7 @@ export class EndpointsController implements Controller {
         if (r === 'claimed') claimed.push(`${who}:${ip}`);
         else if (r !== 'held') failed.push(`${who}:${ip} (${r})`);
       };
-      for (const ep of this.records.endpoints.values()) {
+      for (const ep of this.records.localEndpoints()) {
         const net = this.records.networks.get(ep.networkId);
         if (!net || ep.preallocated) continue;
         await claim(net.v4.poolId, ep.ipv4, `endpoint ${ep.id.slice(0, 12)}`);
@@ -111,7 +112,7 @@ export class EndpointsController implements Controller {
   /** Drift repair: endpoints whose namespace vanished are detached; the kernel is re-read and fixed. */
   async reconcile(): Promise<void> {
     await this.retryLeftovers();
-    const orphans = this.records.endpoints.values().filter((ep) => ep.state === 'ready' && !ep.leaveInHost && !nsExists(nsFromPath(ep.netns)));
+    const orphans = this.records.localEndpoints().filter((ep) => ep.state === 'ready' && !ep.leaveInHost && !nsExists(nsFromPath(ep.netns)));
     if (orphans.length) {
       this.log.info(summarize(orphans.map((e) => `${e.id.slice(0, 12)}@${e.netns}`)), 'workload namespaces are gone: detaching their endpoints');
       const failed: string[] = [];
@@ -143,8 +144,9 @@ export class EndpointsController implements Controller {
       .map((e) => this.info(e));
   }
 
+  /** This host's acknowledged endpoints. */
   count(): number {
-    return this.records.endpoints.values().filter((e) => e.state === 'ready').length;
+    return this.records.localEndpoints().filter((e) => e.state === 'ready').length;
   }
 
   private info(ep: EndpointRecord): EndpointInfo {
@@ -303,6 +305,9 @@ export class EndpointsController implements Controller {
   async detach(endpointId: string): Promise<void> {
     await this.retryLeftovers();
     const ep = this.find(endpointId);
+    if (!this.records.isMine(ep)) {
+      throw new VxError('FAILED_PRECONDITION', `endpoint ${ep.id.slice(0, 12)} lives on host ${this.records.nodeOf(ep)}: detach it there (its interfaces are in that host's namespaces)`);
+    }
     const net = this.records.networks.get(ep.networkId);
     await this.dropRecords(ep).catch((e: unknown) => {
       throw inContext(`detaching endpoint ${ep.id.slice(0, 12)}`, e);

@@ -22,6 +22,13 @@ export interface NetworkRecord {
   /** pending: recorded before its kernel objects were made; rolled back on restart (absent = ready). */
   state?: 'pending' | 'ready';
   createdAt: string;
+  /** The host that created it (a pending record is rolled back only by its creator). */
+  node?: string;
+}
+
+/** A network name claimed cluster-wide (shared store): two creates of one name make one network. */
+export interface NetworkNameClaim {
+  id: string;
 }
 
 export interface EndpointRecord {
@@ -42,6 +49,8 @@ export interface EndpointRecord {
   /** pending: allocated, kernel work not confirmed; rolled back on restart. */
   state: 'pending' | 'ready';
   createdAt: string;
+  /** The host whose namespace holds it (absent in stores from before node names: this host's). */
+  node?: string;
 }
 
 /** The north-south leg of one workload namespace on vxmesh_gwbridge (one per namespace). */
@@ -54,6 +63,8 @@ export interface GatewayRecord {
   /** false: the namespace had a default route of its own, which attach left alone (absent = true). */
   defaultRoute?: boolean;
   state: 'pending' | 'ready';
+  /** The host it lives on (absent in stores from before node names: this host's). */
+  node?: string;
 }
 
 export const keys = {
@@ -61,4 +72,5 @@ export const keys = {
   endpoint: (id: string) => `endpoints/${id}`,
   gateway: (id: string) => `gateways/${id}`,
   pool: (poolId: string) => `ipam/pools/${poolId}`,
+  networkName: (name: string) => `network-names/${name}`,
 };

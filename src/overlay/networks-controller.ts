@@ -10,10 +10,12 @@ import { ipamKeys, type IpamTxn, type VniClaim } from '../ipam/store-allocator.j
 import type { CreateNetworkRequest, NetworkInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
 import type { Store } from '../store/index.js';
-import { keys, type NetworkRecord, type SubnetRecord } from './model.js';
+import { keys, type EndpointRecord, type NetworkNameClaim, type NetworkRecord, type SubnetRecord } from './model.js';
 import { sandboxName } from './names.js';
 import { errText, type OverlayKernel } from './overlay-kernel.js';
 import { summarize } from './ownership.js';
+import { Coalescer } from '../util/coalescer.js';
+import { createOptionsMismatch } from './network-match.js';
 import type { OverlayRecords } from './records.js';
 
 export interface NetworksOptions {
@@ -31,6 +33,8 @@ export class NetworksController implements Controller {
   readonly name = 'networks';
   /** Rolled-back networks whose store delete failed (e.g. disk full): retried before the next write. */
   private readonly leftovers = new Map<string, NetworkRecord>();
+  private readonly follow = new Coalescer();
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -47,7 +51,8 @@ export class NetworksController implements Controller {
    * too: the endpoints controller reconciles them once it has repaired its records.)
    */
   async start(): Promise<void> {
-    const halfDone = this.records.networks.values().filter((n) => n.state === 'pending');
+    // A pending network of another host is that host's create in flight, not a crash left-over.
+    const halfDone = this.records.networks.values().filter((n) => n.state === 'pending' && this.records.isMine(n));
     if (halfDone.length && this.opts.salvage) {
       this.log.warn(summarize(halfDone.map((n) => n.name)), 'salvage: adopting networks left pending (their confirmation may have been in the damaged part of the store)');
       await this.ipam.write(async (t) => halfDone.forEach((n) => t.put(keys.network(n.id), { ...n, state: 'ready' } satisfies NetworkRecord)));
@@ -55,13 +60,29 @@ export class NetworksController implements Controller {
       this.log.warn(summarize(halfDone.map((n) => n.name)), 'rolling back networks a crash left half-created');
       for (const n of halfDone) await this.deleteRecord(n);
     }
-    await this.claimRecordedVnis();
+    if (!this.records.local.shared) await this.claimRecordedVnis();
     if (this.opts.salvage) await this.recreateLostPools();
     await this.kernel.syncNamespaces();
     await this.kernel.syncHostFirewall(true);
+    // Networks created or removed by another host (shared store): firewall and sandboxes follow at once.
+    this.unwatch = this.records.networks.onChange(() => void this.followRecords());
   }
 
-  async stop(): Promise<void> {}
+  private followRecords(): Promise<void> {
+    return this.follow.request('records', async () => {
+      try {
+        await this.kernel.syncNamespaces();
+        await this.kernel.syncHostFirewall();
+      } catch (e) {
+        this.log.warn({ err: errText(e) }, 'could not follow a network change (retried at the next resync)');
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
 
   async reconcile(): Promise<void> {
     await this.retryLeftovers();
@@ -147,6 +168,7 @@ export class NetworksController implements Controller {
       ...(n.v6 ? { ipv6: await sub(n.v6) } : {}),
       sandbox: n.sandbox,
       endpointCount: this.records.endpointsOf(n.id).length,
+      hosts: this.records.hostsOf(n.id),
       createdAt: n.createdAt,
     };
   }
@@ -155,6 +177,7 @@ export class NetworksController implements Controller {
 
   async create(req: ValidCreateNetwork): Promise<NetworkInfo> {
     await this.retryLeftovers();
+    if (this.records.local.shared) return this.createShared(req);
     const net = await this.recordIntent(req).catch((e: unknown) => {
       throw inContext(`creating network "${req.name}"`, e);
     });
@@ -178,6 +201,38 @@ export class NetworksController implements Controller {
     }
   }
 
+  /**
+   * Shared store: the network is one record for the cluster, its name claimed in the same transaction,
+   * so two creates of one name (on any hosts, at any moment) make one network; the other gets it back
+   * when its options match, a clear error when they differ. No kernel work: each host makes the sandbox
+   * when it gets its first endpoint there.
+   */
+  private async createShared(req: ValidCreateNetwork): Promise<NetworkInfo> {
+    const outcome = await this.ipam
+      .write(async (t) => {
+        const claim = await this.store.get<NetworkNameClaim>(keys.networkName(req.name));
+        const existing = claim ? await this.store.get<NetworkRecord>(keys.network(claim.value.id)) : undefined;
+        if (existing) return { record: existing.value, created: false };
+        const record = await this.stageNetwork(t, req, 'ready');
+        t.put(keys.networkName(req.name), { id: record.id } satisfies NetworkNameClaim, claim ? claim.revision : 0);
+        return { record, created: true };
+      })
+      .catch((e: unknown) => {
+        throw inContext(`creating network "${req.name}"`, e);
+      });
+    const info = await this.info(this.records.networks.get(outcome.record.id) ?? outcome.record);
+    if (outcome.created) {
+      await this.kernel.syncHostFirewall();
+      this.log.info({ network: req.name, id: outcome.record.id, vni: outcome.record.vni, subnet: outcome.record.v4.subnet }, 'network created');
+      return info;
+    }
+    const mismatch = createOptionsMismatch(req, info);
+    if (mismatch) {
+      throw new VxError('ALREADY_EXISTS', `network "${req.name}" already exists with ${mismatch}: create it with the same options, or pick another name`);
+    }
+    return info;
+  }
+
   /** Allocates pools and a VNI and records the network as pending, in one transaction. */
   private recordIntent(req: ValidCreateNetwork): Promise<NetworkRecord> {
     const name = req.name;
@@ -186,31 +241,38 @@ export class NetworksController implements Controller {
         if (this.records.networks.values().some((n) => n.name === name)) {
           throw new VxError('ALREADY_EXISTS', `network "${name}" already exists: pick another name or remove it first (vxmesh network rm ${name})`);
         }
-        const id = randomBytes(32).toString('hex');
-        const v4 = await this.bindPool(t, name, req.ipv4PoolId, req.gateway, {
-          owner: name, family: 4, subnet: req.subnet, gateway: req.gateway, ipRange: req.ipRange, auxAddresses: req.auxAddresses,
-        });
-        const v6 = req.ipv6
-          ? await this.bindPool(t, name, req.ipv6PoolId, req.gatewayV6, { owner: name, family: 6, subnet: req.subnetV6, gateway: req.gatewayV6, ipRange: req.ipRangeV6 })
-          : undefined;
-        const record: NetworkRecord = {
-          id,
-          name,
-          vni: await t.allocateVni(id),
-          mtu: req.mtu ?? this.opts.defaultMtu,
-          internal: Boolean(req.internal),
-          labels: req.labels,
-          v4,
-          ...(v6 ? { v6 } : {}),
-          ownsPools: !req.ipv4PoolId,
-          sandbox: sandboxName(this.opts.netnsPrefix, id),
-          state: 'pending',
-          createdAt: new Date().toISOString(),
-        };
-        t.put(keys.network(id), record, 0);
-        return record;
+        return this.stageNetwork(t, req, 'pending');
       },
     );
+  }
+
+  /** Stages a new network's pools, VNI and record in `t`. */
+  private async stageNetwork(t: IpamTxn, req: ValidCreateNetwork, state: 'pending' | 'ready'): Promise<NetworkRecord> {
+    const name = req.name;
+    const id = randomBytes(32).toString('hex');
+    const v4 = await this.bindPool(t, name, req.ipv4PoolId, req.gateway, {
+      owner: name, family: 4, subnet: req.subnet, gateway: req.gateway, ipRange: req.ipRange, auxAddresses: req.auxAddresses,
+    });
+    const v6 = req.ipv6
+      ? await this.bindPool(t, name, req.ipv6PoolId, req.gatewayV6, { owner: name, family: 6, subnet: req.subnetV6, gateway: req.gatewayV6, ipRange: req.ipRangeV6 })
+      : undefined;
+    const record: NetworkRecord = {
+      id,
+      name,
+      vni: await t.allocateVni(id),
+      mtu: req.mtu ?? this.opts.defaultMtu,
+      internal: Boolean(req.internal),
+      labels: req.labels,
+      v4,
+      ...(v6 ? { v6 } : {}),
+      ownsPools: !req.ipv4PoolId,
+      sandbox: sandboxName(this.opts.netnsPrefix, id),
+      state,
+      createdAt: new Date().toISOString(),
+      node: this.records.node,
+    };
+    t.put(keys.network(id), record, 0);
+    return record;
   }
 
   /** A new pool for the network, or (docker IPAM) one requested earlier, now named after the network. */
@@ -242,10 +304,11 @@ export class NetworksController implements Controller {
   }
 
   /** Deletes the record with its VNI (and its pools when it made them). `check` runs under the write lock. */
-  private async deleteRecord(net: NetworkRecord, check?: () => void): Promise<void> {
+  private async deleteRecord(net: NetworkRecord, check?: () => void | Promise<void>): Promise<void> {
     await this.ipam.write(async (t) => {
-      check?.();
+      await check?.();
       t.delete(keys.network(net.id));
+      if (this.records.local.shared) t.delete(keys.networkName(net.name));
       t.releaseVni(net.vni);
       if (net.ownsPools) {
         await t.deletePool(net.v4.poolId).catch(() => undefined);
@@ -256,9 +319,19 @@ export class NetworksController implements Controller {
 
   async remove(nameOrId: string): Promise<void> {
     const net = this.find(nameOrId);
-    const check = () => {
-      // under the write lock, so no attach can slip in between the check and the delete
-      const eps = this.records.endpointsOf(net.id);
+    const check = async () => {
+      // under the write lock, so no attach of this host can slip in between the check and the delete;
+      // with a shared store the endpoints are read from the store itself (another host's may be newer).
+      const eps = this.records.local.shared
+        ? (await this.store.list<EndpointRecord>(keys.endpoint(''))).map((kv) => kv.value).filter((e) => e.networkId === net.id)
+        : this.records.endpointsOf(net.id);
+      const hosts = [...new Set(eps.map((e) => this.records.nodeOf(e)))].sort();
+      if (eps.length && this.records.local.shared) {
+        throw new VxError(
+          'FAILED_PRECONDITION',
+          `network "${net.name}" has ${eps.length} endpoint(s) on host(s) ${hosts.join(', ')}: detach them there first (vxmesh endpoint detach ID on each host)`,
+        );
+      }
       if (eps.length) {
         throw new VxError(
           'FAILED_PRECONDITION',

@@ -105,7 +105,7 @@ export class OverlayKernel {
     return this.netnsLock.run(async () => {
       const prefix = sandboxPrefix(this.opts.netnsPrefix);
       const ours = sandboxPattern(this.opts.netnsPrefix);
-      const want = new Set(this.records.networks.values().map((n) => n.sandbox));
+      const want = new Set(this.records.networks.values().filter((n) => this.records.wantsSandbox(n)).map((n) => n.sandbox));
       const found = await listNamespaces(prefix);
       const firstSalvage = this.opts.salvage && !this.keptNamespaces;
       const gc = decideGc(found, (n) => ours.test(n) && !this.keptNamespaces?.has(n), want, firstSalvage);
@@ -127,8 +127,15 @@ export class OverlayKernel {
       const cur = this.records.networks.get(net.id);
       if (!cur) return;
       const ns = namedNs(cur.sandbox);
+      // Shared store: the sandbox comes with this host's first endpoint on the network and goes after its last.
+      const wanted = this.records.wantsSandbox(cur);
+      if (wanted !== nsExists(ns)) {
+        await this.syncNamespaces();
+        this.links.forget(ns);
+      }
+      if (!wanted) return;
       // vxlan0 is made in the agent's namespace (its socket lives on the underlay) and moved in by the reconciler.
-      const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.records.endpointsOf(cur.id), this.host, this.peerSource(cur)));
+      const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.records.localEndpointsOf(cur.id), this.host, this.peerSource(cur)));
       const r = await this.links.reconcile(ns, desired, { fresh });
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
     });
@@ -172,7 +179,7 @@ export class OverlayKernel {
     note('self', hostDesired(gws, this.host), await readNs(SELF_NS, false));
     for (const net of this.records.networks.values()) {
       if (!nsExists(namedNs(net.sandbox))) continue;
-      note(net.sandbox, sandboxDesired(net, this.records.endpointsOf(net.id), this.host), await readNs(namedNs(net.sandbox), false));
+      note(net.sandbox, sandboxDesired(net, this.records.localEndpointsOf(net.id), this.host), await readNs(namedNs(net.sandbox), false));
     }
     if (names.length) this.log.warn(summarize(names), 'salvage: keeping links the store does not account for (remove them by hand once unused)');
   }
@@ -206,10 +213,10 @@ export class OverlayKernel {
     if (fresh) this.links.forgetAll();
     await ensureSysctls(SELF_NS, { 'net.ipv4.ip_forward': '1' });
     await this.syncHost(fresh);
-    const nets = this.records.networks.values();
+    const nets = this.records.networks.values().filter((n) => this.records.wantsSandbox(n));
     this.logFailures('network sandbox', nets.map((n) => n.name), await Promise.allSettled(nets.map((n) => this.syncSandbox(n, fresh))));
     // Namespaces with an attach in flight are left to that attach.
-    const eps = this.records.endpoints.values();
+    const eps = this.records.localEndpoints();
     const busy = new Set(eps.filter((e) => e.state === 'pending').map((e) => e.netns));
     const netnses = new Set(eps.filter((e) => !e.leaveInHost && !busy.has(e.netns)).map((e) => e.netns));
     for (const g of this.records.gateways.values()) if (!busy.has(g.netns)) netnses.add(g.netns);

@@ -5,6 +5,27 @@
 import type { Controller } from '../model/controller.js';
 import { StateCache, type Store, type WatchEvent } from '../store/index.js';
 import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } from './model.js';
+import { sandboxName } from './names.js';
+
+/**
+ * Whose records are whose. With the embedded store every record is this host's; with a shared store
+ * (etcd) endpoints and gateway legs carry the node that made them, and only that node's start-up
+ * repair, GC and resync touch them. Network records are cluster-wide; each host names its sandbox
+ * with its own --netns-prefix.
+ */
+export interface LocalView {
+  /** This host's node name (gossip node name / the data dir's persistent one). */
+  node: string;
+  /** The store is shared by several hosts (etcd). */
+  shared: boolean;
+  netnsPrefix: string;
+}
+
+/** Options of a RecordSet: which records this host sees, and how (its own sandbox names). */
+interface RecordSetView<T> {
+  visible?: (r: T) => boolean;
+  view?: (r: T) => T;
+}
 
 /**
  * Records of one kind by id. `hide` takes a record out of view while its store delete waits (a
@@ -13,16 +34,28 @@ import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } fro
 export class RecordSet<T extends { id: string }> {
   private readonly cache: StateCache<T>;
   private readonly hidden = new Set<string>();
+  /** Views made by `view`, per stored object (the cache replaces the object when the record changes). */
+  private readonly views = new WeakMap<T & object, T>();
 
   constructor(
     store: Store,
     readonly prefix: string,
+    private readonly opts: RecordSetView<T> = {},
   ) {
     this.cache = new StateCache<T>(store, prefix);
   }
 
+  private shown(r: T | undefined): T | undefined {
+    if (r === undefined || (this.opts.visible && !this.opts.visible(r))) return undefined;
+    const view = this.opts.view;
+    if (!view) return r;
+    let v = this.views.get(r as T & object);
+    if (!v) this.views.set(r as T & object, (v = view(r)));
+    return v;
+  }
+
   get(id: string): T | undefined {
-    return this.hidden.has(id) ? undefined : this.cache.get(this.prefix + id)?.value;
+    return this.hidden.has(id) ? undefined : this.shown(this.cache.get(this.prefix + id)?.value);
   }
 
   has(id: string): boolean {
@@ -31,7 +64,8 @@ export class RecordSet<T extends { id: string }> {
 
   values(): T[] {
     const all = this.cache.values();
-    return this.hidden.size ? all.filter((r) => !this.hidden.has(r.id)) : all;
+    const shown = this.opts.visible || this.opts.view ? all.flatMap((r) => this.shown(r) ?? []) : all;
+    return this.hidden.size ? shown.filter((r) => !this.hidden.has(r.id)) : shown;
   }
 
   get size(): number {
@@ -79,10 +113,30 @@ export class OverlayRecords implements Controller {
   readonly endpoints: RecordSet<EndpointRecord>;
   readonly gateways: RecordSet<GatewayRecord>;
 
-  constructor(store: Store) {
-    this.networks = new RecordSet<NetworkRecord>(store, keys.network(''));
+  readonly local: LocalView;
+
+  constructor(store: Store, local: LocalView = { node: '', shared: false, netnsPrefix: '' }) {
+    this.local = local;
+    const localSandbox = (n: NetworkRecord): NetworkRecord => ({ ...n, sandbox: sandboxName(local.netnsPrefix, n.id) });
+    this.networks = new RecordSet<NetworkRecord>(store, keys.network(''), local.shared ? { view: localSandbox } : {});
     this.endpoints = new RecordSet<EndpointRecord>(store, keys.endpoint(''));
-    this.gateways = new RecordSet<GatewayRecord>(store, keys.gateway(''));
+    // Gateway legs are host-local objects: another host's are none of this host's business.
+    this.gateways = new RecordSet<GatewayRecord>(store, keys.gateway(''), local.shared ? { visible: (g) => this.isMine(g) } : {});
+  }
+
+  /** A record this host made (with the embedded store: every record). */
+  isMine(r: { node?: string }): boolean {
+    return !this.local.shared || r.node === this.local.node;
+  }
+
+  /** The node a record belongs to (records from before node names were kept are this host's). */
+  nodeOf(r: { node?: string }): string {
+    return r.node ?? this.local.node;
+  }
+
+  /** Node name written into new records. */
+  get node(): string {
+    return this.local.node;
   }
 
   private get all() {
@@ -106,13 +160,39 @@ export class OverlayRecords implements Controller {
     await Promise.all(touched.map((s) => s.waitForRevision(rev)));
   }
 
+  /** Every endpoint on the network, on any host. */
   endpointsOf(networkId: string): EndpointRecord[] {
     return this.endpoints.values().filter((e) => e.networkId === networkId);
   }
 
-  /** Endpoints that live in a workload namespace (docker-mode ones wait in the agent's). */
+  /** This host's endpoints (those whose interfaces live here). */
+  localEndpoints(): EndpointRecord[] {
+    const all = this.endpoints.values();
+    return this.local.shared ? all.filter((e) => this.isMine(e)) : all;
+  }
+
+  /** This host's endpoints on the network: the veths in its sandbox. */
+  localEndpointsOf(networkId: string): EndpointRecord[] {
+    return this.localEndpoints().filter((e) => e.networkId === networkId);
+  }
+
+  /**
+   * Whether this host keeps the network's sandbox: always with the embedded store; with a shared one
+   * only while it has an endpoint on it (made lazily, removed after the last), so hosts without
+   * endpoints carry nothing for it.
+   */
+  wantsSandbox(net: NetworkRecord): boolean {
+    return !this.local.shared || this.localEndpointsOf(net.id).length > 0;
+  }
+
+  /** Names of the hosts with acknowledged endpoints on the network, sorted. */
+  hostsOf(networkId: string): string[] {
+    return [...new Set(this.endpointsOf(networkId).filter((e) => e.state === 'ready').map((e) => this.nodeOf(e)))].sort();
+  }
+
+  /** This host's endpoints that live in a workload namespace (docker-mode ones wait in the agent's). */
   endpointsIn(netns: string): EndpointRecord[] {
-    return this.endpoints.values().filter((e) => !e.leaveInHost && e.netns === netns);
+    return this.localEndpoints().filter((e) => !e.leaveInHost && e.netns === netns);
   }
 
   gatewayIn(netns: string): GatewayRecord | undefined {

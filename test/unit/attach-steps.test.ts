@@ -15,6 +15,8 @@ function recordsOf(nets: NetworkRecord[], eps: EndpointRecord[], gws: GatewayRec
     endpointsOf: (id: string) => eps.filter((e) => e.networkId === id),
     endpointsIn: (ns: string) => eps.filter((e) => !e.leaveInHost && e.netns === ns),
     gatewayIn: (ns: string) => gws.find((g) => g.netns === ns),
+    local: { node: 'host-a', shared: false, netnsPrefix: 'vx' },
+    node: 'host-a',
   } as unknown as OverlayRecords;
 }
 

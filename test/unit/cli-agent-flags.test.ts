@@ -52,6 +52,7 @@ describe('parseAgentFlags', () => {
       VXMESH_DATA_PATH_PORT: '4790',
       VXMESH_UNDERLAY_MTU: '9000',
       VXMESH_JOIN: '198.51.100.2,198.51.100.3:8000,[fd00::3]:7946',
+      VXMESH_STORE: 'etcd://198.51.100.7:2379',
       VXMESH_GOSSIP_PORT: '7947',
       VXMESH_GOSSIP_KEY_FILE: '/etc/vx/keys',
       VXMESH_NODE_NAME: 'node-a',
@@ -77,6 +78,8 @@ describe('parseAgentFlags', () => {
       dataPathPort: 4790,
       underlayMtu: 9000,
       join: ['198.51.100.2', '198.51.100.3:8000', '[fd00::3]:7946'],
+      store: 'etcd://198.51.100.7:2379',
+      storePrefix: '/vxmesh/',
       gossipPort: 7947,
       gossipKeyFile: '/etc/vx/keys',
       nodeName: 'node-a',
@@ -91,7 +94,7 @@ describe('parseAgentFlags', () => {
   });
 
   it('lets flags override the environment', () => {
-    const env = { VXMESH_GOSSIP_PORT: '8000', VXMESH_LOG_LEVEL: 'warn', VXMESH_PLUGIN: '0', VXMESH_JOIN: '198.51.100.2' };
+    const env = { VXMESH_GOSSIP_PORT: '8000', VXMESH_LOG_LEVEL: 'warn', VXMESH_PLUGIN: '0', VXMESH_JOIN: '198.51.100.2', VXMESH_STORE: 'etcd://198.51.100.7' };
     const config = parseAgentFlags(
       ['--gossip-port', '9000', '--log-level=trace', '--plugin', '--join', '203.0.113.5', '--join', '203.0.113.6,203.0.113.7:7000'],
       env,

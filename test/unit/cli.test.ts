@@ -81,9 +81,9 @@ describe('vxmesh CLI', () => {
       expect(table.code).toBe(0);
       const lines = table.stdout.trimEnd().split('\n');
       expect(lines).toHaveLength(3);
-      expect(lines[0]?.split(/\s{2,}/)).toEqual(['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL']);
-      expect(lines[1]?.split(/\s+/)).toEqual([web.id.slice(0, 12), 'web', String(web.vni), '10.1.0.0/24', '10.1.0.1', '-', '1450', '0', 'no']);
-      expect(lines[2]?.split(/\s+/)).toEqual([db.id.slice(0, 12), 'db', String(db.vni), '10.2.0.0/24', '10.2.0.1', db.ipv6?.subnet, '1450', '0', 'yes']);
+      expect(lines[0]?.split(/\s{2,}/)).toEqual(['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL', 'HOSTS']);
+      expect(lines[1]?.split(/\s+/)).toEqual([web.id.slice(0, 12), 'web', String(web.vni), '10.1.0.0/24', '10.1.0.1', '-', '1450', '0', 'no', '-']);
+      expect(lines[2]?.split(/\s+/)).toEqual([db.id.slice(0, 12), 'db', String(db.vni), '10.2.0.0/24', '10.2.0.1', db.ipv6?.subnet, '1450', '0', 'yes', '-']);
       // Columns line up: every row's NAME starts where the header's does.
       const nameColumn = lines[0]?.indexOf('NAME');
       expect(lines[1]?.indexOf('web')).toBe(nameColumn);
@@ -330,7 +330,7 @@ describe('vxmesh CLI', () => {
     it('builds the config from flags and environment and runs the agent', async () => {
       const { deps, configs } = captureAgent();
       const result = await run(
-        ['agent', '--data-dir', '/srv/vx', '--join', '198.51.100.2'],
+        ['agent', '--data-dir', '/srv/vx', '--join', '198.51.100.2', '--store', 'etcd://198.51.100.7:2379'],
         { VXMESH_LOG_LEVEL: 'debug', VXMESH_SOCKET: '/tmp/env.sock' },
         deps,
       );

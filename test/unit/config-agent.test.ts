@@ -35,6 +35,11 @@ const EVERY_OPTION: Record<string, unknown> = {
   'plugin-dir': '/tmp/plugins',
   'resync-interval': 5,
   salvage: true,
+  store: 'etcd://198.51.100.7:2379,198.51.100.8',
+  'store-prefix': '/vxtest/',
+  'store-ca': '/etc/vx/ca.pem',
+  'store-cert': '/etc/vx/cert.pem',
+  'store-key': '/etc/vx/key.pem',
 };
 
 /** The same options as flags. */
@@ -86,7 +91,7 @@ describe('agent config file', () => {
   });
 
   it('applies flags over variables over the file over the defaults', () => {
-    const read = files({ '/c.json': JSON.stringify({ 'gossip-port': 8001, 'data-path-port': 4801, 'log-level': 'warn', join: ['198.51.100.9'] }) });
+    const read = files({ '/c.json': JSON.stringify({ 'gossip-port': 8001, 'data-path-port': 4801, 'log-level': 'warn', join: ['198.51.100.9'], store: 'etcd://198.51.100.7' }) });
     const config = parseAgentFlags(
       ['--config', '/c.json', '--gossip-port', '9001'],
       { VXMESH_GOSSIP_PORT: '8501', VXMESH_DATA_PATH_PORT: '4802' },

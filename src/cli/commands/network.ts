@@ -80,6 +80,7 @@ function networkRow(network: NetworkInfo): string[] {
     String(network.mtu),
     String(network.endpointCount),
     network.internal ? 'yes' : 'no',
+    network.hosts?.length ? network.hosts.join(',') : '-',
   ];
 }
 
@@ -95,7 +96,7 @@ const list: Command = {
     if (ctx.json) printJson(ctx.io, networks);
     else if (flagValue(args, 'quiet')) ctx.io.stdout.write(networks.map((n) => `${shortId(n.id)}\n`).join(''));
     else {
-      const headers = ['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL'];
+      const headers = ['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL', 'HOSTS'];
       ctx.io.stdout.write(renderTable(headers, networks.map(networkRow)));
     }
     return EXIT_OK;

@@ -14,6 +14,7 @@ export interface NetworkInfo {
   'sandbox'?: (string);
   'endpointCount'?: (number);
   'createdAt'?: (string);
+  'hosts'?: (string)[];
 }
 
 export interface NetworkInfo__Output {
@@ -28,4 +29,5 @@ export interface NetworkInfo__Output {
   'sandbox': (string);
   'endpointCount': (number);
   'createdAt': (string);
+  'hosts': (string)[];
 }
