@@ -204,6 +204,8 @@ export class PeersController implements Controller {
       for (const nid of [...this.joined]) {
         if (want.has(nid)) continue;
         this.joined.delete(nid);
+        // Deletes first: they go out at once as table events, while the leave rides memberlist's slower broadcasts.
+        this.writeEntries(nid, new Map());
         try {
           this.db.leaveNetwork(nid); // our entries become tombstones; the others' are dropped (and reported)
         } catch (e) {
