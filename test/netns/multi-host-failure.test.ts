@@ -73,6 +73,19 @@ afterAll(async () => {
   await h.cleanup();
 });
 
+describe('the overlay MTU', () => {
+  it('is the underlay MTU - 50 by default, and a --mtu that does not fit the underlay is refused', async () => {
+    const mtu = (path: string, dev: string) => (JSON.parse(inNs(path, 'ip', ['-j', 'link', 'show', dev]).stdout) as { mtu: number }[])[0]!.mtu;
+    expect(mtu(`/run/netns/${hosts[1]}`, 'ul0')).toBe(1500);
+    expect(mtu(sandboxOf(agents[1]!), 'vxlan0')).toBe(1450);
+    expect(mtu(workload(2), 'eth0')).toBe(1450);
+    const r = await agents[1]!.cli('network', 'create', '--mtu', '1451', 'toobig');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--mtu 1451 does not fit the underlay: its MTU is 1500 .* at most 1450/);
+    expect((await agents[0]!.json<{ name: string }[]>('network', 'ls')).map((n) => n.name)).toEqual(['web']);
+  });
+});
+
 describe('VXLAN only from cluster members', () => {
   it('crafted frames from a non-member never reach the workload and are counted; the same frames from an admitted address do arrive', async () => {
     const rogue = h.host(50); // on the underlay, 198.51.100.50, no agent: not a member
