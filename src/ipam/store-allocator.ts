@@ -48,6 +48,11 @@ export class IpamTxn {
     this.ops.push({ op: 'put', key, value, ...(expectRevision === undefined ? {} : { expectRevision }) });
   }
 
+  /** The transaction applies only if `key` is still at `revision` (written by nobody since it was read). */
+  check(key: string, revision: number): void {
+    this.ops.push({ op: 'check', key, expectRevision: revision });
+  }
+
   delete(key: string, expectRevision?: number): void {
     this.ops.push({ op: 'delete', key, ...(expectRevision === undefined ? {} : { expectRevision }) });
   }
@@ -211,7 +216,8 @@ export async function transact<T>(
     const t = new IpamTxn(store, defaults);
     const result = await build(t);
     try {
-      const keys = t.allOps().map((o) => o.key);
+      // Keys compared only were not written: no cache has to catch up with them.
+      const keys = t.allOps().flatMap((o) => (o.op === 'check' ? [] : [o.key]));
       return { result, revision: await t.commit(), keys };
     } catch (e) {
       if (!(e instanceof StoreConflict) || i >= attempts) throw e;

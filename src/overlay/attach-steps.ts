@@ -32,6 +32,7 @@ export interface AttachTarget {
 export function checkUnique(records: OverlayRecords, t: AttachTarget): void {
   const { net, req } = t;
   if (!records.networks.has(net.id)) throw new VxError('NOT_FOUND', `network "${net.name}" was just removed`);
+  if (records.networks.get(net.id)?.removing) throw new VxError('FAILED_PRECONDITION', `network "${net.name}" is being removed (vxmesh network rm): try again if that is refused`);
   const peers = records.endpointsOf(net.id);
   if (req.name && peers.some((e) => e.name === req.name)) {
     throw new VxError('ALREADY_EXISTS', `network "${net.name}" already has an endpoint named "${req.name}"`);

@@ -215,6 +215,10 @@ export class EndpointsController implements Controller {
     return this.ipam.write(
       async (txn) => {
         checkUnique(this.records, t);
+        // The pools this attach may take from, read in one round (each read is a round trip to etcd).
+        await Promise.all([net.v4.poolId, net.v6?.poolId, needsGateway(this.records, t) ? this.ipam.gateway.poolId : undefined].flatMap((id) => (id ? [txn.hasPool(id)] : [])));
+        // Shared store: the endpoint is only written if the network was not touched meanwhile (a network rm on another host marks it first).
+        if (this.records.local.shared) txn.check(keys.network(net.id), this.records.networks.revisionOf(net.id));
         const v4 = await txn.allocateAddress(net.v4.poolId, { ...(req.ip ? { ip: req.ip } : {}), purpose: 'endpoint', preallocated: req.preallocated }, `network "${net.name}"`);
         const v6 = net.v6
           ? await txn.allocateAddress(net.v6.poolId, { ...(req.ipv6 ? { ip: req.ipv6 } : {}), purpose: 'endpoint', preallocated: req.preallocated && Boolean(req.ipv6) }, `network "${net.name}"`)

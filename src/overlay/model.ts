@@ -24,6 +24,8 @@ export interface NetworkRecord {
   createdAt: string;
   /** The host that created it (a pending record is rolled back only by its creator). */
   node?: string;
+  /** Shared store: a `network rm` is checking that no host has endpoints on it; attaches are refused meanwhile. */
+  removing?: boolean;
 }
 
 /** A network name claimed cluster-wide (shared store): two creates of one name make one network. */

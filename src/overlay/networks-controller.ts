@@ -210,12 +210,23 @@ export class NetworksController implements Controller {
   private async createShared(req: ValidCreateNetwork): Promise<NetworkInfo> {
     const outcome = await this.ipam
       .write(async (t) => {
-        const claim = await this.store.get<NetworkNameClaim>(keys.networkName(req.name));
-        const existing = claim ? await this.store.get<NetworkRecord>(keys.network(claim.value.id)) : undefined;
+        const claimed = async () => {
+          const claim = await this.store.get<NetworkNameClaim>(keys.networkName(req.name));
+          const existing = claim ? await this.store.get<NetworkRecord>(keys.network(claim.value.id)) : undefined;
+          return { claim, existing };
+        };
+        const { claim, existing } = await claimed();
         if (existing) return { record: existing.value, created: false };
-        const record = await this.stageNetwork(t, req, 'ready');
-        t.put(keys.networkName(req.name), { id: record.id } satisfies NetworkNameClaim, claim ? claim.revision : 0);
-        return { record, created: true };
+        try {
+          const record = await this.stageNetwork(t, req, 'ready');
+          t.put(keys.networkName(req.name), { id: record.id } satisfies NetworkNameClaim, claim ? claim.revision : 0);
+          return { record, created: true };
+        } catch (e) {
+          // Another host's create of this name committed after the claim was read (its subnet now overlaps).
+          const late = await claimed();
+          if (late.existing) return { record: late.existing.value, created: false };
+          throw e;
+        }
       })
       .catch((e: unknown) => {
         throw inContext(`creating network "${req.name}"`, e);
@@ -317,6 +328,32 @@ export class NetworksController implements Controller {
     });
   }
 
+  /**
+   * Shared store: marks the network first (every attach compares the network's revision, so none can
+   * commit after the mark), then reads every host's endpoints from the store; with none it is deleted,
+   * otherwise the mark is taken back and the refusal names the hosts.
+   */
+  private async removeShared(net: NetworkRecord, check: () => Promise<void>): Promise<void> {
+    await this.ipam.write(async (t) => {
+      const cur = await this.store.get<NetworkRecord>(keys.network(net.id));
+      if (!cur) throw new VxError('NOT_FOUND', `network "${net.name}" was just removed`);
+      t.put(keys.network(net.id), { ...cur.value, removing: true } satisfies NetworkRecord, cur.revision);
+    });
+    try {
+      await this.deleteRecord(net, check);
+    } catch (e) {
+      await this.ipam
+        .write(async (t) => {
+          const cur = await this.store.get<NetworkRecord>(keys.network(net.id));
+          if (!cur) return;
+          const { removing: _removing, ...rest } = cur.value;
+          t.put(keys.network(net.id), rest satisfies NetworkRecord, cur.revision);
+        })
+        .catch((err: unknown) => this.log.error({ network: net.name, err: errText(err) }, 'could not take back the removal mark (resolved at the next network rm)'));
+      throw e;
+    }
+  }
+
   async remove(nameOrId: string): Promise<void> {
     const net = this.find(nameOrId);
     const check = async () => {
@@ -346,7 +383,8 @@ export class NetworksController implements Controller {
         );
       }
     };
-    await this.deleteRecord(net, check).catch((e: unknown) => {
+    const removal = this.records.local.shared ? this.removeShared(net, check) : this.deleteRecord(net, check);
+    await removal.catch((e: unknown) => {
       throw inContext(`removing network "${net.name}"`, e);
     });
     this.kernel.forgetSandbox(net);

@@ -93,6 +93,11 @@ export class RecordSet<T extends { id: string }> {
     return this.cache.revision;
   }
 
+  /** The store revision the record was last written at (0: not known here). */
+  revisionOf(id: string): number {
+    return this.cache.get(this.prefix + id)?.revision ?? 0;
+  }
+
   start(): Promise<void> {
     return this.cache.start();
   }

@@ -128,7 +128,7 @@ export class EtcdStore implements Store {
         ? { key: this.full(o.key), target: 'Create', result: 'Equal', create_revision: 0 }
         : { key: this.full(o.key), target: 'Mod', result: 'Equal', mod_revision: o.expectRevision! },
     );
-    const success: IRequestOp[] = ops.map((o) =>
+    const success: IRequestOp[] = ops.filter((o) => o.op !== 'check').map((o) =>
       o.op === 'put' ? { request_put: { key: this.full(o.key), value: Buffer.from(JSON.stringify(o.value)) } } : { request_delete_range: { key: this.full(o.key) } },
     );
     // On a failed compare, read the compared keys in the same transaction to name the one that moved.

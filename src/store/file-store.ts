@@ -186,14 +186,16 @@ export class FileStore implements Store {
   }
 
   async txn(ops: TxnOp[]): Promise<number> {
-    const recOps: [string, unknown][] = ops.map((o) => [o.key, o.op === 'put' ? structuredClone(o.value) : null]);
+    const writes = ops.filter((o) => o.op !== 'check');
+    const recOps: [string, unknown][] = writes.map((o) => [o.key, o.op === 'put' ? structuredClone(o.value) : null]);
     for (const [i, [k, v]] of recOps.entries()) {
       // null is the log's delete marker, so a put of null would silently delete the key.
-      if (v === undefined || (v === null && ops[i]!.op === 'put')) throw new Error(`store: value for ${k} is ${v}; use a delete op`);
+      if (v === undefined || (v === null && writes[i]!.op === 'put')) throw new Error(`store: value for ${k} is ${v}; use a delete op`);
     }
     for (const op of ops) {
       if (op.expectRevision !== undefined && this.currentRevision(op.key) !== op.expectRevision) throw new StoreConflict(op.key);
     }
+    if (!recOps.length) return this.lastAssigned; // compares only: nothing to write
     const rev = ++this.lastAssigned;
     for (const [k, v] of recOps) this.overlay.set(k, { rev, entry: v === null ? null : { value: v, revision: rev } });
     return new Promise<number>((done, fail) => {

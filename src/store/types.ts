@@ -12,7 +12,9 @@ export interface KV<T = unknown> {
 
 export type TxnOp =
   | { op: 'put'; key: string; value: unknown; expectRevision?: number }
-  | { op: 'delete'; key: string; expectRevision?: number };
+  | { op: 'delete'; key: string; expectRevision?: number }
+  /** Compare only: the txn applies only if `key` is still at `expectRevision` (0 = absent); writes nothing. */
+  | { op: 'check'; key: string; expectRevision: number };
 
 /** One change, at the revision of the transaction that made it. Deleting a missing key makes no event. */
 export type WatchEvent<T = unknown> =

@@ -2,8 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, type AgentProcess } from '../helpers/netns.js';
+import { EtcdServer } from '../support/etcd-server.js';
 import { sleep, waitFor as waitUntil } from '../support/wait.js';
 
 interface Node { name: string; addr: string; state: string; self: boolean }
@@ -11,7 +12,15 @@ interface KeyResult { keys: string[]; primary: string; nodes: number; failed: un
 
 process.env.VXMESH_GOSSIP_PROFILE = 'fast'; // inherited by the agents: probe 200 ms, gossip 50 ms
 const h = new Harness();
+// --join needs a shared store: one etcd on the underlay, in a namespace of its own.
+let etcd: EtcdServer | undefined;
+beforeAll(async () => {
+  etcd = await EtcdServer.start({ netns: h.host(9), host: '198.51.100.9' });
+  process.env.VXMESH_STORE = etcd.storeUrl; // inherited by the agents
+  process.env.VXMESH_STORE_PREFIX = `/vxt-${h.prefix}/`;
+});
 afterAll(async () => {
+  await etcd?.stop();
   await h.cleanup();
 });
 

@@ -202,3 +202,22 @@ describe('agent config file', () => {
     });
   });
 });
+
+describe('store options', () => {
+  it.each([
+    [['--join', '198.51.100.2'], '--join needs a shared store: pass --store etcd://HOST:2379'],
+    [['--store', 'http://198.51.100.9:2379'], '--store: "http://198.51.100.9:2379": not an etcd:// URL; expected etcd://HOST[:PORT]'],
+    [['--store', 'etcd://198.51.100.9:99999'], 'port 99999'],
+    [['--store-ca', '/ca.pem'], '--store-ca given without --store'],
+    [['--store', 'etcd://h1', '--store-ca', '/ca.pem', '--store-cert', '/c.pem'], '--store-cert and --store-key go together'],
+    [['--store', 'etcd://h1', '--store-cert', '/c.pem', '--store-key', '/k.pem'], '--store-cert needs --store-ca'],
+  ])('refuses %j naming the flag', (argv, message) => {
+    expect(() => parseAgentFlags(argv, {})).toThrow(message);
+  });
+
+  it('takes --store from VXMESH_STORE and the config file too; --join with it is fine', () => {
+    expect(parseAgentFlags(['--join', '198.51.100.2'], { VXMESH_STORE: 'etcd://198.51.100.9:2379,198.51.100.10' }).store).toBe('etcd://198.51.100.9:2379,198.51.100.10');
+    const read = files({ '/s.json': JSON.stringify({ store: 'etcd://198.51.100.9', 'store-prefix': '/x/' }) });
+    expect(parseAgentFlags(['--config', '/s.json'], {}, read)).toMatchObject({ store: 'etcd://198.51.100.9', storePrefix: '/x/' });
+  });
+});

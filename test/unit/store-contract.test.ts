@@ -91,6 +91,20 @@ if (haveEtcd) stores.push(['etcd', etcdHarness]);
 else it.skip(`etcd contract: needs ${ETCD_BIN} (Debian etcd-server)`, () => undefined);
 
 describe.each(stores)('Store contract: %s', (_name, h) => {
+  it('check: a compare-only op guards the other writes and writes nothing itself', async () => {
+    const { store: s } = await h.open();
+    const r1 = await s.txn([{ op: 'put', key: 'net', value: 1 }]);
+    const r2 = await s.txn([{ op: 'check', key: 'net', expectRevision: r1 }, { op: 'put', key: 'ep1', value: 'x', expectRevision: 0 }]);
+    expect((await s.get('net'))?.revision).toBe(r1); // not written by the check
+    expect((await s.get('ep1'))?.revision).toBe(r2);
+    await s.txn([{ op: 'put', key: 'net', value: 2 }]);
+    const err = await s.txn([{ op: 'check', key: 'net', expectRevision: r1 }, { op: 'put', key: 'ep2', value: 'y' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreConflict);
+    expect((err as StoreConflict).key).toBe('net');
+    expect(await s.get('ep2')).toBeUndefined();
+    await expect(s.txn([{ op: 'check', key: 'absent', expectRevision: 0 }])).resolves.toBeGreaterThanOrEqual(0);
+  });
+
   it('CAS: expectRevision 0 creates only, a stale revision conflicts naming the key, nothing half-applied', async () => {
     const { store: s } = await h.open();
     const r1 = await s.txn([{ op: 'put', key: 'a', value: { n: 1 }, expectRevision: 0 }]);
