@@ -1,6 +1,8 @@
 // The peer table: Docker's PeerRecord encoding, remote entries -> FDB/neigh (never our own), and
 // the peers controller over two real NetworkDBs wired back to back (a local write reaches the other
 // side at once, not on the next gossip round; a failed owner's entries leave).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { NetworkDB } from '../../src/gossip/networkdb/index.js';
@@ -24,6 +26,11 @@ describe('PeerRecord (Docker overlay.proto)', () => {
     expect(buf[32]).toBe(0x1a);
     expect(decodePeerRecordWire(buf)).toEqual({ endpointIp: '10.0.0.5/24', endpointMac: '02:42:0a:00:00:05', tunnelEndpointIp: '198.51.100.2' });
     expect(parsePeerRecord(buf)).toEqual({ ip: '10.0.0.5', family: 4, prefix: 24, mac: '02:42:0a:00:00:05', vtep: '198.51.100.2' });
+  });
+
+  it('is loaded from a schema generated from peer-record.proto (refresh: node test/support/gen-peer-record-schema.mjs)', () => {
+    const r = spawnSync(process.execPath, [fileURLToPath(new URL('../support/gen-peer-record-schema.mjs', import.meta.url)), '--check'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
   });
 
   it('checks what another host sends before it can reach the kernel', () => {
