@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import type { Controller } from '../model/controller.js';
 import type { PoolGrant, PoolRequest } from '../model/api.js';
-import { StoreConflict, StoreWriteError, type Store } from '../store/index.js';
+import { StoreConflict, StoreUnavailable, StoreWriteError, type Store } from '../store/index.js';
 import { Mutex } from '../util/mutex.js';
 import { formatCidr, parseCidr } from './addr.js';
 import { poolInfo, type DefaultPools, type PoolState } from './pool.js';
@@ -25,7 +25,7 @@ export type Settle = (revision: number, keys: string[]) => Promise<void>;
 /** Who uses a pool, so it is not released from under a network. */
 export type PoolUser = (poolId: string) => { name: string; ownsPools: boolean } | undefined;
 
-/** A write the store refused (disk full, I/O error, conflicts that outlasted the retries): nothing was written. */
+/** A write the store refused (disk full, I/O error, etcd unreachable, conflicts that outlasted the retries): nothing was written. */
 export class StoreFailure extends VxError {
   constructor(readonly storeError: Error) {
     const full = storeError instanceof StoreWriteError && (storeError.errno === 'ENOSPC' || storeError.errno === 'EDQUOT');
@@ -84,7 +84,7 @@ export class IpamController implements Controller {
   write<T>(build: (t: IpamTxn) => Promise<T>): Promise<T> {
     return this.lock.run(async () => {
       const { result, revision, keys } = await transact(this.store, this.opts.defaults, build).catch((e: unknown) => {
-        throw e instanceof StoreWriteError || e instanceof StoreConflict ? new StoreFailure(e) : e;
+        throw e instanceof StoreWriteError || e instanceof StoreConflict || e instanceof StoreUnavailable ? new StoreFailure(e) : e;
       });
       await this.settle(revision, keys);
       return result;
@@ -99,8 +99,21 @@ export class IpamController implements Controller {
     }
     const state =
       existing ??
-      (await this.write(async (t) => t.createPool({ owner: this.opts.gwPoolOwner, family: 4, subnet: this.opts.gwBridgePool })));
-    if (!existing) this.log.info({ subnet: state.subnet }, 'gateway bridge pool created');
+      (await this.write(async (t) => {
+        // Another host of a shared store may have made it since the list above (its create wins the CAS).
+        const made = async () => (await t.allPools()).find((p) => p.owner === this.opts.gwPoolOwner);
+        try {
+          return (await made()) ?? (await t.createPool({ owner: this.opts.gwPoolOwner, family: 4, subnet: this.opts.gwBridgePool }));
+        } catch (e) {
+          const late = await made(); // made between the two reads: it now "overlaps" our own
+          if (late) return late;
+          throw e;
+        }
+      }));
+    if (state.subnet !== want) {
+      throw new VxError('FAILED_PRECONDITION', `gwbridge subnet is ${state.subnet} in the store but ${this.opts.gwBridgePool} was configured; start with --gwbridge-subnet ${state.subnet}`);
+    }
+    if (!existing) this.log.info({ subnet: state.subnet }, 'gateway bridge pool ready');
     const info = poolInfo(state);
     return { poolId: state.id, gateway: info.gateway!, prefix: info.prefix };
   }

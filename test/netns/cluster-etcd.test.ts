@@ -75,6 +75,10 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     expect(join.code).toBe(2);
     expect(join.out).toContain('--join needs a shared store: pass --store etcd://');
 
+    const noCa = await agentExit(host, ['--store', etcd.storeUrl, '--store-ca', `${h.tmp}/absent-ca.pem`]);
+    expect(noCa.code).toBe(1);
+    expect(noCa.out).toContain(`--store-ca ${h.tmp}/absent-ca.pem: cannot read it (ENOENT)`);
+
     // Nothing answers at .77: the start fails within seconds, in one line that names the endpoint.
     const down = await agentExit(host, ['--store', 'etcd://198.51.100.77:2379']);
     expect(down.code).toBe(1);
@@ -207,6 +211,7 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     const ms = Date.now() - t0;
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`etcd at ${etcd.endpoint} is unreachable`);
+    expect(r.stderr).toContain('nothing was kept');
     expect(ms).toBeLessThan(8_000);
     expect(linkNames(w!)).toEqual(['lo']);
     expect(linkNames(`/run/netns/${agents[0]!.host}`).sort()).toEqual(hostLinksBefore);
