@@ -124,6 +124,21 @@ describe('VXLAN only from cluster members', () => {
   }, 60_000);
 });
 
+describe('a restarted agent', () => {
+  it('keeps its sandbox entries while it starts, then reconciles them from the table; traffic flows again', async () => {
+    const a2 = agents[1]!;
+    await a2.stop();
+    // Stopped: the kernel objects stay (the peers were told it left, so they dropped its entries).
+    expect(fdbDsts(a2).sort()).toEqual(['198.51.100.1', '198.51.100.3']);
+    await a2.start();
+    await waitFor(() => canPing(workload(1), ip4(eps[1]!)), { what: 'host 1 reaching host 2 again', timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor(() => canPing(workload(2), ip4(eps[2]!)), { what: 'host 2 reaching host 3 again', timeoutMs: 10_000, intervalMs: 100 });
+    expect(fdbDsts(a2).sort()).toEqual(['198.51.100.1', '198.51.100.3']);
+    expect(neighIps(a2).sort()).toEqual([ip4(eps[0]!), ip4(eps[2]!)].sort());
+    for (const a of [agents[0]!, agents[2]!]) await waitFor(() => fdbDsts(a), { what: `host 2 back in ${a.host}'s sandbox`, until: (d) => d.includes('198.51.100.2') });
+  }, 60_000);
+});
+
 describe('a killed host', () => {
   it("leaves every other host's sandbox within 3 s (FDB and neighbours); a fresh host on its address then works", async () => {
     const gone = ip4(eps[2]!);
