@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
 export const ROOT = resolve(import.meta.dirname, '..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
@@ -53,7 +54,7 @@ export async function cluster(tag, hosts) {
     '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
     '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
     '--initial-cluster', `${P}=http://127.0.0.1:2380`], { stdio: 'ignore' }));
-  await until('etcd', () => spawnSync('nsenter', [`--net=/run/netns/${P}-h1`, 'etcdctl', '--endpoints', 'http://198.51.100.1:2379', 'endpoint', 'health']).status === 0);
+  await until('etcd', () => spawnSync('nsenter', [`--net=/run/netns/${P}-h1`, process.execPath, '-e', ETCD_HEALTHY]).status === 0);
   writeFileSync(join(tmp, 'key'), randomBytes(16).toString('base64') + '\n', { mode: 0o600 });
   const { connectApi } = await import(join(ROOT, 'dist/api/client.js'));
 

@@ -96,7 +96,8 @@ nsenter --net="/run/netns/$P-h1" /usr/bin/etcd --name "$P" --data-dir "$TMP/etcd
   --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
   --initial-cluster "$P=http://127.0.0.1:2380" >"$TMP/etcd.log" 2>&1 &
 PIDS+=($!)
-deadline_loop 20 nsenter --net="/run/netns/$P-h1" etcdctl --endpoints http://198.51.100.1:2379 endpoint health ||
+# etcd's /health, asked with node (etcdctl and curl are not installed everywhere)
+deadline_loop 20 nsenter --net="/run/netns/$P-h1" node -e 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))' ||
   { echo "etcd did not come up" >&2; tail "$TMP/etcd.log" >&2; exit 1; }
 
 node -e 'console.log(require("crypto").randomBytes(16).toString("base64"))' >"$TMP/gossip.key"

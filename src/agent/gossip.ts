@@ -165,8 +165,8 @@ export class GossipService {
       delegate,
       events: {
         notifyJoin: (n) => {
+          // (Not "known" yet on someone joining us: the join's push/pull may still be merging NetworkDB's state.)
           this.db.notifyJoin(n);
-          if (n.name !== this.opts.nodeName) this.membersKnown = true; // someone joined us: the membership is live
           this.membersChanged();
         },
         notifyLeave: (n) => {

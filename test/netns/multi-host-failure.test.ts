@@ -14,6 +14,8 @@ interface Ep { id: string; ipv4: string; mac: string }
 interface Net { id: string; vni: number }
 
 const h = new Harness();
+/** etcd's /health asked with node (etcdctl and curl are not installed in CI). */
+const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
 let etcd: ChildProcess | undefined;
 const agents: AgentProcess[] = [];
 const hosts: string[] = [];
@@ -54,7 +56,7 @@ beforeAll(async () => {
     '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
     '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
     '--initial-cluster', `${h.prefix}=http://127.0.0.1:2380`], { stdio: 'ignore' });
-  await waitFor(() => inNs(`/run/netns/${hosts[0]}`, 'etcdctl', ['--endpoints', 'http://198.51.100.1:2379', 'endpoint', 'health']).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
+  await waitFor(() => inNs(`/run/netns/${hosts[0]}`, process.execPath, ['-e', ETCD_HEALTHY]).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
   for (const k of [1, 2, 3]) startAgent(k);
   await Promise.all(agents.map((a) => a.start()));
   for (const a of agents) {
@@ -131,7 +133,15 @@ describe('a restarted agent', () => {
     // Stopped: the kernel objects stay (the peers were told it left, so they dropped its entries).
     expect(fdbDsts(a2).sort()).toEqual(['198.51.100.1', '198.51.100.3']);
     await a2.start();
-    await waitFor(() => canPing(workload(1), ip4(eps[1]!)), { what: 'host 1 reaching host 2 again', timeoutMs: 10_000, intervalMs: 100 });
+    await waitFor(() => canPing(workload(1), ip4(eps[1]!)), { what: 'host 1 reaching host 2 again', timeoutMs: 10_000, intervalMs: 100 }).catch(async (e: unknown) => {
+      const diag = {
+        fdb1: fdbDsts(agents[0]!), fdb2: fdbDsts(a2), neigh1: neighIps(agents[0]!), neigh2: neighIps(a2),
+        members1: inNs(`/run/netns/${hosts[0]}`, 'nft', ['list', 'set', 'inet', 'vxmesh', 'members4']).stdout.replace(/\s+/g, ' '),
+        nodes1: await agents[0]!.json('node', 'ls'), nodes2: await a2.json('node', 'ls'),
+      };
+      console.error(JSON.stringify(diag, null, 1), a2.log.split('\n').filter((l) => /peer|gossip|warn|"level":[45]0/.test(l)).slice(-15).join('\n'));
+      throw e;
+    });
     await waitFor(() => canPing(workload(2), ip4(eps[2]!)), { what: 'host 2 reaching host 3 again', timeoutMs: 10_000, intervalMs: 100 });
     expect(fdbDsts(a2).sort()).toEqual(['198.51.100.1', '198.51.100.3']);
     expect(neighIps(a2).sort()).toEqual([ip4(eps[0]!), ip4(eps[2]!)].sort());
