@@ -3,6 +3,7 @@
 // here are short-lived correlations between calls dockerd makes back to back.
 import type { Logger } from 'pino';
 import type { AgentApi, EndpointInfo, NetworkInfo } from '../model/api.js';
+import { waitForDockerNetworkName } from './docker-api.js';
 
 export const LABEL_NETWORK_ID = 'docker.network.id';
 export const LABEL_ENDPOINT_ID = 'docker.endpoint.id';
@@ -26,6 +27,8 @@ export interface PluginContext {
   readonly poolIds: Map<string, string>;
   /** docker network id -> vxmesh network creation still running (see network-driver.ts). */
   readonly pendingNetworks: Map<string, Promise<NetworkInfo>>;
+  /** docker network id -> id of the vxmesh network another host made under that name (shared-network.ts). */
+  readonly adopted: Map<string, string>;
 }
 
 export function poolKey(v6: boolean, pool: string): string {
@@ -37,7 +40,20 @@ export async function findNetwork(ctx: PluginContext, dockerId: string): Promise
   const pending = ctx.pendingNetworks.get(dockerId);
   if (pending) return pending;
   const networks = await ctx.api.listNetworks();
-  return networks.find((n) => n.labels[LABEL_NETWORK_ID] === dockerId);
+  return networks.find((n) => n.labels[LABEL_NETWORK_ID] === dockerId) ?? adoptedNetwork(ctx, dockerId, networks);
+}
+
+/**
+ * The vxmesh network another host made that docker network `dockerId` of this host uses: remembered
+ * from CreateNetwork, or (after an agent restart) found by the docker network's name.
+ */
+export async function adoptedNetwork(ctx: PluginContext, dockerId: string, networks: NetworkInfo[]): Promise<NetworkInfo | undefined> {
+  const known = ctx.adopted.get(dockerId);
+  if (known !== undefined) return networks.find((n) => n.id === known);
+  const name = await waitForDockerNetworkName(ctx.dockerSocket, dockerId, 500);
+  const found = name === undefined ? undefined : networks.find((n) => n.name === name && n.labels[LABEL_IPAM] !== undefined);
+  if (found) ctx.adopted.set(dockerId, found.id);
+  return found;
 }
 
 /** Like findNetwork, but a network whose creation failed counts as absent (for deletes). */

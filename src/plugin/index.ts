@@ -44,6 +44,7 @@ export async function startPluginServer(api: AgentApi, opts: PluginServerOptions
     nameWaitMs: opts.nameWaitMs ?? 10_000,
     poolIds: new Map(),
     pendingNetworks: new Map(),
+    adopted: new Map(),
   };
   const server = await listenOnSocket(pluginHandlers(ctx), opts.logger, opts.socketPath);
   opts.logger.info({ socket: opts.socketPath }, 'docker plugin listening');

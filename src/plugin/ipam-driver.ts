@@ -1,8 +1,10 @@
 // libnetwork remote IpamDriver: pools and addresses come from the agent's IPAM, so docker networks
 // and vxmesh's own networks never overlap and --ip-range (SubPool) is enforced by the agent.
 import type { Handler } from './network-driver.js';
+import type { NetworkInfo } from '../model/api.js';
 import { BadRequest, bodyObject, optionalBool, optionalObject, optionalString, requiredString, stripPrefixLength } from './body.js';
 import { GLOBAL_ADDRESS_SPACE, LOCAL_ADDRESS_SPACE, poolKey, type PluginContext } from './context.js';
+import { dockerNetworkWithSubnet, networkStillInUse, networkUsingPool, poolIdOfSubnet } from './shared-network.js';
 
 const GATEWAY_REQUEST = 'com.docker.network.gateway';
 
@@ -21,6 +23,14 @@ async function requestPool(ctx: PluginContext, raw: unknown): Promise<unknown> {
   const pool = optionalString(m, body, 'Pool');
   const subPool = optionalString(m, body, 'SubPool');
   const v6 = optionalBool(m, body, 'V6');
+  // Another host's `docker network create` of this subnet made the cluster's network: its pool is
+  // this docker network's too (CreateNetwork then checks that the name and options match).
+  const shared = pool === undefined ? undefined : await dockerNetworkWithSubnet(ctx, pool);
+  if (pool !== undefined && shared !== undefined) {
+    const poolId = poolIdOfSubnet(pool);
+    ctx.poolIds.set(poolKey(v6, pool), poolId);
+    return { PoolID: poolId, Pool: pool, Data: {} };
+  }
   // All docker pools share the agent's default address space, so they are checked for overlap
   // against every vxmesh network, whichever way it was made.
   const grant = await ctx.api.requestPool({
@@ -33,9 +43,20 @@ async function requestPool(ctx: PluginContext, raw: unknown): Promise<unknown> {
   return { PoolID: grant.poolId, Pool: grant.pool, Data: {} };
 }
 
+/** "IP/prefix" of the gateway of `network`'s subnet behind `poolId`; a different --gateway is refused. */
+function gatewayOf(network: NetworkInfo, poolId: string, asked: string | undefined): string {
+  const sub = [network.ipv4, network.ipv6].find((s) => s !== undefined && poolId.endsWith(`/${s.subnet}`)) ?? network.ipv4;
+  const gateway = stripPrefixLength(sub.gateway);
+  if (asked !== undefined && stripPrefixLength(asked) !== gateway) {
+    throw new BadRequest(`vxmesh network "${network.name}" already exists in the cluster with gateway ${gateway}: leave --gateway out or pass --gateway ${gateway}`);
+  }
+  return `${gateway}/${sub.subnet.split('/')[1] ?? ''}`;
+}
+
 async function releasePool(ctx: PluginContext, raw: unknown): Promise<unknown> {
   const poolId = requiredString('ReleasePool', bodyObject('ReleasePool', raw), 'PoolID');
-  await ctx.api.releasePool(poolId);
+  // Still the pool of a network (used by another host's dockerd): only this dockerd's use ends.
+  if (!(await networkStillInUse(ctx, poolId))) await ctx.api.releasePool(poolId);
   for (const [key, id] of ctx.poolIds) if (id === poolId) ctx.poolIds.delete(key);
   return {};
 }
@@ -47,6 +68,13 @@ async function requestAddress(ctx: PluginContext, raw: unknown): Promise<unknown
   const address = optionalString(m, body, 'Address');
   const options = optionalObject(m, body, 'Options');
   const purpose = options.RequestAddressType === GATEWAY_REQUEST ? 'gateway' : 'endpoint';
+  if (purpose === 'gateway') {
+    // Every host's sandbox carries the network's one gateway address: a second dockerd gets it too.
+    const shared = await networkUsingPool(ctx, poolId);
+    if (shared !== undefined) {
+      return { Address: gatewayOf(shared, poolId, address), Data: {} };
+    }
+  }
   const granted = await ctx.api.requestAddress(poolId, address === undefined ? undefined : stripPrefixLength(address), purpose);
   return { Address: granted, Data: {} };
 }
@@ -54,7 +82,12 @@ async function requestAddress(ctx: PluginContext, raw: unknown): Promise<unknown
 async function releaseAddress(ctx: PluginContext, raw: unknown): Promise<unknown> {
   const m = 'ReleaseAddress';
   const body = bodyObject(m, raw);
-  await ctx.api.releaseAddress(requiredString(m, body, 'PoolID'), stripPrefixLength(requiredString(m, body, 'Address')));
+  const poolId = requiredString(m, body, 'PoolID');
+  const address = stripPrefixLength(requiredString(m, body, 'Address'));
+  // A network's gateway stays while the network does (another host may still use it).
+  const shared = await networkStillInUse(ctx, poolId);
+  if (shared !== undefined && [shared.ipv4.gateway, shared.ipv6?.gateway].some((g) => g !== undefined && stripPrefixLength(g) === address)) return {};
+  await ctx.api.releaseAddress(poolId, address);
   return {};
 }
 

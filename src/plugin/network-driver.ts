@@ -30,6 +30,7 @@ import {
   type PluginContext,
 } from './context.js';
 import { waitForDockerNetworkName } from './docker-api.js';
+import { adoptExisting } from './shared-network.js';
 
 export type Handler = (body: unknown) => Promise<unknown>;
 
@@ -154,18 +155,19 @@ function parseCreateNetwork(ctx: PluginContext, raw: unknown): ParsedCreate {
 }
 
 async function createForDocker(ctx: PluginContext, parsed: ParsedCreate, name: string): Promise<NetworkInfo> {
-  const clash = (await ctx.api.listNetworks()).find((n) => n.name === name);
-  if (clash) {
-    const owner = clash.labels[LABEL_NETWORK_ID];
-    throw new VxError(
-      'ALREADY_EXISTS',
-      `vxmesh network "${name}" already exists${owner ? ` for docker network ${owner.slice(0, 12)}` : ''}: ` +
-        `remove it (vxmesh network rm ${name}) or give this docker network another vxmesh name with -o ${OPT_NETWORK_NAME}=OTHER`,
-    );
+  const existing = (await ctx.api.listNetworks()).find((n) => n.name === name);
+  // One name is one network cluster-wide: another host's docker network of this name is joined.
+  if (existing) return adoptExisting(ctx, parsed.dockerId, parsed.request, existing, OPT_NETWORK_NAME);
+  try {
+    const info = await ctx.api.createNetwork({ ...parsed.request, name });
+    ctx.logger.info({ network: info.name, id: info.id, dockerNetwork: parsed.dockerId }, 'docker network mapped onto vxmesh network');
+    return info;
+  } catch (e) {
+    // Another host created the name between our look and our create (its labels name its docker network).
+    const raced = e instanceof VxError && e.code === 'ALREADY_EXISTS' ? (await ctx.api.listNetworks()).find((n) => n.name === name) : undefined;
+    if (raced === undefined) throw e;
+    return adoptExisting(ctx, parsed.dockerId, parsed.request, raced, OPT_NETWORK_NAME);
   }
-  const info = await ctx.api.createNetwork({ ...parsed.request, name });
-  ctx.logger.info({ network: info.name, id: info.id, dockerNetwork: parsed.dockerId }, 'docker network mapped onto vxmesh network');
-  return info;
 }
 
 /**
@@ -231,7 +233,12 @@ async function deleteNetwork(ctx: PluginContext, raw: unknown): Promise<unknown>
   const id = dockerId('DeleteNetwork', bodyObject('DeleteNetwork', raw), 'NetworkID');
   const network = await findNetworkIfCreated(ctx, id);
   ctx.pendingNetworks.delete(id);
-  if (network) {
+  ctx.adopted.delete(id);
+  // dockerd removed this host's endpoints first: endpoints left are other hosts' (their dockerds
+  // still use the network), so only this host's use ends and the network stays for them.
+  if (network && (network.hosts ?? []).length > 0) {
+    ctx.logger.info({ network: network.name, dockerNetwork: id, hosts: network.hosts }, 'docker network removed here; the vxmesh network stays for the hosts still using it');
+  } else if (network) {
     await ctx.api.removeNetwork(network.id);
     ctx.logger.info({ network: network.name, dockerNetwork: id }, 'vxmesh network of a docker network removed');
   }
