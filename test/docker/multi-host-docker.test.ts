@@ -148,7 +148,15 @@ describe.skipIf(skip !== undefined)('docker across hosts: two dockerds, two vxme
     expect((await createNet1(a)).code).toBe(0);
     // host b's agent hears of it through etcd
     const made = await waitFor(async () => (await net1On(b))[0], { what: 'net1 listed on host b', timeoutMs: 10_000, intervalMs: 100, until: (n) => n !== undefined });
-    // same name, another subnet: refused, with vxmesh's reason in docker's own output
+    // same name, another subnet, plain: dockerd shows a network's name only after CreateNetwork
+    // returned, so the refusal comes at its first use (docker run), with vxmesh's reason
+    const plain = await createNet1(b, '10.31.0.0/24');
+    expect(plain.code, plain.stderr).toBe(0);
+    const use = await b.host.docker(['run', '--rm', '--network', 'net1', b.host.image, 'true'], { timeoutMs: 30_000 });
+    expect(use.code).not.toBe(0);
+    expect(use.stderr).toContain('vxmesh network "net1" already exists in the cluster with subnet 10.30.0.0/24 (this request: 10.31.0.0/24)');
+    expect((await b.host.docker(['network', 'rm', 'net1'])).code).toBe(0);
+    // with the vxmesh name given (-o vxmesh.network), the refusal is docker network create's own error
     const clash = await createNet1(b, '10.31.0.0/24', ['-o', 'vxmesh.network=net1']);
     expect(clash.code).not.toBe(0);
     expect(clash.stderr).toContain('vxmesh network "net1" already exists in the cluster with subnet 10.30.0.0/24 (this request: 10.31.0.0/24)');
