@@ -20,6 +20,7 @@ import { lockDataDir, lockNetnsPrefix, type HeldLock, type LockHolder } from './
 import { PRIVATE_MOUNT_NS_WARNING, readNetnsMountVerdict } from './mount-ns.js';
 import type { StartGate } from './start-gate.js';
 import { VxError } from '../errors.js';
+import { claimNodeName } from './node-claim.js';
 
 /** A node name kept in the data dir, so a restarted agent rejoins as itself: hostname + random suffix. */
 async function persistentNodeName(dir: string): Promise<string> {
@@ -42,7 +43,9 @@ async function openEtcdStore(config: AgentConfig): Promise<EtcdStore> {
   const ca = await read('store-ca', config.storeCa);
   const tls = ca ? { ca, cert: await read('store-cert', config.storeCert), key: await read('store-key', config.storeKey) } : undefined;
   const endpoints = parseEtcdStoreUrl(config.store!, { tls: Boolean(tls) });
-  return EtcdStore.connect({ endpoints, prefix: config.storePrefix, ...(tls ? { tls } : {}) });
+  // keys are prefix + "networks/...": without a closing slash /vxmesh would also read /vxmesh2's keys
+  const prefix = config.storePrefix.endsWith('/') ? config.storePrefix : `${config.storePrefix}/`;
+  return EtcdStore.connect({ endpoints, prefix, ...(tls ? { tls } : {}) });
 }
 
 async function makeDataDir(dir: string): Promise<void> {
@@ -160,6 +163,10 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
         if (config.store) {
           if (config.salvage) log.warn('--salvage repairs the embedded store; with --store etcd://... it changes nothing');
           parts.store = await openEtcdStore(config);
+          await claimNodeName(parts.store, parts.nodeName!, parts.advertiseAddr!).catch(async (e: unknown) => {
+            await parts.store?.close();
+            throw e;
+          });
           log.info({ store: config.store, prefix: config.storePrefix, node: parts.nodeName }, 'cluster state in etcd');
           return;
         }

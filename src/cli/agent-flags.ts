@@ -83,7 +83,7 @@ export function agentFlagsHelp(): string {
     const suffix = shown === '' ? '' : `, default ${shown}`;
     return [flag, `${spec.description} (env ${flagEnvName(spec.flag)}${suffix})`] as const;
   });
-  rows.push([`  --${CONFIG_FLAG} FILE`, `JSON file of these options, keys without dashes: {"data-dir": "/srv/vx", "join": ["198.51.100.2"]} (env ${CONFIG_ENV})`]);
+  rows.push([`  --${CONFIG_FLAG} FILE`, `JSON file of these options, keys without dashes: {"data-dir": "/srv/vx", "store": "etcd://198.51.100.9:2379"} (env ${CONFIG_ENV})`]);
   rows.push([`  --${PRINT_CONFIG_FLAG}`, 'print the options given (flags, variables, file) as such a file, without starting the agent']);
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return rows.map(([flag, text]) => `${flag.padEnd(width)}${text}`).join('\n');

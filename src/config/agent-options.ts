@@ -62,7 +62,7 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
     field: 'underlayMtu', flag: 'underlay-mtu', kind: 'integer', valueName: 'N',
     description: 'underlay MTU; overlays get this - 50 (default: MTU of the advertise interface)', range: [UNDERLAY_MTU_MIN, UNDERLAY_MTU_MAX],
   },
-  { field: 'join', flag: 'join', kind: 'list', valueName: 'IP[:PORT][,...]', description: 'gossip peers to join', check: joinAddressProblem },
+  { field: 'join', flag: 'join', kind: 'list', valueName: 'IP[:PORT][,...]', description: 'gossip peers to join (needs a shared --store)', check: joinAddressProblem },
   { field: 'gossipPort', flag: 'gossip-port', kind: 'integer', valueName: 'PORT', description: 'gossip TCP+UDP port', range: [PORT_MIN, PORT_MAX] },
   { field: 'gossipKeyFile', flag: 'gossip-key-file', kind: 'string', valueName: 'PATH', description: 'gossip encryption keyring file (read, never written)', check: nonEmpty },
   {

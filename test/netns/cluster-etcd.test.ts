@@ -75,6 +75,11 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     expect(join.code).toBe(2);
     expect(join.out).toContain('--join needs a shared store: pass --store etcd://');
 
+    // Another host under a node name already in use would take that host's records for its own.
+    const twin = await agentExit(host, ['--store', etcd.storeUrl, '--store-prefix', `/vxt-${h.prefix}/`, '--node-name', node(0)]);
+    expect(twin.code).toBe(1);
+    expect(twin.out).toContain(`node name \\"${node(0)}\\" is already used in this store by the host at 198.51.100.1`); // JSON log line
+
     const noCa = await agentExit(host, ['--store', etcd.storeUrl, '--store-ca', `${h.tmp}/absent-ca.pem`]);
     expect(noCa.code).toBe(1);
     expect(noCa.out).toContain(`--store-ca ${h.tmp}/absent-ca.pem: cannot read it (ENOENT)`);
