@@ -38,12 +38,14 @@ function getJson(socketPath: string, path: string, timeoutMs: number): Promise<{
 /**
  * Waits until dockerd knows network `id` and returns its name; undefined when dockerd's API is not
  * reachable or does not show the network within `waitMs` (e.g. DOCKER_HOST names another daemon).
+ * It looks at least once, so waitMs 0 asks whether dockerd knows the network now.
  */
 export async function waitForDockerNetworkName(socketPath: string | undefined, id: string, waitMs: number): Promise<string | undefined> {
   if (socketPath === undefined || !existsSync(socketPath)) return undefined;
   const deadline = Date.now() + waitMs;
   let delay = 5;
-  while (Date.now() < deadline) {
+  // At least one look (waitMs 0: is the network there now?).
+  for (let first = true; first || Date.now() < deadline; first = false) {
     try {
       const res = await getJson(socketPath, `/v1.41/networks/${encodeURIComponent(id)}`, 2000);
       if (res.status === 200 && typeof res.body === 'object' && res.body !== null) {

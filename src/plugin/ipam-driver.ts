@@ -4,7 +4,7 @@ import type { Handler } from './network-driver.js';
 import type { NetworkInfo } from '../model/api.js';
 import { BadRequest, bodyObject, optionalBool, optionalObject, optionalString, requiredString, stripPrefixLength } from './body.js';
 import { GLOBAL_ADDRESS_SPACE, LOCAL_ADDRESS_SPACE, poolKey, type PluginContext } from './context.js';
-import { dockerNetworkWithSubnet, networkStillInUse, networkUsingPool, poolIdOfSubnet } from './shared-network.js';
+import { dockerNetworkWithSubnet, networkStillInUse, networkUsingPool, poolIdOfSubnet, usedByThisDockerd } from './shared-network.js';
 
 const GATEWAY_REQUEST = 'com.docker.network.gateway';
 
@@ -25,8 +25,9 @@ async function requestPool(ctx: PluginContext, raw: unknown): Promise<unknown> {
   const v6 = optionalBool(m, body, 'V6');
   // Another host's `docker network create` of this subnet made the cluster's network: its pool is
   // this docker network's too (CreateNetwork then checks that the name and options match).
+  // (This dockerd's own network of that subnet is an overlap, reported by the agent below.)
   const shared = pool === undefined ? undefined : await dockerNetworkWithSubnet(ctx, pool);
-  if (pool !== undefined && shared !== undefined) {
+  if (pool !== undefined && shared !== undefined && !(await usedByThisDockerd(ctx, shared))) {
     const poolId = poolIdOfSubnet(pool);
     ctx.poolIds.set(poolKey(v6, pool), poolId);
     return { PoolID: poolId, Pool: pool, Data: {} };

@@ -6,6 +6,7 @@ import { VxError } from '../errors.js';
 import type { CreateNetworkRequest, NetworkInfo } from '../model/api.js';
 import { createOptionsMismatch } from '../overlay/network-match.js';
 import { LABEL_IPAM, LABEL_NETWORK_ID, type PluginContext } from './context.js';
+import { waitForDockerNetworkName } from './docker-api.js';
 
 /** src/ipam names a pool "<address space>/<subnet>"; docker pools live in the default ("local") space. */
 export function poolIdOfSubnet(subnet: string): string {
@@ -21,6 +22,16 @@ function subnetOfPoolId(poolId: string): string | undefined {
 export async function dockerNetworkWithSubnet(ctx: PluginContext, subnet: string): Promise<NetworkInfo | undefined> {
   const networks = await ctx.api.listNetworks();
   return networks.find((n) => n.labels[LABEL_IPAM] === 'vxmesh' && (n.ipv4.subnet === subnet || n.ipv6?.subnet === subnet));
+}
+
+/**
+ * Whether this host's dockerd already has a docker network on `network` (made it, or joined it):
+ * then a second docker network with its subnet is an overlap here, not another host's create.
+ */
+export async function usedByThisDockerd(ctx: PluginContext, network: NetworkInfo): Promise<boolean> {
+  if ([...ctx.adopted.values()].includes(network.id)) return true;
+  const owner = network.labels[LABEL_NETWORK_ID];
+  return owner !== undefined && (await waitForDockerNetworkName(ctx.dockerSocket, owner, 0)) !== undefined;
 }
 
 /** The network using pool `poolId` (then the pool and its gateway are that network's, not this dockerd's). */

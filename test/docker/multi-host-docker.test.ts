@@ -170,6 +170,12 @@ describe.skipIf(skip !== undefined)('docker across hosts: two dockerds, two vxme
     expect(onB.map((n) => n.id)).toEqual([made!.id]);
     // the two dockerds agree on the subnet (the gateway: see the containers' below)
     for (const s of sides) expect(await s.host.dockerOk(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'net1'])).toBe(SUBNET);
+    // another name with net1's subnet is an overlap on either host (each dockerd already uses it)
+    for (const s of sides) {
+      const dup = await s.host.docker(['network', 'create', '-d', s.plugin, '--ipam-driver', s.plugin, '--subnet', SUBNET, 'net3']);
+      expect(dup.code).not.toBe(0);
+      expect(dup.stderr).toContain(`subnet ${SUBNET} overlaps`);
+    }
     // the refused 10.31.0.0/24 left no pool behind: another network may take it
     const other = await b.host.docker(['network', 'create', '-d', b.plugin, '--ipam-driver', b.plugin, '--subnet', '10.31.0.0/24', 'net2']);
     expect(other.code, other.stderr).toBe(0);
