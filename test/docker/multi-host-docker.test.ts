@@ -230,4 +230,22 @@ describe.skipIf(skip !== undefined)('docker across hosts: two dockerds, two vxme
     await pingsSoon(b, 'b2', ipA1);
     await pingsSoon(a, 'a2', ipB2);
   }, 90_000);
+
+  it('the creating host may leave first; the last docker network rm removes the vxmesh network everywhere', async () => {
+    const [a, b] = sides as [Side, Side];
+    await a.host.dockerOk(['rm', '-f', 'a1', 'a2']);
+    const rm = await a.host.docker(['network', 'rm', 'net1']);
+    expect(rm.code, rm.stderr).toBe(0);
+    const net = await waitFor(async () => (await net1On(a))[0], { what: 'net1 used by host b only', timeoutMs: 10_000, intervalMs: 100, until: (n) => n?.hosts?.join() === b.node });
+    expect(net?.ipv4.subnet).toBe(SUBNET);
+    await b.host.dockerOk(['run', '-d', '--name', 'b3', '--network', 'net1', b.host.image, 'sleep', '600']);
+    await pingsSoon(b, 'b3', await ipOf(b, 'b2'));
+    await b.host.dockerOk(['rm', '-f', 'b2', 'b3']);
+    expect((await b.host.docker(['network', 'rm', 'net1'])).code).toBe(0);
+    for (const s of sides) await waitFor(async () => (await net1On(s)).length === 0, { what: `net1 gone on host ${s.key}`, timeoutMs: 10_000, intervalMs: 100 });
+    // and its pool with it: the subnet is free for a new network
+    const again = await createNet1(a);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await a.host.docker(['network', 'rm', 'net1'])).code).toBe(0);
+  }, 60_000);
 });
