@@ -50,7 +50,7 @@ export async function findNetwork(ctx: PluginContext, dockerId: string): Promise
 export async function adoptedNetwork(ctx: PluginContext, dockerId: string, networks: NetworkInfo[]): Promise<NetworkInfo | undefined> {
   const known = ctx.adopted.get(dockerId);
   if (known !== undefined) return networks.find((n) => n.id === known);
-  const name = await waitForDockerNetworkName(ctx.dockerSocket, dockerId, 500);
+  const name = await waitForDockerNetworkName(ctx.dockerSocket, dockerId, 0);
   const found = name === undefined ? undefined : networks.find((n) => n.name === name && n.labels[LABEL_IPAM] !== undefined);
   if (found) ctx.adopted.set(dockerId, found.id);
   return found;
