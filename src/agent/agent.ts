@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
-import { DnsController, localByNode, parseUpstream, writeResolvConf } from '../dns/index.js';
+import { DnsController, parseUpstream, writeResolvConf } from '../dns/index.js';
 import { probeKernel, type KernelFeatures } from '../kernel/index.js';
 import { nsAccessDenied } from '../kernel/ns-identity.js';
 import type {
@@ -103,13 +103,13 @@ export class Agent implements AgentApi, Controller {
   private readonly endpoints: EndpointsController;
   /** The embedded resolver (absent with --no-embedded-dns). */
   private readonly dns: DnsController | undefined;
-  /** records, ipam, networks, endpoints, dns, peers: start order; stop is the reverse. */
   private readonly peers: PeersController;
+  private readonly kernel: OverlayKernel;
+  /** records, ipam, networks, endpoints, dns, peers: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly metrics: VxMetrics | undefined;
-  private readonly kernel: OverlayKernel;
 
   constructor({ config, store, log, facts, gossip, metrics }: AgentDeps) {
     this.metrics = metrics;
@@ -157,11 +157,11 @@ export class Agent implements AgentApi, Controller {
     this.dns = config.embeddedDns
       ? new DnsController(
           this.records,
-          { ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}), isLocal: localByNode(facts.nodeName) },
+          { ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}), isLocal: (ep) => this.records.isMine(ep) },
           log.child({ controller: 'dns' }),
         )
       : undefined;
-        // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
+    // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
     this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, ...(this.dns ? [this.dns] : []), this.peers], log);
   }

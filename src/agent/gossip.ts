@@ -209,14 +209,12 @@ export class GossipService {
     }
   }
 
-  /**
-   * NetworkDB hears every membership event, then the membership listeners (the peer table, the member
-   * filter); the observer (if any) hears of suspects and deaths too. (Not "known" on someone joining
-   * us: the join's push/pull may still be merging NetworkDB's state.)
-   */
+  /** NetworkDB hears every membership event; the observer (if any) hears of suspects and deaths too. */
+  /** NetworkDB hears every membership event; so do the peer table's member set and the metrics. */
   private eventsFor(observer: GossipObserver | undefined): EventDelegate {
     return {
       notifyJoin: (n) => {
+        // (Not "known" yet on someone joining us: the join's push/pull may still be merging NetworkDB's state.)
         this.db.notifyJoin(n);
         this.membersChanged();
       },

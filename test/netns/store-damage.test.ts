@@ -1,19 +1,18 @@
 // A damaged store.log never costs a workload its network: the agent refuses to start, naming the file
 // and the offset, and changes nothing (the file stays byte-identical, every workload keeps pinging).
-// With --salvage (once the agent has the flag) it starts from what verifies and deletes nothing it
+// With --salvage it starts from what verifies and deletes nothing it
 // cannot account for.
 import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, Harness, canPing, sh, type AgentProcess } from '../helpers/netns.js';
+import { Harness, canPing, type AgentProcess } from '../helpers/netns.js';
 
 interface Ep { id: string; ipv4: string; netns: string }
 
 const h = new Harness();
 let host: string;
 let agent: AgentProcess;
-const agentHasSalvage = sh(process.execPath, [CLI, 'agent', '--help']).stdout.includes('--salvage');
 
 beforeAll(async () => {
   host = h.host(1);
@@ -71,10 +70,6 @@ describe('agent over a damaged store', () => {
     expect(await readFile(logPath)).toEqual(damaged); // byte-identical: no truncation, no repair
     expect(fullMesh(eps), 'a workload lost its network').toEqual([]);
 
-    if (!agentHasSalvage) {
-      console.log('store damage test: `vxmesh agent --salvage` not available yet; salvage half skipped');
-      return;
-    }
     const salvaging = h.agent(host, ['--salvage']);
     await salvaging.start();
     const aside = readdirSync(agent.dataDir).filter((f) => f.startsWith('store.log.damaged-'));

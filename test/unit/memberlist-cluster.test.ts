@@ -1,4 +1,6 @@
 // In-process memberlist clusters on the mem transport: join, failure detection,
+// Waits are conditions with generous deadlines (15 s): they return as soon as the condition holds, and a
+// busy machine (2 cores shared with netns tests) must not turn a slow round into a failure.
 // refutation, graceful leave, user broadcasts, encryption.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Keyring, MemNetwork } from '../../src/gossip/memberlist/index.js';
@@ -15,7 +17,7 @@ describe('memberlist cluster on the mem transport', () => {
   it('joins: every node lists every other node as alive, with meta, and user state is exchanged', async () => {
     const net = new MemNetwork();
     running = await startCluster(net, 5);
-    await waitFor(() => running.every((n) => n.ml.numMembers() === 5), 5000, 'full membership');
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 5), 15_000, 'full membership');
     for (const n of running) {
       expect(n.ml.members().map((m) => m.name).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
       expect(n.ml.members().find((m) => m.name === 'n3')!.meta.toString()).toBe('n3');
@@ -29,11 +31,11 @@ describe('memberlist cluster on the mem transport', () => {
   it('detects a crashed node: suspect, then dead after the suspicion timeout', async () => {
     const net = new MemNetwork();
     running = await startCluster(net, 4);
-    await waitFor(() => running.every((n) => n.ml.numMembers() === 4), 5000, 'full membership');
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 4), 15_000, 'full membership');
     net.setDown(running[3]!.addr, true);
     const others = running.slice(0, 3);
-    await waitFor(() => others.some((n) => stateOf(n.ml, 'n3') === 'suspect'), 3000, 'suspect');
-    const t = await waitFor(() => others.every((n) => stateOf(n.ml, 'n3') === 'dead'), 6000, 'dead everywhere');
+    await waitFor(() => others.some((n) => stateOf(n.ml, 'n3') === 'suspect'), 15_000, 'suspect');
+    const t = await waitFor(() => others.every((n) => stateOf(n.ml, 'n3') === 'dead'), 15_000, 'dead everywhere');
     expect(t).toBeGreaterThan(0);
     for (const n of others) {
       expect(n.ml.members().map((m) => m.name)).not.toContain('n3');
@@ -44,17 +46,17 @@ describe('memberlist cluster on the mem transport', () => {
   it('refutes a suspicion about itself with a higher incarnation and stays alive everywhere', async () => {
     const net = new MemNetwork();
     running = await startCluster(net, 3);
-    await waitFor(() => running.every((n) => n.ml.numMembers() === 3), 5000, 'full membership');
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 3), 15_000, 'full membership');
     const target = running[1]!;
     const before = target.ml.localNode().incarnation;
     // n2 accuses n1 (inject into n2, which gossips it; n1 must refute)
     running[2]!.ml.ingestPacket(encodeSuspect({ incarnation: before, node: 'n1', from: 'n2' }), running[2]!.addr);
     expect(stateOf(running[2]!.ml, 'n1')).toBe('suspect');
-    await waitFor(() => target.ml.localNode().incarnation > before, 3000, 'refutation');
+    await waitFor(() => target.ml.localNode().incarnation > before, 15_000, 'refutation');
     const inc = target.ml.localNode().incarnation;
     await waitFor(
       () => running.every((n) => n.ml.allNodes().some((m) => m.name === 'n1' && m.state === 'alive' && m.incarnation === inc)),
-      3000,
+      15_000,
       'refutation seen by all',
     );
     // a dead message about ourselves is refuted too
@@ -66,9 +68,9 @@ describe('memberlist cluster on the mem transport', () => {
   it('graceful leave is seen as left (not dead) by the others', async () => {
     const net = new MemNetwork();
     running = await startCluster(net, 3);
-    await waitFor(() => running.every((n) => n.ml.numMembers() === 3), 5000, 'full membership');
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 3), 15_000, 'full membership');
     await running[2]!.ml.leave(2000);
-    await waitFor(() => running.slice(0, 2).every((n) => stateOf(n.ml, 'n2') === 'left'), 3000, 'left');
+    await waitFor(() => running.slice(0, 2).every((n) => stateOf(n.ml, 'n2') === 'left'), 15_000, 'left');
     expect(running[0]!.d.leaves).toContainEqual({ name: 'n2', state: 'left' });
     expect(running[0]!.ml.numMembers()).toBe(2);
   });
@@ -76,9 +78,9 @@ describe('memberlist cluster on the mem transport', () => {
   it('user broadcasts reach every node; best-effort and reliable user messages arrive', async () => {
     const net = new MemNetwork();
     running = await startCluster(net, 4);
-    await waitFor(() => running.every((n) => n.ml.numMembers() === 4), 5000, 'full membership');
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 4), 15_000, 'full membership');
     running[0]!.d.broadcast('hello-all');
-    await waitFor(() => running.slice(1).every((n) => n.d.received.includes('hello-all')), 3000, 'broadcast');
+    await waitFor(() => running.slice(1).every((n) => n.d.received.includes('hello-all')), 15_000, 'broadcast');
     await running[1]!.ml.sendBestEffort('n2', Buffer.from('udp-direct'));
     await running[1]!.ml.sendReliable('n3', Buffer.from('tcp-direct'.repeat(500)));
     await waitFor(() => running[2]!.d.received.includes('udp-direct'), 2000, 'udp user msg');
@@ -90,9 +92,9 @@ describe('memberlist cluster on the mem transport', () => {
     const net = new MemNetwork();
     const key = Buffer.alloc(16, 3);
     running = await startCluster(net, 3, { keyring: new Keyring(key) });
-    await waitFor(() => running.every((n) => n.ml.numMembers() === 3), 5000, 'encrypted membership');
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 3), 15_000, 'encrypted membership');
     running[0]!.d.broadcast('secret');
-    await waitFor(() => running.slice(1).every((n) => n.d.received.includes('secret')), 3000, 'encrypted broadcast');
+    await waitFor(() => running.slice(1).every((n) => n.d.received.includes('secret')), 15_000, 'encrypted broadcast');
 
     const wrongKey = await startCluster(net, 1, { keyring: new Keyring(Buffer.alloc(16, 4)) }, 'bad', 100);
     const noKey = await startCluster(net, 1, {}, 'plain', 110);
@@ -108,7 +110,7 @@ describe('memberlist cluster on the mem transport', () => {
   it('labels: nodes with different labels do not mix', async () => {
     const net = new MemNetwork();
     running = await startCluster(net, 2, { label: 'blue' });
-    await waitFor(() => running.every((n) => n.ml.numMembers() === 2), 5000, 'labelled membership');
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 2), 15_000, 'labelled membership');
     const red = await startCluster(net, 1, { label: 'red' }, 'red', 120);
     running.push(...red);
     await expect(red[0]!.ml.join([running[0]!.addr])).rejects.toThrow();
