@@ -51,17 +51,17 @@ describe('NetworkDB on the real memberlist (mem transport)', () => {
   it('scoped propagation, failure removes entries, rejoin restores them', async () => {
     const net = new MemNetwork();
     running = await start(net, 6);
-    await waitFor(() => running.every((p) => p.ml.numMembers() === 6), 5_000, 'memberlist membership');
+    await waitFor(() => running.every((p) => p.ml.numMembers() === 6), 20_000, 'memberlist membership');
     const inN = running.slice(0, 4);
     const outside = running.slice(4);
     for (const p of inN) await p.db.joinNetwork('n');
     for (const p of outside) await p.db.joinNetwork('other');
-    await waitFor(() => inN.every((p) => p.db.peers('n').length === 4), 10_000, 'network membership via broadcasts');
+    await waitFor(() => inN.every((p) => p.db.peers('n').length === 4), 20_000, 'network membership via broadcasts');
 
     const [, b, c] = inN as [Peer, Peer, Peer, Peer];
     b.db.createEntry('overlay_peer_table', 'n', 'ep-b', Buffer.from('10.0.0.2'));
     c.db.createEntry('overlay_peer_table', 'n', 'ep-c', Buffer.from('10.0.0.3'));
-    await waitFor(() => inN.every((p) => p.db.getTableByNetwork('overlay_peer_table', 'n').size === 2), 5_000, 'entries in n');
+    await waitFor(() => inN.every((p) => p.db.getTableByNetwork('overlay_peer_table', 'n').size === 2), 20_000, 'entries in n');
     for (const p of outside) expect(p.db.getTableByNetwork('overlay_peer_table', 'n').size).toBe(0);
 
     // Crash c: memberlist declares it dead, NetworkDB drops its entries everywhere.
@@ -69,7 +69,7 @@ describe('NetworkDB on the real memberlist (mem transport)', () => {
     const survivors = inN.filter((p) => p !== c);
     await waitFor(
       () => survivors.every((p) => p.db.getEntry('overlay_peer_table', 'n', 'ep-c') === undefined),
-      15_000,
+      30_000,
       'entries of the dead node removed',
     );
     expect(survivors.every((p) => p.db.getEntry('overlay_peer_table', 'n', 'ep-b')?.toString() === '10.0.0.2')).toBe(true);
@@ -79,9 +79,9 @@ describe('NetworkDB on the real memberlist (mem transport)', () => {
     net.setDown(c.addr, false);
     await waitFor(
       () => survivors.every((p) => p.db.getEntry('overlay_peer_table', 'n', 'ep-c')?.toString() === '10.0.0.3'),
-      15_000,
+      30_000,
       'entries restored after rejoin',
     );
     expect(c.db.getEntry('overlay_peer_table', 'n', 'ep-b')?.toString()).toBe('10.0.0.2');
-  }, 60_000);
+  }, 120_000);
 });
