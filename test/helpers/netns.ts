@@ -171,6 +171,9 @@ export class Harness {
     }
     const ns = this.namespaces();
     if (ns.length) sh('ip', ['-batch', '-'], ns.map((n) => `netns del ${n}`).join('\n') + '\n');
+    // A SIGKILLed agent leaves its (unlocked, empty) netns-prefix lock file behind: remove this harness's.
+    const locks = '/run/vxmesh';
+    if (existsSync(locks)) for (const f of readdirSync(locks)) if (f.startsWith(`prefix-${this.prefix}`)) rmSync(join(locks, f), { force: true });
     rmSync(this.tmp, { recursive: true, force: true });
   }
 }
