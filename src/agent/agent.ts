@@ -30,6 +30,7 @@ import { NetworksController } from '../overlay/networks-controller.js';
 import { OverlayKernel, errText } from '../overlay/overlay-kernel.js';
 import { OverlayRecords } from '../overlay/records.js';
 import type { VxMetrics } from '../metrics/metrics.js';
+import { PeersController } from '../overlay/peers-controller.js';
 import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
@@ -51,6 +52,8 @@ import {
 } from './validate.js';
 
 export const VERSION = '0.1.0';
+/** Bytes VXLAN adds over IPv4: outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14. */
+const VXLAN_OVERHEAD = 50;
 
 /** A namespace that cannot be inspected cannot be told apart from the host's: refused before anything else. */
 async function checkedNetns(path: string | undefined): Promise<string> {
@@ -70,7 +73,7 @@ export interface HostFacts {
 }
 
 /** What the agent needs of gossip; until gossip is started its methods may throw FAILED_PRECONDITION. */
-export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status'>;
+export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status' | 'db' | 'memberAddrs' | 'onMembersChange'>;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -100,12 +103,13 @@ export class Agent implements AgentApi, Controller {
   private readonly endpoints: EndpointsController;
   /** The embedded resolver (absent with --no-embedded-dns). */
   private readonly dns: DnsController | undefined;
-  /** records, ipam, networks, endpoints, dns: start order; stop is the reverse. */
+  private readonly peers: PeersController;
+  private readonly kernel: OverlayKernel;
+  /** records, ipam, networks, endpoints, peers, dns: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly metrics: VxMetrics | undefined;
-  private readonly kernel: OverlayKernel;
 
   constructor({ config, store, log, facts, gossip, metrics }: AgentDeps) {
     this.metrics = metrics;
@@ -146,7 +150,7 @@ export class Agent implements AgentApi, Controller {
       this.records,
       this.ipam,
       kernel,
-      { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - 50, salvage: config.salvage },
+      { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - VXLAN_OVERHEAD, salvage: config.salvage },
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage }, log.child({ controller: 'endpoints' }));
@@ -157,7 +161,9 @@ export class Agent implements AgentApi, Controller {
           log.child({ controller: 'dns' }),
         )
       : undefined;
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, ...(this.dns ? [this.dns] : [])], log);
+    // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
+    this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
+    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, ...(this.dns ? [this.dns] : [])], log);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -194,6 +200,10 @@ export class Agent implements AgentApi, Controller {
     checkCreateNetworkRequest(req); // the one set of limits the CLI and API use (the plugin calls here directly)
     const name = checkName('network', req.name);
     checkMtu(req.mtu);
+    const fits = this.facts.underlayMtu - VXLAN_OVERHEAD;
+    if (req.mtu !== undefined && req.mtu > fits) {
+      throw new VxError('INVALID_ARGUMENT', `--mtu ${req.mtu} does not fit the underlay: its MTU is ${this.facts.underlayMtu} and VXLAN takes ${VXLAN_OVERHEAD} bytes, so at most ${fits} (leave --mtu out to get ${fits})`);
+    }
     const labels = checkLabels(req.labels);
     if (req.subnet) checkCidr('subnet', req.subnet, 4);
     if (req.gateway) checkIp('gateway', req.gateway, 4);
@@ -287,6 +297,7 @@ export class Agent implements AgentApi, Controller {
       endpoints: this.endpoints.count(),
       features: { ...this.features },
       store: this.storeHealth(),
+      vxlanDropped: await this.kernel.vxlanDropped().catch(() => 0),
       ...(gossip ? { gossip } : {}),
     };
   }

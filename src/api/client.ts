@@ -159,6 +159,7 @@ function toStatus(wire: StatusInfo__Output): StatusInfo & { store?: StoreStatus 
     features: { vxlan: features.vxlan, nftables: features.nftables, ipvs: features.ipvs },
     ...(gossip ? { gossip: toGossipStatus(gossip) } : {}),
     ...(store ? { store: toStoreStatus(store) } : {}),
+    ...(wire.vxlanDropped !== undefined && wire.vxlanDropped !== null ? { vxlanDropped: Number(wire.vxlanDropped) } : {}),
   };
 }
 

@@ -36,7 +36,7 @@ export interface AgentConfig {
   logFormat: 'json' | 'pretty'; // --log-format, default json
   /** Drift repair period. --resync-interval SECONDS, default 30. */
   resyncIntervalMs: number;
-  /** Gossip timing profile: 'fast' (probe 200 ms, gossip 50 ms) is for tests on one machine. --gossip-profile */
+  /** Gossip timing profile: 'default' (probe 400 ms, dead in under 3 s) or 'fast' (probe 200 ms, gossip 50 ms, for tests on one machine). --gossip-profile */
   gossipProfile: 'default' | 'fast';
   /** --metrics-addr HOST:PORT: serve Prometheus metrics at /metrics there; undefined = off. */
   metricsAddr?: string;

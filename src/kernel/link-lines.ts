@@ -27,7 +27,7 @@ export function vxlanAddLine(spec: VxlanLinkSpec, name: string, mtu = 0): string
   if (!Number.isInteger(spec.vni) || spec.vni < 1 || spec.vni > 16_777_215) throw new Error(`vxlan ${spec.name}: VNI ${spec.vni} is outside 1-16777215`);
   if (!Number.isInteger(spec.dstPort) || spec.dstPort < 1 || spec.dstPort > 65_535) throw new Error(`vxlan ${spec.name}: port ${spec.dstPort} is outside 1-65535`);
   const local = spec.local ? ` local ${spec.local}` : '';
-  return `link add ${name}${mtu ? ` mtu ${mtu}` : ''} type vxlan id ${spec.vni} dstport ${spec.dstPort}${local}${spec.learning ? '' : ' nolearning'}`;
+  return `link add ${name}${mtu ? ` mtu ${mtu}` : ''} type vxlan id ${spec.vni} dstport ${spec.dstPort}${local}${spec.learning ? '' : ' nolearning'}${spec.proxy ? ' proxy' : ''}`;
 }
 
 function vethAddLine(spec: VethLinkSpec, mtu: number): string {

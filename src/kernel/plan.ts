@@ -40,7 +40,9 @@ function normCidr(c: string): string {
 function vxlanDiffers(spec: VxlanLinkSpec, cur: ActualLink): boolean {
   const v = cur.vxlan;
   if (cur.kind !== 'vxlan' || !v) return false;
-  return v.vni !== spec.vni || v.dstPort !== spec.dstPort || (spec.local !== undefined && v.local !== undefined && v.local !== spec.local);
+  // proxy cannot be changed on a live device (the kernel refuses): a device made without it is made again.
+  const proxyDiffers = spec.proxy !== undefined && v.proxy !== undefined && v.proxy !== spec.proxy;
+  return v.vni !== spec.vni || v.dstPort !== spec.dstPort || (spec.local !== undefined && v.local !== undefined && v.local !== spec.local) || proxyDiffers;
 }
 
 /** An existing device that cannot serve as `spec`: another kind, or a vxlan with other attributes. */
@@ -62,6 +64,8 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
   const links = new Map(actual.links);
   const wanted = new Map(desired.links.map((l) => [l.name, l]));
   const adoptNames = new Set(desired.links.flatMap((l) => tempNameOf(l) ?? []));
+  /** Links deleted and made again: what the kernel held on the old device went with it. */
+  const remade = new Set<string>();
 
   // 1. Owned links nobody wants go first (frees names and addresses).
   for (const [name] of actual.links) {
@@ -80,6 +84,7 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
     if (cur && desired.owns(spec.name) && wrongDevice(spec, cur)) {
       ip.push(`link del dev ${spec.name}`);
       links.delete(spec.name);
+      remade.add(spec.name);
       cur = undefined;
     }
     if (cur && temp && links.has(temp)) {
@@ -139,6 +144,8 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
   }
 
   const managed = (dev: string) => wanted.has(dev) || (desired.owns(dev) && links.has(dev));
+  const survived = <T extends { dev: string }>(list: T[]) => (remade.size ? list.filter((x) => !remade.has(x.dev)) : list);
+  actual = { ...actual, addrs: survived(actual.addrs), routes: survived(actual.routes), neigh: survived(actual.neigh), fdb: survived(actual.fdb) };
 
   // 3. Addresses on managed links.
   const wantAddrs = new Map(desired.addrs.map((a) => [addrKey({ ...a, cidr: normCidr(a.cidr) }), a]));
@@ -168,10 +175,10 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
   const routes = syncList(actual.routes, desired.routes, routeKey, managed, links, ip,
     (r) => `route del ${routeDst(r)}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`,
     (r) => `route replace ${routeDst(r)}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`);
-  const neigh = syncList(actual.neigh, desired.neigh, neighKey, managed, links, ip,
+  const neigh = syncList(actual.neigh, desired.neigh, neighKey, desired.preserve?.neigh ? () => false : managed, links, ip,
     (n) => `neigh del ${n.ip} dev ${n.dev}`,
     (n) => `neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent`);
-  const fdb = syncList(actual.fdb, desired.fdb, fdbKey, managed, links, br,
+  const fdb = syncList(actual.fdb, desired.fdb, fdbKey, desired.preserve?.fdb ? () => false : managed, links, br,
     (f) => `fdb del ${f.mac} dev ${f.dev} dst ${f.dst} self`,
     (f) => `fdb append ${f.mac} dev ${f.dev} dst ${f.dst} self permanent`);
 

@@ -11,7 +11,7 @@ interface IpLinkJson {
   linkinfo?: {
     info_kind?: string;
     info_slave_data?: { isolated?: boolean };
-    info_data?: { id?: number; port?: number; local?: string };
+    info_data?: { id?: number; port?: number; local?: string; proxy?: boolean };
   };
 }
 interface IpAddrJson {
@@ -74,7 +74,7 @@ export function parseIpState(stdout: string): Omit<NsActual, 'fdb'> {
       isolated: l.linkinfo?.info_slave_data?.isolated,
     };
     const d = l.linkinfo?.info_data;
-    if (link.kind === 'vxlan' && d?.id !== undefined) link.vxlan = { vni: d.id, dstPort: d.port ?? 0, local: d.local };
+    if (link.kind === 'vxlan' && d?.id !== undefined) link.vxlan = { vni: d.id, dstPort: d.port ?? 0, local: d.local, ...(d.proxy !== undefined ? { proxy: d.proxy } : {}) };
     links.set(l.ifname, link);
   }
   const addrs: AddrSpec[] = [];

@@ -37,6 +37,11 @@ export interface VxlanLinkSpec extends LinkCommon {
   /** MAC learning from received packets; off (static FDB only) unless true. */
   learning?: boolean;
   /**
+   * Answer ARP and IPv6 neighbour solicitations from this device's own (permanent) neighbour
+   * entries instead of flooding them: remote endpoints are then reachable from static entries alone.
+   */
+  proxy?: boolean;
+  /**
    * Create the device in another namespace under `tempName` and move it here: a vxlan device's
    * UDP socket lives in the namespace it is created in, so a sandbox's vxlan is created in the
    * host namespace (the underlay) and then moved into the sandbox and renamed.
@@ -91,6 +96,11 @@ export interface NsDesired {
   fdb: FdbSpec[];
   neigh: NeighSpec[];
   /**
+   * Lists left as the kernel has them (the desired entries are added, nothing is removed): for
+   * state whose source of truth is not known yet (the peer table before gossip caught up).
+   */
+  preserve?: { fdb?: boolean; neigh?: boolean };
+  /**
    * Which existing links this reconcile owns: owned links that are not desired are deleted, and
    * their addresses/routes/fdb are managed. Links outside the scope are never touched.
    */
@@ -106,7 +116,7 @@ export interface ActualLink {
   up: boolean;
   isolated?: boolean;
   /** vxlan attributes as the kernel reports them (absent when not read). */
-  vxlan?: { vni: number; dstPort: number; local?: string };
+  vxlan?: { vni: number; dstPort: number; local?: string; proxy?: boolean };
 }
 
 export interface NsActual {

@@ -123,6 +123,8 @@ export interface StatusInfo {
   /** Whether the agent's store takes writes; after a write failure (disk full, I/O error) ok is false until it recovers. */
   store?: { ok: boolean; error?: string };
   gossip?: GossipStatus;
+  /** Packets to the VXLAN port from hosts that are not gossip members, dropped by the host firewall. */
+  vxlanDropped?: number;
 }
 
 export interface GossipStatus {

@@ -2,6 +2,7 @@ import { SELF_NS, nsFromPath, type NsRef } from '../kernel/ns.js';
 import type { NftTable } from '../kernel/nft-model.js';
 import type { LinkSpec, NsDesired } from '../kernel/state.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
+import type { PeerKernelEntries } from './peer-desired.js';
 import {
   BRIDGE,
   GW_BRIDGE,
@@ -40,9 +41,10 @@ function workloadNsOf(ep: SandboxEndpoint): NsRef {
 /**
  * Sandbox namespace of one network: lo, br0 (gateway addresses), vxlan0 and the endpoints' veths.
  * vxlan0 is created by the reconciler in the agent's namespace (its UDP socket must live on the
- * underlay) and moved in.
+ * underlay) and moved in. `peers`: the remote endpoints' FDB and neighbour entries (undefined: leave
+ * the kernel's as they are).
  */
-export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[], host: HostContext): NsDesired {
+export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[], host: HostContext, peers?: PeerKernelEntries): NsDesired {
   const vxlan: LinkSpec = {
     name: VXLAN,
     kind: 'vxlan',
@@ -52,6 +54,8 @@ export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[],
     mtu: net.mtu,
     master: BRIDGE,
     up: true,
+    // ARP and IPv6 ND for remote endpoints are answered from the peer table's neighbour entries.
+    proxy: true,
     createIn: { ns: SELF_NS, tempName: vxlanTemp(net.vni) },
   };
   const links: LinkSpec[] = [
@@ -72,7 +76,9 @@ export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[],
   }
   const addrs = [{ dev: BRIDGE, cidr: cidr(net.v4.gateway, net.v4.prefix) }];
   if (net.v6) addrs.push({ dev: BRIDGE, cidr: cidr(net.v6.gateway, net.v6.prefix) });
-  return { links, addrs, routes: [], fdb: [], neigh: [], owns: (n) => n !== 'lo' };
+  // Without the peer table (not caught up yet after a start) the remote entries stay as they are.
+  const preserve = peers ? {} : { preserve: { fdb: true, neigh: true } };
+  return { links, addrs, routes: [], fdb: peers?.fdb ?? [], neigh: peers?.neigh ?? [], owns: (n) => n !== 'lo', ...preserve };
 }
 
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */
@@ -127,12 +133,16 @@ export function workloadDesired(eps: WorkloadEndpoint[], gw: GatewayRecord | und
  * vxmesh's `inet vxmesh` table in the host namespace: gwbridge masquerade, and no path from a
  * gateway leg into an overlay subnet or to another workload's leg.
  */
-export function hostFirewall(gwSubnet: string, overlaySubnets4: string[]): NftTable {
+export function hostFirewall(gwSubnet: string, overlaySubnets4: string[], vxlan?: VxlanGuard): NftTable {
   return {
     family: 'inet',
     name: NFT_TABLE,
-    sets: [{ name: 'overlay4', type: ['ipv4_addr'], flags: ['interval'], elements: overlaySubnets4.map((s) => ({ key: [s] })) }],
+    sets: [
+      { name: 'overlay4', type: ['ipv4_addr'], flags: ['interval'], elements: overlaySubnets4.map((s) => ({ key: [s] })) },
+      ...(vxlan ? vxlanMemberSets(vxlan) : []),
+    ],
     chains: [
+      ...(vxlan ? [vxlanInputChain(vxlan)] : []),
       {
         name: 'postrouting',
         base: { type: 'nat', hook: 'postrouting', priority: { name: 'srcnat' }, policy: 'accept' },
@@ -146,6 +156,38 @@ export function hostFirewall(gwSubnet: string, overlaySubnets4: string[]): NftTa
           { match: `iifname "${GW_BRIDGE}" oifname "${GW_BRIDGE}" drop`, comment: 'vxmesh: workloads do not meet on gwbridge' },
         ],
       },
+    ],
+  };
+}
+
+/** VXLAN only from cluster members (issue 9, section 3). */
+export interface VxlanGuard {
+  /** The data-path UDP port. */
+  port: number;
+  /** Members' advertise addresses; undefined while the membership is not known yet (the sets' elements are then left as they are). */
+  members: string[] | undefined;
+}
+
+/** Comment of the rule that drops (and counts) VXLAN from non-members: `vxmesh status` reads its counter. */
+export const VXLAN_DROP_COMMENT = 'vxmesh: vxlan from non-members';
+
+function vxlanMemberSets(g: VxlanGuard): NftTable['sets'] {
+  const of = (v6: boolean) => g.members?.filter((a) => a.includes(':') === v6).map((a) => ({ key: [a] }));
+  return [
+    { name: 'members4', type: ['ipv4_addr'], elements: of(false) },
+    { name: 'members6', type: ['ipv6_addr'], elements: of(true) },
+  ];
+}
+
+/** Input, before other filter chains: UDP to the data-path port from a member passes on, anything else is counted and dropped. */
+function vxlanInputChain(g: VxlanGuard): NftTable['chains'][number] {
+  return {
+    name: 'input',
+    base: { type: 'filter', hook: 'input', priority: { name: 'filter', offset: -10 }, policy: 'accept' },
+    rules: [
+      { match: `udp dport ${g.port} ip saddr @members4 accept`, comment: 'vxmesh: vxlan from members (v4)' },
+      { match: `udp dport ${g.port} ip6 saddr @members6 accept`, comment: 'vxmesh: vxlan from members (v6)' },
+      { match: `udp dport ${g.port} counter drop`, comment: VXLAN_DROP_COMMENT },
     ],
   };
 }

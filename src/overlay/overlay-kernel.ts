@@ -14,8 +14,10 @@ import {
   namedNs,
   nsExists,
   nsFromPath,
+  readNftTable,
   readNs,
   reconcileNamespaces,
+  ruleCounters,
   type ActualLink,
   type KernelObserver,
   type LinkDrift,
@@ -25,9 +27,10 @@ import {
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
-import { hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
+import { VXLAN_DROP_COMMENT, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
-import { gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
+import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
+import type { PeerKernelEntries } from './peer-desired.js';
 import { decideGc, sandboxPattern, summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 
@@ -55,6 +58,10 @@ export class OverlayKernel {
   private readonly kept = new Map<string, Set<string>>();
   /** Salvage: sandbox namespaces found unaccounted at start (kept for good). */
   private keptNamespaces: Set<string> | undefined;
+  /** The peer table's entries for a network's sandbox (undefined: not known yet, leave the kernel's). */
+  private peerSource: (net: NetworkRecord) => PeerKernelEntries | undefined = () => undefined;
+  /** Gossip members' advertise addresses for the VXLAN filter (undefined: not known yet). */
+  private memberSource: () => string[] | undefined = () => undefined;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -70,6 +77,22 @@ export class OverlayKernel {
 
   private get host(): HostContext {
     return { ...this.facts, gwSubnet: this.facts.gwSubnet() };
+  }
+
+  /** The peers controller plugs the peer table in here; every sandbox sync then programs its entries. */
+  setPeerSource(fn: (net: NetworkRecord) => PeerKernelEntries | undefined): void {
+    this.peerSource = fn;
+  }
+
+  /** The peers controller plugs gossip membership in here; the host firewall then admits VXLAN from members only. */
+  setMemberSource(fn: () => string[] | undefined): void {
+    this.memberSource = fn;
+  }
+
+  /** Packets of VXLAN from non-members dropped so far (0 when the rule is not there yet). */
+  async vxlanDropped(): Promise<number> {
+    const table = await readNftTable(SELF_NS, 'inet', NFT_TABLE);
+    return table ? (ruleCounters(table).get(VXLAN_DROP_COMMENT)?.packets ?? 0) : 0;
   }
 
   /** Drops what is known about a namespace, so the next sync reads it again. */
@@ -120,7 +143,7 @@ export class OverlayKernel {
       }
       if (!wanted) return;
       // vxlan0 is made in the agent's namespace (its socket lives on the underlay) and moved in by the reconciler.
-      const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.records.localEndpointsOf(cur.id), this.host));
+      const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.records.localEndpointsOf(cur.id), this.host, this.peerSource(cur)));
       const r = await this.links.reconcile(ns, desired, { fresh });
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
     });
@@ -173,7 +196,8 @@ export class OverlayKernel {
     return this.coalesce.request('nft', async () => {
       const subnets = this.records.networks.values().map((n) => n.v4.subnet).sort();
       // One transaction per table with only what differs (a network is one set element); fresh reads repair drift.
-      await this.nft.reconcile(SELF_NS, hostFirewall(this.opts.gwBridgePool, subnets), { fresh: force });
+      const vxlan = { port: this.facts.dataPathPort, members: this.memberSource() };
+      await this.nft.reconcile(SELF_NS, hostFirewall(this.opts.gwBridgePool, subnets, vxlan), { fresh: force });
       await this.nft.reconcile(SELF_NS, hostBridgeFirewall(), { fresh: force });
     });
   }

@@ -4,7 +4,7 @@ import { SELF_NS, namedNs } from '../../src/kernel/ns.js';
 import { planNftTable } from '../../src/kernel/nft-plan.js';
 import { planNs } from '../../src/kernel/plan.js';
 import type { NsActual } from '../../src/kernel/state.js';
-import { hostDesired, hostFirewall, sandboxDesired, type HostContext } from '../../src/overlay/desired.js';
+import { VXLAN_DROP_COMMENT, hostDesired, hostFirewall, sandboxDesired, type HostContext } from '../../src/overlay/desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from '../../src/overlay/model.js';
 
 const host: HostContext = { advertiseAddr: '198.51.100.4', dataPathPort: 4789, gwSubnet: { gateway: '172.18.0.1', prefix: 16 } };
@@ -48,11 +48,11 @@ describe('sandboxDesired', () => {
   it('gives the vxlan device as a spec made in the agent namespace and moved into the sandbox', () => {
     const d = sandboxDesired(net, [ep('b'), ep('c', { leaveInHost: true, netns: '' }), ep('d', { netns: '/proc/77/ns/net' })], host);
     expect(d.links.find((l) => l.name === 'vxlan0')).toEqual({
-      name: 'vxlan0', kind: 'vxlan', vni: 4097, dstPort: 4789, local: '198.51.100.4', mtu: 1450, master: 'br0', up: true,
+      name: 'vxlan0', kind: 'vxlan', vni: 4097, dstPort: 4789, local: '198.51.100.4', mtu: 1450, master: 'br0', up: true, proxy: true,
       createIn: { ns: SELF_NS, tempName: 'vxt4097' },
     });
     const plan = planNs(d, empty(['lo']), namedNs(net.sandbox));
-    expect(plan.pre).toEqual([{ ns: SELF_NS, ipLines: ['link add vxt4097 type vxlan id 4097 dstport 4789 local 198.51.100.4 nolearning', `link set dev vxt4097 netns ${net.sandbox}`] }]);
+    expect(plan.pre).toEqual([{ ns: SELF_NS, ipLines: ['link add vxt4097 type vxlan id 4097 dstport 4789 local 198.51.100.4 nolearning proxy', `link set dev vxt4097 netns ${net.sandbox}`] }]);
     expect(plan.ipLines.filter((l) => l.includes('type veth'))).toEqual([
       'link add vebbbbbbbbbbbb mtu 1450 type veth peer name vtbbbbbbbbbbbb mtu 1450 netns wl1',
       `link add vecccccccccccc mtu 1450 type veth peer name vdcccccccccccc mtu 1450 netns /proc/${process.pid}/ns/net`,
@@ -85,5 +85,58 @@ describe('hostDesired and hostFirewall', () => {
     ]);
     const next = planNftTable(hostFirewall('172.18.0.0/16', ['10.30.0.0/24', '10.31.0.0/24']), first.next, () => undefined);
     expect(next.commands).toEqual(['add element inet vxmesh overlay4 { 10.31.0.0/24 }']);
+  });
+
+  it('admits VXLAN from members only: a member joining or failing is one element, the rest is counted and dropped', () => {
+    const guard = (members: string[] | undefined) => hostFirewall('172.18.0.0/16', [], { port: 4789, members });
+    const first = planNftTable(guard(['198.51.100.1', '198.51.100.2']), undefined, () => undefined);
+    expect(first.commands).toContain('add chain inet vxmesh input { type filter hook input priority filter - 10; policy accept; }');
+    expect(first.commands).toContain('add element inet vxmesh members4 { 198.51.100.1, 198.51.100.2 }');
+    expect(first.commands).toContain('add rule inet vxmesh input udp dport 4789 ip saddr @members4 accept comment "vxmesh: vxlan from members (v4)"');
+    expect(first.commands).toContain(`add rule inet vxmesh input udp dport 4789 counter drop comment "${VXLAN_DROP_COMMENT}"`);
+    const joined = planNftTable(guard(['198.51.100.1', '198.51.100.2', '198.51.100.3']), first.next, () => undefined);
+    expect(joined.commands).toEqual(['add element inet vxmesh members4 { 198.51.100.3 }']);
+    const failed = planNftTable(guard(['198.51.100.1', '198.51.100.3']), joined.next, () => undefined);
+    expect(failed.commands).toEqual(['delete element inet vxmesh members4 { 198.51.100.2 }']);
+    // membership not known yet (a restarting agent): the kernel's elements stay as they are
+    expect(planNftTable(guard(undefined), failed.next, () => undefined).commands).toEqual([]);
+  });
+});
+
+describe('sandboxDesired with the peer table', () => {
+  const peers = { fdb: [{ mac: '02:42:0a:1e:00:09', dev: 'vxlan0', dst: '198.51.100.2' }], neigh: [{ ip: '10.30.0.9', mac: '02:42:0a:1e:00:09', dev: 'vxlan0' }] };
+  const actual = () => {
+    const a = empty(['lo', 'br0', 'vxlan0']);
+    a.links.get('vxlan0')!.kind = 'vxlan';
+    a.links.get('vxlan0')!.vxlan = { vni: 4097, dstPort: 4789, local: '198.51.100.4', proxy: true };
+    a.fdb = [{ mac: '02:42:0a:1e:00:07', dev: 'vxlan0', dst: '198.51.100.3' }];
+    a.neigh = [{ ip: '10.30.0.7', mac: '02:42:0a:1e:00:07', dev: 'vxlan0' }];
+    return a;
+  };
+
+  it('programs remote entries and removes the ones that left, in one ip and one bridge batch', () => {
+    const plan = planNs(sandboxDesired(net, [], host, peers), actual(), namedNs(net.sandbox));
+    expect(plan.bridgeLines).toEqual([
+      'fdb del 02:42:0a:1e:00:07 dev vxlan0 dst 198.51.100.3 self',
+      'fdb append 02:42:0a:1e:00:09 dev vxlan0 dst 198.51.100.2 self permanent',
+    ]);
+    expect(plan.ipLines.filter((l) => l.startsWith('neigh'))).toEqual([
+      'neigh del 10.30.0.7 dev vxlan0',
+      'neigh replace 10.30.0.9 lladdr 02:42:0a:1e:00:09 dev vxlan0 nud permanent',
+    ]);
+  });
+
+  it('leaves the entries alone while the peer table is not known (after a restart, before gossip caught up)', () => {
+    const plan = planNs(sandboxDesired(net, [], host), actual(), namedNs(net.sandbox));
+    expect(plan.bridgeLines).toEqual([]);
+    expect(plan.ipLines.filter((l) => l.startsWith('neigh'))).toEqual([]);
+  });
+
+  it('makes a vxlan device without proxy again, and reprograms its entries', () => {
+    const a = actual();
+    a.links.get('vxlan0')!.vxlan!.proxy = false;
+    const plan = planNs(sandboxDesired(net, [], host, peers), a, namedNs(net.sandbox));
+    expect(plan.ipLines).toContain('link del dev vxlan0');
+    expect(plan.bridgeLines).toEqual(['fdb append 02:42:0a:1e:00:09 dev vxlan0 dst 198.51.100.2 self permanent']);
   });
 });

@@ -201,7 +201,7 @@ describe('writeFileAtomic and gossip profile', () => {
   });
   it('the fast gossip profile is the one the tests rely on; default changes nothing', () => {
     expect(gossipTiming('fast')).toEqual({ probeIntervalMs: 200, probeTimeoutMs: 100, gossipIntervalMs: 50, pushPullIntervalMs: 5_000 });
-    expect(gossipTiming('default')).toEqual({});
+    expect(gossipTiming('default')).toEqual({ probeIntervalMs: 400, probeTimeoutMs: 200, gossipIntervalMs: 100, suspicionMult: 3 });
   });
 });
 

@@ -38,6 +38,7 @@ const status: Command = {
         ['networks', String(info.networks)],
         ['endpoints', String(info.endpoints)],
         ...storeField(info),
+        ...(info.vxlanDropped !== undefined ? [['vxlan dropped (non-members)', String(info.vxlanDropped)] as [string, string]] : []),
         ['vxlan', yesNo(info.features.vxlan)],
         ['nftables', yesNo(info.features.nftables)],
         ['ip_vs', yesNo(info.features.ipvs)],

@@ -22,6 +22,11 @@ export interface NetworkDBConfig {
   reconnectIntervalMs: number;
   /** Source of randomness for peer selection; tests can make it deterministic. */
   random: () => number;
+  /**
+   * Send a local table write to the network's peers at once instead of on the next gossip round
+   * (vxmesh: a new endpoint is reachable sooner). Docker waits for the round; both interoperate.
+   */
+  immediateTableGossip: boolean;
 }
 
 export const DEFAULT_NETWORKDB_CONFIG: Readonly<NetworkDBConfig> = Object.freeze({
@@ -35,6 +40,7 @@ export const DEFAULT_NETWORKDB_CONFIG: Readonly<NetworkDBConfig> = Object.freeze
   bulkSyncTimeoutMs: 30_000,
   reconnectIntervalMs: 1_000,
   random: Math.random,
+  immediateTableGossip: false,
 });
 
 export const FAST_TEST_PROFILE: Readonly<Partial<NetworkDBConfig>> = Object.freeze({

@@ -15,6 +15,9 @@ import { Outbound } from './outbound.js';
 import { MessageType, NetworkEventType, NodeEventType, TableEventType, encodeNetworkPushPull, wrapGossip } from './proto.js';
 import type { Entry, NetworkDBOptions, NetworkDBStats, NetworkPeer, TableChange, TableEntryView, TableEventKind } from './types.js';
 
+/** An immediate send of a local write reaches at most this many peers (the gossip rounds reach the rest). */
+const IMMEDIATE_GOSSIP_MAX_PEERS = 16;
+
 export type { NetworkDBOptions, NetworkDBStats, NetworkPeer, TableChange, TableEntryView, TableEventKind } from './types.js';
 
 export class NetworkDB implements Delegate, EventDelegate {
@@ -26,6 +29,8 @@ export class NetworkDB implements Delegate, EventDelegate {
   private readonly out: Outbound;
   private readonly inbound: Inbound;
   private readonly timers = new Set<TimerHandle>();
+  /** Networks with an immediate table gossip already planned. */
+  private readonly flushPending = new Set<string>();
 
   constructor(opts: NetworkDBOptions) {
     this.core = new NetworkDBCore(opts);
@@ -234,6 +239,29 @@ export class NetworkDB implements Delegate, EventDelegate {
     this.state.storeEntry(nid, table, key, e);
     this.out.queueTableEvent(type, nid, table, key, e);
     this.state.emit(kind, table, nid, key, value, this.nodeName);
+    this.flushSoon(nid);
+  }
+
+  /**
+   * With `immediateTableGossip`, local writes go out on the next turn of the event loop (writes made
+   * together share a packet) instead of waiting for the gossip round.
+   */
+  private flushSoon(nid: string): void {
+    const { core } = this;
+    if (!this.config.immediateTableGossip || core.closed || !core.cluster || this.flushPending.has(nid)) return;
+    this.flushPending.add(nid);
+    const t = core.clock.setTimeout(() => {
+      this.timers.delete(t);
+      this.flushPending.delete(nid);
+      if (core.closed) return;
+      try {
+        this.out.gossipNow(nid, IMMEDIATE_GOSSIP_MAX_PEERS);
+      } catch (err) {
+        core.protocolError(err);
+      }
+    }, 0);
+    t.unref?.();
+    this.timers.add(t);
   }
 
   // ---------------------------------------------------------------- memberlist Delegate / EventDelegate

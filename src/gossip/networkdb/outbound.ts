@@ -7,6 +7,7 @@ import { broadcastKey, type NetworkDBCore } from './db-core.js';
 import type { NetworkDBState } from './db-state.js';
 import {
   MessageType,
+  NetworkEventType,
   NodeEventType,
   TableEventType,
   encodeBulkSyncMessage,
@@ -116,6 +117,30 @@ export class Outbound {
       const packet = encodeCompoundGossip(msgs);
       for (const peer of peers) core.send(() => cluster.sendBestEffort(peer, packet));
     }
+  }
+
+  /**
+   * Send network `nid`'s pending table events now, to every peer of that network (at most
+   * `maxPeers`), instead of waiting for the next gossip round: a local write reaches the peers on
+   * the next packet. Our own latest join event for the network rides in front, so a peer that has
+   * not heard of our join yet (it travels on memberlist's slower broadcast queue) does not drop the
+   * entries as coming from a non-member. Receivers ignore a join event they already have.
+   */
+  gossipNow(nid: string, maxPeers: number): void {
+    const { core, state } = this;
+    const cluster = core.cluster;
+    const n = state.localNetworks().get(nid);
+    const q = n?.tableBroadcasts;
+    if (!cluster || !n || !q || q.numQueued() === 0) return;
+    const peers = state.randomPeers(nid, maxPeers);
+    if (peers.length === 0) return;
+    const join = n.leaving ? [] : [wrapGossip(MessageType.NETWORK_EVENT, encodeNetworkEvent({ type: NetworkEventType.JOIN, lTime: n.lTime, nodeName: core.nodeName, networkId: nid }))];
+    const budget = core.config.packetBufferSize - COMPOUND_HEADER_OVERHEAD - join.reduce((s, m) => s + m.length + COMPOUND_PART_OVERHEAD, 0);
+    let msgs = q.getBroadcasts(COMPOUND_PART_OVERHEAD, budget);
+    if (msgs.length === 0) msgs = q.getBroadcasts(COMPOUND_PART_OVERHEAD, Number.MAX_SAFE_INTEGER, 1);
+    if (msgs.length === 0) return;
+    const packet = encodeCompoundGossip([...join, ...msgs]);
+    for (const peer of peers) core.send(() => cluster.sendBestEffort(peer, packet));
   }
 
   // ---------------------------------------------------------------- bulk sync
