@@ -157,13 +157,28 @@ export class Agent implements AgentApi, Controller {
     this.dns = config.embeddedDns
       ? new DnsController(
           this.records,
-          { ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}), isLocal: localByNode(facts.nodeName) },
+          {
+            ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}),
+            isLocal: localByNode(facts.nodeName),
+            ...(metrics ? { observer: metrics.dns } : {}),
+          },
           log.child({ controller: 'dns' }),
         )
       : undefined;
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
     this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, ...(this.dns ? [this.dns] : [])], log);
+    metrics?.watchPlanes({
+      dns: () => {
+        const s = this.dns?.stats();
+        return s && { dropped: s.server.dropped, forwarded: s.forwarder?.forwarded ?? 0 };
+      },
+      vxlanDropped: () => this.kernel.vxlanDropped(),
+      peerEntries: () => this.records.networks.values().filter((n) => this.records.wantsSandbox(n)).map((n) => {
+        const e = this.peers.entriesFor(n);
+        return { network: n.id, fdb: e?.fdb.length ?? 0, neigh: e?.neigh.length ?? 0 };
+      }),
+    });
   }
 
   // ---------------------------------------------------------------- lifecycle

@@ -15,7 +15,7 @@ import { Forwarder, type ForwarderStats } from './forward/forwarder.js';
 import { readResolvConf, type Upstream } from './forward/upstreams.js';
 import { NamespaceResolvers, type Listen } from './namespace-resolvers.js';
 import { RecordStore } from './records/record-store.js';
-import { DnsServer, type DnsServerStats } from './server/dns-server.js';
+import { DnsServer, type DnsQueryObserver, type DnsServerStats } from './server/dns-server.js';
 
 export interface DnsControllerOptions {
   /** Upstream resolvers (--dns); undefined: the nameservers of `resolvConfPath`, read at start. */
@@ -30,6 +30,8 @@ export interface DnsControllerOptions {
   readonly listen?: Listen;
   /** Whether a namespace path still exists (default: src/kernel's check). */
   readonly namespaceExists?: (nsPath: string) => boolean;
+  /** Told of every reply the resolver sends (metrics). */
+  readonly observer?: DnsQueryObserver;
 }
 
 export interface DnsControllerStats {
@@ -78,7 +80,7 @@ export class DnsController implements Controller {
     if (this.running) return;
     const upstreams = this.upstreams();
     const forwarder = new Forwarder({ upstreams, ...(this.options.attemptTimeoutMs ? { attemptTimeoutMs: this.options.attemptTimeoutMs } : {}) });
-    const server = new DnsServer({ forwarder });
+    const server = new DnsServer({ forwarder, ...(this.options.observer ? { observer: this.options.observer } : {}) });
     const resolvers = new NamespaceResolvers(server, this.store, this.options.listen);
     this.running = { forwarder, server, resolvers, unsubscribe: [] };
     const current = this.records.endpoints.values();
