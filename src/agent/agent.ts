@@ -35,7 +35,7 @@ import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
 import { featureFindings, gossipFindings, runDoctor, storeFindings, sysctlFindings, type DoctorCheck } from './doctor.js';
-import { firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
+import { dataPathFindings, firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
 import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
 import {
@@ -73,7 +73,7 @@ export interface HostFacts {
 }
 
 /** What the agent needs of gossip; until gossip is started its methods may throw FAILED_PRECONDITION. */
-export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status' | 'db' | 'memberAddrs' | 'onMembersChange'>;
+export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status' | 'db' | 'memberAddrs' | 'onMembersChange' | 'pingUdp'>;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -365,7 +365,8 @@ export class Agent implements AgentApi, Controller {
       { name: 'nft.table', run: () => firewallFindings(this.kernel) },
       { name: 'links', run: () => linkFindings(this.kernel, endpointIds) },
       { name: 'mtu', run: async () => mtuFindings(this.records.networks.values(), this.facts.underlayMtu) },
-      { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => [])) },
+      { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => []), (name, ms) => this.gossip.pingUdp(name, ms)) },
+      { name: 'datapath.members', run: async () => dataPathFindings(await this.listNodes().catch(() => []), await this.kernel.vxlanAdmission()) },
       { name: 'store', run: () => storeFindings(this.store) },
     ];
   }

@@ -285,6 +285,11 @@ export class GossipService {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** A direct UDP ping/ack round trip to a member (ms), undefined without an ack in time (doctor). */
+  pingUdp(name: string, timeoutMs: number): Promise<number | undefined> {
+    return this.ml ? this.ml.pingUdp(name, timeoutMs) : Promise.resolve(undefined);
+  }
+
   private keyringView(): Pick<KeyOpResult, 'keys' | 'primary'> {
     const keys = this.keyring?.getKeys().map((k) => k.toString('base64')) ?? [];
     return { keys, primary: keys[0] ?? '' };
