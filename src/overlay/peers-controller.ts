@@ -15,6 +15,8 @@ import type { OverlayRecords } from './records.js';
 export interface PeerTableDb {
   readonly nodeName: string;
   joinNetwork(nid: string): Promise<void>;
+  /** Bulk-sync a joined network with its peers again. */
+  syncNetwork(nid: string): Promise<void>;
   leaveNetwork(nid: string): void;
   joinedNetworks(): string[];
   createEntry(table: string, nid: string, key: string, value: Buffer): void;
@@ -49,6 +51,8 @@ export interface PeersOptions {
 }
 
 const DEFAULT_JOIN_WAIT_MS = 500;
+/** The extra sync after a start: past a memberlist refutation round trip at the default timing. */
+const RESYNC_AFTER_START_MS = 1_500;
 
 export class PeersController implements Controller {
   readonly name = 'peers';
@@ -215,12 +219,27 @@ export class PeersController implements Controller {
       }
       if (!this.authoritative) {
         this.authoritative = true;
+        this.planResync();
         for (const nid of this.joined) this.syncNetwork(nid);
         await this.kernel.syncHostFirewall().catch((e) => this.log.error({ err: errText(e) }, 'could not update the VXLAN member filter'));
       } else {
         for (const nid of joins.length ? this.joined : []) this.syncNetwork(nid);
       }
     });
+  }
+
+  /**
+   * After a start, sync the joined networks once more a little later: a peer that still held our
+   * previous life as gone when the join's sync arrived (a quick restart) may not have answered it.
+   */
+  private planResync(): void {
+    const t = setTimeout(() => {
+      if (!this.running) return;
+      for (const nid of this.joined) {
+        this.db.syncNetwork(nid).catch((e) => this.log.debug({ network: nid, err: errText(e) }, 'peer table resync failed'));
+      }
+    }, RESYNC_AFTER_START_MS);
+    t.unref();
   }
 
   private async joinNetwork(nid: string): Promise<void> {

@@ -146,6 +146,17 @@ export class NetworkDB implements Delegate, EventDelegate {
     n.reapAtMs = this.core.clock.now() + this.state.reapNetworkIntervalMs();
   }
 
+  /**
+   * Bulk-sync network `nid` with every peer known to be in it now (as a join does), e.g. when the
+   * join's own sync may have met peers that did not take us back yet (a quick restart).
+   */
+  async syncNetwork(nid: string): Promise<void> {
+    requireName('network id', nid);
+    const n = this.state.localNetworks().get(nid);
+    if (!n || n.leaving) throw new VxError('NOT_FOUND', `networkdb: network ${nid} is not joined`);
+    await this.out.bulkSync(this.state.networkPeerNames(nid), true);
+  }
+
   /** Networks this node has joined (not leaving). */
   joinedNetworks(): string[] {
     return this.state.joinedNetworks();
