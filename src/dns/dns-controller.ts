@@ -16,6 +16,7 @@ import { readResolvConf, type Upstream } from './forward/upstreams.js';
 import { NamespaceResolvers, type Listen } from './namespace-resolvers.js';
 import { RecordStore } from './records/record-store.js';
 import { DnsServer, type DnsQueryObserver, type DnsServerStats } from './server/dns-server.js';
+import { endpointFields } from '../overlay/log-fields.js';
 
 export interface DnsControllerOptions {
   /** Upstream resolvers (--dns); undefined: the nameservers of `resolvConfPath`, read at start. */
@@ -187,7 +188,7 @@ export class DnsController implements Controller {
     } catch (e) {
       this.store.removeEndpoint(ep.id);
       this.answered.delete(ep.id);
-      this.log.warn({ endpoint: ep.id, err: (e as Error).message }, 'dns: endpoint record not answered');
+      this.log.warn({ ...endpointFields(ep, this.records.networks.get(ep.networkId)), err: (e as Error).message }, 'dns: endpoint record not answered');
     }
     if (servesNamespace(ep, this.isLocal)) this.servedBy.set(ep.id, ep.netns);
     else this.servedBy.delete(ep.id);

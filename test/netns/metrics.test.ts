@@ -59,6 +59,13 @@ describe('prometheus metrics', () => {
     expect((await a1.cli('endpoint', 'detach', ep1.id)).code).toBe(0);
     const after = scrape(h1);
 
+    // logs name objects as the CLI lists them: endpoint name + 12-char id, network name + 12-char id
+    const m1Id = (await a1.json<{ id: string }[]>('network', 'inspect', 'm1'))[0]!.id;
+    const attached = a1.log.split('\n').filter((l) => l.includes('"endpoint attached"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(attached.find((l) => l.endpoint === 'db')).toMatchObject({ endpointId: expect.stringMatching(/^[0-9a-f]{12}$/), network: 'm1', networkId: m1Id.slice(0, 12) });
+    const detached = a1.log.split('\n').find((l) => l.includes('"endpoint detached"'));
+    expect(JSON.parse(detached!)).toMatchObject({ endpointId: ep1.id.slice(0, 12), network: 'm1', networkId: m1Id.slice(0, 12) });
+
     const delta = (name: string, labels: Record<string, string> = {}) => v(after, name, labels) - v(before, name, labels);
     expect(delta('vxmesh_attaches_total', { result: 'ok' })).toBe(2);
     expect(delta('vxmesh_attaches_total', { result: 'error' })).toBe(1);
