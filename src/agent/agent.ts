@@ -35,7 +35,7 @@ import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import { ControllerGroup } from './controller-group.js';
 import { featureFindings, gossipFindings, runDoctor, storeFindings, sysctlFindings, type DoctorCheck } from './doctor.js';
-import { firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
+import { dataPathFindings, firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
 import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
 import {
@@ -73,7 +73,7 @@ export interface HostFacts {
 }
 
 /** What the agent needs of gossip; until gossip is started its methods may throw FAILED_PRECONDITION. */
-export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status' | 'db' | 'memberAddrs' | 'onMembersChange'>;
+export type GossipSurface = Pick<GossipService, 'listNodes' | 'keyOp' | 'status' | 'db' | 'memberAddrs' | 'onMembersChange' | 'pingUdp'>;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -105,7 +105,7 @@ export class Agent implements AgentApi, Controller {
   private readonly dns: DnsController | undefined;
   private readonly peers: PeersController;
   private readonly kernel: OverlayKernel;
-  /** records, ipam, networks, endpoints, dns, peers: start order; stop is the reverse. */
+  /** records, ipam, networks, endpoints, peers, dns: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -157,13 +157,28 @@ export class Agent implements AgentApi, Controller {
     this.dns = config.embeddedDns
       ? new DnsController(
           this.records,
-          { ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}), isLocal: (ep) => this.records.isMine(ep) },
+          {
+            ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}),
+            isLocal: (ep) => this.records.isMine(ep),
+            ...(metrics ? { observer: metrics.dns } : {}),
+          },
           log.child({ controller: 'dns' }),
         )
       : undefined;
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, ...(this.dns ? [this.dns] : []), this.peers], log);
+    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, ...(this.dns ? [this.dns] : [])], log);
+    metrics?.watchPlanes({
+      dns: () => {
+        const s = this.dns?.stats();
+        return s && { dropped: s.server.dropped, forwarded: s.forwarder?.forwarded ?? 0 };
+      },
+      vxlanDropped: () => this.kernel.vxlanDropped(),
+      peerEntries: () => this.records.networks.values().filter((n) => this.records.wantsSandbox(n)).map((n) => {
+        const e = this.peers.entriesFor(n);
+        return { network: n.id, fdb: e?.fdb.length ?? 0, neigh: e?.neigh.length ?? 0 };
+      }),
+    });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -350,7 +365,8 @@ export class Agent implements AgentApi, Controller {
       { name: 'nft.table', run: () => firewallFindings(this.kernel) },
       { name: 'links', run: () => linkFindings(this.kernel, endpointIds) },
       { name: 'mtu', run: async () => mtuFindings(this.records.networks.values(), this.facts.underlayMtu) },
-      { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => [])) },
+      { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => []), (name, ms) => this.gossip.pingUdp(name, ms)) },
+      { name: 'datapath.members', run: async () => dataPathFindings(await this.listNodes().catch(() => []), await this.kernel.vxlanAdmission()) },
       { name: 'store', run: () => storeFindings(this.store) },
     ];
   }

@@ -1,6 +1,6 @@
 // `vxmesh doctor` in the agent: runs a list of checks, each a function giving findings, and adds them
 // up. A plane adds its checks as one more entry in the list Agent builds (doctorChecks in agent.ts).
-// The host-wide checks live here: kernel features, sysctls, gossip members reachable, the store.
+// The host-wide checks live here: kernel features, sysctls, gossip members reachable (TCP and UDP), the store.
 import { connect } from 'node:net';
 import type { KernelFeatures } from '../kernel/index.js';
 import { readSysctls } from '../kernel/index.js';
@@ -67,8 +67,15 @@ function tcpReachable(addr: string, port: number, timeoutMs: number): Promise<st
   });
 }
 
-/** Every other gossip member: alive and answering on its gossip TCP port. */
-export async function gossipFindings(nodes: GossipNode[], timeoutMs = 1_000): Promise<DoctorCheckResult[]> {
+/** A direct UDP ping/ack to a member by name: round trip in ms, undefined without an ack in time. */
+export type UdpPing = (name: string, timeoutMs: number) => Promise<number | undefined>;
+
+/**
+ * Every other gossip member: not dead, answering on its gossip TCP port (push/pull, fallback pings)
+ * and acking a direct UDP ping (probes, gossip). memberlist keeps a member alive through other
+ * members' indirect probes, so only the direct round trip shows a blocked path between two hosts.
+ */
+export async function gossipFindings(nodes: GossipNode[], pingUdp: UdpPing, timeoutMs = 1_000): Promise<DoctorCheckResult[]> {
   const others = nodes.filter((n) => !n.self);
   if (!others.length) return [{ check: 'gossip.members', ok: true, detail: 'no other gossip member (single host)' }];
   return Promise.all(others.map(async (n): Promise<DoctorCheckResult> => {
@@ -77,10 +84,16 @@ export async function gossipFindings(nodes: GossipNode[], timeoutMs = 1_000): Pr
     if (n.state === 'dead' || n.state === 'left') {
       return { ...base, ok: false, detail: `member ${n.name} (${n.addr}) is ${n.state}`, fix: `start the vxmesh agent on ${n.addr}; if that host was removed for good, nothing is needed (it is forgotten in time)` };
     }
-    const why = await tcpReachable(n.addr, n.port, timeoutMs);
-    return why === undefined
-      ? { ...base, ok: true, detail: `member ${n.name} is ${n.state} and answers on TCP ${n.addr}:${n.port}` }
-      : { ...base, ok: false, detail: `member ${n.name} (${n.state}) does not answer on TCP ${n.addr}:${n.port}: ${why}`, fix: `allow TCP and UDP ${n.port} between this host and ${n.addr} (firewall), and check the agent runs there` };
+    const [tcp, rtt] = await Promise.all([tcpReachable(n.addr, n.port, timeoutMs), pingUdp(n.name, timeoutMs)]);
+    const udp = rtt === undefined ? `no ack to a UDP ping within ${timeoutMs} ms` : undefined;
+    if (tcp === undefined && udp === undefined) {
+      return { ...base, ok: true, detail: `member ${n.name} is ${n.state}, answers on TCP ${n.addr}:${n.port} and acks a UDP ping in ${rtt!.toFixed(1)} ms` };
+    }
+    const broken = [
+      ...(tcp === undefined ? [] : [`does not answer on TCP ${n.addr}:${n.port}: ${tcp}`]),
+      ...(udp === undefined ? [] : [`does not answer on UDP ${n.addr}:${n.port}: ${udp}`]),
+    ];
+    return { ...base, ok: false, detail: `member ${n.name} (${n.state}) ${broken.join('; ')}`, fix: `allow TCP and UDP ${n.port} between this host and ${n.addr} (firewall), and check the agent runs there` };
   }));
 }
 

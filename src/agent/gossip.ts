@@ -209,12 +209,14 @@ export class GossipService {
     }
   }
 
-  /** NetworkDB hears every membership event; the observer (if any) hears of suspects and deaths too. */
-  /** NetworkDB hears every membership event; so do the peer table's member set and the metrics. */
+  /**
+   * NetworkDB hears every membership event, then the membership listeners; the observer (if any) hears
+   * of suspects and deaths too. (Not "known" yet on someone joining us: the join's push/pull may still
+   * be merging NetworkDB's state.)
+   */
   private eventsFor(observer: GossipObserver | undefined): EventDelegate {
     return {
       notifyJoin: (n) => {
-        // (Not "known" yet on someone joining us: the join's push/pull may still be merging NetworkDB's state.)
         this.db.notifyJoin(n);
         this.membersChanged();
       },
@@ -281,6 +283,11 @@ export class GossipService {
       .allNodes()
       .map((n) => ({ name: n.name, addr: n.addr, port: n.port, state: n.state, self: n.name === ml.localName }))
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A direct UDP ping/ack round trip to a member (ms), undefined without an ack in time (doctor). */
+  pingUdp(name: string, timeoutMs: number): Promise<number | undefined> {
+    return this.ml ? this.ml.pingUdp(name, timeoutMs) : Promise.resolve(undefined);
   }
 
   private keyringView(): Pick<KeyOpResult, 'keys' | 'primary'> {

@@ -39,7 +39,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     log.fatal({ step: err.step, ...whereDamaged(err.cause) }, `vxmesh agent failed to start (${err.step}): ${messageOf(err.cause)}`);
     process.exit(1);
   }
-  log.info({ socket: config.socket, dataDir: config.dataDir, advertiseAddr: parts.advertiseAddr, netnsPrefix: config.netnsPrefix }, 'vxmesh agent ready');
+  log.info({ node: parts.nodeName, socket: config.socket, dataDir: config.dataDir, advertiseAddr: parts.advertiseAddr, netnsPrefix: config.netnsPrefix }, 'vxmesh agent ready');
 
   const signal = await signalled;
   log.info({ signal }, 'stopping (the data plane stays up)');

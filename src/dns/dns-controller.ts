@@ -15,7 +15,8 @@ import { Forwarder, type ForwarderStats } from './forward/forwarder.js';
 import { readResolvConf, type Upstream } from './forward/upstreams.js';
 import { NamespaceResolvers, type Listen } from './namespace-resolvers.js';
 import { RecordStore } from './records/record-store.js';
-import { DnsServer, type DnsServerStats } from './server/dns-server.js';
+import { DnsServer, type DnsQueryObserver, type DnsServerStats } from './server/dns-server.js';
+import { endpointFields } from '../overlay/log-fields.js';
 
 export interface DnsControllerOptions {
   /** Upstream resolvers (--dns); undefined: the nameservers of `resolvConfPath`, read at start. */
@@ -30,6 +31,8 @@ export interface DnsControllerOptions {
   readonly listen?: Listen;
   /** Whether a namespace path still exists (default: src/kernel's check). */
   readonly namespaceExists?: (nsPath: string) => boolean;
+  /** Told of every reply the resolver sends (metrics). */
+  readonly observer?: DnsQueryObserver;
 }
 
 export interface DnsControllerStats {
@@ -78,7 +81,7 @@ export class DnsController implements Controller {
     if (this.running) return;
     const upstreams = this.upstreams();
     const forwarder = new Forwarder({ upstreams, ...(this.options.attemptTimeoutMs ? { attemptTimeoutMs: this.options.attemptTimeoutMs } : {}) });
-    const server = new DnsServer({ forwarder });
+    const server = new DnsServer({ forwarder, ...(this.options.observer ? { observer: this.options.observer } : {}) });
     const resolvers = new NamespaceResolvers(server, this.store, this.options.listen);
     this.running = { forwarder, server, resolvers, unsubscribe: [] };
     const current = this.records.endpoints.values();
@@ -185,7 +188,7 @@ export class DnsController implements Controller {
     } catch (e) {
       this.store.removeEndpoint(ep.id);
       this.answered.delete(ep.id);
-      this.log.warn({ endpoint: ep.id, err: (e as Error).message }, 'dns: endpoint record not answered');
+      this.log.warn({ ...endpointFields(ep, this.records.networks.get(ep.networkId)), err: (e as Error).message }, 'dns: endpoint record not answered');
     }
     if (servesNamespace(ep, this.isLocal)) this.servedBy.set(ep.id, ep.netns);
     else this.servedBy.delete(ep.id);

@@ -12,6 +12,22 @@ export interface GossipGaugeSource {
   tableEntries(): { table: string; network: string; entries: number }[];
 }
 
+/** The planes' counters that live elsewhere (the DNS server's, the nft drop rule's, the peer table's): read when scraped. */
+export interface PlaneGaugeSource {
+  /** The embedded resolver's totals (undefined with --no-embedded-dns). */
+  dns(): { dropped: number; forwarded: number } | undefined;
+  /** Packets the members-only VXLAN rule dropped (the nft counter). */
+  vxlanDropped(): Promise<number>;
+  /** Remote peer-table entries each sandbox is programmed with, per network. */
+  peerEntries(): { network: string; fdb: number; neigh: number }[];
+}
+
+/** DNS header rcodes as label values; anything else is "other". */
+const RCODE_NAMES: Record<number, string> = { 0: 'noerror', 1: 'formerr', 2: 'servfail', 3: 'nxdomain', 4: 'notimp', 5: 'refused' };
+
+/** DNS answers are fast: finer buckets at the low end. */
+const DNS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class VxMetrics {
@@ -32,7 +48,10 @@ export class VxMetrics {
   readonly gossipBytesOut: Counter<'transport'>;
   readonly gossipMessagesIn: Counter<'transport'>;
   readonly gossipMessagesOut: Counter<'transport'>;
+  readonly dnsQueries: Counter<'result'>;
+  readonly dnsDuration: Histogram;
   private gossipSource: GossipGaugeSource | undefined;
+  private planeSource: PlaneGaugeSource | undefined;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -85,7 +104,58 @@ export class VxMetrics {
         for (const t of source()?.tableEntries() ?? []) this.set({ table: t.table, network: t.network }, t.entries);
       },
     });
+    this.dnsQueries = new Counter({
+      name: 'vxmesh_dns_queries_total',
+      help: 'Replies of the embedded resolver, by result: the reply rcode (noerror, nxdomain, servfail, refused, formerr, notimp, other); dropped queries are in vxmesh_dns_dropped_total.',
+      labelNames: ['result'], registers,
+    });
+    this.dnsDuration = new Histogram({ name: 'vxmesh_dns_query_duration_seconds', help: 'Time from a DNS query\'s receipt to its reply being sent.', buckets: DNS_BUCKETS, registers });
+    const planes = () => this.planeSource;
+    new Counter({
+      name: 'vxmesh_dns_forwarded_total', help: 'DNS queries the embedded resolver forwarded upstream (names vxmesh does not own).', registers,
+      collect() {
+        this.reset();
+        this.inc(planes()?.dns()?.forwarded ?? 0);
+      },
+    });
+    new Counter({
+      name: 'vxmesh_dns_dropped_total', help: 'DNS queries the embedded resolver dropped unanswered (unparseable, or a response).', registers,
+      collect() {
+        this.reset();
+        this.inc(planes()?.dns()?.dropped ?? 0);
+      },
+    });
+    new Counter({
+      name: 'vxmesh_vxlan_dropped_nonmember_packets_total', help: 'VXLAN packets dropped because their source is not a gossip member (the nft input rule\'s counter).', registers,
+      async collect() {
+        this.reset();
+        this.inc(await planes()?.vxlanDropped().catch(() => 0) ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vxmesh_peer_entries', help: 'Remote endpoints\' entries the peer table programs into a network\'s sandbox, by network and kind (fdb, neigh).', labelNames: ['network', 'kind'], registers,
+      collect() {
+        this.reset();
+        for (const p of planes()?.peerEntries() ?? []) {
+          this.set({ network: p.network, kind: 'fdb' }, p.fdb);
+          this.set({ network: p.network, kind: 'neigh' }, p.neigh);
+        }
+      },
+    });
   }
+
+  /** Where the planes' scrape-time values are read from, once the agent exists. */
+  watchPlanes(source: PlaneGaugeSource): void {
+    this.planeSource = source;
+  }
+
+  /** The DNS server's DnsQueryObserver (structurally the same). */
+  readonly dns = {
+    answered: (rcode: number, seconds: number): void => {
+      this.dnsQueries.inc({ result: RCODE_NAMES[rcode] ?? 'other' });
+      this.dnsDuration.observe(seconds);
+    },
+  };
 
   /** Where the gossip gauges are read from, once gossip exists. */
   watchGossip(source: GossipGaugeSource): void {

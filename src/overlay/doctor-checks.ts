@@ -1,6 +1,6 @@
 // `vxmesh doctor`'s overlay checks: the dry-run diffs of the link and nft reconcilers turned into
 // findings a person can act on (what is wrong, what fixes it), and the overlay MTU against the underlay.
-import type { DoctorCheckResult } from '../model/api.js';
+import type { DoctorCheckResult, GossipNode } from '../model/api.js';
 import type { NetworkRecord } from './model.js';
 import { sandboxVeth } from './names.js';
 import type { NamespaceDrift, OverlayKernel } from './overlay-kernel.js';
@@ -41,6 +41,18 @@ function endpointsOfMissing(d: NamespaceDrift, endpointIds: (sandbox: string) =>
   return endpointIds(d.name).filter((id) => missing.has(sandboxVeth(id)));
 }
 
+/** A reconcile command that only adds or removes an FDB or neighbour entry. */
+const PEER_ENTRY = / (fdb (append|del)|neigh (replace|del)) /;
+
+/** "missing fdb 02:42:.. -> 198.51.100.2" / "extra neigh 10.0.0.3" from a command. */
+function peerEntryText(command: string): string {
+  const fdb = / fdb (append|del) (\S+) dev \S+ dst (\S+)/.exec(command);
+  if (fdb) return `${fdb[1] === 'append' ? 'missing' : 'extra'} fdb ${fdb[2]} -> ${fdb[3]}`;
+  const neigh = / neigh (replace|del) (\S+)(?: lladdr (\S+))?/.exec(command);
+  if (neigh) return `${neigh[1] === 'replace' ? 'missing or wrong' : 'extra'} neigh ${neigh[2]}${neigh[3] ? ` -> ${neigh[3]}` : ''}`;
+  return command;
+}
+
 function nsFinding(d: NamespaceDrift, endpointIds: (sandbox: string) => string[]): DoctorCheckResult {
   const check = `links.${d.kind}`;
   const base = { check, subject: d.name };
@@ -61,6 +73,14 @@ function nsFinding(d: NamespaceDrift, endpointIds: (sandbox: string) => string[]
     return {
       ...base, ok: false, detail: `in ${where(d)} link(s) ${drift.missing.join(', ')} are missing${whose}`,
       fix: eps.length ? `a veth cannot be made again alone: vxmesh endpoint detach ${eps.join(' ')}, then attach it again` : 'restart the agent',
+    };
+  }
+  // Only remote endpoints' FDB/neighbour entries differ: the peer table's drift, listed entry by entry.
+  if (d.kind === 'sandbox' && drift.commands.length && drift.commands.every((c) => PEER_ENTRY.test(c))) {
+    return {
+      check: 'peers.sandbox', subject: d.name, ok: false,
+      detail: `${where(d)}: ${drift.commands.length} FDB/neighbour entr${drift.commands.length === 1 ? 'y differs' : 'ies differ'} from the peer table: ${drift.commands.map(peerEntryText).join('; ')}${RESYNC}`,
+      fix: runAll(drift.commands),
     };
   }
   if (drift.commands.length) {
@@ -85,4 +105,27 @@ export function mtuFindings(networks: NetworkRecord[], underlayMtu: number): Doc
   }));
   if (!bad.length) out.push({ check: 'mtu', ok: true, detail: `${fits.length} network(s) fit the underlay MTU ${underlayMtu} (VXLAN overhead ${VXLAN_OVERHEAD})` });
   return out;
+}
+
+/**
+ * The data-path port from each gossip member, as far as this host decides it: vxmesh's members-only
+ * filter (when it is in place) must hold the member's address, or its VXLAN is dropped here. It
+ * proves what this host admits, not the underlay path (VXLAN has no reply to probe with); a missing
+ * filter admits everyone and is the nft.table check's finding.
+ */
+export function dataPathFindings(nodes: GossipNode[], admission: { port: number; filtered: boolean; admitted: Set<string> }): DoctorCheckResult[] {
+  const port = admission.port;
+  const others = nodes.filter((n) => !n.self && (n.state === 'alive' || n.state === 'suspect'));
+  if (!others.length) return [{ check: 'datapath.members', ok: true, detail: `no other live gossip member: nothing sends VXLAN (UDP ${port}) here` }];
+  return others.map((n): DoctorCheckResult => {
+    const base = { check: 'datapath.members', subject: `${n.name} ${n.addr}:${port}` };
+    if (!admission.filtered) return { ...base, ok: true, detail: `VXLAN (UDP ${port}) from ${n.name} (${n.addr}) is not filtered here (vxmesh's member filter is absent)` };
+    if (admission.admitted.has(n.addr)) return { ...base, ok: true, detail: `VXLAN (UDP ${port}) from ${n.name} (${n.addr}) is admitted by vxmesh's member filter` };
+    const set = n.addr.includes(':') ? 'members6' : 'members4';
+    return {
+      ...base, ok: false,
+      detail: `VXLAN (UDP ${port}) from member ${n.name} (${n.addr}) is dropped here: ${n.addr} is not in nft set inet vxmesh ${set}${RESYNC}`,
+      fix: `nft add element inet vxmesh ${set} '{ ${n.addr} }'`,
+    };
+  });
 }

@@ -17,6 +17,7 @@ import { errText, type OverlayKernel } from './overlay-kernel.js';
 import { summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 import { checkAttachTarget, hasOwnDefaultRoute, protectedNamespaces } from './self-protection.js';
+import { endpointFields, networkFields } from './log-fields.js';
 
 export interface EndpointsOptions {
   advertiseAddr?: string;
@@ -192,7 +193,7 @@ export class EndpointsController implements Controller {
       throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
     }
     this.log.info(
-      { endpoint: ep.id, network: net.name, ip: ep.ipv4, netns: ep.netns, ms: { allocate: ms(t1 - t0), kernel: ms(t2 - t1), commit: ms(performance.now() - t2) } },
+      { ...endpointFields(ep, net), ip: ep.ipv4, netns: ep.netns, ms: { allocate: ms(t1 - t0), kernel: ms(t2 - t1), commit: ms(performance.now() - t2) } },
       'endpoint attached',
     );
     return this.info(this.records.endpoints.get(ep.id)!);
@@ -250,7 +251,7 @@ export class EndpointsController implements Controller {
       await once(false);
     } catch (e) {
       // A shared (coalesced) batch may have failed for another endpoint's reason: retry once on fresh state.
-      this.log.debug({ endpoint: ep.id, err: errText(e) }, 'kernel batch failed; retrying on fresh state');
+      this.log.debug({ ...endpointFields(ep, t.net), err: errText(e) }, 'kernel batch failed; retrying on fresh state');
       this.kernel.forgetSandbox(t.net);
       this.kernel.forgetWorkload(ep.netns);
       await once(true);
@@ -273,12 +274,12 @@ export class EndpointsController implements Controller {
    * gets it again before the next write.
    */
   private async unwind(net: NetworkRecord, ep: EndpointRecord, where: string, cause: unknown): Promise<void> {
-    this.log.warn({ endpoint: ep.id, err: errText(cause) }, `attach failed in ${where}: rolling back`);
+    this.log.warn({ ...endpointFields(ep, net), err: errText(cause) }, `attach failed in ${where}: rolling back`);
     this.records.endpoints.hide(ep.id);
     const legs = this.unusedGateways(false);
     for (const g of legs) this.records.gateways.hide(g.id);
     this.kernel.forgetSandbox(net);
-    await this.kernel.syncSandbox(net, true).catch((e) => this.log.error({ err: errText(e) }, 'rollback: sandbox'));
+    await this.kernel.syncSandbox(net, true).catch((e) => this.log.error({ ...networkFields(net), err: errText(e) }, 'rollback: sandbox'));
     if (legs.length) await this.kernel.syncHost(true).catch((e) => this.log.error({ err: errText(e) }, 'rollback: host'));
     this.kernel.forgetWorkload(ep.netns);
     this.leftovers.set(ep.id, { ep, net, legs });
@@ -297,7 +298,7 @@ export class EndpointsController implements Controller {
         this.records.endpoints.unhide(ep.id);
         for (const g of legs) this.records.gateways.unhide(g.id);
       } catch (e) {
-        this.log.warn({ endpoint: id, err: errText(e) }, 'store still refuses to drop a rolled-back endpoint; retrying before the next write');
+        this.log.warn({ ...endpointFields(ep, net), err: errText(e) }, 'store still refuses to drop a rolled-back endpoint; retrying before the next write');
         return;
       }
     }
@@ -320,7 +321,7 @@ export class EndpointsController implements Controller {
     this.kernel.forgetWorkload(ep.leaveInHost ? '' : ep.netns); // its eth0 goes with the sandbox veth
     if (net) await this.kernel.syncSandbox(net);
     if (removedGw.length) await this.kernel.syncHost();
-    this.log.info({ endpoint: ep.id, network: net?.name }, 'endpoint detached');
+    this.log.info(endpointFields(ep, net), 'endpoint detached');
   }
 
   /** Deletes an endpoint's record and releases its addresses (no kernel work). */

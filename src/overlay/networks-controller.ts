@@ -17,6 +17,7 @@ import { summarize } from './ownership.js';
 import { Coalescer } from '../util/coalescer.js';
 import { createOptionsMismatch } from './network-match.js';
 import type { OverlayRecords } from './records.js';
+import { networkFields } from './log-fields.js';
 
 export interface NetworksOptions {
   netnsPrefix: string;
@@ -187,10 +188,10 @@ export class NetworksController implements Controller {
       await this.kernel.syncHostFirewall();
       const ready: NetworkRecord = { ...net, state: 'ready' };
       await this.ipam.write(async (t) => t.put(keys.network(net.id), ready));
-      this.log.info({ network: net.name, id: net.id, vni: net.vni, subnet: net.v4.subnet }, 'network created');
+      this.log.info({ ...networkFields(net), vni: net.vni, subnet: net.v4.subnet }, 'network created');
       return this.info(ready);
     } catch (e) {
-      this.log.error({ network: net.name, err: errText(e) }, 'network create failed: rolling back');
+      this.log.error({ ...networkFields(net), err: errText(e) }, 'network create failed: rolling back');
       // Memory first, so the kernel sync removes its sandbox; the store delete may have to wait.
       this.records.networks.hide(net.id);
       await this.kernel.syncNamespaces().catch(() => undefined);
@@ -234,7 +235,7 @@ export class NetworksController implements Controller {
     const info = await this.info(this.records.networks.get(outcome.record.id) ?? outcome.record);
     if (outcome.created) {
       await this.kernel.syncHostFirewall();
-      this.log.info({ network: req.name, id: outcome.record.id, vni: outcome.record.vni, subnet: outcome.record.v4.subnet }, 'network created');
+      this.log.info({ ...networkFields(outcome.record), vni: outcome.record.vni, subnet: outcome.record.v4.subnet }, 'network created');
       return info;
     }
     const mismatch = createOptionsMismatch(req, info);
@@ -308,7 +309,7 @@ export class NetworksController implements Controller {
         this.leftovers.delete(net.id);
         this.records.networks.unhide(net.id);
       } catch (e) {
-        this.log.warn({ network: net.name, err: errText(e) }, 'store still refuses to drop a rolled-back network; retrying before the next write');
+        this.log.warn({ ...networkFields(net), err: errText(e) }, 'store still refuses to drop a rolled-back network; retrying before the next write');
         return;
       }
     }
@@ -349,7 +350,7 @@ export class NetworksController implements Controller {
           const { removing: _removing, ...rest } = cur.value;
           t.put(keys.network(net.id), rest satisfies NetworkRecord, cur.revision);
         })
-        .catch((err: unknown) => this.log.error({ network: net.name, err: errText(err) }, 'could not take back the removal mark (resolved at the next network rm)'));
+        .catch((err: unknown) => this.log.error({ ...networkFields(net), err: errText(err) }, 'could not take back the removal mark (resolved at the next network rm)'));
       throw e;
     }
   }
@@ -390,6 +391,6 @@ export class NetworksController implements Controller {
     this.kernel.forgetSandbox(net);
     await this.kernel.syncNamespaces();
     await this.kernel.syncHostFirewall();
-    this.log.info({ network: net.name, id: net.id }, 'network removed');
+    this.log.info(networkFields(net), 'network removed');
   }
 }

@@ -95,6 +95,17 @@ export class OverlayKernel {
     return table ? (ruleCounters(table).get(VXLAN_DROP_COMMENT)?.packets ?? 0) : 0;
   }
 
+  /**
+   * What the kernel's members-only VXLAN filter admits right now (for doctor): whether its drop rule
+   * is in place, and the addresses in its member sets. Read afresh; changes nothing.
+   */
+  async vxlanAdmission(): Promise<{ port: number; filtered: boolean; admitted: Set<string> }> {
+    const table = await readNftTable(SELF_NS, 'inet', NFT_TABLE);
+    const filtered = table ? ruleCounters(table).has(VXLAN_DROP_COMMENT) : false;
+    const admitted = new Set([...(table?.sets.get('members4')?.elements.keys() ?? []), ...(table?.sets.get('members6')?.elements.keys() ?? [])]);
+    return { port: this.facts.dataPathPort, filtered, admitted };
+  }
+
   /** Drops what is known about a namespace, so the next sync reads it again. */
   forgetSandbox(net: NetworkRecord): void {
     this.links.forget(namedNs(net.sandbox));
@@ -219,11 +230,12 @@ export class OverlayKernel {
     };
     const gws = this.records.gateways.values().filter((g) => nsExists(nsFromPath(g.netns)));
     await check({ kind: 'host', name: 'host' }, SELF_NS, () => this.keepUnaccounted('self', hostDesired(gws, host)));
-    for (const net of this.records.networks.values()) {
-      await check({ kind: 'sandbox', name: net.sandbox, network: net.name }, namedNs(net.sandbox), () =>
-        this.keepUnaccounted(net.sandbox, sandboxDesired(net, this.records.endpointsOf(net.id), host)));
+    // As syncAllLinks: only the sandboxes this host keeps, with its own endpoints and the peer table's entries.
+    for (const net of this.records.networks.values().filter((n) => this.records.wantsSandbox(n))) {
+      await check({ kind: 'sandbox', name: net.sandbox, network: `${net.name} ${net.id}` }, namedNs(net.sandbox), () =>
+        this.keepUnaccounted(net.sandbox, sandboxDesired(net, this.records.localEndpointsOf(net.id), host, this.peerSource(net))));
     }
-    const eps = this.records.endpoints.values().filter((e) => !e.leaveInHost && e.state === 'ready');
+    const eps = this.records.localEndpoints().filter((e) => !e.leaveInHost && e.state === 'ready');
     for (const netns of new Set(eps.map((e) => e.netns))) {
       const mine = this.records.endpointsIn(netns).flatMap((ep) => {
         const net = this.records.networks.get(ep.networkId);
@@ -239,7 +251,8 @@ export class OverlayKernel {
   async firewallDrift(): Promise<{ table: string; commands: string[] }[]> {
     const subnets = this.records.networks.values().map((n) => n.v4.subnet).sort();
     const out = [];
-    for (const t of [hostFirewall(this.opts.gwBridgePool, subnets), hostBridgeFirewall()]) {
+    const vxlan = { port: this.facts.dataPathPort, members: this.memberSource() };
+    for (const t of [hostFirewall(this.opts.gwBridgePool, subnets, vxlan), hostBridgeFirewall()]) {
       out.push({ table: `${t.family} ${t.name}`, commands: await this.nft.diff(SELF_NS, t) });
     }
     return out;
@@ -286,7 +299,7 @@ export interface NamespaceDrift {
   kind: 'host' | 'sandbox' | 'workload';
   /** The namespace: 'host', a sandbox name, or a workload's path. */
   name: string;
-  /** Sandbox: its network's name. */
+  /** Sandbox: its network's name and id ("NAME ID", as the CLI lists it). */
   network?: string;
   /** Workload: the endpoints in it. */
   endpoints?: string[];

@@ -10,6 +10,7 @@ import type { EndpointRecord, NetworkRecord } from './model.js';
 import { V6_SUFFIX, peerKernelEntries, type PeerKernelEntries, type RemotePeer } from './peer-desired.js';
 import { PEER_TABLE, encodePeerRecord, parsePeerRecord } from './peer-record.js';
 import type { OverlayRecords } from './records.js';
+import { networkFields, networkIdFields } from './log-fields.js';
 
 /** What the controller needs of NetworkDB (src/gossip/networkdb's NetworkDB has it). */
 export interface PeerTableDb {
@@ -113,6 +114,11 @@ export class PeersController implements Controller {
     return peerKernelEntries(this.remote.get(net.id)?.values() ?? [], { nodeName: this.db.nodeName, vtep: this.opts.vtep, localEndpointIds: localIds });
   }
 
+  /** Log fields for a network NetworkDB names by id. */
+  private netFields(nid: string): ReturnType<typeof networkIdFields> {
+    return networkIdFields(nid, (id) => this.records.networks.get(id));
+  }
+
   /** How many remote entries are held, per network (for tests and status). */
   remoteCount(nid: string): number {
     return this.remote.get(nid)?.size ?? 0;
@@ -131,7 +137,7 @@ export class PeersController implements Controller {
       try {
         record = parsePeerRecord(value);
       } catch (e) {
-        this.log.warn({ network: nid, key, owner, err: errText(e) }, 'ignoring a peer table entry that does not check out');
+        this.log.warn({ ...this.netFields(nid), key, node: owner, err: errText(e) }, 'ignoring a peer table entry that does not check out');
         if (table?.delete(key)) this.markDirty(nid);
         return;
       }
@@ -159,7 +165,7 @@ export class PeersController implements Controller {
     const net = this.records.networks.get(nid);
     // Only a host with endpoints there has the network's sandbox (and is in the NetworkDB network).
     if (!net || !this.joined.has(nid)) return;
-    this.kernel.syncSandbox(net).catch((e) => this.log.error({ network: net.name, err: errText(e) }, 'could not program the peer table into the sandbox'));
+    this.kernel.syncSandbox(net).catch((e) => this.log.error({ ...networkFields(net), err: errText(e) }, 'could not program the peer table into the sandbox'));
   }
 
   // ---------------------------------------------------------------- local side
@@ -213,7 +219,7 @@ export class PeersController implements Controller {
         try {
           this.db.leaveNetwork(nid); // our entries become tombstones; the others' are dropped (and reported)
         } catch (e) {
-          this.log.warn({ network: nid, err: errText(e) }, 'leaving the NetworkDB network failed');
+          this.log.warn({ ...this.netFields(nid), err: errText(e) }, 'leaving the NetworkDB network failed');
         }
         this.remote.delete(nid);
       }
@@ -236,7 +242,7 @@ export class PeersController implements Controller {
     const t = setTimeout(() => {
       if (!this.running) return;
       for (const nid of this.joined) {
-        this.db.syncNetwork(nid).catch((e) => this.log.debug({ network: nid, err: errText(e) }, 'peer table resync failed'));
+        this.db.syncNetwork(nid).catch((e) => this.log.debug({ ...this.netFields(nid), err: errText(e) }, 'peer table resync failed'));
       }
     }, RESYNC_AFTER_START_MS);
     t.unref();
@@ -247,7 +253,7 @@ export class PeersController implements Controller {
     const wait = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.opts.joinWaitMs ?? DEFAULT_JOIN_WAIT_MS);
     });
-    const join = this.db.joinNetwork(nid).catch((e) => this.log.warn({ network: nid, err: errText(e) }, 'joining the NetworkDB network failed'));
+    const join = this.db.joinNetwork(nid).catch((e) => this.log.warn({ ...this.netFields(nid), err: errText(e) }, 'joining the NetworkDB network failed'));
     await Promise.race([join, wait]);
     clearTimeout(timer);
   }
@@ -263,7 +269,7 @@ export class PeersController implements Controller {
       }
       for (const key of mine.keys()) if (!entries.has(key)) this.db.deleteEntry(PEER_TABLE, nid, key);
     } catch (e) {
-      this.log.error({ network: nid, err: errText(e) }, 'could not write the peer table');
+      this.log.error({ ...this.netFields(nid), err: errText(e) }, 'could not write the peer table');
     }
   }
 }

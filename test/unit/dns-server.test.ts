@@ -144,3 +144,29 @@ describe('dns server handler chain', () => {
     expect(decodeMessage(out!).answer[0]?.data).toBe('10.0.0.7');
   });
 });
+
+describe('dns server observer', () => {
+  it('hears every UDP reply with its rcode and a latency: cached owned names and a name nobody answers', async () => {
+    const store = new RecordStore();
+    store.upsertEndpoint({ id: 'e', network: 'n', name: 'web', ipv4: '10.0.0.7' });
+    const heard: [number, number][] = [];
+    const server = new DnsServer({ observer: { answered: (rcode, seconds) => heard.push([rcode, seconds]) } });
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const served = server.serveUdp(sock, store.view(['n']));
+    cleanups.push(() => void served.close());
+    const client = dgram.createSocket('udp4');
+    cleanups.push(() => client.close());
+    const ask = (q: Buffer) => new Promise<Buffer>((resolve) => {
+      client.once('message', (m) => resolve(m));
+      client.send(q, (sock.address()).port, '127.0.0.1');
+    });
+    const rcodes = [];
+    for (const q of [query('web', 1, { id: 1 }), query('web.n', 1, { id: 2 }), query('nosuch', 1, { id: 3 })]) rcodes.push((await ask(q))[3]! & 0xf);
+    expect(heard.map(([r]) => r)).toEqual(rcodes);
+    expect(rcodes[0]).toBe(0);
+    expect(rcodes[2]).not.toBe(0); // not owned, no upstream: an error rcode
+    for (const [, s] of heard) expect(s).toBeGreaterThanOrEqual(0);
+    expect(heard.every(([, s]) => s < 1)).toBe(true);
+  });
+});

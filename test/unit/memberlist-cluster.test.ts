@@ -28,6 +28,18 @@ describe('memberlist cluster on the mem transport', () => {
     expect(running[1]!.d.remoteStates).toContain('state-of-n0');
   });
 
+  it('pingUdp: a direct ping/ack round trip to a member; none for a node that is down or unknown', async () => {
+    const net = new MemNetwork();
+    running = await startCluster(net, 3);
+    await waitFor(() => running.every((n) => n.ml.numMembers() === 3), 5000, 'full membership');
+    const rtt = await running[0]!.ml.pingUdp('n1', 1000);
+    expect(rtt).toBeGreaterThanOrEqual(0);
+    expect(rtt).toBeLessThan(1000);
+    expect(await running[0]!.ml.pingUdp('nobody', 100)).toBeUndefined();
+    net.setDown(running[2]!.addr, true);
+    expect(await running[0]!.ml.pingUdp('n2', 200)).toBeUndefined();
+  });
+
   it('detects a crashed node: suspect, then dead after the suspicion timeout', async () => {
     const net = new MemNetwork();
     running = await startCluster(net, 4);

@@ -1,8 +1,9 @@
 // Pure parts of doctor and trace: MTU against the underlay, kernel features, trace targets.
 import { describe, expect, it } from 'vitest';
-import { featureFindings, runDoctor } from '../../src/agent/doctor.js';
+import { featureFindings, gossipFindings, runDoctor } from '../../src/agent/doctor.js';
 import type { NetworkRecord } from '../../src/overlay/model.js';
-import { mtuFindings } from '../../src/overlay/doctor-checks.js';
+import { dataPathFindings, mtuFindings } from '../../src/overlay/doctor-checks.js';
+import type { GossipNode } from '../../src/model/api.js';
 import { parseTraceTarget } from '../../src/overlay/trace.js';
 
 const net = (name: string, mtu: number) => ({ name, mtu }) as NetworkRecord;
@@ -31,6 +32,31 @@ describe('doctor checks', () => {
     ]);
     expect(report.ok).toBe(false);
     expect(report.checks[1]).toMatchObject({ check: 'broken', ok: false, detail: 'the check itself failed: boom' });
+  });
+});
+
+describe('doctor: members and the data path', () => {
+  const node = (name: string, addr: string, state: GossipNode['state'], self = false): GossipNode => ({ name, addr, port: 7946, state, self });
+  const nodes = [node('a', '198.51.100.1', 'alive', true), node('b', '198.51.100.2', 'alive'), node('c', '198.51.100.3', 'suspect'), node('d', '198.51.100.4', 'dead')];
+
+  it('datapath: a live member outside the filter set fails with the element to add; dead members and self are not asked', () => {
+    const got = dataPathFindings(nodes, { port: 4789, filtered: true, admitted: new Set(['198.51.100.1', '198.51.100.2']) });
+    expect(got.map((f) => [f.subject, f.ok])).toEqual([['b 198.51.100.2:4789', true], ['c 198.51.100.3:4789', false]]);
+    expect(got[1]!.fix).toBe("nft add element inet vxmesh members4 '{ 198.51.100.3 }'");
+    // no filter: everything is admitted (the missing table is nft.table's finding)
+    expect(dataPathFindings(nodes, { port: 4789, filtered: false, admitted: new Set() }).every((f) => f.ok)).toBe(true);
+  });
+
+  it('gossip: a dead member fails without probing; a member without a UDP ack fails naming UDP', async () => {
+    const pinged: string[] = [];
+    const got = await gossipFindings([nodes[0]!, nodes[3]!, { ...node('e', '127.0.0.1', 'alive'), port: 1 }], async (name) => {
+      pinged.push(name);
+      return undefined;
+    }, 200);
+    expect(pinged).toEqual(['e']);
+    expect(got.map((f) => f.ok)).toEqual([false, false]);
+    expect(got[0]!.detail).toBe('member d (198.51.100.4) is dead');
+    expect(got[1]!.detail).toMatch(/does not answer on TCP 127\.0\.0\.1:1: ECONNREFUSED; does not answer on UDP 127\.0\.0\.1:1: no ack to a UDP ping within 200 ms/);
   });
 });
 

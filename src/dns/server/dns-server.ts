@@ -10,7 +10,14 @@ import { Rcode } from '../wire/constants.js';
 import { answerFromCache, errorResponse, rcodeResponse, udpLimit } from '../wire/response.js';
 import { TcpFramer } from './tcp-framer.js';
 
+/** Hears of every reply sent (metrics live outside src/dns): its rcode and how long the query took. */
+export interface DnsQueryObserver {
+  answered(rcode: number, seconds: number): void;
+}
+
 export interface DnsServerOptions {
+  /** Told of each reply (its header rcode) and the time from receipt to send. */
+  readonly observer?: DnsQueryObserver;
   /** Upstreams for names vxmesh does not own; without one those queries get SERVFAIL. */
   readonly forwarder?: Forwarder;
   /** Extra handlers run after the policy and before the records handler. */
@@ -38,6 +45,10 @@ export interface Served {
   close(): Promise<void>;
 }
 
+function observe(observer: DnsQueryObserver, out: Buffer, t0: number): void {
+  observer.answered(out.length > 3 ? out[3]! & 0xf : Rcode.SERVFAIL, (performance.now() - t0) / 1000);
+}
+
 export class DnsServer {
   readonly stats: DnsServerStats = { queries: 0, dropped: 0, errors: 0, tcpConnections: 0 };
   private readonly parser = new QueryParser();
@@ -51,7 +62,9 @@ export class DnsServer {
   }
 
   serveUdp(socket: UdpSocket, view: DnsView): Served {
-    const send = (out: Buffer, from: RemoteInfo): void => {
+    const observer = this.options.observer;
+    const send = (out: Buffer, from: RemoteInfo, t0: number): void => {
+      if (observer) observe(observer, out, t0);
       try {
         socket.send(out, from.port, from.address);
       } catch {
@@ -59,10 +72,11 @@ export class DnsServer {
       }
     };
     const onMessage = (msg: Buffer, from: RemoteInfo): void => {
+      const t0 = observer ? performance.now() : 0;
       // Owned names answered from cache: no request object, no closures (the common case).
       const fast = this.answerFromView(msg, view);
-      if (Buffer.isBuffer(fast)) send(fast, from);
-      else this.handleParsed(fast, view, 'udp', (out) => send(out, from));
+      if (Buffer.isBuffer(fast)) send(fast, from, t0);
+      else this.handleParsed(fast, view, 'udp', (out) => send(out, from, t0));
     };
     socket.on('message', onMessage);
     socket.on('error', () => this.stats.errors++);
@@ -106,7 +120,9 @@ export class DnsServer {
       const framer = new TcpFramer((msg) => {
         unanswered++;
         if (unanswered >= maxPipeline) sock.pause();
+        const t0 = this.options.observer ? performance.now() : 0;
         this.handle(msg, view, 'tcp', (out) => {
+          if (this.options.observer) observe(this.options.observer, out, t0);
           if (--unanswered < maxPipeline) sock.resume();
           if (sock.destroyed) return;
           const len = Buffer.allocUnsafe(2);

@@ -10,7 +10,7 @@ import { validateConfig, type MemberlistConfig } from './config.js';
 import { MemberlistCore, type MemberlistOptions, type MemberlistStats } from './core.js';
 import { validateLabel } from './label.js';
 import { Membership } from './membership.js';
-import { encodeStreamUserMsg, encodeUdpUserMsg } from './messages.js';
+import { encodePing, encodeStreamUserMsg, encodeUdpUserMsg } from './messages.js';
 import { PacketIO } from './packet-io.js';
 import { Prober } from './prober.js';
 import { deadOrLeft, nodeAddress, toNodeInfo, type NodeState } from './state.js';
@@ -125,6 +125,23 @@ export class Memberlist implements Cluster {
 
   rejectedCounts(): ReadonlyMap<string, number> {
     return this.core.rejects.counts;
+  }
+
+  /**
+   * One direct UDP ping to a member and its ack (Go's Memberlist.Ping): the round trip in ms, or
+   * undefined when no ack came within `timeoutMs`. No indirect or TCP fallback: it answers "does UDP
+   * to that member work from here", which the prober's own verdict (alive via a relay) does not.
+   */
+  pingUdp(name: string, timeoutMs: number): Promise<number | undefined> {
+    const node = this.membership.nodeMap.get(name);
+    if (!node || name === this.localName) return Promise.resolve(undefined);
+    const { core } = this;
+    const seqNo = core.nextSeqNo();
+    const t0 = core.clock.now();
+    return new Promise((resolve) => {
+      this.packets.setAckHandler(seqNo, () => resolve(core.clock.now() - t0), null, timeoutMs, () => resolve(undefined));
+      this.packets.sendMsg(nodeAddress(node), encodePing({ seqNo, node: node.name, sourceAddr: core.selfAddrBytes(), sourcePort: core.advertisePort, sourceNode: core.config.name }), null);
+    });
   }
 
   // ---------------------------------------------------------------- join / user messages
