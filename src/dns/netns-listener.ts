@@ -3,7 +3,7 @@
 // so no process runs per namespace. The namespace's loopback must be up (attach does that).
 import type { Server } from 'node:net';
 import type { Socket } from 'node:dgram';
-import { socketInNetns, tcpServerInNetns } from '../kernel/native.js';
+import { tcpServerInNetns, udpSocketInNetns } from '../kernel/native.js';
 import { VxError } from '../errors.js';
 import type { DnsView } from './records/record-store.js';
 import type { DnsServer, Served } from './server/dns-server.js';
@@ -23,7 +23,8 @@ export async function serveInNetns(server: DnsServer, nsPath: string, view: DnsV
   let udp: Socket | undefined;
   let tcp: Server | undefined;
   try {
-    udp = await udpFromFd(socketInNetns(nsPath, kind === 4 ? 'udp4' : 'udp6', address, port), kind === 4 ? 'udp4' : 'udp6');
+    const udpKind = kind === 4 ? 'udp4' : 'udp6';
+    udp = await udpSocketInNetns(nsPath, udpKind, address, port, createDnsUdpSocket(udpKind));
     tcp = await tcpServerInNetns(nsPath, kind === 4 ? 'tcp4' : 'tcp6', address, port);
   } catch (e) {
     udp?.close();
@@ -38,16 +39,4 @@ export async function serveInNetns(server: DnsServer, nsPath: string, view: DnsV
       await Promise.all([servedUdp.close(), servedTcp.close()]);
     },
   };
-}
-
-async function udpFromFd(fd: number, type: 'udp4' | 'udp6'): Promise<Socket> {
-  const sock = createDnsUdpSocket(type);
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind({ fd }, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
-  return sock;
 }

@@ -41,10 +41,9 @@ export function socketInNetns(nsPath: string, kind: NetnsSocketKind, address: st
   return addon().socketInNetns(nsPath, kind, address, port);
 }
 
-/** A dgram socket bound to address:port inside nsPath. */
-export async function udpSocketInNetns(nsPath: string, kind: 'udp4' | 'udp6', address: string, port: number): Promise<Socket> {
+/** A dgram socket bound to address:port inside nsPath (`sock`: an unbound socket of the caller's making). */
+export async function udpSocketInNetns(nsPath: string, kind: 'udp4' | 'udp6', address: string, port: number, sock: Socket = createSocket(kind)): Promise<Socket> {
   const fd = socketInNetns(nsPath, kind, address, port);
-  const sock = createSocket(kind);
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
     sock.bind({ fd }, () => {
