@@ -7,7 +7,7 @@ import { VxError } from '../errors.js';
 import type { GossipNode, GossipStatus, KeyOp, KeyOpResult } from '../model/api.js';
 import { decodeGossipKey } from '../model/validate.js';
 import { Mutex } from '../util/mutex.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 // vxmesh's own control messages ride memberlist user messages next to NetworkDB's protobuf ones.
 // A NetworkDB GossipMessage starts with a protobuf tag byte (0x08/0x12); 0xf5 never does.

@@ -10,7 +10,7 @@ import type { AgentApi } from '../model/api.js';
 import { startPluginServer, type PluginServer } from '../plugin/index.js';
 import { EtcdStore, FileStore, parseEtcdStoreUrl, type Store } from '../store/index.js';
 import { Agent } from './agent.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import type { AgentConfig } from './config.js';
 import { GossipService, gossipTiming, type GossipObserver } from './gossip.js';
 import type { PreboundTransport } from './gossip-transport.js';

@@ -1,5 +1,5 @@
 // The resolv.conf a workload gets: only the embedded resolver, no search list walk (ndots:0).
-import { chmod, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 export const EMBEDDED_RESOLVER = '127.0.0.11';
 
@@ -11,15 +11,7 @@ export function resolvConfText(options: { search?: readonly string[] } = {}): st
   return lines.join('\n') + '\n';
 }
 
-/** Writes atomically (temp file + rename), so a workload never reads half a file. */
+/** Writes atomically, so a workload never reads half a file; 0644 whatever the agent's umask (077), so a non-root workload can read it. */
 export async function writeResolvConf(path: string, options: { search?: readonly string[] } = {}): Promise<void> {
-  const tmp = `${path}.vxmesh-tmp`;
-  try {
-    await writeFile(tmp, resolvConfText(options), { mode: 0o644 });
-    await chmod(tmp, 0o644); // the agent's umask (077) would leave it unreadable to a non-root workload
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomic(path, resolvConfText(options), 0o644);
 }

@@ -1,83 +1,32 @@
 // Element values in one canonical spelling, so what vxmesh wants and what the kernel prints
 // (`nft -j`) compare as strings: lower case, IPv6 compressed, prefixes masked, numbers decimal,
 // protocol numbers as names. Components of a concatenation are joined with ' . '.
+import { blockSize, familyBits, formatIp, parseIp } from '../util/ip-addr.js';
 import type { NftDataType, NftElement, NftSet } from './nft-model.js';
 
 const PROTO_NAMES: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'ipv6-icmp', '132': 'sctp', '136': 'udplite' };
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const CANON_V4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 const CANON_NUM = /^(?:0|[1-9]\d{0,9})$/;
-const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function v4ToInt(a: string): number {
-  const m = V4.exec(a);
-  if (!m || m.slice(1).some((o) => Number(o) > 255)) throw new Error(`"${a}" is not an IPv4 address`);
-  return m.slice(1).reduce((acc, o) => acc * 256 + Number(o), 0);
-}
-const intToV4 = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-
-function v6ToWords(a: string): number[] {
-  const lower = a.toLowerCase();
-  let head = lower;
-  let tail = '';
-  const dbl = lower.indexOf('::');
-  if (dbl >= 0) {
-    head = lower.slice(0, dbl);
-    tail = lower.slice(dbl + 2);
-  }
-  const parse = (s: string) => (s === '' ? [] : s.split(':').flatMap((w) => (V4.test(w) ? [Math.floor(v4ToInt(w) / 65536), v4ToInt(w) % 65536] : [parseInt(w, 16)])));
-  const h = parse(head);
-  const t = parse(tail);
-  const fill = dbl >= 0 ? 8 - h.length - t.length : 0;
-  const words = [...h, ...new Array<number>(Math.max(fill, 0)).fill(0), ...t];
-  if (words.length !== 8 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffff) || (dbl < 0 && fill !== 0)) {
-    throw new Error(`"${a}" is not an IPv6 address`);
-  }
-  return words;
-}
-
-/** RFC 5952 text: lower case, longest run of zero words (length >= 2) as '::'. */
-function wordsToV6(w: number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = w.map((x) => x.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
-function maskV6(w: number[], len: number): number[] {
-  return w.map((x, i) => {
-    const bits = Math.min(Math.max(len - i * 16, 0), 16);
-    return bits === 16 ? x : x & ((0xffff << (16 - bits)) & 0xffff);
-  });
-}
-
 function canonAddr(type: 'ipv4_addr' | 'ipv6_addr', text: string): string {
   const slash = text.indexOf('/');
   const dash = text.indexOf('-');
   if (dash > 0) return `${canonAddr(type, text.slice(0, dash))}-${canonAddr(type, text.slice(dash + 1))}`;
+  const family = type === 'ipv4_addr' ? 4 : 6;
   const addr = slash >= 0 ? text.slice(0, slash) : text;
   const len = slash >= 0 ? Number(text.slice(slash + 1)) : undefined;
-  const max = type === 'ipv4_addr' ? 32 : 128;
+  const max = familyBits(family);
   if (len !== undefined && !(Number.isInteger(len) && len >= 0 && len <= max)) throw new Error(`"${text}" has a bad prefix length`);
-  if (type === 'ipv4_addr') {
-    let n = v4ToInt(addr);
-    if (len !== undefined) n = len === 0 ? 0 : n - (n % 2 ** (32 - len));
-    return len === undefined || len === 32 ? intToV4(n) : `${intToV4(n)}/${len}`;
+  let ip: { family: 4 | 6; value: bigint };
+  try {
+    ip = parseIp(addr);
+  } catch {
+    ip = { family: family === 4 ? 6 : 4, value: 0n };
   }
-  let w = v6ToWords(addr);
-  if (len !== undefined) w = maskV6(w, len);
-  return len === undefined || len === 128 ? wordsToV6(w) : `${wordsToV6(w)}/${len}`;
+  if (ip.family !== family) throw new Error(`"${addr}" is not an IPv${family} address`);
+  // The one IP codec (src/util/ip-addr.ts); a prefix masks the host bits, as nft prints them.
+  const value = len === undefined ? ip.value : ip.value & ~(blockSize(family, len) - 1n);
+  return len === undefined || len === max ? formatIp(family, value) : `${formatIp(family, value)}/${len}`;
 }
 
 /** One component of an element, as the kernel prints it. Throws on a value that cannot be of the type. */

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/agent/atomic-file.js';
+import { writeFileAtomic } from '../../src/util/atomic-file.js';
 import { gossipTiming } from '../../src/agent/gossip.js';
 import { Lifecycle, StartError, type LifecycleStep } from '../../src/agent/lifecycle.js';
 import { lockDataDir, lockNetnsPrefix } from '../../src/agent/locks.js';
