@@ -6,7 +6,7 @@
 // has been tried. Requests for a specific address do not move that cursor.
 
 import { VxError } from '../errors.js';
-import { type Family, cidrContains, formatCidr, formatIp, parseIp } from './addr.js';
+import { type Family, cidrContains, formatCidr, formatIp, parseIp } from '../util/ip-addr.js';
 import { findClear, hasBit, setBits, withBit } from './bitmap.js';
 import { type PoolState, type PoolView, poolLabel, unassignableReason, viewPool } from './pool.js';
 

@@ -13,7 +13,7 @@ export {
   cidrOverlaps,
   cidrSize,
   cidrLast,
-} from './addr.js';
+} from '../util/ip-addr.js';
 export {
   type PoolRequest,
   type DefaultPools,

@@ -16,7 +16,7 @@ import {
   formatIp,
   parseCidr,
   parseIp,
-} from './addr.js';
+} from '../util/ip-addr.js';
 import type { ChunkMap } from './bitmap.js';
 
 export const DEFAULT_ADDRESS_SPACE = 'local';

@@ -4,7 +4,7 @@
 
 import { VxError } from '../errors.js';
 import { StoreConflict, type Store, type TxnOp } from '../store/index.js';
-import { parseIp, formatIp } from './addr.js';
+import { parseIp, formatIp } from '../util/ip-addr.js';
 import { allocate, isAllocated, release, type AllocateRequest } from './allocator.js';
 import { createPool, type DefaultPools, type PoolRequest, type PoolState } from './pool.js';
 

@@ -7,7 +7,7 @@ import type { Controller } from '../model/controller.js';
 import type { PoolGrant, PoolRequest } from '../model/api.js';
 import { StoreConflict, StoreUnavailable, StoreWriteError, type Store } from '../store/index.js';
 import { Mutex } from '../util/mutex.js';
-import { formatCidr, parseCidr } from './addr.js';
+import { formatCidr, parseCidr } from '../util/ip-addr.js';
 import { poolInfo, type DefaultPools, type PoolState } from './pool.js';
 import { ipamKeys, transact, type IpamTxn } from './store-allocator.js';
 
