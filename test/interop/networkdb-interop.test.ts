@@ -146,17 +146,18 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
 
     go1.kill();
     await waitFor(() => saw(ts, 'delete', 'k-go1'), { timeoutMs: 20_000, what: "vxmesh drops the killed Docker node's entry" });
-    await waitFor(() => dockerSaw(go2, 'delete', 'k-go1'), { timeoutMs: 30_000, what: "Docker drops the killed Docker node's entry" });
+    await waitFor(() => dockerSaw(go2, 'delete', 'k-go1'), { timeoutMs: 60_000, what: "Docker drops the killed Docker node's entry" });
     expect([...ts.db.getTableByNetwork('t1', 'n1').keys()].sort()).toEqual(['k-go2', 'k-ts1']);
 
     await crashTs(ts);
-    await waitFor(() => dockerSaw(go2, 'delete', 'k-ts1'), { timeoutMs: 30_000, what: "Docker drops the crashed vxmesh node's entry" });
+    await waitFor(() => dockerSaw(go2, 'delete', 'k-ts1'), { timeoutMs: 60_000, what: "Docker drops the crashed vxmesh node's entry" });
     expect(await go2.table('t1', 'n1')).toEqual({ 'k-go2': 'v' });
     expectDockerUnbothered(go2);
     // Docker runs memberlist's LAN defaults (probe 1 s, suspicion 4 s) and Lifeguard stretches its probe
     // interval when this shared machine is loaded: the deadlines above are generous on purpose; the
-    // detection time itself is bench/gossip-failure.mjs's business.
-  }, 120_000);
+    // detection time itself is bench/gossip-failure.mjs's business. (Once, in CI dry run, go2 needed over
+    // 30 s to drop a killed go1 under load: Docker↔Docker detection, with Lifeguard's stretched probes.)
+  }, 200_000);
 
   it('network leave and graceful cluster leave, both ways, take the leaver\'s entries with them', async () => {
     const go1 = startDocker('go1');
