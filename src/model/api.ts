@@ -70,6 +70,8 @@ export interface AttachRequest {
    * ndots:0) once the attach succeeded; if that write fails, the attach is rolled back.
    */
   resolvConf?: string;
+  /** Service name or id: the endpoint is a task of that service (the service must be on this network). */
+  service?: string;
 }
 
 export interface PoolRequest {
@@ -125,6 +127,8 @@ export interface StatusInfo {
   gossip?: GossipStatus;
   /** Packets to the VXLAN port from hosts that are not gossip members, dropped by the host firewall. */
   vxlanDropped?: number;
+  /** The service load balancer in use (`--lb auto` picks ipvs where the kernel has ip_vs). */
+  loadBalancer?: 'nftables' | 'ipvs';
 }
 
 export interface GossipStatus {
@@ -183,6 +187,83 @@ export interface AgentApi {
   doctor(): Promise<DoctorReport>;
   /** `vxmesh endpoint trace`: the path a packet from an endpoint would take, from state and kernel; sends nothing. */
   traceEndpoint(req: TraceRequest): Promise<TraceInfo>;
+}
+
+/** Services (issue 10): VIPs, load balancing, published ports through the ingress routing mesh. */
+export interface ServicesApi {
+  createService(req: CreateServiceRequest): Promise<ServiceInfo>;
+  listServices(): Promise<ServiceInfo[]>;
+  /** Accepts a name, an id or a unique id prefix. */
+  inspectService(nameOrId: string): Promise<ServiceInfo>;
+  updateService(req: UpdateServiceRequest): Promise<ServiceInfo>;
+  removeService(nameOrId: string): Promise<void>;
+}
+
+/** `--publish [mode=ingress|host,]PUBLISHED:TARGET[/tcp|/udp]` (PUBLISHED may be empty: auto-assigned). */
+export interface PublishSpec {
+  /** 0 or absent: auto-assign from 30000-32767 (ingress mode only). */
+  publishedPort?: number;
+  targetPort: number;
+  protocol?: 'tcp' | 'udp';
+  mode?: 'ingress' | 'host';
+}
+
+export interface CreateServiceRequest {
+  name: string;
+  /** Network names or ids (at least one). */
+  networks: string[];
+  publish?: PublishSpec[];
+  endpointMode?: 'vip' | 'dnsrr';
+  affinity?: 'none' | 'client-ip';
+  labels?: Record<string, string>;
+}
+
+/** Fields given replace the service's; absent ones stay. */
+export interface UpdateServiceRequest {
+  /** Name, id or unique id prefix of the service. */
+  service: string;
+  publish?: PublishSpec[];
+  affinity?: 'none' | 'client-ip';
+  labels?: Record<string, string>;
+}
+
+export interface ServicePortInfo {
+  protocol: 'tcp' | 'udp';
+  targetPort: number;
+  publishedPort: number;
+  mode: 'ingress' | 'host';
+}
+
+export interface ServiceVipInfo {
+  network: string;
+  networkId: string;
+  /** CIDR form (the network's prefix length), like endpoint addresses. */
+  ipv4?: string;
+  ipv6?: string;
+}
+
+export interface ServiceTaskInfo {
+  endpointId: string;
+  name: string;
+  network: string;
+  ipv4?: string;
+  ipv6?: string;
+  node: string;
+}
+
+export interface ServiceInfo {
+  id: string;
+  name: string;
+  endpointMode: 'vip' | 'dnsrr';
+  affinity: 'none' | 'client-ip';
+  networks: string[];
+  vips: ServiceVipInfo[];
+  ports: ServicePortInfo[];
+  labels: Record<string, string>;
+  /** Live tasks as this host knows them (every host's, from the service tables). */
+  tasks: ServiceTaskInfo[];
+  version: number;
+  createdAt: string;
 }
 
 export interface TraceRequest {
