@@ -53,6 +53,10 @@ export interface EndpointRecord {
   createdAt: string;
   /** The host whose namespace holds it (absent in stores from before node names: this host's). */
   node?: string;
+  /** Id of the service this endpoint is a task of (`attach --service`), absent for plain endpoints. */
+  serviceId?: string;
+  /** Id of the task endpoint this one is the ingress-network leg of (made by the ingress plane). */
+  ingressLegOf?: string;
 }
 
 /** The north-south leg of one workload namespace on vxmesh_gwbridge (one per namespace). */
