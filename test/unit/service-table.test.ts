@@ -62,6 +62,8 @@ interface World {
   store: Store;
   dir: string;
   hosts: Map<string, Host>;
+  /** NetworkDBs without controllers. */
+  bare: NetworkDB[];
 }
 
 let world: World | undefined;
@@ -77,6 +79,7 @@ afterEach(async () => {
     await h.records.stop();
     h.db.close();
   }
+  for (const db of w.bare) db.close();
   w.hub.close();
   await w.store.close();
   await rm(w.dir, { recursive: true, force: true });
@@ -87,7 +90,7 @@ async function build(names: string[]): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'vx-svctable-'));
   const store = await FileStore.open(dir);
   const hub = new SimHub({ gossipIntervalMs: 50, pushPullIntervalMs: 1_000 });
-  const w: World = { hub, store, dir, hosts: new Map() };
+  const w: World = { hub, store, dir, hosts: new Map(), bare: [] };
   world = w;
   for (const [i, name] of names.entries()) {
     const db = new NetworkDB({ nodeName: name, ...FAST_TEST_PROFILE, immediateTableGossip: true, logger: silent });
@@ -171,23 +174,41 @@ describe('service table over NetworkDB (3 hosts)', () => {
   });
 
   it('drops a bad or plain entry from another host without a throw, and a disabled task is not live', async () => {
+    const w = await build(['A', 'B']);
+    await put(keys.network(NET.id), NET);
+    await put(serviceKeys.service(SVC.id), SVC);
+    await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
+    await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
+    await waitFor(async () => taskIds('A'), { what: 'both tasks on A', until: (t) => t.length === 2 });
+    // A host that writes what it likes (no vxmesh controllers on it).
+    const r = new NetworkDB({ nodeName: 'R', ...FAST_TEST_PROFILE, immediateTableGossip: true, logger: silent });
+    w.bare.push(r);
+    r.attach(w.hub.add('R', r, r, '198.51.100.9'));
+    w.hub.join('R', 'A');
+    await r.joinNetwork(NET.id);
+    await waitFor(async () => host('A').db.peers(NET.id).length, { what: 'R in the network on A', until: (n) => n === 3 });
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'junk', Buffer.from([0x0a, 0x50, 1]));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'evil', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'x; rm', serviceId: SVC.id, endpointIp: '10.0.0.66' }));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'plain', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'c1', endpointIp: '10.0.0.67' }));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'off', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'off', serviceId: SVC.id, endpointIp: '10.0.0.68', serviceDisabled: true }));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'ok', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'docker.1', serviceId: SVC.id, virtualIp: '<nil>', endpointIp: '10.0.0.69' }));
+    await waitFor(async () => host('A').view.stats().badEntries, { what: 'bad entries seen on A', until: (n) => n === 2 });
+    await waitFor(async () => taskIds('A'), { what: "R's one good task on A", until: (t) => t.join() === 'ea@A,eb@B,ok@R' });
+    expect(host('A').db.getEntry(ENDPOINT_TABLE, NET.id, 'off')).toBeDefined(); // there, but not live
+  });
+
+  it("removes entries under its own name that its records do not have (a previous life's) as soon as they show up", async () => {
     await build(['A', 'B']);
     await put(keys.network(NET.id), NET);
     await put(serviceKeys.service(SVC.id), SVC);
     await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
     await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
     await waitFor(async () => taskIds('A'), { what: 'both tasks on A', until: (t) => t.length === 2 });
-    const b = host('B').db;
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'junk', Buffer.from([0x0a, 0x50, 1]));
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'evil', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'x; rm', serviceId: SVC.id, endpointIp: '10.0.0.66' }));
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'plain', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'c1', endpointIp: '10.0.0.67' }));
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'off', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'off', serviceId: SVC.id, endpointIp: '10.0.0.68', serviceDisabled: true }));
-    await waitFor(async () => host('A').view.stats().badEntries, { what: 'bad entries seen on A', until: (n) => n === 2 });
-    await waitFor(async () => host('A').db.getEntry(ENDPOINT_TABLE, NET.id, 'off'), { what: 'disabled entry on A' });
-    expect(taskIds('A')).toEqual(['ea@A', 'eb@B']);
-    // B's writer owns the entries it did not make (a previous life's): its next publish removes them.
-    await host('B').table.reconcile();
-    await waitFor(async () => host('A').db.getTableByNetwork(ENDPOINT_TABLE, NET.id).size, { what: "B's stray entries removed", until: (n) => n === 2 });
+    const writesBefore = host('B').table.stats.writes;
+    host('B').db.createEntry(ENDPOINT_TABLE, NET.id, 'stale', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'old', serviceId: SVC.id, endpointIp: '10.0.0.70' }));
+    await waitFor(async () => host('B').db.getEntry(ENDPOINT_TABLE, NET.id, 'stale'), { what: 'stale entry deleted on B', until: (v) => v === undefined });
+    expect(host('B').table.stats).toEqual({ published: 1, writes: writesBefore + 1 });
+    await waitFor(async () => [...host('A').db.getTableByNetwork(ENDPOINT_TABLE, NET.id).keys()].sort(), { what: 'only real tasks in the table', until: (k) => k.join() === 'ea,eb' });
   });
 
   it('coalesces change notifications: 40 tasks attached at once make a handful of onChange calls', async () => {
