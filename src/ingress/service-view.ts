@@ -53,7 +53,12 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
 
   async start(): Promise<void> {
     this.unsubscribe.push(this.cache.onChange(() => this.changed(true)));
-    await this.cache.start();
+    try {
+      await this.cache.start();
+    } catch (e) {
+      for (const u of this.unsubscribe.splice(0)) u();
+      throw e;
+    }
     this.unsubscribe.push(
       this.records.endpoints.onChange(() => this.localChanged()),
       this.records.networks.onChange(() => this.localChanged()),

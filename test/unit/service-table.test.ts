@@ -226,6 +226,36 @@ describe('service table over NetworkDB (3 hosts)', () => {
     expect(calls).toBeLessThan(20);
     expect(host('B').view.stats()).toMatchObject({ remoteTasks: 40, localTasks: 1 });
   });
+  it('ingress legs carry the ingress ports; a port change reaches the other host; attach-to-view latency', async () => {
+    await build(['A', 'B']);
+    await put(keys.network(NET.id), NET);
+    await put(keys.network(INGRESS.id), INGRESS);
+    await put(serviceKeys.service(SVC.id), SVC);
+    await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
+    await put(keys.endpoint('leg-a'), endpoint('leg-a', 'A', '10.255.0.3', { networkId: INGRESS.id, ingressLegOf: 'ea', serviceId: undefined }));
+    await put(keys.endpoint('leg-b'), endpoint('leg-b', 'B', '10.255.0.4', { networkId: INGRESS.id, ingressLegOf: 'eb', serviceId: undefined }));
+    await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
+    await waitFor(async () => taskIds('B', SVC.id, INGRESS.id), { what: 'both legs on B', until: (t) => t.join() === 'leg-a@A,leg-b@B' });
+    const portsOnB = () => parseEndpointRecord(host('B').db.getEntry(ENDPOINT_TABLE, INGRESS.id, 'leg-a')!).ingressPorts.map((p) => `${p.publishedPort}:${p.targetPort}/${p.protocol}`);
+    expect(portsOnB()).toEqual(['30080:80/tcp']); // the host-mode port is not an ingress port
+    await put(serviceKeys.service(SVC.id), { ...SVC, ports: [{ protocol: 'udp', targetPort: 53, publishedPort: 30053, mode: 'ingress' }], version: 2 });
+    await waitFor(async () => portsOnB(), { what: 'new ports on B', until: (p) => p.join() === '30053:53/udp' });
+
+    // A is in the network already: each attach reaches B's view in one immediate table send.
+    const took: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = `lat${String(i).padStart(2, '0')}`;
+      const t0 = performance.now();
+      await put(keys.endpoint(id), endpoint(id, 'A', `10.0.0.${100 + i}`));
+      await waitFor(async () => taskIds('B').includes(`${id}@A`), { what: `${id} on B`, intervalMs: 1 });
+      took.push(performance.now() - t0);
+    }
+    took.sort((a, b) => a - b);
+    const p50 = took[14]!;
+    const p99 = took[29]!;
+    console.log(`service table: store write on A -> B's view: p50 ${p50.toFixed(1)} ms, max ${p99.toFixed(1)} ms (30 attaches, SimHub)`);
+    expect(p99).toBeLessThan(200);
+  });
 });
 
 describe('service table pieces', () => {
