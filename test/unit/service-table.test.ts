@@ -11,14 +11,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FAST_TEST_PROFILE, NetworkDB } from '../../src/gossip/networkdb/index.js';
 import { ENDPOINT_TABLE, encodeEndpointRecord, emptyEndpointRecord, parseEndpointRecord } from '../../src/ingress/endpoint-table.js';
 import { serviceKeys, type ServiceRecord } from '../../src/ingress/model.js';
-import { type ServiceTableController, taskEntry } from '../../src/ingress/service-table.js';
+import { ServiceTableController, taskEntry } from '../../src/ingress/service-table.js';
 import { StoreServiceView } from '../../src/ingress/service-view.js';
 import { keys, type EndpointRecord, type NetworkRecord } from '../../src/overlay/model.js';
 import type { PeerKernelEntries } from '../../src/overlay/peer-desired.js';
 import { PeersController, type PeerKernel } from '../../src/overlay/peers-controller.js';
 import { OverlayRecords } from '../../src/overlay/records.js';
 import { FileStore, type Store } from '../../src/store/index.js';
-import { buildServiceTablePlane } from '../../src/agent/service-table-wiring.js';
 import { SimHub } from '../support/sim-hub.js';
 import { waitFor } from '../support/wait.js';
 
@@ -100,8 +99,9 @@ async function build(names: string[]): Promise<World> {
     const records = new OverlayRecords(store, { node: name, shared: true, netnsPrefix: `${name}-` });
     const members = { memberAddrs: () => names.map((_, j) => `198.51.100.${j + 1}`), onMembersChange: () => () => undefined };
     const peers = new PeersController(db, records, new NullKernel(), members, { vtep: `198.51.100.${i + 1}`, isLocal: (ep) => records.isMine(ep), joinWaitMs: 100 }, silent);
-    // As the agent wires it (src/agent/service-table-wiring.ts).
-    const { view, table } = buildServiceTablePlane({ store, records, db, peers, log: silent });
+    // As the agent wires them: the view first, the writer reads services from it and networks from peers.
+    const view = new StoreServiceView(store, records, db, silent);
+    const table = new ServiceTableController(db, records, view, peers, silent);
     const host: Host = { name, db, records, peers, view, table, changes: 0 };
     view.onChange(() => host.changes++);
     w.hosts.set(name, host);
