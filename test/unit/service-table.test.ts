@@ -291,6 +291,17 @@ describe('service table pieces', () => {
       expect(view.tasks(SVC.id, INGRESS.id).map((t) => `${t.endpointId}/${t.serviceId === SVC.id}`)).toEqual(['leg/true']);
       expect(view.tasks('nope', NET.id)).toEqual([]);
       expect(view.services().map((s) => s.id)).toEqual([SVC.id]);
+
+      // A leg recorded before its task joins the service once the task is there, and leaves with it.
+      await store.txn([{ op: 'put', key: keys.endpoint('leg2'), value: endpoint('leg2', 'solo', '10.255.0.4', { networkId: INGRESS.id, ingressLegOf: 'e2', serviceId: undefined }) }]);
+      await store.txn([{ op: 'put', key: keys.endpoint('e2'), value: endpoint('e2', 'solo', '10.0.0.6') }]);
+      await waitFor(async () => view.tasks(SVC.id, INGRESS.id).map((t) => t.endpointId), { what: 'late leg indexed', until: (t) => t.join() === 'leg,leg2' });
+      await store.txn([{ op: 'delete', key: keys.endpoint('e2') }]);
+      await waitFor(async () => view.tasks(SVC.id, INGRESS.id).map((t) => t.endpointId), { what: 'orphan leg out', until: (t) => t.join() === 'leg' });
+      // A pending endpoint becomes a task when it is confirmed.
+      await store.txn([{ op: 'put', key: keys.endpoint('p1'), value: endpoint('p1', 'solo', '10.0.0.5') }]);
+      await waitFor(async () => view.tasks(SVC.id, NET.id).map((t) => t.endpointId), { what: 'confirmed task', until: (t) => t.join() === 'e0,e1,p1' });
+      expect(view.stats()).toMatchObject({ services: 1, localTasks: 4, remoteTasks: 0 });
     } finally {
       await view.stop();
       await records.stop();
