@@ -20,6 +20,12 @@ export interface ServiceViewStats {
   badEntries: number;
 }
 
+/** Whether NetworkDB's tables have caught up after a start (PeersController has this). */
+export interface TableSyncSource {
+  caughtUp(): boolean;
+  onReadyNetworksChange(fn: () => void): () => void;
+}
+
 const byEndpointId = (a: ServiceTask, b: ServiceTask): number => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0);
 
 export class StoreServiceView implements ServiceView, ServiceSource, Controller {
@@ -35,15 +41,20 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
   private notifyPlanned = false;
   private servicesChanged = false;
 
+  private wasCaughtUp = false;
+
   /**
    * @param table NetworkDB (gossip.db in the agent); undefined without gossip: then the tasks are
    *   this host's only.
+   * @param sync the PeersController: tells when other hosts' tasks are all known after a start
+   *   (caughtUp()); without it they count as known at once.
    */
   constructor(
     store: Store,
     records: OverlayRecords,
     table: EndpointTableReader | undefined,
     private readonly log: Logger,
+    private readonly sync?: TableSyncSource,
   ) {
     this.cache = new StateCache<ServiceRecord>(store, serviceKeys.service(''));
     this.remote = table ? new RemoteTasks(table, log) : undefined;
@@ -65,6 +76,16 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
     };
     this.local.start(tasksChanged);
     this.remote?.start(tasksChanged);
+    this.wasCaughtUp = this.caughtUp();
+    if (this.sync && !this.wasCaughtUp) {
+      this.unsubscribe.push(
+        this.sync.onReadyNetworksChange(() => {
+          if (this.wasCaughtUp || !this.caughtUp()) return;
+          this.wasCaughtUp = true;
+          this.changed('tasks'); // the planes that waited for it program now
+        }),
+      );
+    }
     this.merged.clear();
     this.changed('services');
   }
@@ -105,6 +126,15 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
       this.merged.set(key, out);
     }
     return out.slice();
+  }
+
+  /**
+   * Whether other hosts' tasks are known: false after a start until gossip has synced the joined
+   * networks' tables (then onChange fires). Until then tasks() has this host's tasks and only part
+   * of the others': a plane that programs backends can keep what the kernel has, as the peers plane does.
+   */
+  caughtUp(): boolean {
+    return !this.remote || !this.sync || this.sync.caughtUp();
   }
 
   /** Called once per event-loop turn in which services or tasks changed; returns the unsubscribe. */

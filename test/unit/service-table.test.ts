@@ -64,6 +64,9 @@ interface World {
   hosts: Map<string, Host>;
   /** NetworkDBs without controllers. */
   bare: NetworkDB[];
+  gossipRunning: boolean;
+  memberListeners: Set<() => void>;
+  gossipUp: () => void;
 }
 
 let world: World | undefined;
@@ -86,21 +89,31 @@ afterEach(async () => {
 });
 
 /** Hosts on one hub and one shared store (as with etcd: every host sees every record). */
-async function build(names: string[]): Promise<World> {
+/** `gossipLate`: membership unknown until `w.gossipUp()` (as in the agent, where gossip starts after the planes). */
+async function build(names: string[], opts: { gossipLate?: boolean } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'vx-svctable-'));
   const store = await FileStore.open(dir);
   const hub = new SimHub({ gossipIntervalMs: 50, pushPullIntervalMs: 1_000 });
-  const w: World = { hub, store, dir, hosts: new Map(), bare: [] };
+  const w: World = {
+    hub, store, dir, hosts: new Map(), bare: [], gossipRunning: !opts.gossipLate, memberListeners: new Set(),
+    gossipUp: () => {
+      w.gossipRunning = true;
+      for (const fn of w.memberListeners) fn();
+    },
+  };
   world = w;
   for (const [i, name] of names.entries()) {
     const db = new NetworkDB({ nodeName: name, ...FAST_TEST_PROFILE, immediateTableGossip: true, logger: silent });
     db.attach(hub.add(name, db, db, `198.51.100.${i + 1}`));
     hub.join(name, i > 0 ? names[0] : undefined);
     const records = new OverlayRecords(store, { node: name, shared: true, netnsPrefix: `${name}-` });
-    const members = { memberAddrs: () => names.map((_, j) => `198.51.100.${j + 1}`), onMembersChange: () => () => undefined };
+    const members = {
+      memberAddrs: () => (w.gossipRunning ? names.map((_, j) => `198.51.100.${j + 1}`) : undefined),
+      onMembersChange: (fn: () => void) => (w.memberListeners.add(fn), () => w.memberListeners.delete(fn)),
+    };
     const peers = new PeersController(db, records, new NullKernel(), members, { vtep: `198.51.100.${i + 1}`, isLocal: (ep) => records.isMine(ep), joinWaitMs: 100 }, silent);
     // As the agent wires them: the view first, the writer reads services from it and networks from peers.
-    const view = new StoreServiceView(store, records, db, silent);
+    const view = new StoreServiceView(store, records, db, silent, peers);
     const table = new ServiceTableController(db, records, view, peers, silent);
     const host: Host = { name, db, records, peers, view, table, changes: 0 };
     view.onChange(() => host.changes++);
@@ -210,6 +223,23 @@ describe('service table over NetworkDB (3 hosts)', () => {
     await waitFor(async () => host('B').db.getEntry(ENDPOINT_TABLE, NET.id, 'stale'), { what: 'stale entry deleted on B', until: (v) => v === undefined });
     expect(host('B').table.stats).toEqual({ published: 1, writes: writesBefore + 1 });
     await waitFor(async () => [...host('A').db.getTableByNetwork(ENDPOINT_TABLE, NET.id).keys()].sort(), { what: 'only real tasks in the table', until: (k) => k.join() === 'ea,eb' });
+  });
+
+  it('says when other hosts\' tasks are known: not before gossip has synced after a start, then onChange', async () => {
+    const w = await build(['A', 'B'], { gossipLate: true });
+    await put(keys.network(NET.id), NET);
+    await put(serviceKeys.service(SVC.id), SVC);
+    await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
+    await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
+    await waitFor(async () => taskIds('A'), { what: "A's own task", until: (t) => t.join() === 'ea@A' });
+    expect(host('A').view.caughtUp()).toBe(false);
+    const before = host('A').changes;
+    w.gossipUp();
+    await waitFor(async () => host('A').view.caughtUp(), { what: 'A caught up' });
+    await waitFor(async () => host('A').changes, { what: 'onChange after catching up', until: (n) => n > before });
+    await waitFor(async () => taskIds('A'), { what: "B's task on A", until: (t) => t.join() === 'ea@A,eb@B' });
+    // Without a sync source (or without gossip) the view counts as caught up.
+    expect(new StoreServiceView(w.store, host('A').records, undefined, silent).caughtUp()).toBe(true);
   });
 
   it('coalesces change notifications: 40 tasks attached at once make a handful of onChange calls', async () => {
