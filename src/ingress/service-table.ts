@@ -75,6 +75,8 @@ export interface ServiceTableStats {
   published: number;
   /** Writes (create/update/delete) since start. */
   writes: number;
+  /** Publish passes since start (changes arriving together share one). */
+  passes: number;
 }
 
 export class ServiceTableController implements Controller {
@@ -82,7 +84,9 @@ export class ServiceTableController implements Controller {
   private readonly unsubscribe: (() => void)[] = [];
   private planned = false;
   private running = false;
-  readonly stats: ServiceTableStats = { published: 0, writes: 0 };
+  /** Set while we write: the table reports our own writes back, and those need no second look. */
+  private writing = false;
+  readonly stats: ServiceTableStats = { published: 0, writes: 0, passes: 0 };
 
   constructor(
     private readonly db: EndpointTableDb,
@@ -101,7 +105,7 @@ export class ServiceTableController implements Controller {
       this.joined.onReadyNetworksChange(() => this.plan()),
       // Entries under our name that a peer hands back (a previous life's, after a restart): checked at once.
       this.db.watch(ENDPOINT_TABLE, undefined, (c) => {
-        if (c.owner === this.db.nodeName) this.plan();
+        if (c.owner === this.db.nodeName && !this.writing) this.plan();
       }),
     );
     this.publish();
@@ -148,9 +152,15 @@ export class ServiceTableController implements Controller {
   /** Makes our entries in every joined network say what the records say (synchronous: NetworkDB writes are). */
   publish(): void {
     let published = 0;
-    for (const [nid, entries] of this.desired()) {
-      this.writeEntries(nid, entries);
-      published += entries.size;
+    this.stats.passes++;
+    this.writing = true;
+    try {
+      for (const [nid, entries] of this.desired()) {
+        this.writeEntries(nid, entries);
+        published += entries.size;
+      }
+    } finally {
+      this.writing = false;
     }
     this.stats.published = published;
   }
