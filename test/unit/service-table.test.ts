@@ -135,7 +135,7 @@ const host = (name: string) => world!.hosts.get(name)!;
 const taskIds = (h: string, sid = SVC.id, nid = NET.id) => host(h).view.tasks(sid, nid).map((t) => `${t.endpointId}@${t.node}`);
 
 describe('service table over NetworkDB (3 hosts)', () => {
-  it('a task on one host shows on the others, follows service updates, leaves on detach, service rm and host failure', async () => {
+  it('a task on one host shows on the others, follows service updates, leaves on detach, host failure (and returns with the host) and service rm', async () => {
     await build(['A', 'B', 'C']);
     await put(keys.network(NET.id), NET);
     await put(serviceKeys.service(SVC.id), SVC);
@@ -178,10 +178,13 @@ describe('service table over NetworkDB (3 hosts)', () => {
     world!.hub.kill('A');
     await waitFor(async () => [taskIds('B'), taskIds('C')], { what: "failed host's task gone", until: ([b, c]) => b!.join() === 'eb@B' && c!.join() === 'eb@B' });
     expect(host('C').records.endpoints.get('ea2')).toBeDefined();
+    // The host comes back (its state intact, as after a partition): its task returns by bulk sync.
+    world!.hub.revive('A', 'B');
+    await waitFor(async () => taskIds('C'), { what: "returned host's task on C", until: (t) => t.join() === 'ea2@A,eb@B', timeoutMs: 5_000 });
 
-    // Service rm: B deletes its entry.
+    // Service rm: A and B delete their entries.
     await del(serviceKeys.service(SVC.id));
-    await waitFor(async () => host('C').db.getEntry(ENDPOINT_TABLE, NET.id, 'eb'), { what: "B's entry deleted", until: (v) => v === undefined });
+    await waitFor(async () => [...host('C').db.getTableByNetwork(ENDPOINT_TABLE, NET.id).keys()], { what: 'entries deleted', until: (k) => k.length === 0 });
     expect(taskIds('C')).toEqual([]);
     expect(host('C').view.services()).toEqual([]);
     console.log(`service table: task on A -> C's view in ${spreadMs} ms (immediate table gossip, SimHub)`);
