@@ -144,7 +144,12 @@ export class ServiceTableController implements Controller {
       const svc = sid ? this.services.service(sid) : undefined;
       const net = this.records.networks.get(ep.networkId);
       if (!svc || !net) continue;
-      entries.set(ep.id, taskEntry(ep, net, svc));
+      try {
+        entries.set(ep.id, taskEntry(ep, net, svc));
+      } catch (e) {
+        // A record this version cannot encode (written by a newer one?): the others still go out.
+        this.log.error({ endpointId: ep.id.slice(0, 12), serviceId: svc.id.slice(0, 12), err: e instanceof Error ? e.message : String(e) }, 'could not encode a task for the service table');
+      }
     }
     return out;
   }

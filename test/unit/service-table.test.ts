@@ -304,6 +304,7 @@ describe('service table pieces', () => {
       virtualIp: '10.255.0.2', ingressPorts: [{ name: '', protocol: 'tcp', targetPort: 80, publishedPort: 30080 }],
     });
     expect(parseEndpointRecord(taskEntry(task, NET, { ...SVC, endpointMode: 'dnsrr', vips: [] })).virtualIp).toBeUndefined();
+    expect(() => taskEntry(leg, INGRESS, { ...SVC, ports: [{ protocol: 'icmp' as 'tcp', targetPort: 1, publishedPort: 30001, mode: 'ingress' }] })).toThrow(/icmp/);
   });
 
   it('without gossip the view is this host\'s records: tasks at once, ingress legs under their task\'s service', async () => {
