@@ -4,33 +4,37 @@
 // frontends that changed: a backend more or less is a few map elements and one small chain.
 import { KernelError, NftElements, NftTableReconciler, nsExists, nsKey, type NftChain, type NftReconcileResult, type NsRef } from '../../kernel/index.js';
 import {
+  FrontendUniqueness,
   LB_MAPS,
   LB_MAP_NAMES,
   LB_TABLE,
   assignSlots,
   backendElementsOf,
+  checkFrontend,
   dispatchOf,
-  frontendChain,
-  frontendChainName,
   lbTable,
+  pickChain,
   snatMarks,
-  validateFrontends,
   type LbMapName,
 } from './nft-lb-desired.js';
 import type { LbFrontend, LoadBalancer } from './types.js';
 
 interface FrontendState {
-  /** Everything that decides the frontend's kernel objects, as one string (unchanged: nothing to do). */
-  fingerprint: string;
-  dispatchKey: string;
+  /** A copy of what was programmed (the kernel's slot order is in `slots`). */
   fe: LbFrontend;
+  matchKey: string;
+  mark: number | undefined;
+  /** Backend per slot, as in the kernel's backend map. */
   slots: string[];
+  /** The pick chain its dispatch element jumps to; undefined while it has no backend (refused). */
+  chain: string | undefined;
 }
 
 interface NsState {
   elements: Record<LbMapName, NftElements>;
   frontends: Map<string, FrontendState>;
-  chains: Map<string, NftChain>;
+  /** Pick chains in use, with the number of frontends jumping to each. */
+  chains: Map<string, { chain: NftChain; refs: number }>;
   /** True until a sync has read the kernel's table (first use, or after a failed transaction). */
   needsRead: boolean;
 }
@@ -42,6 +46,20 @@ function newNsState(): NsState {
   const elements = {} as Record<LbMapName, NftElements>;
   for (const name of LB_MAP_NAMES) elements[name] = new NftElements(LB_MAPS[name].type, LB_MAPS[name].value, JOURNAL_LIMIT);
   return { elements, frontends: new Map(), chains: new Map(), needsRead: true };
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when the frontend is exactly what was programmed (cheap: no parsing, no allocation). */
+function unchanged(prev: FrontendState, fe: LbFrontend, mark: number | undefined): boolean {
+  const a = prev.fe.match;
+  const b = fe.match;
+  const sameMatch = a.kind === 'vip' ? b.kind === 'vip' && a.vip === b.vip : b.kind === 'port' && a.protocol === b.protocol && a.port === b.port && a.family === b.family;
+  return sameMatch && prev.fe.targetPort === fe.targetPort && prev.fe.affinity === fe.affinity && prev.fe.snatTo === fe.snatTo && prev.mark === mark && sameStrings(prev.fe.backends, fe.backends);
 }
 
 export class NftLoadBalancer implements LoadBalancer {
@@ -57,53 +75,40 @@ export class NftLoadBalancer implements LoadBalancer {
   /**
    * sync, returning the transaction that was applied (tests and benchmarks assert its size).
    * `fresh: true` reads the kernel's table and repairs drift (done anyway on a namespace's first sync).
+   * Only frontends that differ from the last sync are checked and planned; the rest costs a few
+   * comparisons each.
    */
   async syncWithResult(ns: NsRef, frontends: LbFrontend[], opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
-    validateFrontends(frontends);
     const marks = snatMarks(frontends);
     const key = nsKey(ns);
-    let st = this.state.get(key);
-    if (!st) {
-      st = newNsState();
-      this.state.set(key, st);
-    }
-    const seen = new Set<string>();
+    const st = this.state.get(key) ?? newNsState();
+    // Check everything before changing anything: bad input changes nothing.
+    const unique = new FrontendUniqueness();
+    const changed: { fe: LbFrontend; matchKey: string; mark: number | undefined }[] = [];
     for (const fe of frontends) {
-      seen.add(fe.id);
       const mark = fe.snatTo !== undefined ? marks.get(fe.snatTo) : undefined;
-      const d = dispatchOf(fe);
-      const dispatchKey = `${d.map} ${d.key.join(' ')}`;
-      const fingerprint = `${dispatchKey}|${fe.targetPort ?? ''}|${fe.affinity}|${mark ?? ''}|${fe.backends.join(',')}`;
       const prev = st.frontends.get(fe.id);
-      if (prev?.fingerprint === fingerprint) continue;
-      const samePlace = prev?.dispatchKey === dispatchKey;
-      if (prev && !samePlace) this.dropFrontend(st, prev);
-      const oldSlots = samePlace ? prev.slots : [];
-      const slots = assignSlots(samePlace ? prev.slots : undefined, fe.backends);
-      const be = backendElementsOf(fe, slots);
-      for (const e of be.elements) st.elements[be.map].set(e.key, e.value);
-      for (const e of backendElementsOf(fe, oldSlots).elements.slice(slots.length)) st.elements[be.map].delete(e.key);
-      const name = frontendChainName(fe.id);
-      if (slots.length) {
-        const chain = frontendChain(fe, slots.length, mark);
-        st.elements[d.refuse].delete(d.key);
-        st.elements[d.map].set(d.key, [`goto ${name}`]);
-        st.chains.set(name, chain);
-      } else {
-        st.elements[d.map].delete(d.key);
-        st.elements[d.refuse].set(d.key);
-        st.chains.delete(name);
+      if (prev && unchanged(prev, fe, mark)) unique.add(fe, prev.matchKey);
+      else {
+        const { matchKey } = checkFrontend(fe);
+        unique.add(fe, matchKey);
+        changed.push({ fe, matchKey, mark });
       }
-      st.frontends.set(fe.id, { fingerprint, dispatchKey, fe: { ...fe, match: { ...fe.match }, backends: [] }, slots });
     }
-    for (const [id, f] of st.frontends) {
-      if (seen.has(id)) continue;
-      this.dropFrontend(st, f);
-      st.frontends.delete(id);
+    this.state.set(key, st);
+    if (frontends.length !== st.frontends.size || changed.length) {
+      const wanted = new Set(frontends.map((f) => f.id));
+      for (const [id, f] of st.frontends) {
+        if (wanted.has(id)) continue;
+        this.dropFrontend(st, f);
+        st.frontends.delete(id);
+      }
     }
+    for (const c of changed) this.applyFrontend(st, c.fe, c.matchKey, c.mark);
     const fresh = opts.fresh === true || st.needsRead;
+    const chains = [...st.chains.values()].map((c) => c.chain);
     try {
-      const r = await this.nft.reconcile(ns, lbTable(st.chains.values(), marks, st.elements), { fresh });
+      const r = await this.nft.reconcile(ns, lbTable(chains, marks, st.elements), { fresh });
       st.needsRead = false;
       return r;
     } catch (e) {
@@ -123,12 +128,45 @@ export class NftLoadBalancer implements LoadBalancer {
     }
   }
 
+  /** Programs one new or changed frontend: its backend slots, pick chain and dispatch element. */
+  private applyFrontend(st: NsState, fe: LbFrontend, matchKey: string, mark: number | undefined): void {
+    const prev = st.frontends.get(fe.id);
+    const samePlace = prev !== undefined && prev.matchKey === matchKey;
+    if (prev && !samePlace) this.dropFrontend(st, prev);
+    const slots = assignSlots(samePlace ? prev.slots : undefined, fe.backends);
+    const be = backendElementsOf(fe, slots);
+    for (const e of be.elements) st.elements[be.map].set(e.key, e.value);
+    if (samePlace) for (const e of backendElementsOf(prev.fe, prev.slots).elements.slice(slots.length)) st.elements[be.map].delete(e.key);
+    const d = dispatchOf(fe);
+    let chain: string | undefined;
+    if (slots.length) {
+      const c = pickChain(fe, slots.length, mark);
+      chain = c.name;
+      const held = st.chains.get(c.name);
+      if (held) held.refs++;
+      else st.chains.set(c.name, { chain: c, refs: 1 });
+      st.elements[d.refuse].delete(d.key);
+      st.elements[d.map].set(d.key, [`goto ${c.name}`]);
+    } else {
+      st.elements[d.map].delete(d.key);
+      st.elements[d.refuse].set(d.key);
+    }
+    if (samePlace) this.unref(st, prev.chain);
+    st.frontends.set(fe.id, { fe: { ...fe, match: { ...fe.match }, backends: [...fe.backends] }, matchKey, mark, slots, chain });
+  }
+
   private dropFrontend(st: NsState, f: FrontendState): void {
     const d = dispatchOf(f.fe);
     st.elements[d.map].delete(d.key);
     st.elements[d.refuse].delete(d.key);
     const be = backendElementsOf(f.fe, f.slots);
     for (const e of be.elements) st.elements[be.map].delete(e.key);
-    st.chains.delete(frontendChainName(f.fe.id));
+    this.unref(st, f.chain);
+  }
+
+  private unref(st: NsState, chain: string | undefined): void {
+    if (chain === undefined) return;
+    const held = st.chains.get(chain);
+    if (held && --held.refs === 0) st.chains.delete(chain);
   }
 }
