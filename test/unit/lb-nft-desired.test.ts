@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planNftTable, type NftActualTable, type NftReconcileResult, type NftTable, type NftTableReconciler } from '../../src/kernel/index.js';
 import { NftLoadBalancer } from '../../src/ingress/lb/nft-lb.js';
-import { assignSlots, baseChains, checkFrontend, pickChain, snatMark, validateFrontends } from '../../src/ingress/lb/nft-lb-desired.js';
+import { assignSlots, baseChains, checkFrontend, pickChain, slotSeedKey, slotsFromKernel, snatMark, validateFrontends } from '../../src/ingress/lb/nft-lb-desired.js';
 import type { LbFrontend } from '../../src/ingress/lb/types.js';
 import { VxError } from '../../src/errors.js';
 
@@ -20,7 +20,7 @@ function planningLb(): NftLoadBalancer {
       return Promise.resolve({ commands: p.commands, summary: p.summary });
     },
   };
-  return new NftLoadBalancer(fake as unknown as NftTableReconciler);
+  return new NftLoadBalancer(fake as unknown as NftTableReconciler, () => Promise.resolve(undefined));
 }
 const NS = { kind: 'named', name: 'unit' } as const;
 
@@ -45,6 +45,27 @@ describe('assignSlots', () => {
         expect(moved).toBeLessThanOrEqual(2 * churn);
       }),
     );
+  });
+});
+
+describe('slotsFromKernel', () => {
+  it('reads each frontend\'s backend per slot back from the kernel\'s maps; gaps are left out', () => {
+    const set = (name: string, elements: [string, string][]) => [name, { name, type: [], flags: [], elements: new Map(elements) }] as const;
+    const table = {
+      family: 'inet',
+      name: 'vxmesh_lb',
+      chains: new Map(),
+      sets: new Map([
+        set('vipbe4', [['10.96.0.1 . 1', '10.0.0.2'], ['10.96.0.1 . 0', '10.0.0.9'], ['10.96.0.2 . 1', '10.0.0.3']]),
+        set('portbe6udp', [['53 . 0', 'fd00::7 . 5353']]),
+      ]),
+    } as unknown as NftActualTable;
+    const seeds = slotsFromKernel(table);
+    expect(seeds.get(slotSeedKey(vip('a', '10.96.0.1', [])))).toEqual(['10.0.0.9', '10.0.0.2']);
+    expect(seeds.has(slotSeedKey(vip('b', '10.96.0.2', [])))).toBe(false); // slot 0 missing
+    const dns: LbFrontend = { id: 'd', match: { kind: 'port', protocol: 'udp', port: 53, family: 6 }, targetPort: 5353, backends: [], affinity: 'none' };
+    expect(seeds.get(slotSeedKey(dns))).toEqual(['fd00::7']);
+    expect(slotSeedKey(vip('c', 'FD00:0::1', []))).toBe('vipbe6 fd00::1');
   });
 });
 
