@@ -28,9 +28,9 @@ interface MapSpec {
 }
 
 /**
- * The maps: dispatch (destination -> frontend chain), the frontends without backends (sets:
- * refused in the base chains; nft does not reject from a regular chain jumped to from a nat
- * hook, tested) and backends (destination . slot -> backend).
+ * The maps: dispatch (destination -> pick chain), the frontends without backends (sets whose
+ * connections the base chains refuse, so an empty frontend needs no chain) and backends
+ * (destination . slot -> backend).
  */
 export const LB_MAPS: Record<LbMapName, MapSpec> = {
   vips4: { type: ['ipv4_addr'], value: 'verdict' },
