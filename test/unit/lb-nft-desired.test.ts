@@ -161,6 +161,14 @@ describe('NftLoadBalancer diffing (planned, no kernel)', () => {
     await expect(lb.syncWithResult(NS, [...fes, vip('dup', '10.96.0.1', [])])).rejects.toThrow(/"dup": matches the same traffic as frontend "s1"/);
     await expect(lb.patch(NS, { upsert: [vip('s0', '10.96.0.2', [])] })).rejects.toThrow(/"s0": matches the same traffic as frontend "s2"/);
     await expect(lb.syncWithResult(NS, [fes[0]!, fes[0]!])).rejects.toThrow(/id is given twice/);
+    // Listing the owner unchanged in the same patch does not make room for it.
+    await expect(lb.patch(NS, { upsert: [fes[1]!, vip('s0', '10.96.0.1', [])] })).rejects.toThrow(/"s0": matches the same traffic as frontend "s1"/);
+    await expect(lb.patch(NS, { upsert: [fes[1]!], remove: ['s1'] })).rejects.toThrow(/both upserted and removed/);
+    expect((await lb.syncWithResult(NS, fes)).commands).toEqual([]); // nothing of the above was applied
+    // Removing the owner in the same patch does.
+    expect((await lb.patch(NS, { upsert: [vip('s0', '10.96.0.1', ['10.1.0.0'])], remove: ['s1'] })).commands.length).toBeGreaterThan(0);
+    await lb.syncWithResult(NS, []);
+    expect((await lb.syncWithResult(NS, fes)).commands.length).toBeGreaterThan(0);
     expect((await lb.syncWithResult(NS, fes)).commands).toEqual([]);
   });
 

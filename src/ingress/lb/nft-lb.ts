@@ -136,14 +136,16 @@ export class NftLoadBalancer implements LoadBalancer {
     const st = await this.nsState(ns);
     const remove = new Set(change.remove ?? []);
     const changed: Changed[] = [];
+    const listed = new Set<string>();
     const changedIds = new Set<string>();
     for (const fe of change.upsert ?? []) {
-      if (changedIds.has(fe.id)) throw frontendError(fe, 'id is given twice');
+      if (listed.has(fe.id)) throw frontendError(fe, 'id is given twice');
       if (remove.has(fe.id)) throw frontendError(fe, 'is both upserted and removed');
-      changedIds.add(fe.id);
+      listed.add(fe.id);
       const prev = st.frontends.get(fe.id);
       if (prev && unchanged(prev, fe)) continue;
       changed.push({ fe, matchKey: checkFrontend(fe).matchKey });
+      changedIds.add(fe.id);
     }
     this.checkCollisions(st, changed, (id) => !remove.has(id) && !changedIds.has(id));
     return this.commit(ns, st, [...remove].filter((id) => st.frontends.has(id)), changed, opts);
