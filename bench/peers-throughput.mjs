@@ -8,7 +8,7 @@
 // Per round: overlay, underlay, ratio; the table gives the median ratio per configuration.
 // Usage: node bench/peers-throughput.mjs [SECONDS=3] [ROUNDS=4]   (root; build first)
 import { spawn, spawnSync } from 'node:child_process';
-import { cluster, pct, sh, sleep, until } from './peers-common.mjs';
+import { cluster, pct, sh, until } from './peers-common.mjs';
 
 const SECS = Number(process.argv[2] ?? 3);
 const ROUNDS = Number(process.argv[3] ?? 4);

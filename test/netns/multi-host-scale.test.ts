@@ -1,5 +1,5 @@
 // Multi-host at scale (issue 9, "Concurrency"): 3 netns hosts with gossip-joined agents on one etcd
-// attach 100 endpoints each at once to one /22; then every one of the 300 addresses answers a ping
+// attach 100 endpoints each (all hosts at once, 10 in flight per host) to one /22; then every one of the 300 addresses answers a ping
 // from a workload on every host (the peer table carried each remote endpoint's FDB and neighbour
 // entries to the other two hosts). Pings run in parallel batches from one workload namespace per
 // host; a target that does not answer yet is retried until a deadline (the peer table converges
@@ -16,6 +16,8 @@ import { waitFor } from '../support/wait.js';
 
 const HOSTS = 3;
 const PER_HOST = 100;
+/** Attaches in flight per host. */
+const ATTACH_WINDOW = 10;
 /** Pings in flight at once from one namespace (each is a short-lived `ping` process). */
 const BATCH = 50;
 const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
@@ -65,12 +67,19 @@ afterAll(async () => {
 }, 60_000);
 
 describe('300 endpoints over 3 hosts', () => {
-  it('attached at once to one /22, each of the 300 answers a ping from every host', async () => {
+  it('attached to one /22 from all hosts at once, each of the 300 answers a ping from every host', async () => {
     await apis[0]!.createNetwork({ name: 'big', subnet: '10.45.0.0/22' });
     await waitFor(async () => Promise.all(apis.map((a) => a.inspectNetwork('big'))), { what: 'big on every host', timeoutMs: 10_000 });
     const workloads = apis.map((_, i) => h.workloads(Array.from({ length: PER_HOST }, (_, j) => `${i + 1}s${j}`)));
     const t0 = Date.now();
-    const attached = await Promise.all(apis.map((api, i) => Promise.all(workloads[i]!.map((netns) => api.attach({ network: 'big', netns })))));
+    // All hosts at once, ATTACH_WINDOW attaches in flight per host (the 300-at-once race itself is
+    // cluster-etcd.test.ts's; here the point is what every host can reach afterwards).
+    const attached = await Promise.all(apis.map(async (api, i) => {
+      const out: EndpointInfo[] = [];
+      const ws = workloads[i]!;
+      for (let j = 0; j < ws.length; j += ATTACH_WINDOW) out.push(...(await Promise.all(ws.slice(j, j + ATTACH_WINDOW).map((netns) => api.attach({ network: 'big', netns })))));
+      return out;
+    }));
     const attachMs = Date.now() - t0;
     const all: EndpointInfo[] = attached.flat();
     expect(new Set(all.map((e) => e.ipv4)).size).toBe(HOSTS * PER_HOST);
