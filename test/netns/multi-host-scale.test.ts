@@ -68,7 +68,7 @@ afterAll(async () => {
 
 describe('300 endpoints over 3 hosts', () => {
   it('attached to one /22 from all hosts at once, each of the 300 answers a ping from every host', async () => {
-    await apis[0]!.createNetwork({ name: 'big', subnet: '10.45.0.0/22' });
+    const net = await apis[0]!.createNetwork({ name: 'big', subnet: '10.45.0.0/22' });
     await waitFor(async () => Promise.all(apis.map((a) => a.inspectNetwork('big'))), { what: 'big on every host', timeoutMs: 10_000 });
     const workloads = apis.map((_, i) => h.workloads(Array.from({ length: PER_HOST }, (_, j) => `${i + 1}s${j}`)));
     const t0 = Date.now();
@@ -93,5 +93,15 @@ describe('300 endpoints over 3 hosts', () => {
       await waitFor(() => (left = silent(ws[0]!, left)), { what: `all ${ips.length - 1} endpoints answering host ${i + 1} (last seen: the silent ones)`, until: (l) => l.length === 0, timeoutMs: 45_000, intervalMs: 200 });
     }
     console.log(`300 endpoints on 3 hosts: attached in ${attachMs} ms; ${HOSTS} x ${ips.length - 1} pings answered in ${Date.now() - t1} ms`);
+
+    // The data-path settings (bench/peers-throughput.mjs): no conntrack entry for the encapsulated
+    // traffic on any host, and (where br_netfilter is loaded) bridged frames skip iptables in the sandboxes.
+    for (const [i, a] of agents.entries()) {
+      const hostNs = `/run/netns/${a.host}`;
+      const conntrack = inNs(hostNs, 'cat', ['/proc/net/nf_conntrack']);
+      if (conntrack.code === 0) expect(conntrack.stdout.split('\n').filter((l) => l.includes('dport=4789')), `host ${i + 1} tracks VXLAN`).toEqual([]);
+      const brNf = inNs(`/run/netns/${a.netnsPrefix}-n-${net.id.slice(0, 12)}`, 'cat', ['/proc/sys/net/bridge/bridge-nf-call-iptables']);
+      if (brNf.code === 0) expect(brNf.stdout.trim(), `host ${i + 1}'s sandbox`).toBe('0');
+    }
   }, 240_000);
 });
