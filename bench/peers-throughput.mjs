@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Throughput across hosts (issue 9): iperf3, one TCP stream, between workloads on two netns hosts
-// over the vxmesh overlay vs between the two hosts over the underlay directly, both streams at the same time (see measure()).
+// over the vxmesh overlay vs between the two hosts over the underlay directly, one after the other,
+// each also timed in CPU per byte when `perf` is installed (see stream()).
 // Two overlay configurations, interleaved round by round with the underlay anchor:
 //  - "vxmesh": as the agent programs it (sandbox bridges skip br_netfilter, VXLAN UDP untracked);
 //  - "before": the same with those two undone by hand (br_netfilter hooks on in both sandboxes,
 //    the host table's notrack chains deleted), i.e. what the agent did before.
-// Per round: overlay, underlay, ratio; the table gives the median ratio per configuration.
+// Per round: overlay, underlay, ratios; the table gives the medians per configuration.
 // Usage: node bench/peers-throughput.mjs [SECONDS=3] [ROUNDS=4]   (root; build first)
 import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { cluster, pct, sh, until } from './peers-common.mjs';
 
 const SECS = Number(process.argv[2] ?? 3);
@@ -51,28 +54,40 @@ function configure(before) {
   }
 }
 
-async function iperf(serverNs, clientNs, addr, port) {
-  const srv = c.track(spawn('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-B', addr, '-p', String(port)], { stdio: 'ignore' }));
-  await until(`iperf3 server on ${addr}`, () => spawnSync('nsenter', [`--net=${serverNs}`, 'ss', '-Htln', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim() !== '', 5_000, 20);
-  return async () => {
-    const cli = c.track(spawn('nsenter', [`--net=${clientNs}`, 'iperf3', '-c', addr, '-p', String(port), '-t', String(SECS), '-J'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    let out = '';
-    let err = '';
-    cli.stdout.on('data', (b) => (out += b));
-    cli.stderr.on('data', (b) => (err += b));
-    const code = await new Promise((r) => cli.on('exit', r));
-    srv.kill('SIGKILL');
-    if (code !== 0) throw new Error(`iperf3 -c ${addr}: exit ${code}: ${err}${out.slice(0, 500)}`);
-    return JSON.parse(out).end.sum_received.bits_per_second / 1e9;
-  };
+const PERF = spawnSync('perf', ['--version']).status === 0;
+const softirqds = Array.from({ length: availableParallelism() }, (_, i) => `ksoftirqd/${i}`);
+
+/**
+ * One iperf3 stream; with perf installed, recorded system-wide: the samples that landed in iperf3
+ * and ksoftirqd (where the stack's work for the stream runs: the sender's syscalls carry the softirqs
+ * of every hop) per GB received is the stream's CPU cost, which load from other processes inflates
+ * far less than throughput.
+ */
+async function stream(serverNs, clientNs, addr) {
+  const srv = c.track(spawn('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-B', addr], { stdio: 'ignore' }));
+  await until(`iperf3 server on ${addr}`, () => spawnSync('nsenter', [`--net=${serverNs}`, 'ss', '-Htln', 'sport = :5201'], { encoding: 'utf8' }).stdout.trim() !== '', 5_000, 20);
+  const client = ['nsenter', `--net=${clientNs}`, 'iperf3', '-c', addr, '-t', String(SECS), '-J'];
+  const r = PERF ? spawnSync('perf', ['record', '-a', '-q', '-o', perfData, '--', ...client], { encoding: 'utf8' }) : spawnSync(client[0], client.slice(1), { encoding: 'utf8' });
+  srv.kill('SIGKILL');
+  if (r.status !== 0) throw new Error(`iperf3 -c ${addr}: exit ${r.status}: ${r.stderr}`);
+  const end = JSON.parse(r.stdout).end;
+  const gb = end.sum_received.bytes / 1e9;
+  let perGb;
+  if (PERF) {
+    const rep = spawnSync('perf', ['report', '-i', perfData, '--comms', ['iperf3', ...softirqds].join(','), '--sort', 'comm', '--stdio', '-n'], { encoding: 'utf8' }).stdout;
+    const samples = rep.split('\n').filter((l) => /^\s+[\d.]+%/.test(l)).reduce((n, l) => n + Number(l.trim().split(/\s+/).at(-2)), 0);
+    perGb = samples / gb;
+  }
+  return { gbps: end.sum_received.bits_per_second / 1e9, perGb };
 }
-// Both streams at once: they share the CPUs and whatever else the machine is doing, so their
-// ratio compares the CPU each path needs per byte (sequential runs on a shared machine drift
-// with the background load between the two halves).
+const perfData = join(c.tmp, 'perf.data');
+
+// Sequential (overlay, then underlay): two streams at once share the softirq work unevenly (one
+// sender's syscalls process the other's backlog), so they do not compare the paths' costs.
 async function measure() {
-  const [o, u] = [await iperf(w(2), w(1), ip2, 5201), await iperf(host(2), host(1), '198.51.100.2', 5202)];
-  const [overlay, underlay] = await Promise.all([o(), u()]);
-  return { overlay, underlay };
+  const o = await stream(w(2), w(1), ip2);
+  const u = await stream(host(2), host(1), '198.51.100.2');
+  return { overlay: o.gbps, underlay: u.gbps, costRatio: PERF ? u.perGb / o.perGb : undefined };
 }
 
 const rows = { vxmesh: [], before: [] };
@@ -81,17 +96,19 @@ for (let i = 0; i < ROUNDS; i++) {
     configure(name === 'before');
     const r = await measure();
     rows[name].push(r);
-    process.stderr.write(`round ${i + 1} ${name}: overlay ${r.overlay.toFixed(2)} underlay ${r.underlay.toFixed(2)} -> ${(r.overlay / r.underlay).toFixed(3)}x\n`);
+    process.stderr.write(`round ${i + 1} ${name}: overlay ${r.overlay.toFixed(2)} underlay ${r.underlay.toFixed(2)} -> ${(r.overlay / r.underlay).toFixed(3)}x${r.costRatio ? `, CPU cost ratio ${r.costRatio.toFixed(3)}` : ''}\n`);
   }
 }
 configure(false);
 const load = (await import('node:os')).loadavg()[0].toFixed(1);
-console.log(`\niperf3 -t ${SECS}, one TCP stream each, at the same time: workload on host 1 -> workload on host 2 (overlay) and host 1 -> host 2 (underlay); ${ROUNDS} interleaved rounds, load ${load}`);
-console.log('| configuration | overlay Gbit/s (median) | underlay Gbit/s (median) | ratio median | ratio min-max |\n|---|---|---|---|---|');
+console.log(`\niperf3 -t ${SECS}, one TCP stream: workload on host 1 -> workload on host 2 (overlay), then host 1 -> host 2 (underlay); ${ROUNDS} interleaved rounds, load ${load}`);
+console.log('CPU cost ratio = underlay CPU per GB / overlay CPU per GB (perf samples in iperf3 + ksoftirqd): the throughput ratio when both are CPU-bound on an otherwise idle machine');
+console.log('| configuration | overlay Gbit/s (median) | underlay Gbit/s (median) | throughput ratio median (min-max) | CPU cost ratio median (min-max) |\n|---|---|---|---|---|');
+const med = (xs) => pct(xs, 50);
+const range = (xs) => `${med(xs).toFixed(2)}x (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
 for (const [name, rs] of Object.entries(rows)) {
-  const ratios = rs.map((r) => r.overlay / r.underlay);
-  const med = (xs) => pct(xs, 50);
-  console.log(`| ${name} | ${med(rs.map((r) => r.overlay)).toFixed(1)} | ${med(rs.map((r) => r.underlay)).toFixed(1)} | ${med(ratios).toFixed(2)}x | ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x |`);
+  const cost = PERF ? range(rs.map((r) => r.costRatio)) : 'no perf';
+  console.log(`| ${name} | ${med(rs.map((r) => r.overlay)).toFixed(1)} | ${med(rs.map((r) => r.underlay)).toFixed(1)} | ${range(rs.map((r) => r.overlay / r.underlay))} | ${cost} |`);
 }
 console.log('| anchor: Docker swarm overlay (issue 9) | | | 0.775x | |');
 process.exit(0);
