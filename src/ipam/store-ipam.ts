@@ -11,6 +11,9 @@ import { formatCidr, parseCidr } from '../util/ip-addr.js';
 import { poolInfo, type DefaultPools, type PoolState } from './pool.js';
 import { ipamKeys, transact, type IpamTxn, type PoolHint } from './store-allocator.js';
 
+/** How long pools are read from the store again after a contended write (see hintOffUntil). */
+const HINT_BACKOFF_MS = 2000;
+
 export interface IpamOptions {
   defaults: DefaultPools;
   /** Subnet of the gateway bridge (north-south legs). */
@@ -54,6 +57,11 @@ export class IpamController implements Controller {
    * reading them (one store round trip less; on etcd a network request), compared at commit.
    */
   private readonly pools: StateCache<PoolState>;
+  /**
+   * Until when the hint is left out: a first attempt that conflicted means other hosts are writing
+   * the pools now, so the cached copy is likely stale and would cost a failed transaction each time.
+   */
+  private hintOffUntil = 0;
   private readonly hint: PoolHint = (poolId) => {
     const kv = this.pools.get(ipamKeys.pool(poolId));
     return kv ? { state: kv.value, revision: kv.revision } : undefined;
@@ -97,9 +105,12 @@ export class IpamController implements Controller {
    */
   write<T>(build: (t: IpamTxn) => Promise<T>): Promise<T> {
     return this.lock.run(async () => {
-      const { result, revision, keys } = await transact(this.store, this.opts.defaults, build, undefined, this.hint).catch((e: unknown) => {
+      const hinted = Date.now() >= this.hintOffUntil;
+      const { result, revision, keys, attempts } = await transact(this.store, this.opts.defaults, build, undefined, hinted ? this.hint : undefined).catch((e: unknown) => {
+        if (hinted) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
         throw e instanceof StoreWriteError || e instanceof StoreConflict || e instanceof StoreUnavailable ? new StoreFailure(e) : e;
       });
+      if (hinted && attempts > 1) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
       // The pool cache too, so the next write's hint is not stale (a stale one costs a conflict and a retry).
       const poolsWritten = keys.some((k) => k.startsWith(ipamKeys.poolPrefix));
       await Promise.all([this.settle(revision, keys), poolsWritten ? this.pools.waitForRevision(revision) : undefined]);
