@@ -65,7 +65,7 @@ afterEach(async () => {
 
 describe('the pool hint', () => {
   it('a lone writer allocates without reading the pool; after a conflict the pool is read again', async () => {
-    const { poolId } = await ipam.requestPool({ pool: '10.5.0.0/24' });
+    const { poolId } = await ipam.requestPool({ pool: '10.5.0.0/24', v6: false });
     const before = poolReads;
     const a = await ipam.requestAddress(poolId);
     const b = await ipam.requestAddress(poolId);
