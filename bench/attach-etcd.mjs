@@ -100,6 +100,7 @@ for (const [m, f, e] of [
   ['attach p50 (ms)', pct(times.f, 50), pct(times.e, 50)],
   ['attach p99 (ms)', pct(times.f, 99), pct(times.e, 99)],
   ['allocate + pending record p50 (ms, agent log)', med(file, 'allocate'), med(etcd, 'allocate')],
+  ['of which the store transaction (addresses + pending record, read-your-writes) p50 (ms, agent log)', med(file, 'reserve'), med(etcd, 'reserve')],
   ['kernel p50 (ms, agent log)', med(file, 'kernel'), med(etcd, 'kernel')],
   ['ready record p50 (ms, agent log)', med(file, 'commit'), med(etcd, 'commit')],
 ]) console.log(`| ${m} | ${fmt(f)} | ${fmt(e)} | ${fmt(e - f)} |`);

@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 // Throughput across hosts (issue 9): iperf3, one TCP stream, between workloads on two netns hosts
-// over the vxmesh overlay vs between the two hosts over the underlay directly, in the same run;
-// first with default offloads, then with GRO on every veth end (and UDP GRO forwarding on the
-// underlay legs; see reference/platform-notes.md).
-// Usage: node bench/peers-throughput.mjs [SECONDS=3]   (root; build first)
+// over the vxmesh overlay vs between the two hosts over the underlay directly, one after the other,
+// each also timed in CPU per byte when `perf` is installed (see stream()).
+// Two overlay configurations, interleaved round by round with the underlay anchor:
+//  - "vxmesh": as the agent programs it (sandbox bridges skip br_netfilter, VXLAN UDP untracked);
+//  - "before": the same with those two undone by hand (br_netfilter hooks on in both sandboxes,
+//    the host table's notrack chains deleted), i.e. what the agent did before.
+// Per round: overlay, underlay, ratios; the table gives the medians per configuration.
+// Usage: node bench/peers-throughput.mjs [SECONDS=3] [ROUNDS=4]   (root; build first)
 import { spawn, spawnSync } from 'node:child_process';
-import { cluster, sh, sleep, until } from './peers-common.mjs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { cluster, pct, sh, until } from './peers-common.mjs';
 
 const SECS = Number(process.argv[2] ?? 3);
+const ROUNDS = Number(process.argv[3] ?? 4);
 const c = await cluster('t', 2);
 const net = await c.apis[0].createNetwork({ name: `${c.P}net`, subnet: '10.77.0.0/24' });
 await until('network on host 2', async () => (await c.api(2).listNetworks()).some((n) => n.id === net.id));
@@ -17,30 +24,91 @@ await c.api(1).attach({ network: net.name, netns: w(1) });
 const ep2 = await c.api(2).attach({ network: net.name, netns: w(2) });
 const ip2 = ep2.ipv4.split('/')[0];
 await until('overlay path', () => spawnSync('nsenter', [`--net=${w(1)}`, 'ping', '-c', '1', '-W', '1', ip2]).status === 0);
-
-async function iperf(serverNs, clientNs, addr) {
-  const srv = c.track(spawn('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-B', addr], { stdio: 'ignore' }));
-  await sleep(300);
-  const out = sh('nsenter', [`--net=${clientNs}`, 'iperf3', '-c', addr, '-t', String(SECS), '-J']);
-  srv.kill('SIGKILL');
-  return JSON.parse(out).end.sum_received.bits_per_second / 1e9;
-}
 const host = (k) => `/run/netns/${c.P}-h${k}`;
-const measure = async () => ({ overlay: await iperf(w(2), w(1), ip2), underlay: await iperf(host(2), host(1), '198.51.100.2') });
+const inNs = (ns, cmd, args, input) => sh('nsenter', [`--net=${ns}`, cmd, ...args], input);
 
-const rows = [['default offloads', await measure()]];
-// GRO on every veth end on the path, UDP GRO forwarding on the underlay legs.
-const veths = (ns) => (JSON.parse(sh('nsenter', [`--net=${ns}`, 'ip', '-j', 'link', 'show', 'type', 'veth'])) ?? []).map((l) => l.ifname);
-const all = [host(1), host(2), `/run/netns/${c.P}-sw`, w(1), w(2), c.sandbox(1, net.id), c.sandbox(2, net.id)];
-for (const ns of all) {
-  for (const dev of veths(ns)) {
-    spawnSync('nsenter', [`--net=${ns}`, 'ethtool', '-K', dev, 'gro', 'on']);
-    if (dev === 'ul0' || ns.endsWith('-sw')) spawnSync('nsenter', [`--net=${ns}`, 'ethtool', '-K', dev, 'rx-udp-gro-forwarding', 'on']);
+// What the agent programmed (checked, so the "vxmesh" rows measure what they claim).
+const sandboxes = [c.sandbox(1, net.id), c.sandbox(2, net.id)];
+const brNf = (ns) => inNs(ns, 'sysctl', ['-n', 'net.bridge.bridge-nf-call-iptables']).trim();
+const notrackChains = (k) => (inNs(host(k), 'nft', ['list', 'table', 'inet', 'vxmesh']).match(/chain raw-(prerouting|output)/g) ?? []).length;
+await until('agent set the sandbox sysctls and notrack chains', () => sandboxes.every((ns) => brNf(ns) === '0') && notrackChains(1) === 2 && notrackChains(2) === 2);
+
+let isBefore = false;
+function configure(before) {
+  if (before === isBefore) return;
+  isBefore = before;
+  for (const ns of sandboxes) {
+    const v = before ? '1' : '0';
+    inNs(ns, 'sysctl', ['-q', '-w', `net.bridge.bridge-nf-call-iptables=${v}`, `net.bridge.bridge-nf-call-ip6tables=${v}`, `net.bridge.bridge-nf-call-arptables=${v}`]);
+  }
+  for (const k of [1, 2]) {
+    const lines = before
+      ? ['delete chain inet vxmesh raw-prerouting', 'delete chain inet vxmesh raw-output']
+      : [
+          'add chain inet vxmesh raw-prerouting { type filter hook prerouting priority raw; policy accept; }',
+          'add rule inet vxmesh raw-prerouting udp dport 4789 notrack',
+          'add chain inet vxmesh raw-output { type filter hook output priority raw; policy accept; }',
+          'add rule inet vxmesh raw-output udp dport 4789 notrack',
+        ];
+    inNs(host(k), 'nft', ['-f', '-'], lines.join('\n') + '\n');
   }
 }
-rows.push(['GRO on veths', await measure()]);
-console.log(`\niperf3 -t ${SECS}, one TCP stream, workload on host 1 -> workload on host 2 (overlay) vs host 1 -> host 2 (underlay)`);
-console.log('| offloads | overlay Gbit/s | underlay Gbit/s | ratio |\n|---|---|---|---|');
-for (const [name, r] of rows) console.log(`| ${name} | ${r.overlay.toFixed(1)} | ${r.underlay.toFixed(1)} | ${(r.overlay / r.underlay).toFixed(2)}x |`);
-console.log('| anchor: Docker swarm overlay (issue 9) | | | 0.775x |');
+
+const PERF = spawnSync('perf', ['--version']).status === 0;
+const softirqds = Array.from({ length: availableParallelism() }, (_, i) => `ksoftirqd/${i}`);
+
+/**
+ * One iperf3 stream; with perf installed, recorded system-wide: the samples that landed in iperf3
+ * and ksoftirqd (where the stack's work for the stream runs: the sender's syscalls carry the softirqs
+ * of every hop) per GB received is the stream's CPU cost, which load from other processes inflates
+ * far less than throughput.
+ */
+async function stream(serverNs, clientNs, addr) {
+  const srv = c.track(spawn('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-B', addr], { stdio: 'ignore' }));
+  await until(`iperf3 server on ${addr}`, () => spawnSync('nsenter', [`--net=${serverNs}`, 'ss', '-Htln', 'sport = :5201'], { encoding: 'utf8' }).stdout.trim() !== '', 5_000, 20);
+  const client = ['nsenter', `--net=${clientNs}`, 'iperf3', '-c', addr, '-t', String(SECS), '-J'];
+  const r = PERF ? spawnSync('perf', ['record', '-a', '-q', '-o', perfData, '--', ...client], { encoding: 'utf8' }) : spawnSync(client[0], client.slice(1), { encoding: 'utf8' });
+  srv.kill('SIGKILL');
+  if (r.status !== 0) throw new Error(`iperf3 -c ${addr}: exit ${r.status}: ${r.stderr}`);
+  const end = JSON.parse(r.stdout).end;
+  const gb = end.sum_received.bytes / 1e9;
+  let perGb;
+  if (PERF) {
+    const rep = spawnSync('perf', ['report', '-i', perfData, '--comms', ['iperf3', ...softirqds].join(','), '--sort', 'comm', '--stdio', '-n'], { encoding: 'utf8' }).stdout;
+    const samples = rep.split('\n').filter((l) => /^\s+[\d.]+%/.test(l)).reduce((n, l) => n + Number(l.trim().split(/\s+/).at(-2)), 0);
+    perGb = samples / gb;
+  }
+  return { gbps: end.sum_received.bits_per_second / 1e9, perGb };
+}
+const perfData = join(c.tmp, 'perf.data');
+
+// Sequential (overlay, then underlay): two streams at once share the softirq work unevenly (one
+// sender's syscalls process the other's backlog), so they do not compare the paths' costs.
+async function measure() {
+  const o = await stream(w(2), w(1), ip2);
+  const u = await stream(host(2), host(1), '198.51.100.2');
+  return { overlay: o.gbps, underlay: u.gbps, costRatio: PERF ? u.perGb / o.perGb : undefined };
+}
+
+const rows = { vxmesh: [], before: [] };
+for (let i = 0; i < ROUNDS; i++) {
+  for (const name of i % 2 ? ['before', 'vxmesh'] : ['vxmesh', 'before']) {
+    configure(name === 'before');
+    const r = await measure();
+    rows[name].push(r);
+    process.stderr.write(`round ${i + 1} ${name}: overlay ${r.overlay.toFixed(2)} underlay ${r.underlay.toFixed(2)} -> ${(r.overlay / r.underlay).toFixed(3)}x${r.costRatio ? `, CPU cost ratio ${r.costRatio.toFixed(3)}` : ''}\n`);
+  }
+}
+configure(false);
+const load = (await import('node:os')).loadavg()[0].toFixed(1);
+console.log(`\niperf3 -t ${SECS}, one TCP stream: workload on host 1 -> workload on host 2 (overlay), then host 1 -> host 2 (underlay); ${ROUNDS} interleaved rounds, load ${load}`);
+console.log('CPU cost ratio = underlay CPU per GB / overlay CPU per GB (perf samples in iperf3 + ksoftirqd): the throughput ratio when both are CPU-bound on an otherwise idle machine');
+console.log('| configuration | overlay Gbit/s (median) | underlay Gbit/s (median) | throughput ratio median (min-max) | CPU cost ratio median (min-max) |\n|---|---|---|---|---|');
+const med = (xs) => pct(xs, 50);
+const range = (xs) => `${med(xs).toFixed(2)}x (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+for (const [name, rs] of Object.entries(rows)) {
+  const cost = PERF ? range(rs.map((r) => r.costRatio)) : 'no perf';
+  console.log(`| ${name} | ${med(rs.map((r) => r.overlay)).toFixed(1)} | ${med(rs.map((r) => r.underlay)).toFixed(1)} | ${range(rs.map((r) => r.overlay / r.underlay))} | ${cost} |`);
+}
+console.log('| anchor: Docker swarm overlay (issue 9) | | | 0.775x | |');
 process.exit(0);

@@ -1,6 +1,8 @@
 // Allocation over the store: pools and VNIs are read from the store and written back with
-// compare-and-swap in the caller's transaction, never picked from a local cache. A conflict
-// (another writer got there first) re-runs the whole transaction on fresh reads.
+// compare-and-swap in the caller's transaction. A first attempt may take a pool from a local cache
+// (a PoolHint) instead of reading it: it is then compared like a read (written with CAS, or checked
+// when only read), so a stale copy costs a conflict, never a wrong allocation. A conflict (another
+// writer got there first) re-runs the whole transaction on fresh reads from the store.
 
 import { VxError } from '../errors.js';
 import { StoreConflict, type Store, type TxnOp } from '../store/index.js';
@@ -28,6 +30,9 @@ export interface VniRange {
 /** VXLAN network identifiers vxmesh hands out (below 4096 is left to hand-made devices). */
 export const VNI_RANGE: VniRange = { min: 4096, max: 16_777_215 };
 
+/** A pool as a local cache holds it (undefined: not there, read the store). */
+export type PoolHint = (poolId: string) => { state: PoolState; revision: number } | undefined;
+
 /**
  * One store transaction being put together: reads go to the store (or to what this transaction
  * already staged), writes are staged with the revision they were read at and committed at once.
@@ -37,10 +42,13 @@ export class IpamTxn {
   private readonly pools = new Map<string, { state: PoolState | undefined; revision: number }>();
   private readonly changedPools = new Set<string>();
   private readonly vnis = new Map<number, string | undefined>();
+  /** Pools taken from the hint rather than read: each is compared at commit even when unchanged. */
+  private readonly hinted = new Set<string>();
 
   constructor(
     private readonly store: Store,
     private readonly defaults: DefaultPools,
+    private readonly hint?: PoolHint,
   ) {}
 
   /** Adds a record write to the transaction (the caller's own records: networks, endpoints...). */
@@ -70,6 +78,12 @@ export class IpamTxn {
   private async readPool(poolId: string): Promise<{ state: PoolState | undefined; revision: number }> {
     const staged = this.pools.get(poolId);
     if (staged) return staged;
+    const cached = this.hint?.(poolId);
+    if (cached) {
+      this.pools.set(poolId, cached);
+      this.hinted.add(poolId);
+      return cached;
+    }
     const kv = await this.store.get<PoolState>(ipamKeys.pool(poolId));
     const read = { state: kv?.value, revision: kv?.revision ?? 0 };
     this.pools.set(poolId, read);
@@ -192,6 +206,9 @@ export class IpamTxn {
       const key = ipamKeys.pool(id);
       ops.push(state ? { op: 'put', key, value: state, expectRevision: revision } : { op: 'delete', key, expectRevision: revision });
     }
+    for (const id of this.hinted) {
+      if (!this.changedPools.has(id)) ops.push({ op: 'check', key: ipamKeys.pool(id), expectRevision: this.pools.get(id)!.revision });
+    }
     return ops;
   }
 
@@ -211,14 +228,16 @@ export async function transact<T>(
   defaults: DefaultPools,
   build: (t: IpamTxn) => Promise<T>,
   attempts = 30,
-): Promise<{ result: T; revision: number; keys: string[] }> {
+  hint?: PoolHint,
+): Promise<{ result: T; revision: number; keys: string[]; attempts: number }> {
   for (let i = 1; ; i++) {
-    const t = new IpamTxn(store, defaults);
+    // Only the first attempt trusts the hint: after a conflict the cache may be what was stale.
+    const t = new IpamTxn(store, defaults, i === 1 ? hint : undefined);
     const result = await build(t);
     try {
       // Keys compared only were not written: no cache has to catch up with them.
       const keys = t.allOps().flatMap((o) => (o.op === 'check' ? [] : [o.key]));
-      return { result, revision: await t.commit(), keys };
+      return { result, revision: await t.commit(), keys, attempts: i };
     } catch (e) {
       if (!(e instanceof StoreConflict) || i >= attempts) throw e;
       // Several hosts writing one pool (a shared etcd): a short random pause keeps them from colliding in step.

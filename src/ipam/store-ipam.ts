@@ -5,11 +5,14 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import type { Controller } from '../model/controller.js';
 import type { PoolGrant, PoolRequest } from '../model/api.js';
-import { StoreConflict, StoreUnavailable, StoreWriteError, type Store } from '../store/index.js';
+import { StateCache, StoreConflict, StoreUnavailable, StoreWriteError, type Store } from '../store/index.js';
 import { Mutex } from '../util/mutex.js';
 import { formatCidr, parseCidr } from '../util/ip-addr.js';
 import { poolInfo, type DefaultPools, type PoolState } from './pool.js';
-import { ipamKeys, transact, type IpamTxn } from './store-allocator.js';
+import { ipamKeys, transact, type IpamTxn, type PoolHint } from './store-allocator.js';
+
+/** How long pools are read from the store again after a contended write (see hintOffUntil). */
+const HINT_BACKOFF_MS = 2000;
 
 export interface IpamOptions {
   defaults: DefaultPools;
@@ -49,6 +52,20 @@ export class IpamController implements Controller {
   /** Serialises this agent's store writes: checks against records and the write that follows are one step. */
   private readonly lock = new Mutex();
   private gw: GatewaySubnet | undefined;
+  /**
+   * The pools, kept current by the store's watch: an attach takes its pools from here instead of
+   * reading them (one store round trip less; on etcd a network request), compared at commit.
+   */
+  private readonly pools: StateCache<PoolState>;
+  /**
+   * Until when the hint is left out: a first attempt that conflicted means other hosts are writing
+   * the pools now, so the cached copy is likely stale and would cost a failed transaction each time.
+   */
+  private hintOffUntil = 0;
+  private readonly hint: PoolHint = (poolId) => {
+    const kv = this.pools.get(ipamKeys.pool(poolId));
+    return kv ? { state: kv.value, revision: kv.revision } : undefined;
+  };
 
   constructor(
     private readonly store: Store,
@@ -56,7 +73,9 @@ export class IpamController implements Controller {
     private readonly poolUser: PoolUser,
     private readonly settle: Settle,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pools = new StateCache<PoolState>(store, ipamKeys.poolPrefix);
+  }
 
   get defaults(): DefaultPools {
     return this.opts.defaults;
@@ -69,10 +88,13 @@ export class IpamController implements Controller {
   }
 
   async start(): Promise<void> {
+    await this.pools.start();
     this.gw = await this.ensureGatewayPool();
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.pools.stop();
+  }
 
   async reconcile(): Promise<void> {}
 
@@ -83,10 +105,15 @@ export class IpamController implements Controller {
    */
   write<T>(build: (t: IpamTxn) => Promise<T>): Promise<T> {
     return this.lock.run(async () => {
-      const { result, revision, keys } = await transact(this.store, this.opts.defaults, build).catch((e: unknown) => {
+      const hinted = Date.now() >= this.hintOffUntil;
+      const { result, revision, keys, attempts } = await transact(this.store, this.opts.defaults, build, undefined, hinted ? this.hint : undefined).catch((e: unknown) => {
+        if (hinted) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
         throw e instanceof StoreWriteError || e instanceof StoreConflict || e instanceof StoreUnavailable ? new StoreFailure(e) : e;
       });
-      await this.settle(revision, keys);
+      if (hinted && attempts > 1) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
+      // The pool cache too, so the next write's hint is not stale (a stale one costs a conflict and a retry).
+      const poolsWritten = keys.some((k) => k.startsWith(ipamKeys.poolPrefix));
+      await Promise.all([this.settle(revision, keys), poolsWritten ? this.pools.waitForRevision(revision) : undefined]);
       return result;
     });
   }

@@ -81,6 +81,18 @@ export function sandboxDesired(net: NetworkRecord, endpoints: SandboxEndpoint[],
   return { links, addrs, routes: [], fdb: peers?.fdb ?? [], neigh: peers?.neigh ?? [], owns: (n) => n !== 'lo', ...preserve };
 }
 
+/**
+ * A sandbox's sysctls: bridged overlay frames skip iptables/ip6tables/arptables (br_netfilter,
+ * loaded by dockerd among others, defaults them on in every namespace). Nothing in a sandbox
+ * filters routed-family traffic, so the hooks were pure per-packet cost (bench/RESULTS.md,
+ * throughput). Keys absent without br_netfilter are skipped.
+ */
+export const SANDBOX_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.bridge.bridge-nf-call-iptables': '0',
+  'net.bridge.bridge-nf-call-ip6tables': '0',
+  'net.bridge.bridge-nf-call-arptables': '0',
+};
+
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */
 export function hostDesired(gateways: HostGateway[], host: HostContext): NsDesired {
   const links: LinkSpec[] = [{ name: GW_BRIDGE, kind: 'bridge', mac: macFromIpv4(host.gwSubnet.gateway), up: true }];
@@ -142,7 +154,7 @@ export function hostFirewall(gwSubnet: string, overlaySubnets4: string[], vxlan?
       ...(vxlan ? vxlanMemberSets(vxlan) : []),
     ],
     chains: [
-      ...(vxlan ? [vxlanInputChain(vxlan)] : []),
+      ...(vxlan ? [vxlanInputChain(vxlan), ...vxlanNotrackChains(vxlan)] : []),
       {
         name: 'postrouting',
         base: { type: 'nat', hook: 'postrouting', priority: { name: 'srcnat' }, policy: 'accept' },
@@ -190,6 +202,20 @@ function vxlanInputChain(g: VxlanGuard): NftTable['chains'][number] {
       { match: `udp dport ${g.port} counter drop`, comment: VXLAN_DROP_COMMENT },
     ],
   };
+}
+
+/**
+ * Encapsulated traffic skips conntrack in both directions (raw priority, before conntrack): the
+ * outer UDP needs no state (no NAT, the member filter above is stateless), and tracking it costs a
+ * lookup per packet on both hosts (bench/RESULTS.md, throughput). A host firewall that accepts only
+ * `ct state established` must accept the data-path port explicitly (as Docker's docs already ask).
+ */
+function vxlanNotrackChains(g: VxlanGuard): NftTable['chains'] {
+  const notrack = { match: `udp dport ${g.port} notrack`, comment: 'vxmesh: vxlan untracked' };
+  return [
+    { name: 'raw-prerouting', base: { type: 'filter', hook: 'prerouting', priority: { name: 'raw' }, policy: 'accept' }, rules: [notrack] },
+    { name: 'raw-output', base: { type: 'filter', hook: 'output', priority: { name: 'raw' }, policy: 'accept' }, rules: [notrack] },
+  ];
 }
 
 /**

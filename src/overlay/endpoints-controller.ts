@@ -178,6 +178,7 @@ export class EndpointsController implements Controller {
     const t0 = performance.now();
     await this.retryLeftovers();
     const target = await this.checkTarget(net, req);
+    const tReserve = performance.now();
     const { ep, gw } = await this.reserve(target).catch((e: unknown) => {
       throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
     });
@@ -196,7 +197,7 @@ export class EndpointsController implements Controller {
       throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
     }
     this.log.info(
-      { ...endpointFields(ep, net), ip: ep.ipv4, netns: ep.netns, ms: { allocate: ms(t1 - t0), kernel: ms(t2 - t1), commit: ms(performance.now() - t2) } },
+      { ...endpointFields(ep, net), ip: ep.ipv4, netns: ep.netns, ms: { allocate: ms(t1 - t0), reserve: ms(t1 - tReserve), kernel: ms(t2 - t1), commit: ms(performance.now() - t2) } },
       'endpoint attached',
     );
     return this.info(this.records.endpoints.get(ep.id)!);

@@ -27,7 +27,7 @@ import {
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
-import { VXLAN_DROP_COMMENT, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
+import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
 import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
 import type { PeerKernelEntries } from './peer-desired.js';
@@ -148,16 +148,29 @@ export class OverlayKernel {
       const ns = namedNs(cur.sandbox);
       // Shared store: the sandbox comes with this host's first endpoint on the network and goes after its last.
       const wanted = this.records.wantsSandbox(cur);
+      let made = false;
       if (wanted !== nsExists(ns)) {
         await this.syncNamespaces();
         this.links.forget(ns);
+        made = wanted;
       }
       if (!wanted) return;
       // vxlan0 is made in the agent's namespace (its socket lives on the underlay) and moved in by the reconciler.
       const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.records.localEndpointsOf(cur.id), this.host, this.peerSource(cur)));
-      const r = await this.links.reconcile(ns, desired, { fresh });
+      // Sysctls when the namespace is made and at each full resync (a module loaded later, e.g. br_netfilter, starts them at its defaults).
+      const sysctls = made || fresh ? this.sandboxSysctls(ns, cur.sandbox) : undefined;
+      const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
     });
+  }
+
+  /** A failure here costs throughput, not function: logged, never failing the sync. */
+  private async sandboxSysctls(ns: NsRef, name: string): Promise<void> {
+    try {
+      await ensureSysctls(ns, SANDBOX_SYSCTLS, { ignoreMissing: true });
+    } catch (e) {
+      this.log.warn({ sandbox: name, err: errText(e) }, 'could not set the sandbox sysctls (bridged traffic keeps passing br_netfilter)');
+    }
   }
 
   /** vxmesh_gwbridge and the gateway legs in the agent's namespace. */

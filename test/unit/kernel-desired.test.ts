@@ -94,6 +94,10 @@ describe('hostDesired and hostFirewall', () => {
     expect(first.commands).toContain('add element inet vxmesh members4 { 198.51.100.1, 198.51.100.2 }');
     expect(first.commands).toContain('add rule inet vxmesh input udp dport 4789 ip saddr @members4 accept comment "vxmesh: vxlan from members (v4)"');
     expect(first.commands).toContain(`add rule inet vxmesh input udp dport 4789 counter drop comment "${VXLAN_DROP_COMMENT}"`);
+    // the encapsulated traffic is not tracked (both directions, before conntrack)
+    expect(first.commands).toContain('add chain inet vxmesh raw-prerouting { type filter hook prerouting priority raw; policy accept; }');
+    expect(first.commands).toContain('add rule inet vxmesh raw-prerouting udp dport 4789 notrack comment "vxmesh: vxlan untracked"');
+    expect(first.commands).toContain('add rule inet vxmesh raw-output udp dport 4789 notrack comment "vxmesh: vxlan untracked"');
     const joined = planNftTable(guard(['198.51.100.1', '198.51.100.2', '198.51.100.3']), first.next, () => undefined);
     expect(joined.commands).toEqual(['add element inet vxmesh members4 { 198.51.100.3 }']);
     const failed = planNftTable(guard(['198.51.100.1', '198.51.100.3']), joined.next, () => undefined);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POOLS } from '../../src/ipam/index.js';
-import { VNI_RANGE, ipamKeys, transact } from '../../src/ipam/store-allocator.js';
+import type { PoolState } from '../../src/ipam/pool.js';
+import { VNI_RANGE, ipamKeys, transact, type PoolHint } from '../../src/ipam/store-allocator.js';
 import { FileStore, StoreConflict } from '../../src/store/index.js';
 
 let dir: string;
@@ -50,6 +51,29 @@ describe('allocation over the store', () => {
       }, 2),
     ).rejects.toBeInstanceOf(StoreConflict);
     expect(await store.get('endpoints/x')).toBeUndefined();
+  });
+
+  it('a pool from a stale local copy (hint) costs a conflict and a fresh read, never a shared address; an unchanged hinted pool is compared', async () => {
+    const { result: pool } = await transact(store, DEFAULT_POOLS, (t) => t.createPool({ owner: 'net', family: 4, subnet: '10.6.0.0/24' }));
+    const stale = (await store.get<PoolState>(ipamKeys.pool(pool.id)))!;
+    const hint: PoolHint = (id) => (id === pool.id ? { state: stale.value, revision: stale.revision } : undefined);
+    const first = await transact(store, DEFAULT_POOLS, (t) => t.allocateAddress(pool.id, { purpose: 'endpoint' }, 'net'), 30, hint);
+    // the hint is now one write behind: the first attempt conflicts, the retry reads the store
+    let attempts = 0;
+    const second = await transact(store, DEFAULT_POOLS, (t) => (attempts++, t.allocateAddress(pool.id, { purpose: 'endpoint' }, 'net')), 30, hint);
+    expect(attempts).toBe(2);
+    expect(second.result).not.toBe(first.result);
+    // a hinted pool that is only read still guards the transaction: moved since, the txn does not apply
+    const moved = (await store.get<PoolState>(ipamKeys.pool(pool.id)))!;
+    await expect(transact(store, DEFAULT_POOLS, async (t) => {
+      if (await t.hasPool(pool.id)) t.put('endpoints/y', { id: 'y' });
+    }, 1, hint)).rejects.toBeInstanceOf(StoreConflict);
+    expect(await store.get('endpoints/y')).toBeUndefined();
+    const current: PoolHint = (id) => (id === pool.id ? { state: moved.value, revision: moved.revision } : undefined);
+    await transact(store, DEFAULT_POOLS, async (t) => {
+      if (await t.hasPool(pool.id)) t.put('endpoints/y', { id: 'y' });
+    }, 1, current);
+    expect(await store.get('endpoints/y')).toBeDefined();
   });
 
   it('a transaction that changes nothing writes nothing', async () => {
