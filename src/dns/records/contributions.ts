@@ -9,7 +9,12 @@ import type { EndpointRecord, ServiceRecord } from './types.js';
 export type Rdata =
   | { readonly type: QType.A | QType.AAAA; readonly ip: Buffer }
   | { readonly type: QType.PTR; readonly target: string }
-  | { readonly type: QType.SRV; readonly port: number; readonly target: string };
+  | { readonly type: QType.SRV; readonly port: number; readonly target: string }
+  /** The name exists (owned: never forwarded) but answers no type: a service with no task yet. */
+  | { readonly type: typeof EXISTS };
+
+/** Not a DNS type: never equal to a question's qtype. */
+export const EXISTS = -1;
 
 /** One resource record a record adds: owner name `key` on `network`. */
 export interface Contribution {
@@ -24,7 +29,7 @@ export interface Contribution {
 
 function contribution(network: string, key: string, rdata: Rdata, shuffle = false): Contribution {
   const value = rdata.type === QType.SRV ? `${rdata.port}/${rdata.target}`
-    : rdata.type === QType.PTR ? rdata.target : rdata.ip.toString('hex');
+    : rdata.type === QType.PTR ? rdata.target : rdata.type === EXISTS ? '' : rdata.ip.toString('hex');
   return { network, key, rdata, shuffle, identity: `${rdata.type}:${value}` };
 }
 
@@ -103,6 +108,11 @@ export function serviceContributions(r: ServiceRecord): Contribution[] {
     }
     if (t.name !== undefined) out.push(...ptrRecords(network, a, key(t.name, `${where}.tasks[${i}].name`)));
   });
+  // NAME and tasks.NAME are owned on every network of the service even with no task (yet): NODATA, not forwarded.
+  (r.networks ?? []).forEach((n, i) => networks.add(need(n, `${where}.networks[${i}]`)));
+  for (const network of networks) {
+    for (const n of [...names, ...taskNames]) out.push(contribution(network, n, { type: EXISTS }));
+  }
   (r.ports ?? []).forEach((p, i) => {
     const field = `${where}.ports[${i}]`;
     if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new VxError('INVALID_ARGUMENT', `${field}.protocol must be "tcp" or "udp"`);
