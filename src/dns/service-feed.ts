@@ -53,8 +53,8 @@ export class ServiceFeed {
     this.pending = false;
     const mark = ++this.stats.syncs;
     let seen = 0;
-    // Allocation-free for a service whose spec and task lists are the very objects seen last time
-    // (the view hands out the same objects for what did not change): 10,000 services stay cheap.
+    // Nothing is built for a service whose spec and tasks are the very objects seen last time (the
+    // view hands out the same objects for what did not change): 10,000 services stay cheap.
     for (const spec of this.source.services()) {
       const k = this.known.get(spec.id);
       seen++;
@@ -86,7 +86,14 @@ export class ServiceFeed {
   private sameTasks(spec: ServiceSpec, seen: readonly (readonly ServiceTaskSpec[])[]): boolean {
     const n = spec.networks;
     if (n.length !== seen.length) return false;
-    for (let i = 0; i < n.length; i++) if (this.source.tasks(spec.id, n[i]!) !== seen[i]) return false;
+    for (let i = 0; i < n.length; i++) {
+      const now = this.source.tasks(spec.id, n[i]!);
+      const then = seen[i]!;
+      if (now === then) continue;
+      // A copy of the list is fine (StoreServiceView hands out copies): the tasks themselves are kept objects.
+      if (now.length !== then.length) return false;
+      for (let j = 0; j < now.length; j++) if (now[j] !== then[j]) return false;
+    }
     return true;
   }
 

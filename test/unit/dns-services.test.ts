@@ -40,7 +40,7 @@ class FakeServiceView implements ServiceView {
     return this.byId.get(id);
   }
   tasks(serviceId: string, networkId: string): ServiceTask[] {
-    return this.taskLists.get(serviceId)?.get(networkId) ?? NO_TASKS;
+    return (this.taskLists.get(serviceId)?.get(networkId) ?? NO_TASKS).slice(); // a copy, as StoreServiceView gives
   }
   onChange(fn: () => void): () => void {
     this.listeners.add(fn);
