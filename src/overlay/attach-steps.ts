@@ -16,6 +16,8 @@ export interface ValidAttach extends AttachRequest {
   aliases: string[];
   labels: Record<string, string>;
   preallocated: boolean;
+  /** The service (resolved from `service`, checked to be on this network) the endpoint is a task of. */
+  serviceId?: string;
 }
 
 /** An attach after its target was checked: the network, and the namespace's state as read. */
@@ -70,6 +72,7 @@ export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: str
     leaveInHost: req.leaveInHost,
     preallocated: req.preallocated,
     labels: req.labels,
+    ...(req.serviceId ? { serviceId: req.serviceId } : {}),
     state: 'pending',
     createdAt: new Date().toISOString(),
     node: records.node,
