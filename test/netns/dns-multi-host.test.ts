@@ -4,7 +4,7 @@
 // leaves every host's answers within 200 ms (measured with a 2 ms poller in a workload on each host).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, ROOT, inNs, mustSh, type AgentProcess } from '../helpers/netns.js';
@@ -85,6 +85,35 @@ function startAgent(k: number): AgentProcess {
     '--join', k > 1 ? '198.51.100.1' : '198.51.100.2', '--dns', UPSTREAM]);
   agents[k - 1] = a;
   return a;
+}
+
+/** Holds a process to `percent` of one core with a cgroup v1 CPU quota; returns the undo (false: no quota possible here). */
+function throttle(pid: number, percent: number): () => boolean {
+  const root = '/sys/fs/cgroup/cpu';
+  const dir = join(root, `vxmesh-test-${h.prefix}`);
+  try {
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cpu.cfs_period_us'), '100000');
+    writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(percent * 1000));
+    writeFileSync(join(dir, 'cgroup.procs'), String(pid)); // every thread of it
+  } catch {
+    try { rmdirSync(dir); } catch { /* never made */ }
+    return () => false;
+  }
+  return () => {
+    // The agent back to the root group (unless it is gone), then the group goes.
+    for (const p of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try { writeFileSync(join(root, 'cgroup.procs'), p); } catch { /* exited */ }
+    }
+    rmdirSync(dir);
+    return true;
+  };
+}
+
+/** CPU time (user + system) of a process so far, ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
@@ -198,3 +227,59 @@ async function detachRounds(rounds: number, make: (k: number, ns: string) => Pro
     },
   };
 }
+
+describe('DNS load does not starve the agent', () => {
+  it('with dnsperf saturating host 1\'s resolver: no member is suspected anywhere, and an attach on host 1 still completes', async () => {
+    const suspicions = () => agents.map((a) => (a.log.match(/refuting a suspect message|marking node as failed|suspect node has failed/g) ?? []).length);
+    const before = suspicions();
+    const queries = join(h.tmp, 'queries.txt');
+    writeFileSync(queries, ['ep2 A', 'ep3 A', 'alias2 AAAA', 'EP3 AAAA', 'alias3 A'].join('\n') + '\n');
+    let t0 = Date.now();
+    await agents[0]!.json<Ep>('endpoint', 'attach', '--netns', h.workload('q'), '--network', 'web', '--name', 'quiet');
+    const quietAttachMs = Date.now() - t0;
+
+    // Two dnsperf processes cannot outrun one resolver thread on this 2-core machine kind, so host 1's
+    // agent is held to 25% of a core (a cgroup v1 CPU quota, where the machine has one): then the DNS
+    // flood takes every cycle the agent gets, which is what saturated means.
+    const release = throttle(agents[0]!.pid!, 25);
+    const outs = ['', ''];
+    const notAlive: string[] = [];
+    let attachMs: number;
+    let agentCpu: number;
+    let throttled: boolean;
+    try {
+      const perfs = outs.map((_, i) => {
+        const p = spawn('nsenter', [`--net=${workloads[0]}`, 'stdbuf', '-oL', 'dnsperf', '-s', '127.0.0.11', '-d', queries, '-l', '12', '-c', '4', '-q', '500'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        p.stdout.on('data', (b: Buffer) => (outs[i] += b.toString()));
+        p.stderr.on('data', (b: Buffer) => (outs[i] += b.toString()));
+        return { p, done: new Promise<void>((r) => p.on('close', () => r())) };
+      });
+      // Once the flood runs: attach on host 1, and watch every member's view of the others until it ends.
+      await waitFor(() => outs.every((o) => o.includes('Sending queries')), { what: 'dnsperf sending' });
+      const cpuAt = Date.now();
+      const cpuStart = cpuMs(agents[0]!.pid!);
+      t0 = Date.now();
+      await agents[0]!.json<Ep>('endpoint', 'attach', '--netns', h.workload('f'), '--network', 'web', '--name', 'during-flood');
+      attachMs = Date.now() - t0;
+      while (perfs.some(({ p }) => p.exitCode === null && p.signalCode === null)) {
+        for (const a of agents) {
+          const nodes = await a.json<{ name: string; state: string }[]>('node', 'ls').catch(() => []);
+          for (const n of nodes) if (n.state !== 'alive') notAlive.push(`${a.host} sees ${n.name} ${n.state}`);
+        }
+      }
+      await Promise.all(perfs.map((x) => x.done));
+      agentCpu = (cpuMs(agents[0]!.pid!) - cpuStart) / (Date.now() - cpuAt);
+    } finally {
+      throttled = release();
+    }
+    const qps = outs.reduce((sum, o) => sum + Number(/Queries per second:\s+([\d.]+)/.exec(o)?.[1] ?? NaN), 0);
+    const lost = outs.map((o) => /Queries lost:\s+(\d+)/.exec(o)?.[1]).join('+');
+    console.log(`DNS flood on host 1: ${qps.toFixed(0)} qps (lost ${lost}); attach on host 1 during it ${attachMs} ms (CLI wall time; ${quietAttachMs} ms before it); ` +
+      `host 1's agent used ${(agentCpu * 100).toFixed(0)}% of a core (${throttled ? 'held to 25%' : 'no cgroup CPU quota here: not held'}); members not alive while it ran: ${notAlive.length}`);
+    expect(qps, outs.join('\n')).toBeGreaterThan(1000);
+    expect(notAlive).toEqual([]);
+    expect(suspicions()).toEqual(before);
+    expect(attachMs).toBeLessThan(5_000);
+    expect((await dig(workloads[1]!, 'during-flood')).status).toBe('NOERROR');
+  }, 90_000);
+});
