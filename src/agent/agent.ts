@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
-import { DnsController, parseUpstream, writeResolvConf } from '../dns/index.js';
+import { writeResolvConf, type DnsController } from '../dns/index.js';
 import { probeKernel, type KernelFeatures } from '../kernel/index.js';
 import { nsAccessDenied } from '../kernel/ns-identity.js';
 import type {
@@ -44,6 +44,8 @@ import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
 import type { ServicesController } from '../ingress/services-controller.js';
 import { buildServices } from './services-wiring.js';
+import { buildDns } from './dns-wiring.js';
+import { StoreServiceView } from '../ingress/service-view.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -162,20 +164,11 @@ export class Agent implements AgentApi, ServicesApi, Controller {
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id) }, log.child({ controller: 'endpoints' }));
     this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log });
-    this.dns = config.embeddedDns
-      ? new DnsController(
-          this.records,
-          {
-            ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}),
-            isLocal: (ep) => this.records.isMine(ep),
-            ...(metrics ? { observer: metrics.dns } : {}),
-          },
-          log.child({ controller: 'dns' }),
-        )
-      : undefined;
+    const serviceView = new StoreServiceView(store, this.records, gossip.db, log.child({ controller: 'service-view' }));
+    this.dns = buildDns({ config, records: this.records, metrics, services: () => serviceView, log });
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, this.services, ...(this.dns ? [this.dns] : [])], log);
+    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, this.services, serviceView, ...(this.dns ? [this.dns] : [])], log);
     metrics?.watchPlanes({
       dns: () => {
         const s = this.dns?.stats();
