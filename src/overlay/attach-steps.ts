@@ -16,6 +16,12 @@ export interface ValidAttach extends AttachRequest {
   aliases: string[];
   labels: Record<string, string>;
   preallocated: boolean;
+  /** The service this endpoint is a task of (resolved from `service`), recorded as EndpointRecord.serviceId. */
+  serviceId?: string;
+  /** Set by the ingress plane only: the task endpoint this one is the ingress-network leg of. */
+  ingressLegOf?: string;
+  /** Set by the ingress plane only: the target is this host's ingress sandbox (exempt from the sandbox refusal). */
+  ingressSandbox?: boolean;
 }
 
 /** An attach after its target was checked: the network, and the namespace's state as read. */
@@ -73,6 +79,8 @@ export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: str
     state: 'pending',
     createdAt: new Date().toISOString(),
     node: records.node,
+    ...(req.serviceId ? { serviceId: req.serviceId } : {}),
+    ...(req.ingressLegOf ? { ingressLegOf: req.ingressLegOf } : {}),
   };
 }
 
