@@ -4,6 +4,8 @@
 //                                                   {"replies": {...}, "failures": [{"t": msSinceStart, "error": code}], "total": n}
 //   hold HOST PORT                               -> one long-lived TCP connection: prints what the server sends,
 //                                                   sends every stdin line to it
+//   until NAME HOST PORT                         -> prints "ready", then tries TCP connections (100 ms each) until one
+//                                                   reaches NAME: prints {"at": Date.now() of that success, "tries": n}
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -82,6 +84,17 @@ if (mode === 'burst' || mode === 'loop') {
     process.exit(0);
   });
   createInterface({ input: process.stdin }).on('line', (l) => s.write(`${l}\n`));
+} else if (mode === 'until') {
+  const [want, host, port] = args;
+  process.stdout.write('ready\n');
+  for (let tries = 1; ; tries++) {
+    const r = await Promise.race([tcpOnce(host, Number(port)), new Promise((res) => setTimeout(() => res({ error: 'SLOW' }), 100))]);
+    if (r.id === want) {
+      process.stdout.write(JSON.stringify({ at: Date.now(), tries }) + '\n');
+      process.exit(0);
+    }
+    if (r.error) await new Promise((res) => setTimeout(res, 2));
+  }
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);
