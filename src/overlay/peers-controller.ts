@@ -66,6 +66,9 @@ export class PeersController implements Controller {
   private readonly unsubscribe: (() => void)[] = [];
   private flushPlanned = false;
   private publishPlanned = false;
+  /** Networks joined and synced as of the last publish (what readyNetworks() reports). */
+  private ready: readonly string[] = [];
+  private readonly readyListeners = new Set<() => void>();
   /** Set once the table has caught up after a start: until then sandboxes keep the entries they have. */
   private authoritative = false;
   private running = false;
@@ -117,6 +120,33 @@ export class PeersController implements Controller {
   /** Log fields for a network NetworkDB names by id. */
   private netFields(nid: string): ReturnType<typeof networkIdFields> {
     return networkIdFields(nid, (id) => this.records.networks.get(id));
+  }
+
+  /**
+   * NetworkDB networks this controller joined whose join's bulk sync is done: other tables (the
+   * service table) write only into these, and never join or leave networks themselves.
+   */
+  readyNetworks(): readonly string[] {
+    return this.ready;
+  }
+
+  /** Called after readyNetworks() changed. Returns the unsubscribe. */
+  onReadyNetworksChange(fn: () => void): () => void {
+    this.readyListeners.add(fn);
+    return () => this.readyListeners.delete(fn);
+  }
+
+  private announceReady(): void {
+    const now = [...this.joined].sort();
+    if (now.length === this.ready.length && now.every((n, i) => n === this.ready[i])) return;
+    this.ready = now;
+    for (const fn of this.readyListeners) {
+      try {
+        fn();
+      } catch (e) {
+        this.log.error({ err: errText(e) }, 'a joined-networks listener failed');
+      }
+    }
   }
 
   /** How many remote entries are held, per network (for tests and status). */
@@ -223,6 +253,7 @@ export class PeersController implements Controller {
         }
         this.remote.delete(nid);
       }
+      this.announceReady();
       if (!this.authoritative) {
         this.authoritative = true;
         this.planResync();
