@@ -148,12 +148,14 @@ export class IngressController implements Controller {
 
   /** The sandbox namespace (forwarding on), attached to the ingress network once. */
   private async ensureSandbox(net: NetworkRecord, ep: EndpointRecord | undefined): Promise<void> {
-    if (!nsExists(namedNs(this.sandbox))) {
+    const created = !nsExists(namedNs(this.sandbox));
+    if (created) {
       await reconcileNamespaces(this.sandbox, [this.sandbox]);
       this.sandboxApplied = '';
       this.log.info({ netns: this.sandbox }, 'ingress sandbox created');
     }
-    await ensureSysctls(namedNs(this.sandbox), { 'net.ipv4.ip_forward': '1' });
+    // The sandbox routes published-port traffic from its gwbridge leg to the ingress network (a spawn: only when made or resynced).
+    if (created || this.fresh) await ensureSysctls(namedNs(this.sandbox), { 'net.ipv4.ip_forward': '1' });
     if (ep) return;
     const req: ValidAttach = { network: net.id, netns: this.sandboxPath, leaveInHost: false, aliases: [], labels: {}, preallocated: false, ingressSandbox: true };
     const info = await this.endpoints.attach(net, req);
