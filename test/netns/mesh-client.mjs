@@ -1,12 +1,13 @@
 // A client for the services tests, run inside a namespace (nsenter ... node mesh-client.mjs MODE ...).
-//   burst tcp|udp HOST PORT COUNT [CONCURRENCY] -> {"replies": {name: n}, "failures": [code]}
-//   loop tcp|udp HOST PORT MS                    -> connects one after another for MS milliseconds:
-//                                                   {"replies": {...}, "failures": [{"t": msSinceStart, "error": code}], "total": n}
+//   burst tcp|udp|http HOST PORT COUNT [CONC]    -> {"replies": {name: n}, "failures": [code]}
+//   loop tcp|udp|http HOST PORT MS               -> connects one after another for MS milliseconds:
+//                                                   {"replies": {...}, "failures": [{"t": msSinceT0, "error": code}], "total": n, "t0": Date.now() at start}
 //   hold HOST PORT                               -> one long-lived TCP connection: prints what the server sends,
 //                                                   sends every stdin line to it
 //   until NAME HOST PORT                         -> prints "ready", then tries TCP connections (100 ms each) until one
 //                                                   reaches NAME: prints {"at": Date.now() of that success, "tries": n}
 import { createSocket } from 'node:dgram';
+import { get } from 'node:http';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -32,6 +33,19 @@ function tcpOnce(host, port) {
   });
 }
 
+function httpOnce(host, port) {
+  return new Promise((resolve) => {
+    const req = get({ host, port, path: '/', agent: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (b) => (body += b));
+      res.on('end', () => resolve(res.statusCode === 200 ? { id: body.trim() } : { error: `HTTP ${res.statusCode}` }));
+      res.on('error', (e) => resolve({ error: e.code ?? String(e) }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e) => resolve({ error: e.code ?? String(e) }));
+  });
+}
+
 function udpOnce(host, port) {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
@@ -54,7 +68,7 @@ function udpOnce(host, port) {
 
 if (mode === 'burst' || mode === 'loop') {
   const [proto, host, port, amount, conc] = args;
-  const once = proto === 'udp' ? udpOnce : tcpOnce;
+  const once = proto === 'udp' ? udpOnce : proto === 'http' ? httpOnce : tcpOnce;
   const replies = {};
   const failures = [];
   const t0 = Date.now();
@@ -70,7 +84,7 @@ if (mode === 'burst' || mode === 'loop') {
     }
   };
   await Promise.all(Array.from({ length: mode === 'burst' ? Number(conc ?? 8) : 1 }, worker));
-  process.stdout.write(JSON.stringify({ replies, failures, total }) + '\n');
+  process.stdout.write(JSON.stringify({ replies, failures, total, t0 }) + '\n');
 } else if (mode === 'hold') {
   const [host, port] = args;
   const s = connect({ host, port: Number(port) });

@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait.js';
 interface Ep { id: string; ipv4: string }
 interface Svc { id: string; name: string; vips: { network: string; ipv4?: string }[]; ports: { publishedPort: number; targetPort: number; protocol: string; mode: string }[] }
 interface Burst { replies: Record<string, number>; failures: unknown[]; total: number }
-interface Loop { replies: Record<string, number>; failures: { t: number; error: string }[]; total: number }
+interface Loop { replies: Record<string, number>; failures: { t: number; error: string }[]; total: number; t0: number }
 
 const h = new Harness();
 const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
@@ -47,9 +47,25 @@ function run(nsPath: string, script: string, args: string[]): Promise<string> {
   });
 }
 
-const burst = async (nsPath: string, proto: 'tcp' | 'udp', host: string, port: number, count: number): Promise<Burst> =>
+const burst = async (nsPath: string, proto: 'tcp' | 'udp' | 'http', host: string, port: number, count: number): Promise<Burst> =>
   JSON.parse(await run(nsPath, CLIENT, ['burst', proto, host, String(port), String(count)])) as Burst;
-const loop = async (nsPath: string, host: string, port: number, ms: number): Promise<Loop> => JSON.parse(await run(nsPath, CLIENT, ['loop', 'tcp', host, String(port), String(ms)])) as Loop;
+const loop = async (nsPath: string, host: string, port: number, ms: number, proto: 'tcp' | 'http' = 'tcp'): Promise<Loop> =>
+  JSON.parse(await run(nsPath, CLIENT, ['loop', proto, host, String(port), String(ms)])) as Loop;
+
+/** HAProxy in the client namespace: round robin over every host's published HTTP port, health-checked every 200 ms. */
+async function haproxy(port: number): Promise<void> {
+  const cfg = join(h.tmp, 'haproxy.cfg');
+  writeFileSync(cfg, [
+    'global', '  maxconn 512',
+    'defaults', '  mode http', '  timeout connect 500ms', '  timeout client 5s', '  timeout server 2s', '  retries 3', '  option redispatch 1',
+    'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend mesh',
+    'backend mesh', '  balance roundrobin', '  option httpchk GET /', '  default-server inter 200ms fall 2 rise 2',
+    ...[1, 2, 3].map((k) => `  server h${k} 198.51.100.${k}:8082 check`),
+  ].join('\n') + '\n');
+  const p = spawn('nsenter', [`--net=${client}`, 'haproxy', '-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(p);
+  await waitFor(() => burst(client, 'http', '127.0.0.1', port, 30), { what: 'HAProxy answering', until: (b) => b.failures.length === 0, timeoutMs: 15_000, intervalMs: 200 });
+}
 
 /** A task server in its namespace (TCP 80, UDP 7000, HTTP 8000), up when this resolves. */
 async function serve(name: string, netns: string): Promise<void> {
@@ -152,7 +168,7 @@ describe('the ingress routing mesh', () => {
   it('reaches every task through a host that runs none of them', async () => {
     // Move host 3's task away: host 3 keeps publishing and balancing over hosts 1 and 2.
     const t3 = tasks.get('t3')!;
-    await agents[2]!.json('endpoint', 'detach', t3.ep.id).catch(() => agents[2]!.cli('endpoint', 'detach', t3.ep.id));
+    expect((await agents[2]!.cli('endpoint', 'detach', t3.ep.id)).code).toBe(0);
     tasks.delete('t3');
     const b = await converged(client, 'tcp', '198.51.100.3', 8080, ['t1', 't2'], 90);
     expect(b.failures).toEqual([]);
@@ -185,7 +201,7 @@ describe('changes under load', () => {
     // Remove a task on another host than the held one's (and not host 1, where the client is).
     const victim = names.find((n) => n !== held && tasks.get(n)!.k !== 1)!;
     const v = tasks.get(victim)!;
-    await agents[v.k - 1]!.cli('endpoint', 'detach', v.ep.id);
+    expect((await agents[v.k - 1]!.cli('endpoint', 'detach', v.ep.id)).code).toBe(0);
     tasks.delete(victim);
     const rest = names.filter((n) => n !== victim);
     const b = await converged(c1, 'tcp', vip, 80, rest, 150);
@@ -205,7 +221,7 @@ describe('changes under load', () => {
     for (const name of before) {
       const old = tasks.get(name)!;
       await task(`${name}n`, old.k);
-      await agents[old.k - 1]!.cli('endpoint', 'detach', old.ep.id);
+      expect((await agents[old.k - 1]!.cli('endpoint', 'detach', old.ep.id)).code).toBe(0);
       tasks.delete(name);
     }
     const r = await looping;
@@ -214,3 +230,41 @@ describe('changes under load', () => {
     expect(r.failures).toEqual([]);
   }, 90_000);
 });
+
+describe('a killed host', () => {
+  it('leaves every LB within the failure bound (VIP and mesh); HAProxy in front of the mesh drops it and requests keep succeeding', async () => {
+    const vip = vipOf(web);
+    const live = [...tasks.keys()].filter((n) => n.startsWith('t'));
+    await converged(c1, 'tcp', vip, 80, live, 30);
+    await haproxy(18080);
+    const BOUND_MS = 5_000;
+    const viaVip = loop(c1, vip, 80, 14_000);
+    const viaHaproxy = loop(client, '127.0.0.1', 18080, 14_000, 'http');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const killedAt = Date.now();
+    await agents[2]!.kill9();
+    // The host is gone, not just its agent: its namespaces (sandboxes, task namespaces, the host itself) go too.
+    const onHost3 = [...tasks.values()].filter((t) => t.k === 3).map((t) => t.netns.split('/').at(-1)!);
+    const mine = h.namespaces().filter((n) => n.startsWith(agents[2]!.netnsPrefix) || onHost3.includes(n) || n === hosts[2]);
+    mustSh('ip', ['-batch', '-'], mine.map((n) => `netns del ${n}`).join('\n') + '\n');
+    const [v, hp] = await Promise.all([viaVip, viaHaproxy]);
+    const late = (l: Loop) => l.failures.filter((f) => l.t0 + f.t > killedAt + BOUND_MS);
+    console.log(`killed host: VIP ${v.total} connections, ${v.failures.length} failed (${JSON.stringify(v.failures.map((f) => [l0(v, f, killedAt), f.error]))}); ` +
+      `HAProxy ${hp.total} requests, ${hp.failures.length} failed (${JSON.stringify(hp.failures.map((f) => [l0(hp, f, killedAt), f.error]))})`);
+    expect(late(v)).toEqual([]);
+    expect(late(hp)).toEqual([]);
+    expect(hp.total).toBeGreaterThan(100);
+    const gone = [...tasks.entries()].filter(([, t]) => t.k === 3).map(([n]) => n);
+    for (const n of gone) tasks.delete(n);
+    const rest = [...tasks.keys()].filter((n) => n.startsWith('t'));
+    const after = await burst(c1, 'tcp', vip, 80, 100);
+    expect(after.failures).toEqual([]);
+    expect(Object.keys(after.replies).sort()).toEqual(rest.sort());
+    const mesh = await burst(client, 'tcp', '198.51.100.1', 8080, 60);
+    expect(mesh.failures).toEqual([]);
+    expect(Object.keys(mesh.replies).sort()).toEqual(rest.sort());
+  }, 90_000);
+});
+
+/** A failure's time relative to the kill (ms; negative: before it). */
+const l0 = (l: Loop, f: { t: number }, killedAt: number) => l.t0 + f.t - killedAt;
