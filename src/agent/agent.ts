@@ -38,6 +38,7 @@ import { featureFindings, gossipFindings, runDoctor, storeFindings, sysctlFindin
 import { dataPathFindings, firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
 import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
+import { buildMesh, defaultLbFactory, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -104,6 +105,8 @@ export class Agent implements AgentApi, Controller {
   /** The embedded resolver (absent with --no-embedded-dns). */
   private readonly dns: DnsController | undefined;
   private readonly peers: PeersController;
+  /** Service view and table, load balancer, VIP plane, ingress mesh (mesh-wiring.ts). */
+  private readonly mesh: Mesh;
   private readonly kernel: OverlayKernel;
   /** records, ipam, networks, endpoints, peers, dns: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
@@ -167,7 +170,9 @@ export class Agent implements AgentApi, Controller {
       : undefined;
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, ...(this.dns ? [this.dns] : [])], log);
+    const { records, networks, endpoints, peers } = this;
+    this.mesh = buildMesh({ config, store, records, networks, endpoints, peers, db: gossip.db, lbFactory: defaultLbFactory(metrics?.kernel), log, ...(metrics ? { observer: metrics.kernel } : {}) });
+    this.planes = new ControllerGroup('planes', [records, this.ipam, networks, endpoints, peers, ...this.mesh.controllers, ...(this.dns ? [this.dns] : [])], log);
     metrics?.watchPlanes({
       dns: () => {
         const s = this.dns?.stats();
@@ -313,6 +318,7 @@ export class Agent implements AgentApi, Controller {
       features: { ...this.features },
       store: this.storeHealth(),
       vxlanDropped: await this.kernel.vxlanDropped().catch(() => 0),
+      ...(this.mesh.lb.chosenKind ? { loadBalancer: this.mesh.lb.chosenKind } : {}),
       ...(gossip ? { gossip } : {}),
     };
   }

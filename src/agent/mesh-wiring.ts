@@ -6,13 +6,18 @@ import { VxError } from '../errors.js';
 import { IngressController } from '../ingress/ingress-controller.js';
 import { ingressSandboxName } from '../ingress/ingress-desired.js';
 import type { LbFrontend, LbKind, LoadBalancer } from '../ingress/lb/types.js';
-import type { ServiceView } from '../ingress/model.js';
+import { ServiceTableController, type EndpointTableDb } from '../ingress/service-table.js';
+import { StoreServiceView } from '../ingress/service-view.js';
+import type { EndpointTableReader } from '../ingress/remote-tasks.js';
 import { VipController } from '../ingress/vip-controller.js';
-import type { KernelObserver, NsRef } from '../kernel/index.js';
+import { NftTableReconciler, type KernelObserver, type NsRef } from '../kernel/index.js';
+import { NftLoadBalancer } from '../ingress/lb/nft-lb.js';
 import type { Controller } from '../model/controller.js';
 import type { EndpointsController } from '../overlay/endpoints-controller.js';
 import type { NetworksController } from '../overlay/networks-controller.js';
+import type { PeersController } from '../overlay/peers-controller.js';
 import type { OverlayRecords } from '../overlay/records.js';
+import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 
 /** How the agent makes each kind of load balancer, and asks whether this kernel can do IPVS. */
@@ -73,26 +78,43 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
   }
 }
 
+/** The real load balancers: nftables maps, or IPVS fwmark services. */
+export function defaultLbFactory(observer?: KernelObserver): LbFactory {
+  return {
+    make: (kind) => {
+      if (kind === 'ipvs') throw new VxError('FAILED_PRECONDITION', '--lb ipvs: this build has no IPVS load balancer yet: use --lb nftables');
+      return new NftLoadBalancer(new NftTableReconciler(observer));
+    },
+    ipvsAvailable: async () => false,
+  };
+}
+
 export interface MeshDeps {
   config: AgentConfig;
+  store: Store;
   records: OverlayRecords;
   networks: NetworksController;
   endpoints: EndpointsController;
-  view: ServiceView;
+  peers: PeersController;
+  /** NetworkDB (the service table is written to and read from its endpoint_table). */
+  db: EndpointTableDb & EndpointTableReader;
   lbFactory: LbFactory;
   log: Logger;
   observer?: KernelObserver;
 }
 
 export interface Mesh {
+  view: StoreServiceView;
   lb: SelectedLoadBalancer;
   vip: VipController;
   ingress: IngressController;
-  /** Start order: the LB choice, the VIP plane, the ingress mesh (after the services and table controllers). */
+  /** Start order (after the services controller): the service view, the table writer, the LB choice, the VIP plane, the ingress mesh. */
   controllers: Controller[];
 }
 
-export function buildMesh({ config, records, networks, endpoints, view, lbFactory, log, observer }: MeshDeps): Mesh {
+export function buildMesh({ config, store, records, networks, endpoints, peers, db, lbFactory, log, observer }: MeshDeps): Mesh {
+  const view = new StoreServiceView(store, records, db, log.child({ controller: 'service-view' }));
+  const table = new ServiceTableController(db, records, view, peers, log.child({ controller: 'service-table' }));
   const lb = new SelectedLoadBalancer(config.lb, lbFactory, log.child({ controller: 'lb' }));
   const ingress = new IngressController(records, networks, endpoints, view, lb, { netnsPrefix: config.netnsPrefix, ingressSubnet: config.ingressSubnet }, log.child({ controller: 'ingress' }), observer);
   const sandboxPath = `/run/netns/${ingressSandboxName(config.netnsPrefix)}`;
@@ -107,5 +129,5 @@ export function buildMesh({ config, records, networks, endpoints, view, lbFactor
     },
     log.child({ controller: 'vip' }),
   );
-  return { lb, vip, ingress, controllers: [lb, vip, ingress] };
+  return { view, lb, vip, ingress, controllers: [view, table, lb, vip, ingress] };
 }

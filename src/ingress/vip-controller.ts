@@ -74,7 +74,9 @@ export class VipController implements Controller {
         const fp = frontendsFingerprint(frontends);
         if (this.applied.get(netns) === fp) return;
         try {
-          await this.lb.sync(nsFromPath(netns), frontends);
+          // No VIP to balance: nothing of the LB's stays in the workload (clear is harmless when there is none).
+          if (frontends.length) await this.lb.sync(nsFromPath(netns), frontends);
+          else await this.lb.clear(nsFromPath(netns));
           this.applied.set(netns, fp);
           this.log.debug({ netns, frontends: frontends.length, backends: frontends.reduce((n, f) => n + f.backends.length, 0) }, 'VIP frontends synced');
         } catch (e) {
