@@ -18,6 +18,10 @@ import type {
   NetworkInfo,
   PoolGrant,
   PoolRequest,
+  CreateServiceRequest,
+  ServiceInfo,
+  ServicesApi,
+  UpdateServiceRequest,
   StatusInfo,
   TraceInfo,
   TraceRequest,
@@ -38,7 +42,9 @@ import { featureFindings, gossipFindings, runDoctor, storeFindings, sysctlFindin
 import { dataPathFindings, firewallFindings, linkFindings, mtuFindings } from '../overlay/doctor-checks.js';
 import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
-import { buildMesh, defaultLbFactory, type Mesh } from './mesh-wiring.js';
+import type { ServicesController } from '../ingress/services-controller.js';
+import { buildServices } from './services-wiring.js';
+import { buildMesh, defaultLbFactory, serviceTasks, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -91,7 +97,7 @@ export interface AgentDeps {
  * endpoints), starts them in order (rolling a half-done start back in reverse), runs the periodic
  * resync, and implements the API by validating requests at the edge and delegating.
  */
-export class Agent implements AgentApi, Controller {
+export class Agent implements AgentApi, ServicesApi, Controller {
   readonly name = 'agent';
   private readonly config: AgentConfig;
   private readonly store: Store;
@@ -105,10 +111,11 @@ export class Agent implements AgentApi, Controller {
   /** The embedded resolver (absent with --no-embedded-dns). */
   private readonly dns: DnsController | undefined;
   private readonly peers: PeersController;
+  private readonly services: ServicesController;
   /** Service view and table, load balancer, VIP plane, ingress mesh (mesh-wiring.ts). */
   private readonly mesh: Mesh;
   private readonly kernel: OverlayKernel;
-  /** records, ipam, networks, endpoints, peers, dns: start order; stop is the reverse. */
+  /** records, ipam, networks, endpoints, peers, services, dns: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
   private features: KernelFeatures = { vxlan: false, nftables: false, ipvs: false };
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -156,7 +163,11 @@ export class Agent implements AgentApi, Controller {
       { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - VXLAN_OVERHEAD, salvage: config.salvage },
       log.child({ controller: 'networks' }),
     );
-    this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage }, log.child({ controller: 'endpoints' }));
+    this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id) }, log.child({ controller: 'endpoints' }));
+    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, {
+      ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork(),
+      tasks: (id) => serviceTasks(this.mesh.view, this.records)(id),
+    });
     this.dns = config.embeddedDns
       ? new DnsController(
           this.records,
@@ -172,7 +183,7 @@ export class Agent implements AgentApi, Controller {
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
     const { records, networks, endpoints, peers } = this;
     this.mesh = buildMesh({ config, store, records, networks, endpoints, peers, db: gossip.db, lbFactory: defaultLbFactory(metrics?.kernel), log, ...(metrics ? { observer: metrics.kernel } : {}) });
-    this.planes = new ControllerGroup('planes', [records, this.ipam, networks, endpoints, peers, ...this.mesh.controllers, ...(this.dns ? [this.dns] : [])], log);
+    this.planes = new ControllerGroup('planes', [records, this.ipam, networks, endpoints, peers, this.services, ...this.mesh.controllers, ...(this.dns ? [this.dns] : [])], log);
     metrics?.watchPlanes({
       dns: () => {
         const s = this.dns?.stats();
@@ -277,6 +288,7 @@ export class Agent implements AgentApi, Controller {
       ...(req.mac ? { mac: checkMac(req.mac) } : {}),
       labels: checkLabels(req.labels),
       preallocated: Boolean(req.preallocated),
+      ...(req.service ? { serviceId: this.services.taskOf(req.service, net) } : {}),
     };
     const ep = await this.endpoints.attach(net, valid);
     if (this.dns && !leaveInHost) await this.dns.settled(valid.netns); // the workload may ask right away
@@ -340,6 +352,14 @@ export class Agent implements AgentApi, Controller {
   dnsStats(): ReturnType<DnsController['stats']> | undefined {
     return this.dns?.stats();
   }
+
+  // ---------------------------------------------------------------- services (src/ingress)
+
+  createService = (req: CreateServiceRequest): Promise<ServiceInfo> => this.services.createService(req);
+  listServices = (): Promise<ServiceInfo[]> => this.services.listServices();
+  inspectService = (nameOrId: string): Promise<ServiceInfo> => this.services.inspectService(nameOrId);
+  updateService = (req: UpdateServiceRequest): Promise<ServiceInfo> => this.services.updateService(req);
+  removeService = (nameOrId: string): Promise<void> => this.services.removeService(nameOrId);
 
   // ---------------------------------------------------------------- gossip
 

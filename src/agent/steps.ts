@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { startApiServer, type ApiServer } from '../api/server.js';
-import type { AgentApi } from '../model/api.js';
+import type { AgentApi, ServicesApi } from '../model/api.js';
 import { startPluginServer, type PluginServer } from '../plugin/index.js';
 import { EtcdStore, FileStore, parseEtcdStoreUrl, type Store } from '../store/index.js';
 import { Agent } from './agent.js';
@@ -64,7 +64,7 @@ async function makeDataDir(dir: string): Promise<void> {
 /** Everything the steps make, for the steps after them (and for a test to look at). */
 export interface AgentParts {
   log: Logger;
-  apiGate: StartGate<AgentApi>;
+  apiGate: StartGate<AgentApi & ServicesApi>;
   pluginGate: StartGate<AgentApi>;
   transport: PreboundTransport;
   locks: HeldLock[];

@@ -4,8 +4,11 @@ import * as grpc from '@grpc/grpc-js';
 import { VxError } from '../errors.js';
 import type {
   AgentApi, AttachRequest, CreateNetworkRequest, DoctorCheckResult, TraceInfo, TraceRequest, EndpointInfo, GossipNode, GossipNodeState, GossipStatus, KeyOp, KeyOpResult, NetworkInfo,
-  PoolGrant, PoolRequest, StatusInfo, SubnetInfo,
+  PoolGrant, PoolRequest, StatusInfo, SubnetInfo, ServicesApi, CreateServiceRequest, UpdateServiceRequest, ServiceInfo, ServiceVipInfo, ServiceTaskInfo,
 } from '../model/api.js';
+import type { ServiceInfo__Output } from './generated/vxmesh/v1/ServiceInfo.js';
+import type { ListServicesResponse__Output } from './generated/vxmesh/v1/ListServicesResponse.js';
+import type { UpdateServiceRequest as UpdateServiceWire } from './generated/vxmesh/v1/UpdateServiceRequest.js';
 import type { EndpointInfo__Output } from './generated/vxmesh/v1/EndpointInfo.js';
 import type { GossipKeyRequest } from './generated/vxmesh/v1/GossipKeyRequest.js';
 import type { GossipKeyResponse__Output } from './generated/vxmesh/v1/GossipKeyResponse.js';
@@ -26,7 +29,7 @@ import type { SubnetInfo__Output } from './generated/vxmesh/v1/SubnetInfo.js';
 import { grpcToErrorCode } from './errors.js';
 import { loadVxmeshProto } from './proto.js';
 
-export type ApiClient = AgentApi & { close(): void };
+export type ApiClient = AgentApi & ServicesApi & { close(): void };
 
 export interface ConnectOptions {
   /** Per-call deadline; attach on a loaded host can take seconds, so the default is generous. */
@@ -128,7 +131,42 @@ function toEndpoint(wire: EndpointInfo__Output): EndpointInfo {
       labels: wire.labels,
       createdAt: wire.createdAt,
     },
-    { ipv6: wire.ipv6, gatewayIpv4: wire.gatewayIpv4, gatewayIpv6: wire.gatewayIpv6 },
+    { ipv6: wire.ipv6, gatewayIpv4: wire.gatewayIpv4, gatewayIpv6: wire.gatewayIpv6, service: present(wire.service) },
+  );
+}
+
+const oneOf = <T extends string>(what: string, value: string, allowed: readonly T[]): T => {
+  const known = allowed.find((a) => a === value);
+  if (known === undefined) throw new VxError('INTERNAL', `the agent reported an unknown ${what} "${value}"`);
+  return known;
+};
+
+function toService(wire: ServiceInfo__Output): ServiceInfo {
+  return {
+    id: wire.id,
+    name: wire.name,
+    endpointMode: oneOf('endpoint mode', wire.endpointMode, ['vip', 'dnsrr'] as const),
+    affinity: oneOf('affinity', wire.affinity, ['none', 'client-ip'] as const),
+    networks: wire.networks,
+    vips: wire.vips.map((v) => withOptional<ServiceVipInfo>({ network: v.network, networkId: v.networkId }, { ipv4: present(v.ipv4), ipv6: present(v.ipv6) })),
+    ports: wire.ports.map((p) => ({
+      protocol: oneOf('protocol', p.protocol, ['tcp', 'udp'] as const),
+      targetPort: p.targetPort,
+      publishedPort: p.publishedPort,
+      mode: oneOf('publish mode', p.mode, ['ingress', 'host'] as const),
+    })),
+    labels: wire.labels,
+    tasks: wire.tasks.map((t) => withOptional<ServiceTaskInfo>({ endpointId: t.endpointId, name: t.name, network: t.network, node: t.node }, { ipv4: present(t.ipv4), ipv6: present(t.ipv6) })),
+    version: wire.version,
+    createdAt: wire.createdAt,
+  };
+}
+
+/** Proto3 cannot send an absent list or map: set_publish / set_labels say they were given. */
+function toUpdateWire(req: UpdateServiceRequest): UpdateServiceWire {
+  return withOptional<UpdateServiceWire>(
+    { service: req.service, setPublish: req.publish !== undefined, setLabels: req.labels !== undefined },
+    { publish: req.publish, labels: req.labels, affinity: req.affinity },
   );
 }
 
@@ -261,6 +299,22 @@ export function connectApi(socketPath: string, options: ConnectOptions = {}): Ap
         { endpoint: wire.endpoint, network: wire.network, to: wire.to, ok: wire.ok, hops: wire.hops.map((h) => ({ at: h.at, detail: h.detail, ok: h.ok })) },
         { port: present(wire.port), resolved: present(wire.resolved) },
       );
+    },
+    async createService(request: CreateServiceRequest) {
+      return toService(await call<ServiceInfo__Output>((o, done) => client.CreateService(request, o, done)));
+    },
+    async listServices() {
+      const response = await call<ListServicesResponse__Output>((o, done) => client.ListServices({}, o, done));
+      return response.services.map(toService);
+    },
+    async inspectService(nameOrId: string) {
+      return toService(await call<ServiceInfo__Output>((o, done) => client.InspectService({ nameOrId }, o, done)));
+    },
+    async updateService(request: UpdateServiceRequest) {
+      return toService(await call<ServiceInfo__Output>((o, done) => client.UpdateService(toUpdateWire(request), o, done)));
+    },
+    async removeService(nameOrId: string) {
+      await call((o, done) => client.RemoveService({ nameOrId }, o, done));
     },
     close() {
       client.close();

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
-import type { AgentApi } from '../model/api.js';
+import type { AgentApi, ServicesApi } from '../model/api.js';
 import { errorCodeToGrpc } from './errors.js';
 import type { VxmeshHandlers } from './generated/vxmesh/v1/Vxmesh.js';
 import { loadVxmeshProto } from './proto.js';
@@ -11,6 +11,7 @@ import { prepareSocketPath, removeSocket, restrictSocket } from '../util/unix-so
 import {
   validateAttach,
   validateCreateNetwork,
+  validateCreateService,
   validateDetach,
   validateGossipKey,
   validateListEndpoints,
@@ -19,6 +20,8 @@ import {
   validateReleaseAddress,
   validateRequestAddress,
   validateRequestPool,
+  validateServiceRef,
+  validateUpdateService,
 } from './validate.js';
 
 export type ApiLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -53,7 +56,7 @@ function unary<Req, Res>(method: string, handler: (request: Req) => Promise<Res>
   };
 }
 
-function handlers(api: AgentApi, logger: ApiLogger): VxmeshHandlers {
+function handlers(api: AgentApi & ServicesApi, logger: ApiLogger): VxmeshHandlers {
   return {
     Status: unary('Status', () => api.status(), logger),
     CreateNetwork: unary('CreateNetwork', (request) => api.createNetwork(validateCreateNetwork(request)), logger),
@@ -90,6 +93,14 @@ function handlers(api: AgentApi, logger: ApiLogger): VxmeshHandlers {
     }, logger),
     Doctor: unary('Doctor', () => api.doctor(), logger),
     TraceEndpoint: unary('TraceEndpoint', (request) => api.traceEndpoint({ endpoint: String(request.endpoint ?? ''), to: String(request.to ?? '') }), logger),
+    CreateService: unary('CreateService', (request) => api.createService(validateCreateService(request)), logger),
+    ListServices: unary('ListServices', async () => ({ services: await api.listServices() }), logger),
+    InspectService: unary('InspectService', (request) => api.inspectService(validateServiceRef(request)), logger),
+    UpdateService: unary('UpdateService', (request) => api.updateService(validateUpdateService(request)), logger),
+    RemoveService: unary('RemoveService', async (request) => {
+      await api.removeService(validateServiceRef(request));
+      return {};
+    }, logger),
   };
 }
 
@@ -102,8 +113,8 @@ function bind(server: grpc.Server, address: string): Promise<void> {
   });
 }
 
-/** Serves `api` on `unix:<socketPath>` (mode 0600). */
-export async function startApiServer(api: AgentApi, socketPath: string, logger: ApiLogger): Promise<ApiServer> {
+/** Serves `api` (the agent's surface and its services) on `unix:<socketPath>` (mode 0600). */
+export async function startApiServer(api: AgentApi & ServicesApi, socketPath: string, logger: ApiLogger): Promise<ApiServer> {
   const absolutePath = resolve(socketPath);
   const { service } = loadVxmeshProto();
   const server = new grpc.Server();

@@ -2,7 +2,8 @@
 // values and limits through src/model/validate.ts, so the API, CLI and agent accept the same things.
 // Fields are named as the CLI flags without dashes (subnet-v6), never as internal names (subnetV6).
 import { VxError } from '../errors.js';
-import type { AttachRequest, CreateNetworkRequest, KeyOp, PoolRequest } from '../model/api.js';
+import type { AttachRequest, CreateNetworkRequest, CreateServiceRequest, KeyOp, PoolRequest, PublishSpec, UpdateServiceRequest } from '../model/api.js';
+import { createServiceProblem, updateServiceProblem } from '../ingress/service-validate.js';
 import { ADDRESS_TEXT_MAX, GOSSIP_KEY_TEXT_MAX, ID_MAX, PATH_MAX } from '../model/limits.js';
 import {
   apiFieldLabel as label,
@@ -139,6 +140,7 @@ export function validateAttach(raw: unknown): AttachRequest {
       labels: stringMap(req, 'labels'),
       preallocated: optionalBool(req, 'preallocated'),
       resolvConf: optionalString(req, 'resolvConf', PATH_MAX),
+      service: optionalString(req, 'service', ID_MAX),
     },
   );
   orThrow(attachProblem(request));
@@ -217,4 +219,62 @@ export function validateGossipKey(raw: unknown): GossipKeyRequest {
   if (key === undefined) throw invalid(`key is required for op ${op} (base64 of 16, 24 or 32 bytes)`);
   orThrow(gossipKeyProblem(key));
   return { op, key };
+}
+
+// ---- Services ----
+
+function publishList(req: Record<string, unknown>): PublishSpec[] {
+  const value = req.publish ?? [];
+  if (!Array.isArray(value)) throw invalid('publish must be a list of port specs');
+  return value.map((raw, i) => {
+    const spec = asRecord(raw, `publish[${i}]`);
+    const targetPort = optionalNumber(spec, 'targetPort');
+    if (targetPort === undefined) throw invalid(`publish[${i}]: target-port is required`);
+    const published = optionalNumber(spec, 'publishedPort');
+    const protocol = optionalString(spec, 'protocol', 8);
+    const mode = optionalString(spec, 'mode', 16);
+    if (protocol !== undefined && protocol !== 'tcp' && protocol !== 'udp') throw invalid(`publish[${i}]: protocol must be tcp or udp, got "${protocol}"`);
+    if (mode !== undefined && mode !== 'ingress' && mode !== 'host') throw invalid(`publish[${i}]: mode must be ingress or host, got "${mode}"`);
+    return withOptional<PublishSpec>({ targetPort }, { publishedPort: published || undefined, protocol, mode });
+  });
+}
+
+function oneOfString<T extends string>(req: Record<string, unknown>, field: string, allowed: readonly T[]): T | undefined {
+  const value = optionalString(req, field, 32);
+  if (value !== undefined && !(allowed as readonly string[]).includes(value)) throw invalid(`${label(field)} must be ${allowed.join(' or ')}, got "${value}"`);
+  return value as T | undefined;
+}
+
+export function validateCreateService(raw: unknown): CreateServiceRequest {
+  const req = asRecord(raw, 'request');
+  const publish = publishList(req);
+  const request = withOptional<CreateServiceRequest>(
+    { name: requiredString(req, 'name'), networks: stringList(req, 'networks') ?? [] },
+    {
+      publish: publish.length ? publish : undefined,
+      endpointMode: oneOfString(req, 'endpointMode', ['vip', 'dnsrr'] as const),
+      affinity: oneOfString(req, 'affinity', ['none', 'client-ip'] as const),
+      labels: stringMap(req, 'labels'),
+    },
+  );
+  orThrow(createServiceProblem(request));
+  return request;
+}
+
+export function validateUpdateService(raw: unknown): UpdateServiceRequest {
+  const req = asRecord(raw, 'request');
+  const request = withOptional<UpdateServiceRequest>(
+    { service: requiredString(req, 'service', ID_MAX) },
+    {
+      publish: optionalBool(req, 'setPublish') ? publishList(req) : undefined,
+      affinity: oneOfString(req, 'affinity', ['none', 'client-ip'] as const),
+      labels: optionalBool(req, 'setLabels') ? (stringMap(req, 'labels') ?? {}) : undefined,
+    },
+  );
+  orThrow(updateServiceProblem(request));
+  return request;
+}
+
+export function validateServiceRef(raw: unknown): string {
+  return requiredString(asRecord(raw, 'request'), 'nameOrId', ID_MAX);
 }

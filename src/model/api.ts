@@ -107,6 +107,8 @@ export interface EndpointInfo {
   gatewayIpv6?: string;
   labels: Record<string, string>;
   createdAt: string;
+  /** The service this endpoint is a task of (its name; the id if the service is gone). */
+  service?: string;
 }
 
 export interface FeatureProbe {

@@ -16,7 +16,7 @@ export interface ValidAttach extends AttachRequest {
   aliases: string[];
   labels: Record<string, string>;
   preallocated: boolean;
-  /** The service this endpoint is a task of (resolved from `service`), recorded as EndpointRecord.serviceId. */
+  /** The service (resolved from `service`, checked to be on this network) the endpoint is a task of. */
   serviceId?: string;
   /** Set by the ingress plane only: the task endpoint this one is the ingress-network leg of. */
   ingressLegOf?: string;
@@ -76,6 +76,7 @@ export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: str
     leaveInHost: req.leaveInHost,
     preallocated: req.preallocated,
     labels: req.labels,
+    ...(req.serviceId ? { serviceId: req.serviceId } : {}),
     state: 'pending',
     createdAt: new Date().toISOString(),
     node: records.node,

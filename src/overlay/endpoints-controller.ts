@@ -23,6 +23,8 @@ export interface EndpointsOptions {
   advertiseAddr?: string;
   /** The store was salvaged: a pending record may have lost its confirmation, so it is adopted, not rolled back. */
   salvage: boolean;
+  /** The name of a service by id (for the `service` of a task's EndpointInfo). */
+  serviceName?: (serviceId: string) => string | undefined;
 }
 
 /** Records whose kernel objects are gone but whose store delete failed (e.g. disk full): retried. */
@@ -165,6 +167,7 @@ export class EndpointsController implements Controller {
       labels: { ...ep.labels },
       createdAt: ep.createdAt,
       ...(net ? { gatewayIpv4: net.v4.gateway } : {}),
+      ...(ep.serviceId ? { service: this.opts.serviceName?.(ep.serviceId) ?? ep.serviceId } : {}),
       ...(ep.ipv6 && net?.v6 ? { ipv6: `${ep.ipv6}/${net.v6.prefix}`, gatewayIpv6: net.v6.gateway } : {}),
     };
   }

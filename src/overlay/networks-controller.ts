@@ -36,6 +36,8 @@ export class NetworksController implements Controller {
   private readonly leftovers = new Map<string, NetworkRecord>();
   private readonly follow = new Coalescer();
   private unwatch: (() => void) | undefined;
+  /** Planes above (services) that may refuse a network's removal; run under the write lock. */
+  private readonly removeGuards: Array<(net: NetworkRecord) => Promise<void>> = [];
 
   constructor(
     private readonly store: Store,
@@ -118,6 +120,11 @@ export class NetworksController implements Controller {
     if (!missing.length) return;
     await this.ipam.write(async (t) => missing.forEach((n) => t.claimVni(n.vni, n.id)));
     this.log.info(summarize(missing.map((n) => `${n.name}:${n.vni}`)), 'recorded VNIs of existing networks in the store');
+  }
+
+  /** `guard` throws (a clear VxError) while something of its plane still uses the network. */
+  guardRemoval(guard: (net: NetworkRecord) => Promise<void>): void {
+    this.removeGuards.push(guard);
   }
 
   // ---------------------------------------------------------------- lookups
@@ -376,6 +383,7 @@ export class NetworksController implements Controller {
           `network "${net.name}" has ${eps.length} attached endpoint(s) (${eps.slice(0, 3).map((e) => e.id.slice(0, 12)).join(', ')}${eps.length > 3 ? ', ...' : ''}): detach them first (vxmesh endpoint detach ID)`,
         );
       }
+      for (const guard of this.removeGuards) await guard(net);
       const unknown = this.kernel.unaccountedIn(net.sandbox);
       if (unknown.length) {
         throw new VxError(

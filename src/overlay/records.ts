@@ -119,6 +119,8 @@ export class OverlayRecords implements Controller {
   readonly gateways: RecordSet<GatewayRecord>;
 
   readonly local: LocalView;
+  /** Record sets of the planes above (services) written through the same store transactions. */
+  private readonly followers: Array<Pick<RecordSet<{ id: string }>, 'prefix' | 'waitForRevision'>> = [];
 
   constructor(store: Store, local: LocalView = { node: '', shared: false, netnsPrefix: '' }) {
     this.local = local;
@@ -158,10 +160,15 @@ export class OverlayRecords implements Controller {
 
   async reconcile(): Promise<void> {}
 
+  /** waitForRevision covers `set` too (its owner starts and stops it). */
+  follow(set: Pick<RecordSet<{ id: string }>, 'prefix' | 'waitForRevision'>): void {
+    this.followers.push(set);
+  }
+
   /** Resolves once the caches of the written `keys` reflect store revision `rev` (0: nothing was written). */
   async waitForRevision(rev: number, keys?: readonly string[]): Promise<void> {
     if (rev <= 0) return;
-    const touched = this.all.filter((s) => !keys || keys.some((k) => k.startsWith(s.prefix)));
+    const touched = [...this.all, ...this.followers].filter((s) => !keys || keys.some((k) => k.startsWith(s.prefix)));
     await Promise.all(touched.map((s) => s.waitForRevision(rev)));
   }
 

@@ -1,8 +1,8 @@
 // An in-memory AgentApi for API and CLI tests: enough behaviour to exercise every RPC and error path.
 import { VxError } from '../../src/errors.js';
-import { type AgentApi, type AttachRequest, type CreateNetworkRequest, type EndpointInfo, type GossipNode, type KeyOp, type KeyOpResult, type NetworkInfo, type PoolGrant, type PoolRequest, type StatusInfo } from '../../src/model/api.js';
+import { type AgentApi, type ServicesApi, type ServiceInfo, type CreateServiceRequest, type UpdateServiceRequest, type AttachRequest, type CreateNetworkRequest, type EndpointInfo, type GossipNode, type KeyOp, type KeyOpResult, type NetworkInfo, type PoolGrant, type PoolRequest, type StatusInfo } from '../../src/model/api.js';
 
-export interface FakeAgent extends AgentApi {
+export interface FakeAgent extends AgentApi, ServicesApi {
   /** Every request as the agent received it, in order, to check what crossed the wire. */
   calls: Array<{ method: string; args: unknown[] }>;
   /** When set, the next call throws this (then it is cleared). */
@@ -30,13 +30,64 @@ export function createFakeAgent(): FakeAgent {
   const networks = new Map<string, NetworkInfo>();
   const endpoints = new Map<string, EndpointInfo>();
   const pools = new Map<string, PoolGrant>();
+  const services = new Map<string, ServiceInfo>();
+  const findService = (nameOrId: string): ServiceInfo => {
+    const s = [...services.values()].find((x) => x.name === nameOrId || x.id.startsWith(nameOrId));
+    if (!s) throw new VxError('NOT_FOUND', `service "${nameOrId}" not found`);
+    return s;
+  };
+  const servicePorts = (publish: CreateServiceRequest['publish']) =>
+    (publish ?? []).map((p, i) => ({ protocol: p.protocol ?? 'tcp', targetPort: p.targetPort, publishedPort: p.publishedPort || 30000 + i, mode: p.mode ?? 'ingress' }) as const);
   let counter = 0;
   const nextId = (): string => {
     counter += 1;
     return counter.toString(16).padStart(4, '0') + 'ab'.repeat(30);
   };
 
+  const serviceMethods: ServicesApi = {
+    async createService(req: CreateServiceRequest): Promise<ServiceInfo> {
+      record('createService', req);
+      if ([...services.values()].some((x) => x.name === req.name)) throw new VxError('ALREADY_EXISTS', `service "${req.name}" already exists`);
+      const nets = req.networks.map(findNetwork);
+      const s: ServiceInfo = {
+        id: nextId(),
+        name: req.name,
+        endpointMode: req.endpointMode ?? 'vip',
+        affinity: req.affinity ?? 'none',
+        networks: nets.map((n) => n.name),
+        vips: req.endpointMode === 'dnsrr' ? [] : nets.map((n) => ({ network: n.name, networkId: n.id, ipv4: n.ipv4.subnet.replace(/\.0\/(\d+)$/, '.250/$1') })),
+        ports: servicePorts(req.publish),
+        labels: req.labels ?? {},
+        tasks: [],
+        version: 1,
+        createdAt: '2026-01-01T00:00:00.000Z',
+      };
+      services.set(s.id, s);
+      return s;
+    },
+    async listServices(): Promise<ServiceInfo[]> {
+      record('listServices');
+      return [...services.values()];
+    },
+    async inspectService(nameOrId: string): Promise<ServiceInfo> {
+      record('inspectService', nameOrId);
+      return findService(nameOrId);
+    },
+    async updateService(req: UpdateServiceRequest): Promise<ServiceInfo> {
+      record('updateService', req);
+      const s = findService(req.service);
+      const next: ServiceInfo = { ...s, ...(req.publish ? { ports: servicePorts(req.publish) } : {}), ...(req.affinity ? { affinity: req.affinity } : {}), ...(req.labels ? { labels: req.labels } : {}), version: s.version + 1 };
+      services.set(s.id, next);
+      return next;
+    },
+    async removeService(nameOrId: string): Promise<void> {
+      record('removeService', nameOrId);
+      services.delete(findService(nameOrId).id);
+    },
+  };
+
   const fake: FakeAgent = {
+    ...serviceMethods,
     calls: [],
     nodes: defaultFakeNodes(),
     keyring: [],
@@ -192,6 +243,7 @@ export function createFakeAgent(): FakeAgent {
       };
     },
   };
+
 
   function record(method: string, ...args: unknown[]): void {
     fake.calls.push({ method, args });

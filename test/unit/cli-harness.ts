@@ -53,6 +53,7 @@ export function useCliHarness(): CliHarness {
     run: (argv, env, deps) => runCaptured(argv, env ?? { VXMESH_SOCKET: harness.socketPath }, deps),
     async reset() {
       const agent = harness.agent;
+      for (const service of await agent.listServices()) await agent.removeService(service.id);
       for (const endpoint of await agent.listEndpoints()) await agent.detach(endpoint.id);
       for (const network of await agent.listNetworks()) await agent.removeNetwork(network.id);
       agent.nodes = defaultFakeNodes();

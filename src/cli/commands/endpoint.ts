@@ -32,6 +32,7 @@ const attach: Command = {
     mac: { type: 'string', valueName: 'MAC', description: 'MAC address (default: derived from the IP)' },
     label: { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'set a label' },
     'resolv-conf': { type: 'string', valueName: 'PATH', description: "write the workload's resolv.conf here (nameserver 127.0.0.11, options ndots:0)" },
+    service: { type: 'string', valueName: 'NAME', description: 'the endpoint is a task of this service (which must be on --network)' },
   },
   async run(ctx, args) {
     const request: AttachRequest = {
@@ -53,6 +54,11 @@ const attach: Command = {
     const resolvConf = stringValue(args, 'resolv-conf');
     // The agent has its own working directory: a relative path means the caller's.
     if (resolvConf !== undefined) request.resolvConf = resolvConf === '' ? '' : resolve(resolvConf);
+    const service = stringValue(args, 'service');
+    if (service !== undefined) {
+      usageCheck(service.startsWith('-') ? nameProblem('--service', service) : refProblem('--service', service));
+      request.service = service;
+    }
     checkNetworkRef(request.network);
     usageCheck(attachProblem(request, flagLabel()));
     const endpoint = await withClient(ctx, (client) => client.attach(request));

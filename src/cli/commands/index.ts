@@ -7,12 +7,14 @@ import { endpointTraceCommands } from './endpoint-trace.js';
 import { gossipCommands } from './gossip.js';
 import { networkCommands } from './network.js';
 import { nodeCommands } from './node.js';
+import { serviceCommands } from './service.js';
 import { statusCommands } from './status.js';
 
 export const COMMANDS: readonly Command[] = [
   ...agentCommands,
   ...networkCommands,
   ...endpointCommands,
+  ...serviceCommands,
   ...endpointTraceCommands,
   ...nodeCommands,
   ...gossipCommands,
@@ -24,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
 export const GROUPS: Readonly<Record<string, string>> = {
   network: 'manage overlay networks',
   endpoint: 'attach network namespaces to networks',
+  service: 'manage services (VIPs, published ports)',
   node: 'inspect the gossip cluster',
   gossip: 'manage gossip encryption keys',
   'gossip key': "rotate the cluster's gossip encryption keyring",

@@ -13,6 +13,7 @@ export interface AttachRequest {
   'labels'?: ({[key: string]: string});
   'preallocated'?: (boolean);
   'resolvConf'?: (string);
+  'service'?: (string);
   '_netns'?: "netns";
   '_name'?: "name";
   '_ip'?: "ip";
@@ -21,6 +22,7 @@ export interface AttachRequest {
   '_leaveInHost'?: "leaveInHost";
   '_preallocated'?: "preallocated";
   '_resolvConf'?: "resolvConf";
+  '_service'?: "service";
 }
 
 export interface AttachRequest__Output {
@@ -35,4 +37,5 @@ export interface AttachRequest__Output {
   'labels': ({[key: string]: string});
   'preallocated'?: (boolean);
   'resolvConf'?: (string);
+  'service'?: (string);
 }

@@ -16,9 +16,11 @@ export interface EndpointInfo {
   'gatewayIpv6'?: (string);
   'labels'?: ({[key: string]: string});
   'createdAt'?: (string);
+  'service'?: (string);
   '_ipv6'?: "ipv6";
   '_gatewayIpv4'?: "gatewayIpv4";
   '_gatewayIpv6'?: "gatewayIpv6";
+  '_service'?: "service";
 }
 
 export interface EndpointInfo__Output {
@@ -36,4 +38,5 @@ export interface EndpointInfo__Output {
   'gatewayIpv6'?: (string);
   'labels': ({[key: string]: string});
   'createdAt': (string);
+  'service'?: (string);
 }

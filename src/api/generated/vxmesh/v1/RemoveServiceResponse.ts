@@ -1,0 +1,8 @@
+// Original file: proto/vxmesh.proto
+
+
+export interface RemoveServiceResponse {
+}
+
+export interface RemoveServiceResponse__Output {
+}
