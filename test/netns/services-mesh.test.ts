@@ -233,6 +233,35 @@ describe('changes under load', () => {
   }, 90_000);
 });
 
+describe('restart and removal', () => {
+  const hostTable = (k: number) => inNs(hostNs(k), 'nft', ['-j', 'list', 'table', 'inet', 'vxmesh_ingress']);
+  const rules = (k: number) => (JSON.parse(hostTable(k).stdout || '{"nftables":[]}') as { nftables: { rule?: { chain: string; comment?: string } }[] }).nftables.flatMap((o) => (o.rule ? [`${o.rule.chain} ${o.rule.comment ?? ''}`] : [])).sort();
+
+  it('a crashed and restarted agent reconciles the mesh from the store: the same rules once each, the port still answers', async () => {
+    const before = rules(1);
+    expect(before.filter((r) => r.startsWith('prerouting'))).toEqual(['prerouting vxmesh: ingress tcp/8080', 'prerouting vxmesh: ingress tcp/8082', 'prerouting vxmesh: ingress udp/8081']);
+    await agents[0]!.kill9();
+    await agents[0]!.start();
+    const live = [...tasks.keys()].filter((n) => n.startsWith('t'));
+    await converged(client, 'tcp', '198.51.100.1', 8080, live, 60);
+    expect(rules(1)).toEqual(before);
+    await converged(c1, 'tcp', vipOf(web), 80, live, 60);
+  }, 60_000);
+
+  it('service rm takes its published port off every host and the ingress leg off its task', async () => {
+    const legs = async () => (await agents[0]!.json<{ network: string; netns: string }[]>('endpoint', 'ls')).filter((e) => e.network === 'ingress').map((e) => e.netns);
+    const tmp = await agents[1]!.json<Svc>('service', 'create', 'tmp', '--network', 'web', '--publish', '8090:80');
+    await task('x1', 1, 'tmp');
+    await converged(client, 'tcp', '198.51.100.2', 8090, ['x1'], 10);
+    expect(await legs()).toContain(tasks.get('x1')!.netns);
+    const rm = await agents[1]!.cli('service', 'rm', tmp.id);
+    expect(rm.code, rm.stderr).toBe(0);
+    await waitFor(legs, { what: "x1's ingress leg gone", until: (l) => !l.includes(tasks.get('x1')!.netns), timeoutMs: 10_000 });
+    for (const k of [1, 2, 3]) await waitFor(() => rules(k), { what: `8090 gone from host ${k}`, until: (r) => !r.some((x) => x.includes('8090')), timeoutMs: 10_000 });
+    expect((await burst(client, 'tcp', '198.51.100.2', 8090, 3)).replies).toEqual({});
+  }, 60_000);
+});
+
 describe('a killed host', () => {
   it('leaves every LB within the failure bound (VIP and mesh); HAProxy in front of the mesh drops it and requests keep succeeding', async () => {
     const vip = vipOf(web);
