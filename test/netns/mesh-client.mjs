@@ -84,7 +84,7 @@ if (mode === 'burst' || mode === 'loop') {
     }
   };
   await Promise.all(Array.from({ length: mode === 'burst' ? Number(conc ?? 8) : 1 }, worker));
-  process.stdout.write(JSON.stringify({ replies, failures, total, t0 }) + '\n');
+  process.stdout.write(JSON.stringify({ replies, failures, total, t0, ms: Date.now() - t0 }) + '\n');
 } else if (mode === 'hold') {
   const [host, port] = args;
   const s = connect({ host, port: Number(port) });
