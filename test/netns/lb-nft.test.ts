@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namedNs, nsExists, NftTableReconciler } from '../../src/kernel/index.js';
 import { tcpServerInNetns, udpSocketInNetns } from '../../src/kernel/native.js';
 import { NftLoadBalancer } from '../../src/ingress/lb/nft-lb.js';
-import { frontendChainName } from '../../src/ingress/lb/nft-lb-desired.js';
 import type { LbFrontend } from '../../src/ingress/lb/types.js';
 import { Harness, mustSh, sh } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
@@ -129,9 +128,11 @@ describe.skipIf(!canRun)('NftLoadBalancer: real connections through VIPs and pub
         if (out.startsWith('b2\n')) toB2 = { p, out: () => out };
       }
       const r = await lb.syncWithResult(clientNs, [vip([V4(1), V4(3)])]);
-      // b2 had some slot k: the last slot's backend moves there, the last slot goes, the chain says mod 2.
-      expect(r.commands.length).toBeLessThanOrEqual(5);
-      expect(r.commands.join('\n')).toContain(`add rule inet vxmesh_lb ${frontendChainName('svc-web/net-a')} dnat ip to ip daddr . numgen random mod 2 map @vipbe4`);
+      // b2 had some slot k: the last slot's backend moves there, the last slot goes, and the VIP
+      // now jumps to the chain that picks among 2 (made now: no other frontend had 2 backends).
+      expect(r.commands.length).toBeLessThanOrEqual(8);
+      expect(r.commands).toContain(`add element inet vxmesh_lb vips4 { ${VIP4} : goto pick_vip4_rr_n2 }`);
+      expect(r.commands).toContain('add rule inet vxmesh_lb pick_vip4_rr_n2 dnat ip to ip daddr . numgen random mod 2 map @vipbe4');
       const after = await burst('tcp', VIP4, PORT, 100);
       expect(after.failures).toEqual([]);
       expect(Object.keys(after.replies).sort()).toEqual(['b1', 'b3']);
@@ -190,27 +191,28 @@ describe.skipIf(!canRun)('NftLoadBalancer: real connections through VIPs and pub
     expect(Object.keys(udp.replies).sort()).toEqual(['b1', 'b2', 'b3']);
   });
 
-  it('one backend of one of 500 services: one small transaction that names only that service', async () => {
+  it('one backend of one of 500 services: one small transaction of element changes that name only that service', async () => {
     const many = Array.from({ length: 500 }, (_, i): LbFrontend => ({
       id: `svc-${i}/net-a`,
       match: { kind: 'vip', vip: `10.96.${i >> 8}.${i & 255}` },
-      backends: [`10.0.${i >> 8}.${i & 255}`, `10.1.${i >> 8}.${i & 255}`, `10.2.${i >> 8}.${i & 255}`],
+      // svc-0 has 2 backends, the others 3: both pick chains exist.
+      backends: [`10.0.${i >> 8}.${i & 255}`, `10.1.${i >> 8}.${i & 255}`, `10.2.${i >> 8}.${i & 255}`].slice(i === 0 ? 1 : 0),
       affinity: 'none',
     }));
-    await lb.sync(lbNs, many);
+    const first = await lb.syncWithResult(lbNs, many);
+    expect(first.summary.chainsCreated.filter((c) => c.startsWith('pick_')).sort()).toEqual(['pick_vip4_rr_n2', 'pick_vip4_rr_n3']);
     const changed = many.map((f, i) => (i === 123 ? { ...f, backends: f.backends.slice(1) } : f));
     const r = await lb.syncWithResult(lbNs, changed);
-    const chain = frontendChainName('svc-123/net-a');
     expect(r.commands.sort()).toEqual(
       [
-        `flush chain inet vxmesh_lb ${chain}`,
-        `add rule inet vxmesh_lb ${chain} dnat ip to ip daddr . numgen random mod 2 map @vipbe4 comment "svc-123/net-a"`,
+        'delete element inet vxmesh_lb vips4 { 10.96.0.123 }',
+        'add element inet vxmesh_lb vips4 { 10.96.0.123 : goto pick_vip4_rr_n2 }',
         'delete element inet vxmesh_lb vipbe4 { 10.96.0.123 . 2, 10.96.0.123 . 0 }',
         'add element inet vxmesh_lb vipbe4 { 10.96.0.123 . 0 : 10.2.0.123 }',
       ].sort(),
     );
     const added = await lb.syncWithResult(lbNs, many);
-    expect(added.commands).toHaveLength(3); // flush + rule (mod 3) + one element
+    expect(added.commands).toHaveLength(3); // vips4 delete + add, one backend element
     expect((await lb.syncWithResult(lbNs, many)).commands).toEqual([]);
     // A new load balancer (agent restart) reads the kernel: at most slot values move (svc-123's
     // backends were re-slotted above), no chain or rule is rewritten.
