@@ -18,10 +18,6 @@ import type {
   NetworkInfo,
   PoolGrant,
   PoolRequest,
-  CreateServiceRequest,
-  ServiceInfo,
-  ServicesApi,
-  UpdateServiceRequest,
   StatusInfo,
   TraceInfo,
   TraceRequest,
@@ -43,6 +39,7 @@ import { dataPathFindings, firewallFindings, linkFindings, mtuFindings } from '.
 import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
 import type { ServicesController } from '../ingress/services-controller.js';
+import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
 import { buildMesh, defaultLbFactory, serviceTasks, type Mesh } from './mesh-wiring.js';
 import {

@@ -130,7 +130,7 @@ export interface Mesh {
 }
 
 export function buildMesh({ config, store, records, networks, endpoints, peers, db, lbFactory, log, observer }: MeshDeps): Mesh {
-  const view = new StoreServiceView(store, records, db, log.child({ controller: 'service-view' }));
+  const view = new StoreServiceView(store, records, db, log.child({ controller: 'service-view' }), peers);
   const table = new ServiceTableController(db, records, view, peers, log.child({ controller: 'service-table' }));
   const lb = new SelectedLoadBalancer(config.lb, lbFactory, log.child({ controller: 'lb' }));
   const ingress = new IngressController(records, networks, endpoints, view, lb, { netnsPrefix: config.netnsPrefix, ingressSubnet: config.ingressSubnet }, log.child({ controller: 'ingress' }), observer);

@@ -128,7 +128,8 @@ export class IngressController implements Controller {
     await this.syncLegs(net);
     const ep = net ? this.sandboxEndpoint(net) : undefined;
     const gw = this.records.gatewayIn(this.sandboxPath);
-    if (meshed.length && net && ep && ep.state === 'ready') {
+    // Until the service tables are synced after a start, the sandbox keeps the backends it has.
+    if (meshed.length && net && ep && ep.state === 'ready' && this.view.caughtUp?.() !== false) {
       const frontends = sandboxFrontends(meshed, (id) => this.view.tasks(id, net.id), ep.ipv4);
       const fp = JSON.stringify(frontends);
       if (fp !== this.sandboxApplied) {

@@ -65,6 +65,9 @@ export class VipController implements Controller {
   }
 
   private async pass(): Promise<void> {
+    // Until the service tables are synced after a start, the kernel keeps the backends it has (a
+    // restart must not drop every other host's tasks for a moment); onChange fires when caught up.
+    if (this.view.caughtUp?.() === false) return;
     const skipNs = this.opts.skipNamespace;
     const endpoints = this.records.localEndpoints().filter((e) => !e.leaveInHost && e.netns !== '' && !skipNs?.(e.netns));
     const desired = desiredVipFrontends(endpoints, this.view, this.opts.skipNetwork);
