@@ -52,14 +52,14 @@ const burst = async (nsPath: string, proto: 'tcp' | 'udp' | 'http', host: string
 const loop = async (nsPath: string, host: string, port: number, ms: number, proto: 'tcp' | 'http' = 'tcp'): Promise<Loop> =>
   JSON.parse(await run(nsPath, CLIENT, ['loop', proto, host, String(port), String(ms)])) as Loop;
 
-/** HAProxy in the client namespace: round robin over every host's published HTTP port, health-checked every 200 ms. */
+/** HAProxy in the client namespace: round robin over every host's published HTTP port, health-checked every 300 ms (down after 3 failed checks). */
 async function haproxy(port: number): Promise<void> {
   const cfg = join(h.tmp, 'haproxy.cfg');
   writeFileSync(cfg, [
     'global', '  maxconn 512',
-    'defaults', '  mode http', '  timeout connect 500ms', '  timeout client 5s', '  timeout server 2s', '  retries 3', '  option redispatch 1',
+    'defaults', '  mode http', '  timeout connect 500ms', '  timeout check 1s', '  timeout client 5s', '  timeout server 2s', '  retries 3', '  option redispatch 1',
     'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend mesh',
-    'backend mesh', '  balance roundrobin', '  option httpchk GET /', '  default-server inter 200ms fall 2 rise 2',
+    'backend mesh', '  balance roundrobin', '  option httpchk GET /', '  default-server inter 300ms fall 3 rise 2',
     ...[1, 2, 3].map((k) => `  server h${k} 198.51.100.${k}:8082 check`),
   ].join('\n') + '\n');
   const p = spawn('nsenter', [`--net=${client}`, 'haproxy', '-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -280,7 +280,7 @@ describe('a killed host', () => {
     mustSh('ip', ['-batch', '-'], mine.map((n) => `netns del ${n}`).join('\n') + '\n');
     const lbState = () => inNs(c1, 'nft', ['list', 'map', 'inet', 'vxmesh_lb', 'vipbe4']).stdout.replace(/\s+/g, ' ');
     const diag: string[] = [];
-    for (const after of [1_000, 4_000, 7_000]) {
+    for (const after of [1_000, 4_000, 7_000, 10_000]) {
       await new Promise((r) => setTimeout(r, after - (Date.now() - killedAt)));
       diag.push(`+${Date.now() - killedAt} ms: ${lbState()} tasks ${JSON.stringify((await agents[0]!.json<{ tasks: { name: string; node: string }[] }[]>('service', 'inspect', 'web'))[0]!.tasks.map((t) => `${t.name}@${t.node}`))}`);
     }
