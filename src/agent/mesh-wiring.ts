@@ -71,12 +71,12 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
 
   async reconcile(): Promise<void> {}
 
-  sync(ns: NsRef, frontends: LbFrontend[]): Promise<void> {
-    return this.impl.sync(ns, frontends);
+  async sync(ns: NsRef, frontends: LbFrontend[]): Promise<void> {
+    await this.impl.sync(ns, frontends);
   }
 
-  clear(ns: NsRef): Promise<void> {
-    return this.impl.clear(ns);
+  async clear(ns: NsRef): Promise<void> {
+    await this.impl.clear(ns);
   }
 }
 
