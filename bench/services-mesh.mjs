@@ -4,7 +4,7 @@
 //     task's IP (one task, on host 2: the same path but for the VIP's DNAT), rounds interleaved.
 //  2. A task attached on host 2 -> the first connection through the VIP from host 1 that reaches it
 //     (the client tries every 100 ms-or-less from before the attach): p50/p99 over the runs.
-// Usage: node bench/services-mesh.mjs [ROUNDS=5] [CONNS=2000] [RUNS=20] [--lb nftables|ipvs|auto]  (root; npm run build first)
+// Usage: node bench/services-mesh.mjs [ROUNDS=5] [CONNS=2000] [RUNS=20] [--lb nftables|ipvs|auto] [--gossip-profile default|fast]  (root; npm run build first)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,8 @@ const CLIENT = join(ROOT, 'test/netns/mesh-client.mjs');
 const argv = process.argv.slice(2);
 const lbAt = argv.indexOf('--lb');
 const LB = lbAt >= 0 ? argv.splice(lbAt, 2)[1] : 'nftables';
+const profileAt = argv.indexOf('--gossip-profile');
+const PROFILE = profileAt >= 0 ? argv.splice(profileAt, 2)[1] : 'default';
 const [ROUNDS, CONNS, RUNS] = [Number(argv[0] ?? 5), Number(argv[1] ?? 2000), Number(argv[2] ?? 20)];
 const P = `b${randomBytes(2).toString('hex')}`;
 const tmp = mkdtempSync(join(tmpdir(), 'vxmesh-bench-'));
@@ -83,7 +85,7 @@ for (const k of [1, 2]) {
   let ready;
   const up = new Promise((r) => (ready = r));
   bg(hostNs(k), [process.execPath, CLI, 'agent', '--data-dir', join(tmp, `h${k}`), '--socket', join(tmp, `h${k}.sock`), '--netns-prefix', `${P}${k}`, '--no-plugin',
-    '--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', key, '--join', `198.51.100.${3 - k}`, '--lb', LB],
+    '--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', key, '--join', `198.51.100.${3 - k}`, '--lb', LB, '--gossip-profile', PROFILE],
   (l) => l.includes('vxmesh agent ready') && ready());
   await Promise.race([up, sleep(30_000).then(() => { throw new Error(`agent ${k} not ready`); })]);
 }
@@ -124,7 +126,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const med = (xs) => pct(xs, 50);
-console.log(`lb ${lbKind}; connections/s (8 concurrent, ${CONNS} per round, ${ROUNDS} rounds, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}): VIP median ${med(rate.vip).toFixed(0)}, task IP median ${med(rate.direct).toFixed(0)}, ratio ${(med(rate.vip) / med(rate.direct)).toFixed(3)}`);
+console.log(`lb ${lbKind}, gossip profile ${PROFILE}; connections/s (8 concurrent, ${CONNS} per round, ${ROUNDS} rounds, load average ${(await import('node:os')).loadavg()[0].toFixed(1)}): VIP median ${med(rate.vip).toFixed(0)}, task IP median ${med(rate.direct).toFixed(0)}, ratio ${(med(rate.vip) / med(rate.direct)).toFixed(3)}`);
 console.log(`  VIP rounds ${rate.vip.map((x) => x.toFixed(0)).join(' ')}; direct rounds ${rate.direct.map((x) => x.toFixed(0)).join(' ')}`);
 
 // ---- 2. attach on host 2 -> first connection through the VIP from host 1 (attach over gRPC in-process)

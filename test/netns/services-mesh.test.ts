@@ -18,6 +18,8 @@ interface Burst { replies: Record<string, number>; failures: unknown[]; total: n
 interface Loop { replies: Record<string, number>; failures: { t: number; error: string }[]; total: number; t0: number }
 
 const h = new Harness();
+/** The load balancer under test: nftables here; VXMESH_TEST_LB=ipvs under ../shared/tools/run-in-vm.sh (a kernel with ip_vs). */
+const LB = process.env.VXMESH_TEST_LB === 'ipvs' ? 'ipvs' : 'nftables';
 const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
 const SERVER = join(ROOT, 'test/netns/mesh-server.mjs');
 const CLIENT = join(ROOT, 'test/netns/mesh-client.mjs');
@@ -111,7 +113,7 @@ beforeAll(async () => {
   await waitFor(() => inNs(hostNs(1), process.execPath, ['-e', ETCD_HEALTHY]).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
   for (const k of [1, 2, 3]) {
     agents.push(h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', keyFile,
-      '--join', k === 1 ? '198.51.100.2' : '198.51.100.1', '--lb', 'nftables']));
+      '--join', k === 1 ? '198.51.100.2' : '198.51.100.1', '--lb', LB]));
   }
   await Promise.all(agents.map((a) => a.start()));
   for (const a of agents) {
@@ -133,7 +135,7 @@ afterAll(async () => {
 describe('the VIP plane', () => {
   it('spreads 300 TCP connections from a workload on host 1 over the tasks on hosts 1, 2 and 3, none failing; UDP too', async () => {
     const status = await agents[0]!.json<{ loadBalancer?: string }>('status');
-    expect(status.loadBalancer).toBe('nftables');
+    expect(status.loadBalancer).toBe(LB);
     const vip = vipOf(web);
     const b = await converged(c1, 'tcp', vip, 80, ['t1', 't2', 't3']);
     console.log(`VIP ${vip}: ${JSON.stringify(b.replies)}`);
