@@ -18,10 +18,6 @@ import type {
   NetworkInfo,
   PoolGrant,
   PoolRequest,
-  CreateServiceRequest,
-  ServiceInfo,
-  ServicesApi,
-  UpdateServiceRequest,
   StatusInfo,
   TraceInfo,
   TraceRequest,
@@ -43,9 +39,10 @@ import { dataPathFindings, firewallFindings, linkFindings, mtuFindings } from '.
 import { traceEndpoint } from '../overlay/trace.js';
 import type { GossipService } from './gossip.js';
 import type { ServicesController } from '../ingress/services-controller.js';
+import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
 import { buildDns } from './dns-wiring.js';
-import { StoreServiceView } from '../ingress/service-view.js';
+import { buildMesh, defaultLbFactory, serviceTasks, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -113,6 +110,8 @@ export class Agent implements AgentApi, ServicesApi, Controller {
   private readonly dns: DnsController | undefined;
   private readonly peers: PeersController;
   private readonly services: ServicesController;
+  /** Service view and table, load balancer, VIP plane, ingress mesh (mesh-wiring.ts). */
+  private readonly mesh: Mesh;
   private readonly kernel: OverlayKernel;
   /** records, ipam, networks, endpoints, peers, services, dns: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
@@ -163,12 +162,16 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id) }, log.child({ controller: 'endpoints' }));
-    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log });
-    const serviceView = new StoreServiceView(store, this.records, gossip.db, log.child({ controller: 'service-view' }));
-    this.dns = buildDns({ config, records: this.records, metrics, services: () => serviceView, log });
+    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, {
+      ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork(),
+      tasks: (id) => serviceTasks(this.mesh.view, this.records)(id),
+    });
+    this.dns = buildDns({ config, records: this.records, metrics, services: () => this.mesh.view, log });
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, this.services, serviceView, ...(this.dns ? [this.dns] : [])], log);
+    const { records, networks, endpoints, peers } = this;
+    this.mesh = buildMesh({ config, store, records, networks, endpoints, peers, db: gossip.db, lbFactory: defaultLbFactory(metrics?.kernel), log, ...(metrics ? { observer: metrics.kernel } : {}) });
+    this.planes = new ControllerGroup('planes', [records, this.ipam, networks, endpoints, peers, this.services, ...this.mesh.controllers, ...(this.dns ? [this.dns] : [])], log);
     metrics?.watchPlanes({
       dns: () => {
         const s = this.dns?.stats();
@@ -315,6 +318,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       features: { ...this.features },
       store: this.storeHealth(),
       vxlanDropped: await this.kernel.vxlanDropped().catch(() => 0),
+      ...(this.mesh.lb.chosenKind ? { loadBalancer: this.mesh.lb.chosenKind } : {}),
       ...(gossip ? { gossip } : {}),
     };
   }

@@ -85,4 +85,9 @@ export interface ServiceView {
   tasks(serviceId: string, networkId: string): ServiceTask[];
   /** Called (coalesced is fine) after any service or task changes; returns the unsubscribe. */
   onChange(fn: () => void): () => void;
+  /**
+   * False after an agent start until gossip has synced other hosts' tasks (onChange fires when it turns
+   * true): until then tasks() is partial. Absent: always caught up.
+   */
+  caughtUp?(): boolean;
 }

@@ -31,12 +31,16 @@ export class RemoteTasks {
     private readonly log: Logger,
   ) {}
 
-  /** Lists and watches; `onChange` is called (synchronously) after every change to what is held. */
-  start(onChange: () => void): void {
+  /**
+   * Lists and watches; `onChange` is called (synchronously) after every change to what is held, with
+   * the taskIndexKey of each (service, network) whose tasks changed.
+   */
+  start(onChange: (indexKeys: string[]) => void): void {
     this.stop();
     this.unwatch = this.reader.watch(ENDPOINT_TABLE, undefined, (c) => {
       if (c.owner === this.reader.nodeName) return; // ours: the view reads them from the store, without a gossip round
-      if (this.apply(c.type, c.nid, c.key, c.value, c.owner)) onChange();
+      const touched = this.apply(c.type, c.nid, c.key, c.value, c.owner);
+      if (touched.length) onChange(touched);
     });
   }
 
@@ -56,8 +60,8 @@ export class RemoteTasks {
     return this.byEntry.size;
   }
 
-  /** Applies one table change; true when what is held changed. */
-  private apply(type: 'create' | 'update' | 'delete', nid: string, key: string, value: Buffer, owner: string): boolean {
+  /** Applies one table change; returns the index keys whose tasks changed (none: nothing did). */
+  private apply(type: 'create' | 'update' | 'delete', nid: string, key: string, value: Buffer, owner: string): string[] {
     const slot = `${nid}/${key}`;
     const old = this.byEntry.get(slot);
     let task: ServiceTask | undefined;
@@ -72,9 +76,11 @@ export class RemoteTasks {
         task = { endpointId: key, serviceId: e.serviceId, networkId: nid, name: e.name, ...(e.ipv4 ? { ipv4: e.ipv4 } : {}), ...(e.ipv6 ? { ipv6: e.ipv6 } : {}), aliases: e.taskAliases, node: owner };
       }
     }
-    if (!old && !task) return false;
+    if (!old && !task) return [];
+    const touched: string[] = [];
     if (old) {
       const k = taskIndexKey(old.serviceId, old.networkId);
+      touched.push(k);
       const m = this.index.get(k);
       m?.delete(old.endpointId);
       if (m?.size === 0) this.index.delete(k);
@@ -83,10 +89,11 @@ export class RemoteTasks {
     if (task) {
       this.byEntry.set(slot, task);
       const k = taskIndexKey(task.serviceId, nid);
+      if (k !== touched[0]) touched.push(k);
       let m = this.index.get(k);
       if (!m) this.index.set(k, (m = new Map()));
       m.set(key, task);
     }
-    return true;
+    return touched;
   }
 }

@@ -21,6 +21,7 @@ export interface EndpointTableDb {
   updateEntry(table: string, nid: string, key: string, value: Buffer): void;
   deleteEntry(table: string, nid: string, key: string): void;
   getTableByNetwork(table: string, nid: string): Map<string, { value: Buffer; owner: string }>;
+  watch(table: string, nid: string | undefined, cb: (change: { type: 'create' | 'update' | 'delete'; nid: string; key: string; value: Buffer; owner: string }) => void): () => void;
 }
 
 /** The networks this host is in (PeersController has these). */
@@ -98,6 +99,10 @@ export class ServiceTableController implements Controller {
       this.records.networks.onChange(() => this.plan()),
       this.services.onServicesChange(() => this.plan()),
       this.joined.onReadyNetworksChange(() => this.plan()),
+      // Entries under our name that a peer hands back (a previous life's, after a restart): checked at once.
+      this.db.watch(ENDPOINT_TABLE, undefined, (c) => {
+        if (c.owner === this.db.nodeName) this.plan();
+      }),
     );
     this.publish();
   }

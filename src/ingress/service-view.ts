@@ -5,12 +5,12 @@
 // remote tasks, so a dead host's tasks leave when NetworkDB declares it gone.
 import type { Logger } from 'pino';
 import type { Controller } from '../model/controller.js';
-import type { EndpointRecord } from '../overlay/model.js';
 import type { OverlayRecords } from '../overlay/records.js';
 import { StateCache, type Store } from '../store/index.js';
 import { serviceKeys, type ServiceRecord, type ServiceTask, type ServiceView } from './model.js';
+import { LocalTasks } from './local-tasks.js';
 import { RemoteTasks, taskIndexKey, type EndpointTableReader } from './remote-tasks.js';
-import { taskServiceId, type ServiceSource } from './service-table.js';
+import type { ServiceSource } from './service-table.js';
 
 export interface ServiceViewStats {
   services: number;
@@ -20,16 +20,20 @@ export interface ServiceViewStats {
   badEntries: number;
 }
 
+/** Whether NetworkDB's tables have caught up after a start (PeersController has this). */
+export interface TableSyncSource {
+  caughtUp(): boolean;
+  onReadyNetworksChange(fn: () => void): () => void;
+}
+
 const byEndpointId = (a: ServiceTask, b: ServiceTask): number => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0);
 
 export class StoreServiceView implements ServiceView, ServiceSource, Controller {
   readonly name = 'service-view';
   private readonly cache: StateCache<ServiceRecord>;
   private readonly remote: RemoteTasks | undefined;
-  /** This host's tasks: taskIndexKey -> endpoint id -> task; rebuilt on first read after a records change. */
-  private local: Map<string, Map<string, ServiceTask>> | undefined;
-  private localCount = 0;
-  /** tasks() answers per taskIndexKey, until the next change. */
+  private readonly local: LocalTasks;
+  /** tasks() answers per taskIndexKey, until a change to that key's tasks. */
   private readonly merged = new Map<string, ServiceTask[]>();
   private readonly listeners = new Set<() => void>();
   private readonly serviceListeners = new Set<() => void>();
@@ -37,35 +41,59 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
   private notifyPlanned = false;
   private servicesChanged = false;
 
+  private wasCaughtUp = false;
+
   /**
    * @param table NetworkDB (gossip.db in the agent); undefined without gossip: then the tasks are
    *   this host's only.
+   * @param sync the PeersController: tells when other hosts' tasks are all known after a start
+   *   (caughtUp()); without it they count as known at once.
    */
   constructor(
     store: Store,
-    private readonly records: OverlayRecords,
-    private readonly table: EndpointTableReader | undefined,
+    records: OverlayRecords,
+    table: EndpointTableReader | undefined,
     private readonly log: Logger,
+    private readonly sync?: TableSyncSource,
   ) {
     this.cache = new StateCache<ServiceRecord>(store, serviceKeys.service(''));
     this.remote = table ? new RemoteTasks(table, log) : undefined;
+    this.local = new LocalTasks(records, records.node || table?.nodeName || '');
   }
 
   async start(): Promise<void> {
-    this.unsubscribe.push(this.cache.onChange(() => this.changed(true)));
-    await this.cache.start();
-    this.unsubscribe.push(
-      this.records.endpoints.onChange(() => this.localChanged()),
-      this.records.networks.onChange(() => this.localChanged()),
-    );
-    this.local = undefined;
-    this.remote?.start(() => this.changed(false));
-    this.changed(true);
+    // Tasks do not depend on service records: a service change leaves the task answers as they are.
+    this.unsubscribe.push(this.cache.onChange(() => this.changed('services')));
+    try {
+      await this.cache.start();
+    } catch (e) {
+      for (const u of this.unsubscribe.splice(0)) u();
+      throw e;
+    }
+    const tasksChanged = (indexKeys: string[]): void => {
+      for (const k of indexKeys) this.merged.delete(k);
+      this.changed('tasks');
+    };
+    this.local.start(tasksChanged);
+    this.remote?.start(tasksChanged);
+    this.wasCaughtUp = this.caughtUp();
+    if (this.sync && !this.wasCaughtUp) {
+      this.unsubscribe.push(
+        this.sync.onReadyNetworksChange(() => {
+          if (this.wasCaughtUp || !this.caughtUp()) return;
+          this.wasCaughtUp = true;
+          this.changed('tasks'); // the planes that waited for it program now
+        }),
+      );
+    }
+    this.merged.clear();
+    this.changed('services');
   }
 
   async stop(): Promise<void> {
     for (const u of this.unsubscribe.splice(0)) u();
     this.remote?.stop();
+    this.local.stop();
     this.cache.stop();
     this.merged.clear();
   }
@@ -89,7 +117,7 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
     const key = taskIndexKey(serviceId, networkId);
     let out = this.merged.get(key);
     if (!out) {
-      const local = this.localIndex().get(key);
+      const local = this.local.tasksOf(serviceId, networkId);
       const remote = this.remote?.tasksOf(serviceId, networkId);
       out = local ? [...local.values()] : [];
       // A local record wins over a remote entry with its id (one a previous life of this host left).
@@ -98,6 +126,15 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
       this.merged.set(key, out);
     }
     return out.slice();
+  }
+
+  /**
+   * Whether other hosts' tasks are known: false after a start until gossip has synced the joined
+   * networks' tables (then onChange fires). Until then tasks() has this host's tasks and only part
+   * of the others': a plane that programs backends can keep what the kernel has, as the peers plane does.
+   */
+  caughtUp(): boolean {
+    return !this.remote || !this.sync || this.sync.caughtUp();
   }
 
   /** Called once per event-loop turn in which services or tasks changed; returns the unsubscribe. */
@@ -113,40 +150,14 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
   }
 
   stats(): ServiceViewStats {
-    this.localIndex();
-    return { services: this.cache.entries().length, localTasks: this.localCount, remoteTasks: this.remote?.size ?? 0, badEntries: this.remote?.badEntries ?? 0 };
+    return { services: this.cache.entries().length, localTasks: this.local.size, remoteTasks: this.remote?.size ?? 0, badEntries: this.remote?.badEntries ?? 0 };
   }
 
   // ---------------------------------------------------------------- internals
 
-  private localChanged(): void {
-    this.local = undefined;
-    this.changed(false);
-  }
-
-  private localIndex(): Map<string, Map<string, ServiceTask>> {
-    if (this.local) return this.local;
-    const index = new Map<string, Map<string, ServiceTask>>();
-    let count = 0;
-    const node = this.records.node || this.table?.nodeName || '';
-    for (const ep of this.records.localEndpoints()) {
-      if (ep.state !== 'ready') continue; // its interface is not confirmed yet: no traffic to it
-      const sid = taskServiceId(ep, this.records);
-      if (!sid) continue;
-      const key = taskIndexKey(sid, ep.networkId);
-      let m = index.get(key);
-      if (!m) index.set(key, (m = new Map()));
-      m.set(ep.id, localTask(ep, sid, this.records.nodeOf(ep) || node));
-      count++;
-    }
-    this.local = index;
-    this.localCount = count;
-    return index;
-  }
-
-  private changed(services: boolean): void {
-    this.merged.clear();
-    if (services) this.servicesChanged = true;
+  /** Plans the listeners' call (the caller has dropped the tasks() answers the change made stale). */
+  private changed(what: 'services' | 'tasks'): void {
+    if (what === 'services') this.servicesChanged = true;
     if (this.notifyPlanned) return;
     this.notifyPlanned = true;
     // Listeners run after the change that woke them is complete (a re-list reports many keys in a row).
@@ -163,17 +174,4 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
       }
     });
   }
-}
-
-function localTask(ep: EndpointRecord, serviceId: string, node: string): ServiceTask {
-  return {
-    endpointId: ep.id,
-    serviceId,
-    networkId: ep.networkId,
-    name: ep.name,
-    ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}),
-    ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}),
-    aliases: ep.aliases,
-    node,
-  };
 }

@@ -48,6 +48,38 @@ export class ServicesController implements Controller, ServicesApi {
 
   async start(): Promise<void> {
     await this.services.start();
+    await this.reclaim();
+  }
+
+  /**
+   * A salvaged store may hold pools or claims older than the service records using them: each VIP is
+   * claimed in its pool again and each port claim made again, so neither is handed out twice. When all
+   * are held (the normal case) the transaction writes nothing.
+   */
+  private async reclaim(): Promise<void> {
+    const fixed = await this.ipam.write(async (t) => {
+      const out: string[] = [];
+      const claims = new Map((await this.store.list<{ serviceId: string }>('published-ports/')).map((kv) => [kv.key, kv.value.serviceId]));
+      for (const s of this.services.values()) {
+        for (const v of s.vips) {
+          const net = this.records.networks.get(v.networkId);
+          for (const [poolId, ip] of [[net?.v4.poolId, v.ipv4], [net?.v6?.poolId, v.ipv6]] as const) {
+            if (!poolId || !ip) continue;
+            const r = await t.claimAddress(poolId, ip);
+            if (r !== 'held') out.push(`${s.name}: VIP ${ip} ${r === 'claimed' ? 'claimed again' : `not claimable (${r})`}`);
+          }
+        }
+        for (const p of s.ports) {
+          const key = serviceKeys.publishedPort(p.protocol, p.publishedPort);
+          if (claims.has(key)) continue;
+          t.put(key, { serviceId: s.id }, 0);
+          claims.set(key, s.id);
+          out.push(`${s.name}: port ${p.publishedPort}/${p.protocol} claimed again`);
+        }
+      }
+      return out;
+    });
+    if (fixed.length) this.log.warn({ fixed }, 'service VIPs or published ports the store had lost were claimed again');
   }
 
   async stop(): Promise<void> {

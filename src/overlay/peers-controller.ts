@@ -130,15 +130,23 @@ export class PeersController implements Controller {
     return this.ready;
   }
 
-  /** Called after readyNetworks() changed. Returns the unsubscribe. */
+  /**
+   * Whether the first publish after start is done: the joined networks' tables (every table, not
+   * just ours) have had their bulk sync, so what NetworkDB holds for them is no longer partial.
+   */
+  caughtUp(): boolean {
+    return this.authoritative;
+  }
+
+  /** Called after readyNetworks() or caughtUp() changed. Returns the unsubscribe. */
   onReadyNetworksChange(fn: () => void): () => void {
     this.readyListeners.add(fn);
     return () => this.readyListeners.delete(fn);
   }
 
-  private announceReady(): void {
+  private announceReady(force: boolean): void {
     const now = [...this.joined].sort();
-    if (now.length === this.ready.length && now.every((n, i) => n === this.ready[i])) return;
+    if (!force && now.length === this.ready.length && now.every((n, i) => n === this.ready[i])) return;
     this.ready = now;
     for (const fn of this.readyListeners) {
       try {
@@ -253,9 +261,10 @@ export class PeersController implements Controller {
         }
         this.remote.delete(nid);
       }
-      this.announceReady();
-      if (!this.authoritative) {
-        this.authoritative = true;
+      const first = !this.authoritative;
+      this.authoritative = true;
+      this.announceReady(first);
+      if (first) {
         this.planResync();
         for (const nid of this.joined) this.syncNetwork(nid);
         await this.kernel.syncHostFirewall().catch((e) => this.log.error({ err: errText(e) }, 'could not update the VXLAN member filter'));

@@ -62,6 +62,11 @@ interface World {
   store: Store;
   dir: string;
   hosts: Map<string, Host>;
+  /** NetworkDBs without controllers. */
+  bare: NetworkDB[];
+  gossipRunning: boolean;
+  memberListeners: Set<() => void>;
+  gossipUp: () => void;
 }
 
 let world: World | undefined;
@@ -77,26 +82,38 @@ afterEach(async () => {
     await h.records.stop();
     h.db.close();
   }
+  for (const db of w.bare) db.close();
   w.hub.close();
   await w.store.close();
   await rm(w.dir, { recursive: true, force: true });
 });
 
 /** Hosts on one hub and one shared store (as with etcd: every host sees every record). */
-async function build(names: string[]): Promise<World> {
+/** `gossipLate`: membership unknown until `w.gossipUp()` (as in the agent, where gossip starts after the planes). */
+async function build(names: string[], opts: { gossipLate?: boolean } = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'vx-svctable-'));
   const store = await FileStore.open(dir);
   const hub = new SimHub({ gossipIntervalMs: 50, pushPullIntervalMs: 1_000 });
-  const w: World = { hub, store, dir, hosts: new Map() };
+  const w: World = {
+    hub, store, dir, hosts: new Map(), bare: [], gossipRunning: !opts.gossipLate, memberListeners: new Set(),
+    gossipUp: () => {
+      w.gossipRunning = true;
+      for (const fn of w.memberListeners) fn();
+    },
+  };
   world = w;
   for (const [i, name] of names.entries()) {
     const db = new NetworkDB({ nodeName: name, ...FAST_TEST_PROFILE, immediateTableGossip: true, logger: silent });
     db.attach(hub.add(name, db, db, `198.51.100.${i + 1}`));
     hub.join(name, i > 0 ? names[0] : undefined);
     const records = new OverlayRecords(store, { node: name, shared: true, netnsPrefix: `${name}-` });
-    const members = { memberAddrs: () => names.map((_, j) => `198.51.100.${j + 1}`), onMembersChange: () => () => undefined };
+    const members = {
+      memberAddrs: () => (w.gossipRunning ? names.map((_, j) => `198.51.100.${j + 1}`) : undefined),
+      onMembersChange: (fn: () => void) => (w.memberListeners.add(fn), () => w.memberListeners.delete(fn)),
+    };
     const peers = new PeersController(db, records, new NullKernel(), members, { vtep: `198.51.100.${i + 1}`, isLocal: (ep) => records.isMine(ep), joinWaitMs: 100 }, silent);
-    const view = new StoreServiceView(store, records, db, silent);
+    // As the agent wires them: the view first, the writer reads services from it and networks from peers.
+    const view = new StoreServiceView(store, records, db, silent, peers);
     const table = new ServiceTableController(db, records, view, peers, silent);
     const host: Host = { name, db, records, peers, view, table, changes: 0 };
     view.onChange(() => host.changes++);
@@ -171,23 +188,58 @@ describe('service table over NetworkDB (3 hosts)', () => {
   });
 
   it('drops a bad or plain entry from another host without a throw, and a disabled task is not live', async () => {
+    const w = await build(['A', 'B']);
+    await put(keys.network(NET.id), NET);
+    await put(serviceKeys.service(SVC.id), SVC);
+    await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
+    await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
+    await waitFor(async () => taskIds('A'), { what: 'both tasks on A', until: (t) => t.length === 2 });
+    // A host that writes what it likes (no vxmesh controllers on it).
+    const r = new NetworkDB({ nodeName: 'R', ...FAST_TEST_PROFILE, immediateTableGossip: true, logger: silent });
+    w.bare.push(r);
+    r.attach(w.hub.add('R', r, r, '198.51.100.9'));
+    w.hub.join('R', 'A');
+    await r.joinNetwork(NET.id);
+    await waitFor(async () => host('A').db.peers(NET.id).length, { what: 'R in the network on A', until: (n) => n === 3 });
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'junk', Buffer.from([0x0a, 0x50, 1]));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'evil', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'x; rm', serviceId: SVC.id, endpointIp: '10.0.0.66' }));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'plain', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'c1', endpointIp: '10.0.0.67' }));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'off', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'off', serviceId: SVC.id, endpointIp: '10.0.0.68', serviceDisabled: true }));
+    r.createEntry(ENDPOINT_TABLE, NET.id, 'ok', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'docker.1', serviceId: SVC.id, virtualIp: '<nil>', endpointIp: '10.0.0.69' }));
+    await waitFor(async () => host('A').view.stats().badEntries, { what: 'bad entries seen on A', until: (n) => n === 2 });
+    await waitFor(async () => taskIds('A'), { what: "R's one good task on A", until: (t) => t.join() === 'ea@A,eb@B,ok@R' });
+    expect(host('A').db.getEntry(ENDPOINT_TABLE, NET.id, 'off')).toBeDefined(); // there, but not live
+  });
+
+  it("removes entries under its own name that its records do not have (a previous life's) as soon as they show up", async () => {
     await build(['A', 'B']);
     await put(keys.network(NET.id), NET);
     await put(serviceKeys.service(SVC.id), SVC);
     await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
     await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
     await waitFor(async () => taskIds('A'), { what: 'both tasks on A', until: (t) => t.length === 2 });
-    const b = host('B').db;
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'junk', Buffer.from([0x0a, 0x50, 1]));
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'evil', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'x; rm', serviceId: SVC.id, endpointIp: '10.0.0.66' }));
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'plain', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'c1', endpointIp: '10.0.0.67' }));
-    b.createEntry(ENDPOINT_TABLE, NET.id, 'off', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'off', serviceId: SVC.id, endpointIp: '10.0.0.68', serviceDisabled: true }));
-    await waitFor(async () => host('A').view.stats().badEntries, { what: 'bad entries seen on A', until: (n) => n === 2 });
-    await waitFor(async () => host('A').db.getEntry(ENDPOINT_TABLE, NET.id, 'off'), { what: 'disabled entry on A' });
-    expect(taskIds('A')).toEqual(['ea@A', 'eb@B']);
-    // B's writer owns the entries it did not make (a previous life's): its next publish removes them.
-    await host('B').table.reconcile();
-    await waitFor(async () => host('A').db.getTableByNetwork(ENDPOINT_TABLE, NET.id).size, { what: "B's stray entries removed", until: (n) => n === 2 });
+    const writesBefore = host('B').table.stats.writes;
+    host('B').db.createEntry(ENDPOINT_TABLE, NET.id, 'stale', encodeEndpointRecord({ ...emptyEndpointRecord(), name: 'old', serviceId: SVC.id, endpointIp: '10.0.0.70' }));
+    await waitFor(async () => host('B').db.getEntry(ENDPOINT_TABLE, NET.id, 'stale'), { what: 'stale entry deleted on B', until: (v) => v === undefined });
+    expect(host('B').table.stats).toEqual({ published: 1, writes: writesBefore + 1 });
+    await waitFor(async () => [...host('A').db.getTableByNetwork(ENDPOINT_TABLE, NET.id).keys()].sort(), { what: 'only real tasks in the table', until: (k) => k.join() === 'ea,eb' });
+  });
+
+  it('says when other hosts\' tasks are known: not before gossip has synced after a start, then onChange', async () => {
+    const w = await build(['A', 'B'], { gossipLate: true });
+    await put(keys.network(NET.id), NET);
+    await put(serviceKeys.service(SVC.id), SVC);
+    await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
+    await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
+    await waitFor(async () => taskIds('A'), { what: "A's own task", until: (t) => t.join() === 'ea@A' });
+    expect(host('A').view.caughtUp()).toBe(false);
+    const before = host('A').changes;
+    w.gossipUp();
+    await waitFor(async () => host('A').view.caughtUp(), { what: 'A caught up' });
+    await waitFor(async () => host('A').changes, { what: 'onChange after catching up', until: (n) => n > before });
+    await waitFor(async () => taskIds('A'), { what: "B's task on A", until: (t) => t.join() === 'ea@A,eb@B' });
+    // Without a sync source (or without gossip) the view counts as caught up.
+    expect(new StoreServiceView(w.store, host('A').records, undefined, silent).caughtUp()).toBe(true);
   });
 
   it('coalesces change notifications: 40 tasks attached at once make a handful of onChange calls', async () => {
@@ -203,6 +255,36 @@ describe('service table over NetworkDB (3 hosts)', () => {
     expect(calls).toBeGreaterThan(0);
     expect(calls).toBeLessThan(20);
     expect(host('B').view.stats()).toMatchObject({ remoteTasks: 40, localTasks: 1 });
+  });
+  it('ingress legs carry the ingress ports; a port change reaches the other host; attach-to-view latency', async () => {
+    await build(['A', 'B']);
+    await put(keys.network(NET.id), NET);
+    await put(keys.network(INGRESS.id), INGRESS);
+    await put(serviceKeys.service(SVC.id), SVC);
+    await put(keys.endpoint('ea'), endpoint('ea', 'A', '10.0.0.3'));
+    await put(keys.endpoint('leg-a'), endpoint('leg-a', 'A', '10.255.0.3', { networkId: INGRESS.id, ingressLegOf: 'ea', serviceId: undefined }));
+    await put(keys.endpoint('leg-b'), endpoint('leg-b', 'B', '10.255.0.4', { networkId: INGRESS.id, ingressLegOf: 'eb', serviceId: undefined }));
+    await put(keys.endpoint('eb'), endpoint('eb', 'B', '10.0.0.4'));
+    await waitFor(async () => taskIds('B', SVC.id, INGRESS.id), { what: 'both legs on B', until: (t) => t.join() === 'leg-a@A,leg-b@B' });
+    const portsOnB = () => parseEndpointRecord(host('B').db.getEntry(ENDPOINT_TABLE, INGRESS.id, 'leg-a')!).ingressPorts.map((p) => `${p.publishedPort}:${p.targetPort}/${p.protocol}`);
+    expect(portsOnB()).toEqual(['30080:80/tcp']); // the host-mode port is not an ingress port
+    await put(serviceKeys.service(SVC.id), { ...SVC, ports: [{ protocol: 'udp', targetPort: 53, publishedPort: 30053, mode: 'ingress' }], version: 2 });
+    await waitFor(async () => portsOnB(), { what: 'new ports on B', until: (p) => p.join() === '30053:53/udp' });
+
+    // A is in the network already: each attach reaches B's view in one immediate table send.
+    const took: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = `lat${String(i).padStart(2, '0')}`;
+      const t0 = performance.now();
+      await put(keys.endpoint(id), endpoint(id, 'A', `10.0.0.${100 + i}`));
+      await waitFor(async () => taskIds('B').includes(`${id}@A`), { what: `${id} on B`, intervalMs: 1 });
+      took.push(performance.now() - t0);
+    }
+    took.sort((a, b) => a - b);
+    const p50 = took[14]!;
+    const p99 = took[29]!;
+    console.log(`service table: store write on A -> B's view: p50 ${p50.toFixed(1)} ms, max ${p99.toFixed(1)} ms (30 attaches, SimHub)`);
+    expect(p99).toBeLessThan(200);
   });
 });
 
@@ -239,6 +321,17 @@ describe('service table pieces', () => {
       expect(view.tasks(SVC.id, INGRESS.id).map((t) => `${t.endpointId}/${t.serviceId === SVC.id}`)).toEqual(['leg/true']);
       expect(view.tasks('nope', NET.id)).toEqual([]);
       expect(view.services().map((s) => s.id)).toEqual([SVC.id]);
+
+      // A leg recorded before its task joins the service once the task is there, and leaves with it.
+      await store.txn([{ op: 'put', key: keys.endpoint('leg2'), value: endpoint('leg2', 'solo', '10.255.0.4', { networkId: INGRESS.id, ingressLegOf: 'e2', serviceId: undefined }) }]);
+      await store.txn([{ op: 'put', key: keys.endpoint('e2'), value: endpoint('e2', 'solo', '10.0.0.6') }]);
+      await waitFor(async () => view.tasks(SVC.id, INGRESS.id).map((t) => t.endpointId), { what: 'late leg indexed', until: (t) => t.join() === 'leg,leg2' });
+      await store.txn([{ op: 'delete', key: keys.endpoint('e2') }]);
+      await waitFor(async () => view.tasks(SVC.id, INGRESS.id).map((t) => t.endpointId), { what: 'orphan leg out', until: (t) => t.join() === 'leg' });
+      // A pending endpoint becomes a task when it is confirmed.
+      await store.txn([{ op: 'put', key: keys.endpoint('p1'), value: endpoint('p1', 'solo', '10.0.0.5') }]);
+      await waitFor(async () => view.tasks(SVC.id, NET.id).map((t) => t.endpointId), { what: 'confirmed task', until: (t) => t.join() === 'e0,e1,p1' });
+      expect(view.stats()).toMatchObject({ services: 1, localTasks: 4, remoteTasks: 0 });
     } finally {
       await view.stop();
       await records.stop();

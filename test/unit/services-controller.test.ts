@@ -133,4 +133,20 @@ describe('ServicesController', () => {
     const again = await (await controller()).inspectService('api');
     expect(again.vips).toEqual(made.vips);
   });
+
+  it('claims again at start the VIPs and ports a (salvaged) store lost', async () => {
+    const web = await network('web', '10.1.0.0/24');
+    const made = await (await controller()).createService({ name: 'api', networks: ['web'], publish: [{ targetPort: 80, publishedPort: 8080, mode: 'host' }] });
+    const whole = await storeState();
+    const vip = made.vips[0]!.ipv4!.split('/')[0]!;
+    await ipam.write(async (t) => {
+      await t.releaseAddress(web.v4.poolId, vip);
+      t.delete('published-ports/tcp/8080');
+    });
+    expect((await storeState()).ports).toEqual([]);
+    await controller();
+    expect(await storeState()).toEqual(whole);
+    // The next allocation does not hand the VIP out again.
+    await expect(ipam.write((t) => t.allocateAddress(web.v4.poolId, { ip: vip }, 'web'))).rejects.toThrow(`address ${vip} is already in use`);
+  });
 });

@@ -27,8 +27,8 @@ export function parsePublishFlags(values: string[]): PublishSpec[] {
 const PUBLISH_OPTION: OptionSpec = {
   type: 'string',
   multiple: true,
-  valueName: '[mode=ingress|host,]PUBLISHED:TARGET[/tcp|/udp]',
-  description: 'publish a port (PUBLISHED empty: one of 30000-32767 is picked)',
+  valueName: 'SPEC',
+  description: 'publish a port: [mode=ingress|host,]PUBLISHED:TARGET[/tcp|/udp] (PUBLISHED empty: one of 30000-32767 is picked)',
 };
 const AFFINITY_OPTION: OptionSpec = { type: 'string', valueName: 'none|client-ip', description: 'client-ip: one client keeps reaching one task' };
 const LABEL_OPTION: OptionSpec = { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'set a label' };
@@ -133,7 +133,7 @@ const update: Command = {
   minPositionals: 1,
   maxPositionals: 1,
   options: {
-    publish: { ...PUBLISH_OPTION, description: 'the ports to publish, replacing the current ones' },
+    publish: { ...PUBLISH_OPTION, description: 'the ports to publish, replacing the current ones: [mode=ingress|host,]PUBLISHED:TARGET[/tcp|/udp]' },
     'no-publish': { type: 'boolean', description: 'publish no ports any more' },
     affinity: AFFINITY_OPTION,
     label: { ...LABEL_OPTION, description: 'the labels, replacing the current ones' },
