@@ -69,10 +69,10 @@ class Watcher {
     return this.changes.at(-1)?.answers === 1;
   }
 
-  /** When the name stopped answering (NXDOMAIN, after having answered): between `prev` and `t`. */
+  /** When the name stopped answering (NXDOMAIN or NODATA, after having answered): between `prev` and `t`. */
   get gone(): { t: number; prev: number } | undefined {
     const last = this.changes.at(-1);
-    return last && last.answers === 0 && last.rcode === 3 && this.changes.some((c) => c.answers > 0) ? last : undefined;
+    return last && last.answers === 0 && (last.rcode === 3 || last.rcode === 0) && this.changes.some((c) => c.answers > 0) ? last : undefined;
   }
 
   stop(): void {
@@ -179,6 +179,35 @@ describe('the resolver across hosts', () => {
     expect((await dig(otherNs, 'ep1')).status).toBe('NXDOMAIN');
     expect(upstreamLog).not.toMatch(/ (ep\d|alias\d|elsewhere)\b/); // owned names never leave
   }, 60_000);
+
+  it("answers a service's VIP, tasks. (every host's tasks), PTR of the VIP and of a remote task, SRV, on every host", async () => {
+    const svc = await agents[1]!.json<{ id: string; vips: { network: string; ipv4?: string; ipv6?: string }[] }>('service', 'create', 'api', '--network', 'web', '--publish', 'mode=host,8080:80');
+    const vip = svc.vips.find((v) => v.network === 'web')!;
+    const tasks: Ep[] = [];
+    for (const k of [1, 2, 3]) tasks.push(await agents[k - 1]!.json<Ep>('endpoint', 'attach', '--netns', h.workload(`t${k}`), '--network', 'web', '--name', `api.${k}`, '--service', 'api'));
+    const all = tasks.map((t) => `A ${ip(t.ipv4)}`).sort();
+    for (const [i, ns] of workloads.entries()) {
+      await waitFor(async () => (await dig(ns, 'tasks.api')).answers.sort(), { what: `the 3 tasks of api from host ${i + 1}`, until: (a) => JSON.stringify(a) === JSON.stringify(all), timeoutMs: 5_000 });
+      expect((await dig(ns, 'api')).answers).toEqual([`A ${ip(vip.ipv4)}`]);
+      expect((await dig(ns, 'api', 'AAAA')).answers).toEqual([`AAAA ${ip(vip.ipv6)}`]);
+      expect((await dig(ns, '-x', ip(vip.ipv4))).answers).toEqual(['PTR api.']);
+      const remote = tasks[(i + 1) % 3]!;
+      expect((await dig(ns, '-x', ip(remote.ipv4))).answers).toEqual([`PTR api.${((i + 1) % 3) + 1}.`]);
+      expect((await dig(ns, '_8080._tcp.api', 'SRV')).answers).toEqual(['SRV 0 0 80 api.']);
+    }
+    expect((await dig(h.workload('o2'), 'api')).status).toMatch(/^no answer/); // not attached: not served at all
+  }, 60_000);
+
+  it("a detached task leaves every host's tasks.NAME within 200 ms", async () => {
+    const r = await detachRounds(8, async (k, ns) => {
+      const name = `g${k}`;
+      await agents[0]!.json('service', 'create', name, '--network', 'web');
+      const ep = await agents[0]!.json<Ep>('endpoint', 'attach', '--netns', ns, '--network', 'web', '--name', `${name}.1`, '--service', name);
+      return { name: `tasks.${name}`, key: ep.id, detach: async () => expect((await agents[0]!.cli('endpoint', 'detach', ep.id)).code).toBe(0) };
+    });
+    console.log(`detached task: ${r.summary}`);
+    r.check(200);
+  }, 120_000);
 
   it('a detached endpoint leaves the answers of every host within 200 ms', async () => {
     const r = await detachRounds(8, async (k, ns) => {
