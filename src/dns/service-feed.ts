@@ -1,6 +1,7 @@
 // Keeps the resolver's service records equal to the services plane's view, service by service: a
 // change re-reads the view but upserts only the services whose record differs, so one task coming or
 // going costs one service's records, not a rebuild of every service (10,000 services: see README).
+import { createHash } from 'node:crypto';
 import type { RecordStore } from './records/record-store.js';
 import type { ServiceRecord as DnsService } from './records/types.js';
 import { dnsServiceOf, type ServiceSource, type ServiceSpec, type ServiceTaskSpec } from './service-names.js';
@@ -118,6 +119,7 @@ export class ServiceFeed {
   }
 }
 
+/** A digest of the record (kept per service: the JSON itself would be ~1 KiB per 10 tasks). */
 function signatureOf(r: DnsService): string {
-  return JSON.stringify(r);
+  return createHash('sha1').update(JSON.stringify(r)).digest('base64');
 }

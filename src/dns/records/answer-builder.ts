@@ -54,7 +54,7 @@ function positive(view: ViewLookup, key: string, answers: Contribution[], ttls: 
     else if (r.type === QType.SRV) {
       w.srv(key, ttls.answer, 0, 0, r.port, r.target);
       srvTargets.add(r.target);
-    } else if (r.type !== EXISTS) w.address(key, ttls.answer, r.ip);
+    } else if (r.type !== EXISTS) w.address(key, ttls.answer, Buffer.from(r.ip, 'latin1'));
   }
   const answersEnd = w.length;
   // SRV: the targets' addresses in the additional section (RFC 2782), as this view sees them.
@@ -62,7 +62,7 @@ function positive(view: ViewLookup, key: string, answers: Contribution[], ttls: 
   for (const target of srvTargets) {
     for (const c of dedupe(view.records(target))) {
       if (c.rdata.type !== QType.A && c.rdata.type !== QType.AAAA) continue;
-      w.address(target, ttls.answer, c.rdata.ip);
+      w.address(target, ttls.answer, Buffer.from(c.rdata.ip, 'latin1'));
       arcount++;
     }
   }
