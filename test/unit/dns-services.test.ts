@@ -1,12 +1,13 @@
 // Services in the resolver: the dns side of the services contract (src/ingress/model.ts ServiceView),
 // fed through a small in-test view; what a namespace on given networks gets for each kind of name,
 // and that a change costs one service's records, not a rebuild.
+import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { RecordStore, type DnsView } from '../../src/dns/records/record-store.js';
 import { DnsServer } from '../../src/dns/server/dns-server.js';
 import { ServiceFeed } from '../../src/dns/service-feed.js';
-import type { ServiceSource } from '../../src/dns/service-names.js';
+import { dnsServiceOf, type ServiceSource } from '../../src/dns/service-names.js';
 import { decodeMessage, type DecodedMessage } from '../../src/dns/wire/decode.js';
 import type { ServiceRecord, ServiceTask, ServiceView } from '../../src/ingress/model.js';
 import { query } from './dns-helpers.js';
@@ -235,4 +236,59 @@ describe('dns: service changes are incremental', () => {
     expect(feed.stats.syncs - syncs).toBe(1);
     feed.stop();
   }, 60_000);
+});
+
+describe('dns: the feed keeps the records equal to the view', () => {
+  const nets = ['front', 'back'];
+  const ids = ['s1', 's2', 's3'];
+  const ip = fc.integer({ min: 1, max: 5 });
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant('put' as const), id: fc.constantFrom(...ids), name: fc.constantFrom('api', 'web', 'db'),
+      mode: fc.constantFrom('vip' as const, 'dnsrr' as const), networks: fc.subarray(nets, { minLength: 1 }), vip: ip,
+      port: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+    }),
+    fc.record({ kind: fc.constant('tasks' as const), id: fc.constantFrom(...ids), network: fc.constantFrom(...nets), tasks: fc.uniqueArray(ip, { maxLength: 4 }) }),
+    fc.record({ kind: fc.constant('remove' as const), id: fc.constantFrom(...ids) }),
+    fc.record({ kind: fc.constant('touch' as const), id: fc.constantFrom(...ids), network: fc.constantFrom(...nets) }),
+  );
+  const questions = ['api', 'web', 'db', 'tasks.api', 'tasks.web', 'tasks.db', '_1._tcp.api', '_2._tcp.web', '1.0.1.10.in-addr.arpa', '2.0.2.10.in-addr.arpa', '3.0.9.10.in-addr.arpa'];
+  const snapshot = (s: RecordStore, networks: string[]): string[] => {
+    const v = s.view(networks);
+    return questions.flatMap((q) => [A, PTR, SRV].map((t) => {
+      const m = ask(v, q, t);
+      return `${q}/${t}: ${m.rcode} ${m.answer.map((r) => r.data).sort().join(',')}`;
+    }));
+  };
+
+  it('after any sequence of service and task changes, answers as a store built from the view at the end', () => {
+    fc.assert(fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+      const view = new FakeServiceView();
+      const live = new RecordStore();
+      const feed = new ServiceFeed(view, live, () => undefined);
+      feed.start();
+      for (const o of ops) {
+        snapshot(live, ['front']); // fill caches, so stale ones would show
+        const id = o.id.padEnd(64, '0');
+        if (o.kind === 'put') {
+          view.put(service(o.id, o.name, {
+            endpointMode: o.mode, networks: o.networks, version: (view.service(id)?.version ?? 0) + 1,
+            vips: o.mode === 'vip' ? o.networks.map((n) => ({ networkId: n, ipv4: `10.0.9.${o.vip}` })) : [],
+            ports: o.port ? [{ protocol: 'tcp', targetPort: 80, publishedPort: o.port, mode: 'host' }] : [],
+          }), true);
+        } else if (o.kind === 'tasks') {
+          view.setTasks(o.id, o.network, o.tasks.map((n) => task(o.id, o.network, n)), true);
+        } else if (o.kind === 'remove') {
+          if (view.service(id)) view.remove(id);
+        } else {
+          // The same tasks as new objects (a view rebuilt its lists): nothing must change.
+          view.setTasks(o.id, o.network, view.tasks(id, o.network).map((t) => ({ ...t })), true);
+        }
+        feed.sync();
+      }
+      const fresh = new RecordStore();
+      for (const s of view.services()) fresh.upsertService(dnsServiceOf(s, s.networks.map((n) => view.tasks(s.id, n))));
+      for (const networks of [['front'], ['back'], ['front', 'back']]) expect(snapshot(live, networks)).toEqual(snapshot(fresh, networks));
+    }), { numRuns: 150 });
+  });
 });
