@@ -2,6 +2,7 @@
 // The shapes are the subset of src/ingress/model.ts (ServiceRecord, ServiceTask, ServiceView) that DNS
 // uses, declared here so src/dns does not import its sibling layer: the real ServiceView fits as is.
 import type { ServiceRecord as DnsService } from './records/types.js';
+import { nameKey } from './wire/name.js';
 
 export interface ServiceSpec {
   readonly id: string;
@@ -44,9 +45,19 @@ export function dnsServiceOf(s: ServiceSpec, tasksByNetwork: readonly (readonly 
     vips: s.endpointMode === 'vip'
       ? s.vips.filter((v) => networks.has(v.networkId)).map((v) => ({ network: v.networkId, ...addresses(v) }))
       : [],
-    tasks: s.networks.flatMap((network, i) => (tasksByNetwork[i] ?? []).map((t) => ({ network, name: t.name, ...addresses(t) }))),
+    // A task name DNS cannot carry (another host's entry) loses only its PTR, not the whole service.
+    tasks: s.networks.flatMap((network, i) => (tasksByNetwork[i] ?? []).map((t) => ({ network, ...(dnsName(t.name) ? { name: t.name } : {}), ...addresses(t) }))),
     ports: s.ports.map((p) => ({ protocol: p.protocol, targetPort: p.targetPort, ...(p.publishedPort > 0 ? { publishedPort: p.publishedPort } : {}) })),
   };
+}
+
+function dnsName(name: string): boolean {
+  try {
+    nameKey(name);
+    return name !== '';
+  } catch {
+    return false;
+  }
 }
 
 function addresses(a: { ipv4?: string; ipv6?: string }): { ipv4?: string; ipv6?: string } {

@@ -179,6 +179,15 @@ describe('dns: service names from the services view', () => {
     expect(ask(front, '3.0.1.10.in-addr.arpa', PTR).rcode).toBe(2);
   });
 
+  it('a task whose name DNS cannot carry keeps its address in tasks.NAME (only its PTR is dropped)', async () => {
+    const { view, store, refused } = setup();
+    view.setTasks('a', 'front', [task('a', 'front', 10), task('a', 'front', 12, { name: 'x'.repeat(64) })]);
+    await flush();
+    expect(refused).toEqual([]);
+    expect(data(ask(store.view(['front']), 'tasks.api', A))).toEqual(['10.1.0.10', '10.1.0.12']);
+    expect(ask(store.view(['front']), '12.0.1.10.in-addr.arpa', PTR).answer).toEqual([]);
+  });
+
   it('a bad service is not answered, is told once, and is answered once fixed', async () => {
     const { view, store, refused } = setup();
     view.put(service('b', 'bad..name', { vips: [{ networkId: 'front', ipv4: '10.1.0.9' }] }));
