@@ -229,6 +229,7 @@ async function detachRounds(rounds: number, make: (k: number, ns: string) => Pro
   const upper: number[] = [];
   const lower: number[] = [];
   let inconclusive = 0;
+  const perHost: string[] = [];
   for (let k = 0; k < rounds; k++) {
     const ns = h.workload(`g${k}${randomBytes(1).toString('hex')}`);
     const item = await make(k, ns);
@@ -241,6 +242,7 @@ async function detachRounds(rounds: number, make: (k: number, ns: string) => Pro
       // The store's delete: etcd's watch next to it, or the first resolver that saw it gone if earlier.
       const committed = Math.min(deletedAt.get(item.key)!, ...gone.map((g) => g.t));
       upper.push(Math.max(...gone.map((g) => g.t - committed)));
+      perHost.push(gone.map((g) => (g.t - committed).toFixed(0)).join('/'));
       lower.push(Math.max(...gone.map((g) => Math.max(0, g.prev - committed))));
       if (upper.at(-1)! >= 200 && lower.at(-1)! < 200) inconclusive++;
     } finally {
@@ -249,7 +251,7 @@ async function detachRounds(rounds: number, make: (k: number, ns: string) => Pro
   }
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
   return {
-    summary: `gone from every host's answers after the store delete: p50 ${percentile(upper, 0.5).toFixed(1)} ms, max ${Math.max(...upper).toFixed(1)} ms (per round, at most: ${fmt(upper)}; at least: ${fmt(lower)})`,
+    summary: `gone from every host's answers after the store delete: p50 ${percentile(upper, 0.5).toFixed(1)} ms, max ${Math.max(...upper).toFixed(1)} ms (per round, at most: ${fmt(upper)}; at least: ${fmt(lower)}; hosts 1/2/3: ${perHost.join(' ')})`,
     check(boundMs: number): void {
       expect(Math.max(...lower), 'a host still answered the name after the bound').toBeLessThan(boundMs);
       expect(inconclusive, 'rounds whose pollers were starved past the bound').toBeLessThanOrEqual(rounds / 4);
