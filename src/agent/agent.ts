@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
-import { DnsController, parseUpstream, writeResolvConf } from '../dns/index.js';
+import { writeResolvConf, type DnsController } from '../dns/index.js';
 import { probeKernel, type KernelFeatures } from '../kernel/index.js';
 import { nsAccessDenied } from '../kernel/ns-identity.js';
 import type {
@@ -41,6 +41,8 @@ import type { GossipService } from './gossip.js';
 import type { ServicesController } from '../ingress/services-controller.js';
 import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
+import { buildDns } from './dns-wiring.js';
+import { buildMesh, defaultLbFactory, serviceTasks, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -108,6 +110,8 @@ export class Agent implements AgentApi, ServicesApi, Controller {
   private readonly dns: DnsController | undefined;
   private readonly peers: PeersController;
   private readonly services: ServicesController;
+  /** Service view and table, load balancer, VIP plane, ingress mesh (mesh-wiring.ts). */
+  private readonly mesh: Mesh;
   private readonly kernel: OverlayKernel;
   /** records, ipam, networks, endpoints, peers, services, dns: start order; stop is the reverse. */
   private readonly planes: ControllerGroup;
@@ -158,21 +162,16 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id) }, log.child({ controller: 'endpoints' }));
-    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log });
-    this.dns = config.embeddedDns
-      ? new DnsController(
-          this.records,
-          {
-            ...(config.dns.length ? { upstreams: config.dns.map((d) => parseUpstream(d, '--dns')) } : {}),
-            isLocal: (ep) => this.records.isMine(ep),
-            ...(metrics ? { observer: metrics.dns } : {}),
-          },
-          log.child({ controller: 'dns' }),
-        )
-      : undefined;
+    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, {
+      ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork(),
+      tasks: (id) => serviceTasks(this.mesh.view, this.records)(id),
+    });
+    this.dns = buildDns({ config, records: this.records, metrics, services: () => this.mesh.view, log });
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
-    this.planes = new ControllerGroup('planes', [this.records, this.ipam, this.networks, this.endpoints, this.peers, this.services, ...(this.dns ? [this.dns] : [])], log);
+    const { records, networks, endpoints, peers } = this;
+    this.mesh = buildMesh({ config, store, records, networks, endpoints, peers, db: gossip.db, lbFactory: defaultLbFactory(metrics?.kernel), log, ...(metrics ? { observer: metrics.kernel } : {}) });
+    this.planes = new ControllerGroup('planes', [records, this.ipam, networks, endpoints, peers, this.services, ...this.mesh.controllers, ...(this.dns ? [this.dns] : [])], log);
     metrics?.watchPlanes({
       dns: () => {
         const s = this.dns?.stats();
@@ -319,6 +318,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       features: { ...this.features },
       store: this.storeHealth(),
       vxlanDropped: await this.kernel.vxlanDropped().catch(() => 0),
+      ...(this.mesh.lb.chosenKind ? { loadBalancer: this.mesh.lb.chosenKind } : {}),
       ...(gossip ? { gossip } : {}),
     };
   }

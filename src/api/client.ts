@@ -198,6 +198,7 @@ function toStatus(wire: StatusInfo__Output): StatusInfo & { store?: StoreStatus 
     ...(gossip ? { gossip: toGossipStatus(gossip) } : {}),
     ...(store ? { store: toStoreStatus(store) } : {}),
     ...(wire.vxlanDropped !== undefined && wire.vxlanDropped !== null ? { vxlanDropped: Number(wire.vxlanDropped) } : {}),
+    ...(wire.loadBalancer === 'nftables' || wire.loadBalancer === 'ipvs' ? { loadBalancer: wire.loadBalancer } : {}),
   };
 }
 

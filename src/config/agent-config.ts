@@ -2,6 +2,8 @@
 // Filled by src/config/agent-load.ts from flags > VXMESH_* variables > --config file > DEFAULT_CONFIG;
 // src/config/agent-options.ts has one row per field (its flag, variable, file key, checks and help).
 
+import { DEFAULT_INGRESS_SUBNET } from '../ingress/model.js';
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export interface AgentConfig {
@@ -52,6 +54,11 @@ export interface AgentConfig {
   storeCa?: string; // --store-ca PATH (turns TLS on)
   storeCert?: string; // --store-cert PATH (client certificate, with --store-key)
   storeKey?: string; // --store-key PATH
+  // Services (issue 10)
+  /** Service load balancer: auto (ipvs where the kernel has ip_vs, else nftables), ipvs or nftables. --lb */
+  lb: 'auto' | 'ipvs' | 'nftables';
+  /** Subnet of the `ingress` network the routing mesh makes when a port is first published. --ingress-subnet */
+  ingressSubnet: string;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -78,4 +85,6 @@ export const DEFAULT_CONFIG: AgentConfig = {
   dns: [],
   embeddedDns: true,
   storePrefix: '/vxmesh/',
+  lb: 'auto',
+  ingressSubnet: DEFAULT_INGRESS_SUBNET,
 };

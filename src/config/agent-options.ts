@@ -116,6 +116,14 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
   { field: 'storeCa', flag: 'store-ca', kind: 'string', valueName: 'PATH', description: 'CA certificate of etcd (PEM; turns TLS on)', check: nonEmpty },
   { field: 'storeCert', flag: 'store-cert', kind: 'string', valueName: 'PATH', description: 'client certificate for etcd (PEM, with --store-key)', check: nonEmpty },
   { field: 'storeKey', flag: 'store-key', kind: 'string', valueName: 'PATH', description: 'client key for etcd (PEM, with --store-cert)', check: nonEmpty },
+  {
+    field: 'lb', flag: 'lb', kind: 'choice', valueName: 'KIND',
+    description: 'service load balancer: auto (ipvs where the kernel has ip_vs, else nftables), ipvs or nftables', choices: ['auto', 'ipvs', 'nftables'],
+  },
+  {
+    field: 'ingressSubnet', flag: 'ingress-subnet', kind: 'string', valueName: 'CIDR',
+    description: 'subnet of the ingress network made when a service first publishes a port', check: (what, v) => cidrProblem(what, v, 4),
+  },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];
 

@@ -17,6 +17,8 @@ import { NamespaceResolvers, type Listen } from './namespace-resolvers.js';
 import { RecordStore } from './records/record-store.js';
 import { DnsServer, type DnsQueryObserver, type DnsServerStats } from './server/dns-server.js';
 import { endpointFields } from '../overlay/log-fields.js';
+import { ServiceFeed } from './service-feed.js';
+import type { ServiceSource } from './service-names.js';
 
 export interface DnsControllerOptions {
   /** Upstream resolvers (--dns); undefined: the nameservers of `resolvConfPath`, read at start. */
@@ -33,12 +35,15 @@ export interface DnsControllerOptions {
   readonly namespaceExists?: (nsPath: string) => boolean;
   /** Told of every reply the resolver sends (metrics). */
   readonly observer?: DnsQueryObserver;
+  /** The services plane's view (src/ingress ServiceView): service names, tasks., VIP PTR, SRV. */
+  readonly services?: ServiceSource;
 }
 
 export interface DnsControllerStats {
   upstreams: string[];
   namespaces: number;
   records: number;
+  services: number;
   server: DnsServerStats;
   forwarder: ForwarderStats | undefined;
 }
@@ -66,6 +71,7 @@ export class DnsController implements Controller {
   /** The last serving failure per namespace, logged once rather than at every resync. */
   private readonly failures = new Map<string, string>();
   private running: Running | undefined;
+  private readonly feed: ServiceFeed | undefined;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -74,6 +80,8 @@ export class DnsController implements Controller {
   ) {
     this.isLocal = options.isLocal ?? localByNode(undefined);
     this.exists = options.namespaceExists ?? ((p) => nsExists(nsFromPath(p)));
+    this.feed = options.services && new ServiceFeed(options.services, this.store, (spec, err) =>
+      this.log.warn({ service: spec.name, serviceId: spec.id, err: err.message }, 'dns: service record not answered'));
   }
 
   /** Loads every endpoint record, follows their changes, then serves every local workload namespace. */
@@ -88,12 +96,13 @@ export class DnsController implements Controller {
     const ids = new Set(current.map((ep) => ep.id));
     for (const id of [...this.answered].filter((x) => !ids.has(x))) this.forget(id);
     for (const ep of current) this.putEndpoint(ep);
+    this.feed?.start();
     this.running.unsubscribe.push(
       this.records.endpoints.onChange((ev) => this.onEndpoint(ev)),
       this.records.networks.onChange((ev) => this.onNetwork(ev.key.slice(this.records.networks.prefix.length))),
     );
     await this.serveAll();
-    this.log.info({ upstreams: upstreams.map(text), namespaces: resolvers.list().length, records: this.store.stats().records }, 'dns: serving 127.0.0.11 in workload namespaces');
+    this.log.info({ upstreams: upstreams.map(text), namespaces: resolvers.list().length, records: this.store.stats().records, services: this.feed?.stats.services }, 'dns: serving 127.0.0.11 in workload namespaces');
   }
 
   /** Closes every served socket (a served socket keeps its namespace alive) and the forwarder's. */
@@ -101,6 +110,7 @@ export class DnsController implements Controller {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
+    this.feed?.stop();
     for (const u of r.unsubscribe) u();
     await Promise.allSettled([...this.syncs.values()]);
     await r.resolvers.closeAll();
@@ -131,6 +141,7 @@ export class DnsController implements Controller {
       upstreams: (r?.forwarder.upstreams ?? []).map(text),
       namespaces: r?.resolvers.list().length ?? 0,
       records: this.store.stats().records,
+      services: this.feed?.stats.services ?? 0,
       server: { ...(r?.server.stats ?? { queries: 0, dropped: 0, errors: 0, tcpConnections: 0 }) },
       forwarder: r ? { ...r.forwarder.stats } : undefined,
     };

@@ -19,7 +19,9 @@ export function localByNode(nodeName: string | undefined): IsLocal {
 
 /** The resolver's record of an acknowledged endpoint whose network is known; undefined: not answered. */
 export function dnsRecordOf(ep: OverlayEndpoint, network: NetworkRecord | undefined): EndpointRecord | undefined {
-  if (ep.state !== 'ready' || !network) return undefined;
+  // An ingress-network leg answers nothing: the ingress network is the routing mesh's, not a place
+  // where tasks of unrelated services find each other by name (Swarm does the same).
+  if (ep.state !== 'ready' || !network || ep.ingressLegOf) return undefined;
   return {
     id: ep.id,
     network: ep.networkId,
@@ -39,7 +41,7 @@ export function servesNamespace(ep: OverlayEndpoint, isLocal: IsLocal): boolean 
 export function servedNamespaces(endpoints: Iterable<OverlayEndpoint>, isLocal: IsLocal): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const ep of endpoints) {
-    if (!servesNamespace(ep, isLocal)) continue;
+    if (!servesNamespace(ep, isLocal) || ep.ingressLegOf) continue;
     const nets = out.get(ep.netns);
     if (!nets) out.set(ep.netns, [ep.networkId]);
     else if (!nets.includes(ep.networkId)) nets.push(ep.networkId);

@@ -121,11 +121,15 @@ export class ServiceTableController implements Controller {
     if (this.running) this.publish();
   }
 
-  /** One publish per turn of the event loop, however many changes arrived together. */
+  /**
+   * One publish per burst of changes (a re-list reports many keys in a row, synchronously), before
+   * what the event loop has queued: a detach's kernel work (process spawns) must not hold back the
+   * endpoint_table delete that takes the task out of every other host's LB and DNS.
+   */
   private plan(): void {
     if (this.planned || !this.running) return;
     this.planned = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.planned = false;
       if (this.running) this.publish();
     });

@@ -160,8 +160,10 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
     if (what === 'services') this.servicesChanged = true;
     if (this.notifyPlanned) return;
     this.notifyPlanned = true;
-    // Listeners run after the change that woke them is complete (a re-list reports many keys in a row).
-    setImmediate(() => {
+    // Listeners run after the change that woke them is complete (a re-list reports many keys in a row,
+    // synchronously), and before what the event loop has queued: a detach's kernel work (process
+    // spawns) must not hold a task in the planes' answers for tens of ms.
+    queueMicrotask(() => {
       this.notifyPlanned = false;
       const fns = this.servicesChanged ? [...this.serviceListeners, ...this.listeners] : [...this.listeners];
       this.servicesChanged = false;

@@ -18,6 +18,10 @@ export interface ValidAttach extends AttachRequest {
   preallocated: boolean;
   /** The service (resolved from `service`, checked to be on this network) the endpoint is a task of. */
   serviceId?: string;
+  /** Set by the ingress plane only: the task endpoint this one is the ingress-network leg of. */
+  ingressLegOf?: string;
+  /** Set by the ingress plane only: the target is this host's ingress sandbox (exempt from the sandbox refusal). */
+  ingressSandbox?: boolean;
 }
 
 /** An attach after its target was checked: the network, and the namespace's state as read. */
@@ -76,6 +80,8 @@ export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: str
     state: 'pending',
     createdAt: new Date().toISOString(),
     node: records.node,
+    ...(req.serviceId ? { serviceId: req.serviceId } : {}),
+    ...(req.ingressLegOf ? { ingressLegOf: req.ingressLegOf } : {}),
   };
 }
 

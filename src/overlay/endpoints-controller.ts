@@ -208,7 +208,8 @@ export class EndpointsController implements Controller {
     if (req.ipv6 && !net.v6) throw new VxError('INVALID_ARGUMENT', `network "${net.name}" has no IPv6 subnet: create it with --ipv6 to use --ipv6 addresses`);
     if (req.leaveInHost) return { req, net, ownDefaultRoute: false };
     const sandboxes = this.records.networks.values().map((n) => n.sandbox);
-    const before = await checkAttachTarget(req.netns, await protectedNamespaces(this.opts.advertiseAddr, sandboxes));
+    const exempt = req.ingressSandbox ? ingressSandboxOf(req.netns, this.records.local.netnsPrefix) : undefined;
+    const before = await checkAttachTarget(req.netns, await protectedNamespaces(this.opts.advertiseAddr, sandboxes), exempt);
     // A namespace that already routes by default keeps its route: attach neither replaces it nor (at detach) removes it.
     const ownDefaultRoute = !this.records.gatewayIn(req.netns) && hasOwnDefaultRoute(before);
     return { req, net, before, ownDefaultRoute };
@@ -371,5 +372,8 @@ export class EndpointsController implements Controller {
     });
   }
 }
+
+/** The ingress sandbox name a path names when it is this host's (`/run/netns/<prefix>ingress-sbox`), else undefined. */
+const ingressSandboxOf = (netns: string, prefix: string) => (netns === `/run/netns/${prefix}ingress-sbox` ? `${prefix}ingress-sbox` : undefined);
 
 const ms = (x: number) => Math.round(x * 10) / 10;

@@ -17,8 +17,8 @@ export interface ProtectedNamespaces {
   sandboxes: Map<string, string>;
 }
 
-/** A sandbox namespace's name, any agent's: `<prefix>-n-<12 hex>`. */
-const SANDBOX_NAME = /-n-[0-9a-f]{12}$/;
+/** A sandbox namespace's name, any agent's: `<prefix>-n-<12 hex>`, or an ingress sandbox's `<prefix>ingress-sbox`. */
+const SANDBOX_NAME = /-n-[0-9a-f]{12}$|ingress-sbox$/;
 
 /** Reads what attach must not touch: cheap (stat calls), done once per attach. */
 export async function protectedNamespaces(advertiseAddr: string | undefined, ownSandboxes: readonly string[]): Promise<ProtectedNamespaces> {
@@ -38,7 +38,7 @@ export async function protectedNamespaces(advertiseAddr: string | undefined, own
  * Refuses a target namespace that must not get a workload's interfaces; returns its current kernel
  * state (read once, used to plan the attach and to see whether it already has a default route).
  */
-export async function checkAttachTarget(netns: string, prot: ProtectedNamespaces): Promise<NsActual> {
+export async function checkAttachTarget(netns: string, prot: ProtectedNamespaces, exempt?: string): Promise<NsActual> {
   const id = await nsIdentity(netns);
   if (!id) throw new VxError('NOT_FOUND', `network namespace ${netns} does not exist: create it first (ip netns add NAME)`);
   const refuse = (why: string) =>
@@ -46,7 +46,8 @@ export async function checkAttachTarget(netns: string, prot: ProtectedNamespaces
   if (id === prot.self) throw refuse("the agent's own network namespace (the host's: its routes and addresses would be replaced)");
   if (id === prot.initial) throw refuse("the machine's initial network namespace (pid 1's)");
   const sandbox = prot.sandboxes.get(id);
-  if (sandbox) throw refuse(`vxmesh's sandbox namespace ${sandbox} of an overlay network`);
+  // The one exemption: the ingress plane attaching this host's own ingress sandbox (named by the caller).
+  if (sandbox && sandbox !== exempt) throw refuse(`vxmesh's sandbox namespace ${sandbox} of an overlay network`);
   const state = await readNs(nsFromPath(netns), false);
   if (prot.advertiseAddr && state.addrs.some((a) => a.cidr.split('/')[0] === prot.advertiseAddr)) {
     throw refuse(`a namespace holding the agent's advertise address ${prot.advertiseAddr} (a host namespace)`);

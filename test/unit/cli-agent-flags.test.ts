@@ -66,6 +66,8 @@ describe('parseAgentFlags', () => {
       VXMESH_GOSSIP_PROFILE: 'fast',
       VXMESH_DNS: '203.0.113.53, 203.0.113.54:5353',
       VXMESH_EMBEDDED_DNS: 'false',
+      VXMESH_LB: 'ipvs',
+      VXMESH_INGRESS_SUBNET: '10.254.0.0/16',
     });
     expect(config).toStrictEqual({
       dataDir: '/srv/vx',
@@ -96,6 +98,8 @@ describe('parseAgentFlags', () => {
       logFormat: 'pretty',
       resyncIntervalMs: 5000,
       gossipProfile: 'fast',
+      lb: 'ipvs',
+      ingressSubnet: '10.254.0.0/16',
     });
   });
 
@@ -127,6 +131,8 @@ describe('parseAgentFlags', () => {
     [['--log-level', 'loud'], '--log-level "loud" is not one of trace, debug, info, warn, error, fatal'],
     [['--log-format', 'xml'], '--log-format "xml" is not one of json, pretty'],
     [['--gossip-profile', 'slow'], '--gossip-profile "slow" is not one of default, fast'],
+    [['--lb', 'haproxy'], '--lb "haproxy" is not one of auto, ipvs, nftables'],
+    [['--ingress-subnet', '10.255.0.1/16'], '--ingress-subnet 10.255.0.1/16 has host bits set'],
     [['--resync-interval', '0'], '--resync-interval must be an integer from 1 to 86400, got "0"'],
     [['--resync-interval', '1.5'], '--resync-interval must be an integer from 1 to 86400, got "1.5"'],
     [['--salvage=yes'], "option '--salvage' does not take a value"],

@@ -44,6 +44,8 @@ const EVERY_OPTION: Record<string, unknown> = {
   'store-ca': '/etc/vx/ca.pem',
   'store-cert': '/etc/vx/cert.pem',
   'store-key': '/etc/vx/key.pem',
+  lb: 'nftables',
+  'ingress-subnet': '10.254.0.0/16',
 };
 
 /** The same options as flags. */

@@ -123,4 +123,13 @@ describe('dns controller', () => {
     expect(dns.stats().records).toBe(0);
     expect(serving.size).toBe(0);
   });
+
+  it('answers nothing for an ingress-network leg, and keeps the ingress network out of the namespace\'s view', async () => {
+    const ingress: NetworkRecord = { ...NET, id: 'i'.repeat(64), name: 'ingress', vni: 4098, sandbox: 'vx-2', v4: { ...NET.v4, subnet: '10.255.0.0/16', gateway: '10.255.0.1', prefix: 16 } };
+    const before = dns.stats().records;
+    await written(put(ingress, endpoint('leg', { netns: '/run/netns/a', networkId: ingress.id, ipv4: '10.255.0.7', ingressLegOf: endpoint('a').id })));
+    await dns.settled('/run/netns/a');
+    expect(dns.stats().records).toBe(before);
+    expect(dns.served()).toEqual([{ nsPath: '/run/netns/a', networks: [NET.id] }]);
+  });
 });

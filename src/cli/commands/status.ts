@@ -42,6 +42,7 @@ const status: Command = {
         ['vxlan', yesNo(info.features.vxlan)],
         ['nftables', yesNo(info.features.nftables)],
         ['ip_vs', yesNo(info.features.ipvs)],
+        ...(info.loadBalancer ? [['load balancer', info.loadBalancer] as [string, string]] : []),
         ...((info.gossip
           ? [
               ['gossip node', info.gossip.node],

@@ -4,7 +4,7 @@ import { QType, Rcode } from '../wire/constants.js';
 import { nameKey, parentKey } from '../wire/name.js';
 import type { CachedAnswer } from '../wire/response.js';
 import { RecordWriter, type Soa } from '../wire/rr-builder.js';
-import type { Contribution } from './contributions.js';
+import { EXISTS, type Contribution } from './contributions.js';
 import type { DnsTtls } from './types.js';
 
 /** What a view can see: the records owning a name, and whether a name has owned names below it. */
@@ -22,7 +22,7 @@ const RNAME = nameKey('hostmaster.vxmesh.');
 export function buildAnswer(view: ViewLookup, key: string, qtype: number, ttls: DnsTtls, serial: number): CachedAnswer | undefined {
   const owned = view.records(key);
   if (owned.length > 0) {
-    const matching = dedupe(owned.filter((c) => qtype === QType.ANY || c.rdata.type === qtype));
+    const matching = dedupe(owned.filter((c) => c.rdata.type === qtype || (qtype === QType.ANY && c.rdata.type !== EXISTS)));
     return matching.length > 0 ? positive(view, key, matching, ttls) : negative(key, key, Rcode.NOERROR, ttls, serial);
   }
   for (let zone = parentKey(key); zone !== undefined; zone = parentKey(zone)) {
@@ -54,7 +54,7 @@ function positive(view: ViewLookup, key: string, answers: Contribution[], ttls: 
     else if (r.type === QType.SRV) {
       w.srv(key, ttls.answer, 0, 0, r.port, r.target);
       srvTargets.add(r.target);
-    } else w.address(key, ttls.answer, r.ip);
+    } else if (r.type !== EXISTS) w.address(key, ttls.answer, Buffer.from(r.ip, 'latin1'));
   }
   const answersEnd = w.length;
   // SRV: the targets' addresses in the additional section (RFC 2782), as this view sees them.
@@ -62,7 +62,7 @@ function positive(view: ViewLookup, key: string, answers: Contribution[], ttls: 
   for (const target of srvTargets) {
     for (const c of dedupe(view.records(target))) {
       if (c.rdata.type !== QType.A && c.rdata.type !== QType.AAAA) continue;
-      w.address(target, ttls.answer, c.rdata.ip);
+      w.address(target, ttls.answer, Buffer.from(c.rdata.ip, 'latin1'));
       arcount++;
     }
   }

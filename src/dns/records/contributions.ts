@@ -7,9 +7,15 @@ import { addressBytes, reverseKey } from './ip.js';
 import type { EndpointRecord, ServiceRecord } from './types.js';
 
 export type Rdata =
-  | { readonly type: QType.A | QType.AAAA; readonly ip: Buffer }
+  /** The address bytes as a latin1 string: ~30 bytes a record where a 4-byte Buffer costs ~220 (10^5 tasks). */
+  | { readonly type: QType.A | QType.AAAA; readonly ip: string }
   | { readonly type: QType.PTR; readonly target: string }
-  | { readonly type: QType.SRV; readonly port: number; readonly target: string };
+  | { readonly type: QType.SRV; readonly port: number; readonly target: string }
+  /** The name exists (owned: never forwarded) but answers no type: a service with no task yet. */
+  | { readonly type: typeof EXISTS };
+
+/** Not a DNS type: never equal to a question's qtype. */
+export const EXISTS = -1;
 
 /** One resource record a record adds: owner name `key` on `network`. */
 export interface Contribution {
@@ -24,7 +30,7 @@ export interface Contribution {
 
 function contribution(network: string, key: string, rdata: Rdata, shuffle = false): Contribution {
   const value = rdata.type === QType.SRV ? `${rdata.port}/${rdata.target}`
-    : rdata.type === QType.PTR ? rdata.target : rdata.ip.toString('hex');
+    : rdata.type === QType.PTR ? rdata.target : rdata.type === EXISTS ? '' : rdata.ip;
   return { network, key, rdata, shuffle, identity: `${rdata.type}:${value}` };
 }
 
@@ -55,8 +61,8 @@ function addresses(r: { ipv4?: string; ipv6?: string }, where: string): Addresse
 
 function addressRecords(network: string, owner: string, a: Addresses, shuffle: boolean): Contribution[] {
   const out: Contribution[] = [];
-  if (a.v4) out.push(contribution(network, owner, { type: QType.A, ip: a.v4 }, shuffle));
-  if (a.v6) out.push(contribution(network, owner, { type: QType.AAAA, ip: a.v6 }, shuffle));
+  if (a.v4) out.push(contribution(network, owner, { type: QType.A, ip: a.v4.toString('latin1') }, shuffle));
+  if (a.v6) out.push(contribution(network, owner, { type: QType.AAAA, ip: a.v6.toString('latin1') }, shuffle));
   return out;
 }
 
@@ -103,6 +109,11 @@ export function serviceContributions(r: ServiceRecord): Contribution[] {
     }
     if (t.name !== undefined) out.push(...ptrRecords(network, a, key(t.name, `${where}.tasks[${i}].name`)));
   });
+  // NAME and tasks.NAME are owned on every network of the service even with no task (yet): NODATA, not forwarded.
+  (r.networks ?? []).forEach((n, i) => networks.add(need(n, `${where}.networks[${i}]`)));
+  for (const network of networks) {
+    for (const n of [...names, ...taskNames]) out.push(contribution(network, n, { type: EXISTS }));
+  }
   (r.ports ?? []).forEach((p, i) => {
     const field = `${where}.ports[${i}]`;
     if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new VxError('INVALID_ARGUMENT', `${field}.protocol must be "tcp" or "udp"`);

@@ -44,6 +44,8 @@ export interface ServiceRecord {
   readonly mode: 'vip' | 'dnsrr';
   readonly vips: readonly ServiceVip[];
   readonly tasks: readonly ServiceTask[];
+  /** Networks the service is on (its names are owned there even with no task); those of vips and tasks count too. */
+  readonly networks?: readonly string[];
   readonly ports?: readonly ServicePort[];
 }
 

@@ -15,9 +15,11 @@ export interface StatusInfo {
   'gossip'?: (_vxmesh_v1_GossipStatus | null);
   'store'?: (_vxmesh_v1_StoreStatus | null);
   'vxlanDropped'?: (number | string | Long);
+  'loadBalancer'?: (string);
   '_gossip'?: "gossip";
   '_store'?: "store";
   '_vxlanDropped'?: "vxlanDropped";
+  '_loadBalancer'?: "loadBalancer";
 }
 
 export interface StatusInfo__Output {
@@ -30,4 +32,5 @@ export interface StatusInfo__Output {
   'gossip'?: (_vxmesh_v1_GossipStatus__Output | null);
   'store'?: (_vxmesh_v1_StoreStatus__Output | null);
   'vxlanDropped'?: (number);
+  'loadBalancer'?: (string);
 }

@@ -1,0 +1,100 @@
+// The VIP plane: keeps every local workload namespace's load balancer equal to the VIP frontends of
+// the services on its networks (vip-desired.ts). One LB batch per namespace, and only for namespaces
+// whose frontends changed (a fingerprint per namespace); the last endpoint of a namespace gone, its
+// LB state is cleared. Re-synced on service/task changes and on endpoint record changes (coalesced);
+// a restart, or the periodic resync, is one more full pass.
+
+import type { Logger } from 'pino';
+import { nsFromPath } from '../kernel/index.js';
+import type { Controller } from '../model/controller.js';
+import type { OverlayRecords } from '../overlay/records.js';
+import { Coalescer } from '../util/coalescer.js';
+import type { LoadBalancer } from './lb/types.js';
+import type { ServiceView } from './model.js';
+import { desiredVipFrontends, frontendsFingerprint } from './vip-desired.js';
+
+export interface VipControllerOptions {
+  /** Networks whose VIPs are not balanced in workload namespaces (the ingress network). */
+  skipNetwork?: (networkId: string) => boolean;
+  /** Namespaces whose LB another plane owns (the ingress sandbox). */
+  skipNamespace?: (netns: string) => boolean;
+}
+
+export class VipController implements Controller {
+  readonly name = 'vip';
+  private readonly coalesce = new Coalescer();
+  /** Namespace path -> fingerprint of the frontends last applied there. */
+  private readonly applied = new Map<string, string>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private running = false;
+
+  constructor(
+    private readonly records: OverlayRecords,
+    private readonly view: ServiceView,
+    private readonly lb: LoadBalancer,
+    private readonly opts: VipControllerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.unsubscribe.push(this.view.onChange(() => this.kick()));
+    this.unsubscribe.push(this.records.endpoints.onChange(() => this.kick()));
+    await this.sync();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  /** Periodic resync: every namespace is synced again (the LB re-reads and repairs what differs). */
+  async reconcile(): Promise<void> {
+    this.applied.clear();
+    await this.sync();
+  }
+
+  /** Resolves once a pass that started after this call is done (tests, attach paths). */
+  sync(): Promise<void> {
+    return this.coalesce.request('vip', () => this.pass());
+  }
+
+  private kick(): void {
+    if (!this.running) return;
+    this.sync().catch((e: unknown) => this.log.error({ err: errText(e) }, 'VIP sync failed'));
+  }
+
+  private async pass(): Promise<void> {
+    // Until the service tables are synced after a start, the kernel keeps the backends it has (a
+    // restart must not drop every other host's tasks for a moment); onChange fires when caught up.
+    if (this.view.caughtUp?.() === false) return;
+    const skipNs = this.opts.skipNamespace;
+    const endpoints = this.records.localEndpoints().filter((e) => !e.leaveInHost && e.netns !== '' && !skipNs?.(e.netns));
+    const desired = desiredVipFrontends(endpoints, this.view, this.opts.skipNetwork);
+    const failed: string[] = [];
+    await Promise.all(
+      [...desired].map(async ([netns, frontends]) => {
+        const fp = frontendsFingerprint(frontends);
+        if (this.applied.get(netns) === fp) return;
+        try {
+          // No VIP to balance: nothing of the LB's stays in the workload (clear is harmless when there is none).
+          if (frontends.length) await this.lb.sync(nsFromPath(netns), frontends);
+          else await this.lb.clear(nsFromPath(netns));
+          this.applied.set(netns, fp);
+          this.log.debug({ netns, frontends: frontends.length, backends: frontends.reduce((n, f) => n + f.backends.length, 0) }, 'VIP frontends synced');
+        } catch (e) {
+          this.applied.delete(netns);
+          failed.push(`${netns}: ${errText(e)}`);
+        }
+      }),
+    );
+    for (const netns of [...this.applied.keys()].filter((n) => !desired.has(n))) {
+      this.applied.delete(netns);
+      // The namespace may be gone with its workload: then there is nothing left to clear.
+      await this.lb.clear(nsFromPath(netns)).catch((e: unknown) => this.log.debug({ netns, err: errText(e) }, 'VIP state not cleared (namespace gone?)'));
+    }
+    if (failed.length) this.log.warn({ failed }, 'VIP frontends not synced in some namespaces (retried at the next change or resync)');
+  }
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
