@@ -11,7 +11,7 @@ import { ServiceTableController, type EndpointTableDb } from '../ingress/service
 import { StoreServiceView } from '../ingress/service-view.js';
 import type { EndpointTableReader } from '../ingress/remote-tasks.js';
 import { VipController } from '../ingress/vip-controller.js';
-import { NftTableReconciler, type KernelObserver, type NsRef } from '../kernel/index.js';
+import { NftTableReconciler, forgetFlowsTo, nsKey, type KernelObserver, type NsRef } from '../kernel/index.js';
 import { NftLoadBalancer } from '../ingress/lb/nft-lb.js';
 import type { ServiceTaskInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
@@ -26,6 +26,11 @@ import type { AgentConfig } from './config.js';
 export interface LbFactory {
   make(kind: LbKind): LoadBalancer;
   ipvsAvailable(): Promise<boolean>;
+  /**
+   * After a backend left a namespace's frontends: drops the conntrack entries that would still send
+   * packets to it (unanswered TCP attempts, UDP flows). Absent: nothing is dropped.
+   */
+  forgetFlows?(kind: LbKind, ns: NsRef, backends: string[]): Promise<void>;
 }
 
 /**
@@ -35,6 +40,8 @@ export interface LbFactory {
 export class SelectedLoadBalancer implements LoadBalancer, Controller {
   readonly name = 'lb';
   private chosen: LoadBalancer | undefined;
+  /** Per namespace, the backends of the frontends last synced there (to tell which ones left). */
+  private readonly backends = new Map<string, Set<string>>();
 
   constructor(
     private readonly choice: AgentConfig['lb'],
@@ -72,10 +79,21 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
   async reconcile(): Promise<void> {}
 
   async sync(ns: NsRef, frontends: LbFrontend[]): Promise<void> {
-    await this.impl.sync(ns, frontends);
+    const impl = this.impl;
+    await impl.sync(ns, frontends);
+    const now = new Set(frontends.flatMap((f) => f.backends));
+    const before = this.backends.get(nsKey(ns));
+    this.backends.set(nsKey(ns), now);
+    const gone = before ? [...before].filter((b) => !now.has(b)) : [];
+    if (!gone.length || !this.factory.forgetFlows) return;
+    // A connection attempt still unanswered by a gone backend would keep retrying it (and a reused 5-tuple would too).
+    await this.factory.forgetFlows(impl.kind, ns, gone).catch((e: unknown) =>
+      this.log.warn({ ns: nsKey(ns), backends: gone, err: e instanceof Error ? e.message : String(e) }, 'could not drop the conntrack entries of backends that left'),
+    );
   }
 
   async clear(ns: NsRef): Promise<void> {
+    this.backends.delete(nsKey(ns));
     await this.impl.clear(ns);
   }
 }
@@ -88,6 +106,8 @@ export function defaultLbFactory(observer?: KernelObserver): LbFactory {
       return new NftLoadBalancer(new NftTableReconciler(observer));
     },
     ipvsAvailable: async () => false,
+    // IPVS expires connections to a deleted destination itself (expire_nodest_conn); nftables leaves them to conntrack.
+    forgetFlows: (kind, ns, backends) => (kind === 'nftables' ? forgetFlowsTo(ns, backends) : Promise.resolve()),
   };
 }
 

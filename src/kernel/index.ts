@@ -13,6 +13,7 @@ export { readNftTable, parseNftTable, ruleCounters } from './nft-read.js';
 export { planNftTable, validateNftTable, type NftPlan, type NftPlanSummary } from './nft-plan.js';
 export * from './nft-reconciler.js';
 export * from './sysctl.js';
+export { forgetFlowsTo } from './conntrack.js';
 export * from './probe.js';
 export * from './host-info.js';
 export { NftElements } from './nft-elements.js';
