@@ -230,8 +230,8 @@ describe('changes under load', () => {
     const r = await looping;
     console.log(`rolling replacement: ${r.total} connections, failures ${JSON.stringify(r.failures)}`);
     expect(r.failures.filter((f) => f.error === 'ECONNREFUSED')).toEqual([]);
-    // A connection that starts while a remote task's removal is still on its way through gossip can time out (counted, logged).
-    expect(r.failures.length).toBeLessThanOrEqual(3);
+    // An attempt that reached a task just removed on another host is retried by TCP to a live one (its conntrack entry is dropped with the backend).
+    expect(r.failures).toEqual([]);
   }, 90_000);
 });
 
