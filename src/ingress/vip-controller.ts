@@ -27,6 +27,8 @@ export class VipController implements Controller {
   private readonly applied = new Map<string, string>();
   private readonly unsubscribe: Array<() => void> = [];
   private running = false;
+  /** The first pass after start clears namespaces without VIPs (a previous life may have left a table there). */
+  private firstPass = true;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -50,7 +52,8 @@ export class VipController implements Controller {
 
   /** Periodic resync: every namespace is synced again (the LB re-reads and repairs what differs). */
   async reconcile(): Promise<void> {
-    this.applied.clear();
+    // Namespaces with VIPs are synced again (the LB re-reads and repairs); empty ones cost nothing.
+    for (const [netns, fp] of [...this.applied]) if (fp !== EMPTY) this.applied.delete(netns);
     await this.sync();
   }
 
@@ -72,10 +75,15 @@ export class VipController implements Controller {
     const endpoints = this.records.localEndpoints().filter((e) => !e.leaveInHost && e.netns !== '' && !skipNs?.(e.netns));
     const desired = desiredVipFrontends(endpoints, this.view, this.opts.skipNetwork);
     const failed: string[] = [];
+    const first = this.firstPass;
+    this.firstPass = false;
     await Promise.all(
       [...desired].map(async ([netns, frontends]) => {
         const fp = frontendsFingerprint(frontends);
-        if (this.applied.get(netns) === fp) return;
+        const had = this.applied.get(netns);
+        if (had === fp) return;
+        // A namespace new to this agent life without VIPs has nothing of the LB's: no process spawned for it.
+        if (fp === EMPTY && had === undefined && !first) return void this.applied.set(netns, fp);
         try {
           // No VIP to balance: nothing of the LB's stays in the workload (clear is harmless when there is none).
           if (frontends.length) await this.lb.sync(nsFromPath(netns), frontends);
@@ -97,4 +105,5 @@ export class VipController implements Controller {
   }
 }
 
+const EMPTY = frontendsFingerprint([]);
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
