@@ -77,8 +77,10 @@ export class VipController implements Controller {
     const failed: string[] = [];
     const first = this.firstPass;
     this.firstPass = false;
-    await Promise.all(
-      [...desired].map(async ([netns, frontends]) => {
+    await eachLimited(
+      [...desired],
+      SYNC_CONCURRENCY,
+      async ([netns, frontends]) => {
         const fp = frontendsFingerprint(frontends);
         const had = this.applied.get(netns);
         if (had === fp) return;
@@ -94,7 +96,7 @@ export class VipController implements Controller {
           this.applied.delete(netns);
           failed.push(`${netns}: ${errText(e)}`);
         }
-      }),
+      },
     );
     for (const netns of [...this.applied.keys()].filter((n) => !desired.has(n))) {
       this.applied.delete(netns);
@@ -106,4 +108,14 @@ export class VipController implements Controller {
 }
 
 const EMPTY = frontendsFingerprint([]);
+/** Namespaces synced at once (each sync is a process): a service change on a busy host does not fork hundreds. */
+const SYNC_CONCURRENCY = 8;
+
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
