@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The nftables load balancer at 10,000 services x 10 backends (issue 10): full programming time and
 // the p99 of a 1-backend change (remove / re-add one backend of a random service) at 100, 1,000 and
-// 10,000 services, through NftLoadBalancer.sync (validate + diff + plan + one `nft -f`). The time
-// spent in `nft -f` itself is reported apart (the rest is JS).
+// 10,000 services, two ways: `sync` (the whole frontend list, as LoadBalancer.sync) and `patch`
+// (only the changed frontend: the precise hot path). Each is validate + diff + plan + one `nft -f`;
+// the time spent in `nft -f` is reported apart, and the JS CPU time (process.cpuUsage, which does
+// not count the nft child) beside it, since on a loaded machine wall times mostly measure waiting.
 // Anchor, same run: kube-proxy's iptables mode for the same services (KUBE-SERVICES -> KUBE-SVC-*
 // with `statistic --mode random --probability` -> KUBE-SEP-* with DNAT), loaded with
 // iptables-legacy-restore; kube-proxy rewrites every chain on a change, so a 1-backend change is a
 // full restore of the changed ruleset.
 // Each side runs in a throwaway netns it creates and deletes.
-// Usage: node bench/lb-nft.mjs [SERVICES=10000] [SAMPLES=200]   (root; `npx tsc -p tsconfig.json` first)
+// Usage: node bench/lb-nft.mjs [SERVICES=10000] [SAMPLES=150]   (root; `npx tsc -p tsconfig.json` first)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -19,7 +21,7 @@ const { NftTableReconciler, namedNs } = await import(`${ROOT}/dist/kernel/index.
 const { NftLoadBalancer } = await import(`${ROOT}/dist/ingress/lb/nft-lb.js`);
 
 const MAX = Number(process.argv[2] ?? 10_000);
-const SAMPLES = Number(process.argv[3] ?? 200);
+const SAMPLES = Number(process.argv[3] ?? 150);
 const BACKENDS = 10;
 const SIZES = [100, 1000, 10_000].filter((s) => s <= MAX);
 const NS = `vxblb${randomBytes(3).toString('hex')}`;
@@ -65,10 +67,21 @@ function kubeProxyRules(n, backends) {
   return `*nat\n${chains.join('\n')}\n${rules.join('\n')}\nCOMMIT\n`;
 }
 
-function iptRestore(text) {
+/** Runs a command with stdin under bash's `time`: wall ms and the child's CPU ms (user + sys). */
+function timed(cmd, input) {
   const t0 = performance.now();
-  sh('nsenter', [`--net=/run/netns/${IPT_NS}`, 'iptables-legacy-restore'], text);
-  return performance.now() - t0;
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S'; time ${cmd}`], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+  const [u, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, cpu: (u + sys) * 1000 };
+}
+
+let lastIptCpu = 0;
+function iptRestore(text) {
+  const r = timed(`nsenter --net=/run/netns/${IPT_NS} iptables-legacy-restore`, text);
+  lastIptCpu = r.cpu;
+  return r.wall;
 }
 
 async function main() {
@@ -81,7 +94,7 @@ async function main() {
   const say = (metric, ours, anchor) => {
     const ratio = anchor ? `${(ours / anchor).toFixed(3)}x` : '';
     rows.push([metric, f(ours), anchor ? f(anchor) : '', ratio]);
-    console.log(`${metric}: vxmesh ${f(ours)}${anchor ? `, kube-proxy iptables ${f(anchor)}, ratio ${ratio}` : ''}`);
+    console.log(`${metric}: ${f(ours)}${anchor ? `, kube-proxy iptables ${f(anchor)}, ratio ${ratio}` : ''}`);
   };
   try {
     // Full programming of MAX services, from no table (3 runs, median).
@@ -98,11 +111,22 @@ async function main() {
       fullNft.push(nftSeconds * 1000);
       if (r === 0) console.log(`full transaction: ${res.commands.length} lines, ${res.commands.join('\n').length} bytes`);
     }
-    const iptFull = [];
     const iptText = kubeProxyRules(MAX, (i) => fes[i].backends);
-    for (let r = 0; r < 3; r++) iptFull.push(iptRestore(iptText));
-    say(`full programming, ${MAX} services x ${BACKENDS} (median of 3)`, med(fullRuns), med(iptFull));
+    const iptFull = [iptRestore(iptText)]; // one sample: at 10,000 services it takes seconds
+    const iptFullCpu = lastIptCpu;
+    say(`full programming, ${MAX} services x ${BACKENDS} (median of 3; anchor n=1)`, med(fullRuns), med(iptFull));
     console.log(`  of which nft -f: ${f(med(fullNft))}`);
+    // CPU, which the machine's load does not inflate: the same full transaction replayed by nft
+    // into a fresh table (under bash's time), and the JS side of one full sync.
+    const lb = new NftLoadBalancer(new NftTableReconciler(observer));
+    await lb.clear(ns);
+    const c0 = process.cpuUsage();
+    const res = await lb.syncWithResult(ns, fes);
+    const c = process.cpuUsage(c0);
+    await lb.clear(ns);
+    const replay = timed(`nsenter --net=/run/netns/${NS} nft -f -`, res.commands.join('\n') + '\n');
+    const cpuOurs = replay.cpu + (c.user + c.system) / 1000;
+    say(`full programming, CPU (nft user+sys ${f(replay.cpu)} + JS ${f((c.user + c.system) / 1000)})`, cpuOurs, iptFullCpu);
 
     // 1-backend changes at each size: remove backend 0 of a random service, then put it back.
     for (const size of SIZES) {
@@ -110,35 +134,47 @@ async function main() {
       await lb.clear(ns);
       const cur = frontends(size);
       await lb.sync(ns, cur);
-      const times = [];
-      const nftTimes = [];
-      const lines = [];
-      for (let k = 0; k < SAMPLES + 10; k++) {
-        const i = Math.floor(Math.random() * size);
-        const fe = cur[i];
-        cur[i] = { ...fe, backends: fe.backends.length === BACKENDS ? fe.backends.slice(1) : [backendOf(i, 0), ...fe.backends] };
-        nftSeconds = 0;
-        const t0 = performance.now();
-        const r = await lb.syncWithResult(ns, cur);
-        if (k >= 10) {
-          times.push(performance.now() - t0);
-          nftTimes.push(nftSeconds * 1000);
-          lines.push(r.commands.length);
+      const ours = {};
+      for (const path of ['sync', 'patch']) {
+        const times = [];
+        const nftTimes = [];
+        const cpu = [];
+        let lines = 0;
+        for (let k = 0; k < SAMPLES + 10; k++) {
+          const i = Math.floor(Math.random() * size);
+          const fe = cur[i];
+          cur[i] = { ...fe, backends: fe.backends.length === BACKENDS ? fe.backends.slice(1) : [backendOf(i, 0), ...fe.backends] };
+          nftSeconds = 0;
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          const r = path === 'sync' ? await lb.syncWithResult(ns, cur) : await lb.patch(ns, { upsert: [cur[i]] });
+          const wall = performance.now() - t0;
+          const c = process.cpuUsage(c0);
+          if (k >= 10) {
+            times.push(wall);
+            nftTimes.push(nftSeconds * 1000);
+            cpu.push((c.user + c.system) / 1000);
+            lines = Math.max(lines, r.commands.length);
+          }
         }
+        ours[path] = times;
+        console.log(`${size} services via ${path}: p50 ${f(med(times))} p99 ${f(pct(times, 99))}; `+`  nft -f p50 ${f(med(nftTimes))} p99 ${f(pct(nftTimes, 99))}; JS CPU p50 ${f(med(cpu))} p99 ${f(pct(cpu, 99))}; transaction lines max ${lines}`);
       }
       // Anchor: kube-proxy rewrites the whole ruleset for one change.
-      const iptTimes = [];
-      const iptSamples = size >= 10_000 ? 3 : size >= 1000 ? 10 : 30;
       const base = frontends(size);
+      iptRestore(kubeProxyRules(size, (x) => base[x].backends)); // untimed: replace the previous size's table first
+      const iptTimes = [];
+      const iptSamples = size >= 10_000 ? 1 : size >= 1000 ? 5 : 20;
       for (let k = 0; k < iptSamples; k++) {
         const i = Math.floor(Math.random() * size);
         iptTimes.push(iptRestore(kubeProxyRules(size, (x) => (x === i ? base[x].backends.slice(1) : base[x].backends))));
       }
-      say(`1-backend change at ${size} services, p50 (n=${SAMPLES}; anchor n=${iptSamples})`, med(times), med(iptTimes));
-      say(`1-backend change at ${size} services, p99`, pct(times, 99), pct(iptTimes, 99));
-      console.log(`  nft -f p50 ${f(med(nftTimes))} p99 ${f(pct(nftTimes, 99))}; JS (sync minus nft) p50 ${f(med(times.map((t, k) => t - nftTimes[k])))}; transaction lines max ${Math.max(...lines)}`);
+      for (const path of ['sync', 'patch']) {
+        say(`1-backend change at ${size} services via ${path}, p50 (n=${SAMPLES}; anchor n=${iptSamples})`, med(ours[path]), med(iptTimes));
+        say(`1-backend change at ${size} services via ${path}, p99`, pct(ours[path], 99), pct(iptTimes, 99));
+      }
     }
-    console.log('\n| metric | vxmesh nft | kube-proxy iptables-restore | ratio |\n|---|---|---|---|');
+    console.log('\n| metric | time | kube-proxy iptables-restore | ratio |\n|---|---|---|---|');
     for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   } finally {
     spawnSync('ip', ['netns', 'del', NS]);

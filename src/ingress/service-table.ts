@@ -75,6 +75,8 @@ export interface ServiceTableStats {
   published: number;
   /** Writes (create/update/delete) since start. */
   writes: number;
+  /** Publish passes since start (changes arriving together share one). */
+  passes: number;
 }
 
 export class ServiceTableController implements Controller {
@@ -82,7 +84,9 @@ export class ServiceTableController implements Controller {
   private readonly unsubscribe: (() => void)[] = [];
   private planned = false;
   private running = false;
-  readonly stats: ServiceTableStats = { published: 0, writes: 0 };
+  /** Set while we write: the table reports our own writes back, and those need no second look. */
+  private writing = false;
+  readonly stats: ServiceTableStats = { published: 0, writes: 0, passes: 0 };
 
   constructor(
     private readonly db: EndpointTableDb,
@@ -101,7 +105,7 @@ export class ServiceTableController implements Controller {
       this.joined.onReadyNetworksChange(() => this.plan()),
       // Entries under our name that a peer hands back (a previous life's, after a restart): checked at once.
       this.db.watch(ENDPOINT_TABLE, undefined, (c) => {
-        if (c.owner === this.db.nodeName) this.plan();
+        if (c.owner === this.db.nodeName && !this.writing) this.plan();
       }),
     );
     this.publish();
@@ -140,7 +144,12 @@ export class ServiceTableController implements Controller {
       const svc = sid ? this.services.service(sid) : undefined;
       const net = this.records.networks.get(ep.networkId);
       if (!svc || !net) continue;
-      entries.set(ep.id, taskEntry(ep, net, svc));
+      try {
+        entries.set(ep.id, taskEntry(ep, net, svc));
+      } catch (e) {
+        // A record this version cannot encode (written by a newer one?): the others still go out.
+        this.log.error({ endpointId: ep.id.slice(0, 12), serviceId: svc.id.slice(0, 12), err: e instanceof Error ? e.message : String(e) }, 'could not encode a task for the service table');
+      }
     }
     return out;
   }
@@ -148,9 +157,15 @@ export class ServiceTableController implements Controller {
   /** Makes our entries in every joined network say what the records say (synchronous: NetworkDB writes are). */
   publish(): void {
     let published = 0;
-    for (const [nid, entries] of this.desired()) {
-      this.writeEntries(nid, entries);
-      published += entries.size;
+    this.stats.passes++;
+    this.writing = true;
+    try {
+      for (const [nid, entries] of this.desired()) {
+        this.writeEntries(nid, entries);
+        published += entries.size;
+      }
+    } finally {
+      this.writing = false;
     }
     this.stats.published = published;
   }

@@ -5,8 +5,8 @@
 // destination . slot. Unlike kube-proxy, chains are shared by every frontend with the same N (see
 // pickChain): one backend more or less is a few map elements, whatever the number of services.
 import { VxError } from '../../errors.js';
-import type { NftChain, NftDataType, NftSet, NftTable } from '../../kernel/index.js';
-import { parseIp } from '../../util/ip-addr.js';
+import type { NftActualTable, NftChain, NftDataType, NftSet, NftTable } from '../../kernel/index.js';
+import { formatIp, parseIp } from '../../util/ip-addr.js';
 import type { LbFrontend } from './types.js';
 
 export const LB_TABLE = { family: 'inet', name: 'vxmesh_lb' } as const;
@@ -28,9 +28,9 @@ interface MapSpec {
 }
 
 /**
- * The maps: dispatch (destination -> frontend chain), the frontends without backends (sets:
- * refused in the base chains; nft does not reject from a regular chain jumped to from a nat
- * hook, tested) and backends (destination . slot -> backend).
+ * The maps: dispatch (destination -> pick chain), the frontends without backends (sets whose
+ * connections the base chains refuse, so an empty frontend needs no chain) and backends
+ * (destination . slot -> backend).
  */
 export const LB_MAPS: Record<LbMapName, MapSpec> = {
   vips4: { type: ['ipv4_addr'], value: 'verdict' },
@@ -252,4 +252,38 @@ export function lbTable(pickChains: Iterable<NftChain>, marks: ReadonlyMap<strin
     chains: [...baseChains(marks), ...pickChains],
     sets: LB_MAP_NAMES.map((name) => ({ name, ...LB_MAPS[name], elements: elements[name] })),
   };
+}
+
+/** Where a frontend's slots sit in the backend maps: `${map} ${key without the slot}` (kernel spelling). */
+export function slotSeedKey(fe: LbFrontend): string {
+  const f = frontendFamily(fe);
+  if (fe.match.kind === 'vip') {
+    const ip = parseIp(fe.match.vip);
+    return `vipbe${f} ${formatIp(ip.family, ip.value)}`;
+  }
+  return `portbe${f}${fe.match.protocol} ${fe.match.port}`;
+}
+
+/**
+ * The backend per slot of every frontend in a table read from the kernel (keyed as slotSeedKey),
+ * so a restarted agent keeps each backend in its slot (client-ip affinity survives) and changes
+ * nothing. Frontends whose slots are not 0..N-1 are left out.
+ */
+export function slotsFromKernel(table: NftActualTable | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!table) return out;
+  for (const name of ['vipbe4', 'vipbe6', 'portbe4tcp', 'portbe4udp', 'portbe6tcp', 'portbe6udp'] as const) {
+    const set = table.sets.get(name);
+    if (!set) continue;
+    for (const [key, value] of set.elements) {
+      const cut = key.lastIndexOf(' . ');
+      const slot = Number(key.slice(cut + 3));
+      const seedKey = `${name} ${key.slice(0, cut)}`;
+      const slots = out.get(seedKey) ?? [];
+      slots[slot] = value.split(' . ')[0]!;
+      out.set(seedKey, slots);
+    }
+  }
+  for (const [k, slots] of out) if (slots.some((s) => s === undefined) || slots.length !== Object.keys(slots).length) out.delete(k);
+  return out;
 }

@@ -3,7 +3,7 @@
 // call. It remembers, per namespace, what each frontend looked like, so a call touches only the
 // frontends that changed: a backend more or less is a few map elements (see nft-lb-desired.ts).
 import { VxError } from '../../errors.js';
-import { KernelError, NftElements, NftTableReconciler, nsExists, nsKey, type NftChain, type NftReconcileResult, type NsRef } from '../../kernel/index.js';
+import { KernelError, NftElements, NftTableReconciler, nsExists, nsKey, readNftTable, type NftChain, type NftReconcileResult, type NsRef } from '../../kernel/index.js';
 import {
   LB_MAPS,
   LB_MAP_NAMES,
@@ -16,6 +16,8 @@ import {
   frontendError,
   lbTable,
   pickChain,
+  slotSeedKey,
+  slotsFromKernel,
   snatMark,
   type LbMapName,
 } from './nft-lb-desired.js';
@@ -53,6 +55,9 @@ interface NsState {
   syncs: number;
   /** True until a call has read the kernel's table (first use, or after a failed transaction). */
   needsRead: boolean;
+  /** First use: the slots a previous agent left in the kernel (read once, used until the first commit). */
+  seed?: Promise<Map<string, string[]>>;
+  seeded?: Map<string, string[]>;
 }
 
 /** Journal long enough that a full re-programming (10,000 services x 10 backends) stays O(changes). */
@@ -82,7 +87,11 @@ export class NftLoadBalancer implements LoadBalancer {
   readonly kind = 'nftables' as const;
   private readonly state = new Map<string, NsState>();
 
-  constructor(private readonly nft: NftTableReconciler = new NftTableReconciler()) {}
+  /** `readTable` reads what a previous agent left (tests pass a stand-in that touches no kernel). */
+  constructor(
+    private readonly nft: NftTableReconciler = new NftTableReconciler(),
+    private readonly readTable: typeof readNftTable = readNftTable,
+  ) {}
 
   async sync(ns: NsRef, frontends: LbFrontend[], opts: { fresh?: boolean } = {}): Promise<void> {
     await this.syncWithResult(ns, frontends, opts);
@@ -95,7 +104,7 @@ export class NftLoadBalancer implements LoadBalancer {
    * costs a lookup and a few comparisons (O(frontends), ~0.1 us each; `patch` avoids even that).
    */
   async syncWithResult(ns: NsRef, frontends: LbFrontend[], opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
-    const st = this.nsState(ns);
+    const st = await this.nsState(ns);
     const stamp = ++st.syncs;
     let known = 0;
     const changed: Changed[] = [];
@@ -124,17 +133,19 @@ export class NftLoadBalancer implements LoadBalancer {
    * as it is. O(changes) whatever the number of frontends. One transaction.
    */
   async patch(ns: NsRef, change: { upsert?: LbFrontend[]; remove?: string[] }, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
-    const st = this.nsState(ns);
+    const st = await this.nsState(ns);
     const remove = new Set(change.remove ?? []);
     const changed: Changed[] = [];
+    const listed = new Set<string>();
     const changedIds = new Set<string>();
     for (const fe of change.upsert ?? []) {
-      if (changedIds.has(fe.id)) throw frontendError(fe, 'id is given twice');
+      if (listed.has(fe.id)) throw frontendError(fe, 'id is given twice');
       if (remove.has(fe.id)) throw frontendError(fe, 'is both upserted and removed');
-      changedIds.add(fe.id);
+      listed.add(fe.id);
       const prev = st.frontends.get(fe.id);
       if (prev && unchanged(prev, fe)) continue;
       changed.push({ fe, matchKey: checkFrontend(fe).matchKey });
+      changedIds.add(fe.id);
     }
     this.checkCollisions(st, changed, (id) => !remove.has(id) && !changedIds.has(id));
     return this.commit(ns, st, [...remove].filter((id) => st.frontends.has(id)), changed, opts);
@@ -151,12 +162,23 @@ export class NftLoadBalancer implements LoadBalancer {
     }
   }
 
-  private nsState(ns: NsRef): NsState {
+  /** The namespace's state; on first use, with the slots found in the kernel (see slotsFromKernel). */
+  private async nsState(ns: NsRef): Promise<NsState> {
     const key = nsKey(ns);
     let st = this.state.get(key);
     if (!st) {
       st = newNsState();
+      st.seed = this.readTable(ns, LB_TABLE.family, LB_TABLE.name).then(slotsFromKernel, () => new Map<string, string[]>());
       this.state.set(key, st);
+    }
+    const pending = st.seed;
+    if (pending !== undefined) {
+      const seeded = await pending;
+      if (st.seed === pending) {
+        // The first caller to resume takes the seed; concurrent first calls share it.
+        st.seeded = seeded;
+        st.seed = undefined;
+      }
     }
     return st;
   }
@@ -191,6 +213,7 @@ export class NftLoadBalancer implements LoadBalancer {
     try {
       const r = await this.nft.reconcile(ns, lbTable(chains, marks, st.elements), { fresh });
       st.needsRead = false;
+      st.seeded = undefined; // the kernel now holds exactly our slots
       return r;
     } catch (e) {
       st.needsRead = true; // the kernel keeps what it had: read it next time
@@ -201,7 +224,7 @@ export class NftLoadBalancer implements LoadBalancer {
   /** Programs one new or changed frontend (same matchKey as before, if any): slots, pick chain, dispatch. */
   private applyFrontend(st: NsState, fe: LbFrontend, matchKey: string): void {
     const prev = st.frontends.get(fe.id);
-    const slots = assignSlots(prev?.slots, fe.backends);
+    const slots = assignSlots(prev?.slots ?? st.seeded?.get(slotSeedKey(fe)), fe.backends);
     const be = backendElementsOf(fe, slots);
     for (const e of be.elements) st.elements[be.map].set(e.key, e.value);
     if (prev) for (const e of backendElementsOf(prev.fe, prev.slots).elements.slice(slots.length)) st.elements[be.map].delete(e.key);
