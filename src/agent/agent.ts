@@ -41,7 +41,7 @@ import type { GossipService } from './gossip.js';
 import type { ServicesController } from '../ingress/services-controller.js';
 import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
-import { buildMesh, defaultLbFactory, serviceTasks, type Mesh } from './mesh-wiring.js';
+import { buildMesh, defaultLbFactory, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -161,10 +161,8 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id) }, log.child({ controller: 'endpoints' }));
-    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, {
-      ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork(),
-      tasks: (id) => serviceTasks(this.mesh.view, this.records)(id),
-    });
+    // `service inspect` lists tasks from the endpoint records (every host's, like `docker service ps`); the LBs use the service table.
+    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, { ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork() });
     this.dns = config.embeddedDns
       ? new DnsController(
           this.records,
