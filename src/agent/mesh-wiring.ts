@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import { IngressController } from '../ingress/ingress-controller.js';
 import { ingressSandboxName } from '../ingress/ingress-desired.js';
+import type { ServiceView } from '../ingress/model.js';
 import type { LbFrontend, LbKind, LoadBalancer } from '../ingress/lb/types.js';
 import { ServiceTableController, type EndpointTableDb } from '../ingress/service-table.js';
 import { StoreServiceView } from '../ingress/service-view.js';
@@ -12,6 +13,7 @@ import type { EndpointTableReader } from '../ingress/remote-tasks.js';
 import { VipController } from '../ingress/vip-controller.js';
 import { NftTableReconciler, forgetFlowsTo, nsKey, type KernelObserver, type NsRef } from '../kernel/index.js';
 import { NftLoadBalancer } from '../ingress/lb/nft-lb.js';
+import type { ServiceTaskInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
 import type { EndpointsController } from '../overlay/endpoints-controller.js';
 import type { NetworksController } from '../overlay/networks-controller.js';
@@ -107,6 +109,25 @@ export function defaultLbFactory(observer?: KernelObserver): LbFactory {
     // IPVS expires connections to a deleted destination itself (expire_nodest_conn); nftables leaves them to conntrack.
     forgetFlows: (kind, ns, backends) => (kind === 'nftables' ? forgetFlowsTo(ns, backends) : Promise.resolve()),
   };
+}
+
+/**
+ * A service's live tasks as the service table shows them (every host's that share a network with this
+ * one), per network of the service; ingress legs are not tasks. The agent lists the endpoint records'
+ * tasks in `service inspect` (every host's, like `docker service ps`); this is the LB's view of them.
+ */
+export function serviceTasks(view: ServiceView, records: OverlayRecords): (serviceId: string) => ServiceTaskInfo[] {
+  return (serviceId) =>
+    (view.service(serviceId)?.networks ?? []).flatMap((networkId) =>
+      view.tasks(serviceId, networkId).map((t) => ({
+        endpointId: t.endpointId,
+        name: t.name,
+        network: records.networks.get(networkId)?.name ?? networkId,
+        ...(t.ipv4 ? { ipv4: t.ipv4 } : {}),
+        ...(t.ipv6 ? { ipv6: t.ipv6 } : {}),
+        node: t.node,
+      })),
+    );
 }
 
 export interface MeshDeps {
