@@ -59,6 +59,8 @@ describe('services on one host (embedded store)', () => {
     await reaches(host, '198.51.100.1', 8080);
     await reaches(host, '127.0.0.1', 8080);
     expect((await agent.json<{ name: string }[]>('network', 'ls')).map((n) => n.name).sort()).toEqual(['ingress', 'web']);
+    // --lb auto on this kernel (no ip_vs): nftables, and status says so.
+    expect((await agent.cli('status')).stdout).toMatch(/load balancer:?\s+nftables/);
   }, 60_000);
 
   it('service rm of the last published service: host table, ingress leg and ingress sandbox gone; the port answers no more', async () => {
