@@ -118,13 +118,23 @@ export function ipvsServices(checked: CheckedFrontend[], marks: ReadonlyMap<stri
   }));
 }
 
+// The mark goes on the packet (IPVS picks the service by it; the policy route delivers it locally)
+// and on the connection (postrouting SNATs by ct mark).
 const MARK_RULES = [
-  'meta mark set ip daddr map @vip4',
-  'meta mark set ip6 daddr map @vip6',
+  'meta mark set ip daddr map @vip4 ct mark set meta mark',
+  'meta mark set ip6 daddr map @vip6 ct mark set meta mark',
   // A published port on any local address; replies (ct reply) never get a mark.
-  'meta nfproto ipv4 ct direction original fib daddr type local meta mark set meta l4proto . th dport map @port4',
-  'meta nfproto ipv6 ct direction original fib daddr type local meta mark set meta l4proto . th dport map @port6',
+  'meta nfproto ipv4 ct direction original fib daddr type local meta mark set meta l4proto . th dport map @port4 ct mark set meta mark',
+  'meta nfproto ipv6 ct direction original fib daddr type local meta mark set meta l4proto . th dport map @port6 ct mark set meta mark',
 ];
+/**
+ * First in output: a packet IPVS forwards to a backend passes the output hook again still carrying
+ * its mark, and NAT's re-route would send it down the policy route to the local stack (measured:
+ * the SYN got a RST from the LB namespace). Clearing our mark re-routes it normally; packets that
+ * really go to a frontend are marked again by the rules after this one.
+ */
+const CLEAR_OWN_MARK = `meta mark & 0x${MARK_MASK.toString(16)} == 0x${MARK_BASE.toString(16)} meta mark set 0x0`;
+
 
 /** `table inet vxmesh_ipvs`: match -> mark maps, mark rules (prerouting + output) and SNAT by mark. */
 export function ipvsMarkTable(checked: CheckedFrontend[], marks: ReadonlyMap<string, number>): NftTable {
@@ -148,11 +158,11 @@ export function ipvsMarkTable(checked: CheckedFrontend[], marks: ReadonlyMap<str
     chains: [
       { name: 'prerouting', base: { type: 'filter', hook: 'prerouting', priority: { name: 'mangle' }, policy: 'accept' }, rules: MARK_RULES.map((match) => ({ match })) },
       // type route: a mark set on a locally made packet re-routes it (policy route -> local -> IPVS).
-      { name: 'output', base: { type: 'route', hook: 'output', priority: { name: 'mangle' }, policy: 'accept' }, rules: MARK_RULES.map((match) => ({ match })) },
+      { name: 'output', base: { type: 'route', hook: 'output', priority: { name: 'mangle' }, policy: 'accept' }, rules: [CLEAR_OWN_MARK, ...MARK_RULES].map((match) => ({ match })) },
       {
         name: 'postrouting',
         base: { type: 'nat', hook: 'postrouting', priority: { name: 'srcnat' }, policy: 'accept' },
-        rules: [{ match: 'meta nfproto ipv4 snat ip to meta mark map @snat4' }, { match: 'meta nfproto ipv6 snat ip6 to meta mark map @snat6' }],
+        rules: [{ match: 'meta nfproto ipv4 snat ip to ct mark map @snat4' }, { match: 'meta nfproto ipv6 snat ip6 to ct mark map @snat6' }],
       },
     ],
   };
