@@ -12,6 +12,7 @@ import { StoreServiceView } from '../ingress/service-view.js';
 import type { EndpointTableReader } from '../ingress/remote-tasks.js';
 import { VipController } from '../ingress/vip-controller.js';
 import { NftTableReconciler, forgetFlowsTo, nsKey, type KernelObserver, type NsRef } from '../kernel/index.js';
+import { IpvsLoadBalancer, ipvsAvailable } from '../ingress/lb/ipvs.js';
 import { NftLoadBalancer } from '../ingress/lb/nft-lb.js';
 import type { ServiceTaskInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
@@ -101,11 +102,8 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
 /** The real load balancers: nftables maps, or IPVS fwmark services. */
 export function defaultLbFactory(observer?: KernelObserver): LbFactory {
   return {
-    make: (kind) => {
-      if (kind === 'ipvs') throw new VxError('FAILED_PRECONDITION', '--lb ipvs: this build has no IPVS load balancer yet: use --lb nftables');
-      return new NftLoadBalancer(new NftTableReconciler(observer));
-    },
-    ipvsAvailable: async () => false,
+    make: (kind) => (kind === 'ipvs' ? new IpvsLoadBalancer(observer ? { observer } : {}) : new NftLoadBalancer(new NftTableReconciler(observer))),
+    ipvsAvailable: () => ipvsAvailable(),
     // IPVS expires connections to a deleted destination itself (expire_nodest_conn); nftables leaves them to conntrack.
     forgetFlows: (kind, ns, backends) => (kind === 'nftables' ? forgetFlowsTo(ns, backends) : Promise.resolve()),
   };

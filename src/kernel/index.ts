@@ -19,3 +19,7 @@ export * from './host-info.js';
 export { NftElements } from './nft-elements.js';
 export * from './native.js';
 export * from './observer.js';
+export { ipvsAvailable, readIpvs, readIpvsConns, IpvsReconciler, ensureMarkRouting, removeMarkRouting } from './ipvs.js';
+export type { IpvsReconcileOptions, IpvsReconcileResult, MarkRouting } from './ipvs.js';
+export { parseIpvsSave, parseIpvsConns, planIpvs, planIpvsClear, fwmarkKey, destKey } from './ipvs-model.js';
+export type { IpvsService, IpvsDest, IpvsFwmarkSpec, IpvsDestConns, IpvsPlan, IpvsPlanInput } from './ipvs-model.js';
