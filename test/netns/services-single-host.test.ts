@@ -3,6 +3,7 @@
 // (route_localnet + masquerade), and `service rm` of the last published service taking the host
 // table, the task's ingress leg and the ingress sandbox away.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, ROOT, inNs, type AgentProcess } from '../helpers/netns.js';
@@ -76,4 +77,9 @@ describe('services on one host (embedded store)', () => {
     // The VIP's table went from the client workload too.
     expect(inNs(c1, 'nft', ['list', 'table', 'inet', 'vxmesh_lb']).code).not.toBe(0);
   }, 60_000);
+
+  it.skipIf(existsSync('/proc/net/ip_vs'))('--lb ipvs on a kernel without ip_vs: the agent refuses to start, naming the flag and the way out', async () => {
+    const other = h.agent(h.host(2), ['--advertise-addr', '198.51.100.2', '--lb', 'ipvs']);
+    await expect(other.start()).rejects.toThrow(/--lb ipvs: this kernel has no ip_vs .*--lb nftables or --lb auto/);
+  }, 30_000);
 });
