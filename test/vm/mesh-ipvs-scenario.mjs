@@ -4,7 +4,8 @@
 // This process runs in the client namespace vxm-cl: on the underlay (198.51.100.60, not a member) and
 // also attached to the overlay as a workload (for the VIP). Task servers are sockets made in their
 // namespaces by the native addon (one process: under TCG every process start costs seconds).
-// Prints `RESULT <json>`: what the VIP and the published port reached, and `ipvsadm -Ln` per namespace.
+// Prints `RESULT <json>`: what the VIP and the published port reached, and `ipvsadm -Ln` per namespace,
+// after scale 2 -> 1, after an agent crash and restart, and after service rm.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
@@ -62,11 +63,15 @@ sh('ip', ['-n', 'vxm-h1', '-batch', '-'], 'link set lo up\naddr add 198.51.100.1
 sh('ip', ['-n', 'vxm-cl', '-batch', '-'], 'link set lo up\naddr add 198.51.100.60/24 dev ul0\nlink set ul0 up\n');
 const sock = join(tmp, 'api.sock');
 log('starting the agent');
-const agent = spawn('nsenter', ['--net=/run/netns/vxm-h1', process.execPath, join(ROOT, 'dist/cli/main.js'), 'agent', '--data-dir', join(tmp, 'data'), '--socket', sock,
-  '--netns-prefix', 'vxm', '--no-plugin', '--advertise-addr', '198.51.100.1', '--lb', 'ipvs'], { stdio: ['ignore', 'pipe', 'pipe'] });
 let agentLog = '';
-agent.stdout.on('data', (b) => (agentLog += b));
-agent.stderr.on('data', (b) => (agentLog += b));
+function startAgent() {
+  const p = spawn('nsenter', ['--net=/run/netns/vxm-h1', process.execPath, join(ROOT, 'dist/cli/main.js'), 'agent', '--data-dir', join(tmp, 'data'), '--socket', sock,
+    '--netns-prefix', 'vxm', '--no-plugin', '--advertise-addr', '198.51.100.1', '--lb', 'ipvs'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stdout.on('data', (b) => (agentLog += b));
+  p.stderr.on('data', (b) => (agentLog += b));
+  return p;
+}
+let agent = startAgent();
 try {
   await waitFor('agent ready', async () => agentLog.includes('vxmesh agent ready') || (agent.exitCode !== null && Promise.reject(new Error(agentLog))), 300_000);
   const { connectApi } = await import(join(ROOT, 'dist/api/client.js'));
@@ -76,11 +81,12 @@ try {
   await api.createNetwork({ name: 'web', subnet: '10.83.0.0/24' });
   const svc = await api.createService({ name: 'web', networks: ['web'], publish: [{ publishedPort: 8080, targetPort: 80 }] });
   const vip = svc.vips.find((v) => v.network === 'web').ipv4.split('/')[0];
+  const eps = {};
   for (const name of ['t1', 't2']) {
     sh('ip', ['netns', 'add', `vxm-${name}`]);
     const srv = await tcpServerInNetns(`/run/netns/vxm-${name}`, 'tcp4', '0.0.0.0', 80);
     srv.on('connection', (s) => (s.on('error', () => undefined), s.end(`${name}\n`)));
-    await api.attach({ network: 'web', netns: `/run/netns/vxm-${name}`, service: 'web' });
+    eps[name] = await api.attach({ network: 'web', netns: `/run/netns/vxm-${name}`, service: 'web' });
   }
   await api.attach({ network: 'web', netns: '/run/netns/vxm-cl' });
   log('attached; waiting for the VIP and the published port');
@@ -91,6 +97,21 @@ try {
   out.ipvsClient = sh('nsenter', ['--net=/run/netns/vxm-cl', 'ipvsadm', '-Ln']);
   out.ipvsSandbox = sh('nsenter', ['--net=/run/netns/vxmingress-sbox', 'ipvsadm', '-Ln']);
   out.hostTable = sh('nsenter', ['--net=/run/netns/vxm-h1', 'nft', 'list', 'table', 'inet', 'vxmesh_ingress']);
+  // Scale 2 -> 1: t2 takes no new connection (IPVS drains it at weight 0, then deletes it).
+  await api.detach(eps.t2.id);
+  await waitFor('VIP reaching t1 only', async () => Object.keys(await burst(vip, 80, 10)).join() === 't1');
+  out.vipAfterScale = await burst(vip, 80, 20);
+  out.ipvsClientAfterScale = sh('nsenter', ['--net=/run/netns/vxm-cl', 'ipvsadm', '-Ln']);
+  // Agent crash and restart: reconciled from the store, nothing duplicated.
+  agent.kill('SIGKILL');
+  await new Promise((r) => (agent.exitCode !== null || agent.signalCode !== null ? r() : agent.once('exit', r)));
+  agentLog = '';
+  agent = startAgent();
+  await waitFor('agent ready again', async () => agentLog.includes('vxmesh agent ready'), 300_000);
+  await sleep(3000); // its first passes
+  out.vipAfterRestart = await burst(vip, 80, 20);
+  out.ipvsClientAfterRestart = sh('nsenter', ['--net=/run/netns/vxm-cl', 'ipvsadm', '-Ln']);
+  out.ipvsSandboxAfterRestart = sh('nsenter', ['--net=/run/netns/vxmingress-sbox', 'ipvsadm', '-Ln']);
   await api.removeService('web');
   await waitFor('ingress sandbox gone', async () => !sh('ip', ['netns', 'list']).includes('vxmingress-sbox'));
   out.ipvsClientAfterRm = sh('nsenter', ['--net=/run/netns/vxm-cl', 'ipvsadm', '-Ln']);

@@ -18,7 +18,11 @@ const script = runInVm();
 const usable = script !== undefined && sh('sh', ['-c', 'command -v qemu-system-x86_64 && command -v busybox']).code === 0;
 const VM_TIMEOUT_S = 600;
 
-interface Result { loadBalancer?: string; vip?: Record<string, number>; published?: Record<string, number>; ipvsClient?: string; ipvsSandbox?: string; hostTable?: string; ipvsClientAfterRm?: string; error?: string }
+interface Result {
+  loadBalancer?: string; vip?: Record<string, number>; published?: Record<string, number>; ipvsClient?: string; ipvsSandbox?: string; hostTable?: string;
+  vipAfterScale?: Record<string, number>; ipvsClientAfterScale?: string; vipAfterRestart?: Record<string, number>; ipvsClientAfterRestart?: string;
+  ipvsSandboxAfterRestart?: string; ipvsClientAfterRm?: string; error?: string;
+}
 /** `ipvsadm -Ln` as [service, [destinations]] rows. */
 const services = (text = '') => {
   const rows: [string, string[]][] = [];
@@ -60,5 +64,17 @@ describe.skipIf(!usable)(`services on IPVS through the agent, in a VM with ip_vs
     expect(sandbox[0]![1].map((d) => d.replace(/^10\.255\.0\.\d+/, 'ingress-ip')).sort()).toEqual(['ingress-ip:80 Masq', 'ingress-ip:80 Masq']);
     expect(r.hostTable).toContain('dport 8080 dnat ip to');
     expect(services(r.ipvsClientAfterRm)).toEqual([]);
+  });
+
+  it('scale 2 -> 1: the removed task gets no new connection and keeps at most a draining (weight 0) destination; a crash and restart duplicates nothing', () => {
+    expect(r.vipAfterScale).toEqual({ t1: 20 });
+    const scaled = services(r.ipvsClientAfterScale);
+    expect(scaled).toHaveLength(1);
+    const weights = (text?: string) => (text ?? '').split('\n').filter((l) => /^\s+->\s+10\./.test(l)).map((l) => l.trim().split(/\s+/).slice(1, 4).join(' ')).sort();
+    expect(weights(r.ipvsClientAfterScale).filter((d) => !d.endsWith(' 0'))).toEqual(['10.83.0.3:0 Masq 1']);
+    expect(r.vipAfterRestart).toEqual({ t1: 20 });
+    expect(services(r.ipvsClientAfterRestart)).toHaveLength(1);
+    expect(weights(r.ipvsClientAfterRestart).filter((d) => !d.endsWith(' 0'))).toEqual(['10.83.0.3:0 Masq 1']);
+    expect(services(r.ipvsSandboxAfterRestart)).toHaveLength(1);
   });
 });
