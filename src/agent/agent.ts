@@ -42,7 +42,7 @@ import type { ServicesController } from '../ingress/services-controller.js';
 import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
 import { buildDns } from './dns-wiring.js';
-import { buildMesh, defaultLbFactory, serviceTasks, type Mesh } from './mesh-wiring.js';
+import { buildMesh, defaultLbFactory, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -162,10 +162,8 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       log.child({ controller: 'networks' }),
     );
     this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id) }, log.child({ controller: 'endpoints' }));
-    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, {
-      ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork(),
-      tasks: (id) => serviceTasks(this.mesh.view, this.records)(id),
-    });
+    // `service inspect` lists tasks from the endpoint records (every host's, like `docker service ps`); the LBs use the service table.
+    this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, { ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork() });
     this.dns = buildDns({ config, records: this.records, metrics, services: () => this.mesh.view, log });
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));

@@ -11,7 +11,8 @@ import { ServiceTableController, type EndpointTableDb } from '../ingress/service
 import { StoreServiceView } from '../ingress/service-view.js';
 import type { EndpointTableReader } from '../ingress/remote-tasks.js';
 import { VipController } from '../ingress/vip-controller.js';
-import { NftTableReconciler, type KernelObserver, type NsRef } from '../kernel/index.js';
+import { NftTableReconciler, forgetFlowsTo, nsKey, type KernelObserver, type NsRef } from '../kernel/index.js';
+import { IpvsLoadBalancer, ipvsAvailable } from '../ingress/lb/ipvs.js';
 import { NftLoadBalancer } from '../ingress/lb/nft-lb.js';
 import type { ServiceTaskInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
@@ -26,6 +27,11 @@ import type { AgentConfig } from './config.js';
 export interface LbFactory {
   make(kind: LbKind): LoadBalancer;
   ipvsAvailable(): Promise<boolean>;
+  /**
+   * After a backend left a namespace's frontends: drops the conntrack entries that would still send
+   * packets to it (unanswered TCP attempts, UDP flows). Absent: nothing is dropped.
+   */
+  forgetFlows?(kind: LbKind, ns: NsRef, backends: string[]): Promise<void>;
 }
 
 /**
@@ -35,6 +41,8 @@ export interface LbFactory {
 export class SelectedLoadBalancer implements LoadBalancer, Controller {
   readonly name = 'lb';
   private chosen: LoadBalancer | undefined;
+  /** Per namespace, the backends of the frontends last synced there (to tell which ones left). */
+  private readonly backends = new Map<string, Set<string>>();
 
   constructor(
     private readonly choice: AgentConfig['lb'],
@@ -72,10 +80,21 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
   async reconcile(): Promise<void> {}
 
   async sync(ns: NsRef, frontends: LbFrontend[]): Promise<void> {
-    await this.impl.sync(ns, frontends);
+    const impl = this.impl;
+    await impl.sync(ns, frontends);
+    const now = new Set(frontends.flatMap((f) => f.backends));
+    const before = this.backends.get(nsKey(ns));
+    this.backends.set(nsKey(ns), now);
+    const gone = before ? [...before].filter((b) => !now.has(b)) : [];
+    if (!gone.length || !this.factory.forgetFlows) return;
+    // A connection attempt still unanswered by a gone backend would keep retrying it (and a reused 5-tuple would too).
+    await this.factory.forgetFlows(impl.kind, ns, gone).catch((e: unknown) =>
+      this.log.warn({ ns: nsKey(ns), backends: gone, err: e instanceof Error ? e.message : String(e) }, 'could not drop the conntrack entries of backends that left'),
+    );
   }
 
   async clear(ns: NsRef): Promise<void> {
+    this.backends.delete(nsKey(ns));
     await this.impl.clear(ns);
   }
 }
@@ -83,15 +102,18 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
 /** The real load balancers: nftables maps, or IPVS fwmark services. */
 export function defaultLbFactory(observer?: KernelObserver): LbFactory {
   return {
-    make: (kind) => {
-      if (kind === 'ipvs') throw new VxError('FAILED_PRECONDITION', '--lb ipvs: this build has no IPVS load balancer yet: use --lb nftables');
-      return new NftLoadBalancer(new NftTableReconciler(observer));
-    },
-    ipvsAvailable: async () => false,
+    make: (kind) => (kind === 'ipvs' ? new IpvsLoadBalancer(observer ? { observer } : {}) : new NftLoadBalancer(new NftTableReconciler(observer))),
+    ipvsAvailable: () => ipvsAvailable(),
+    // IPVS expires connections to a deleted destination itself (expire_nodest_conn); nftables leaves them to conntrack.
+    forgetFlows: (kind, ns, backends) => (kind === 'nftables' ? forgetFlowsTo(ns, backends) : Promise.resolve()),
   };
 }
 
-/** A service's live tasks as `service inspect` lists them: every host's, per network of the service (ingress legs are not tasks). */
+/**
+ * A service's live tasks as the service table shows them (every host's that share a network with this
+ * one), per network of the service; ingress legs are not tasks. The agent lists the endpoint records'
+ * tasks in `service inspect` (every host's, like `docker service ps`); this is the LB's view of them.
+ */
 export function serviceTasks(view: ServiceView, records: OverlayRecords): (serviceId: string) => ServiceTaskInfo[] {
   return (serviceId) =>
     (view.service(serviceId)?.networks ?? []).flatMap((networkId) =>

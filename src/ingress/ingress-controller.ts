@@ -188,7 +188,8 @@ export class IngressController implements Controller {
       );
     }
     for (const task of net ? plan.add : []) {
-      const req: ValidAttach = { network: net!.id, netns: task.netns, leaveInHost: false, aliases: [], labels: {}, preallocated: false, serviceId: task.serviceId!, ingressLegOf: task.id };
+      // No serviceId of its own: a leg is not a task (`service inspect`, DNS); the service table finds its service through the task.
+      const req: ValidAttach = { network: net!.id, netns: task.netns, leaveInHost: false, aliases: [], labels: {}, preallocated: false, ingressLegOf: task.id };
       await this.endpoints.attach(net!, req).then(
         (info) => this.log.info({ task: task.id.slice(0, 12), ip: info.ipv4 }, 'ingress leg attached'),
         (e: unknown) => failed.push(`leg of ${task.id.slice(0, 12)}: ${errText(e)}`),

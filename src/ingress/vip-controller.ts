@@ -27,6 +27,8 @@ export class VipController implements Controller {
   private readonly applied = new Map<string, string>();
   private readonly unsubscribe: Array<() => void> = [];
   private running = false;
+  /** The first pass after start clears namespaces without VIPs (a previous life may have left a table there). */
+  private firstPass = true;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -50,7 +52,8 @@ export class VipController implements Controller {
 
   /** Periodic resync: every namespace is synced again (the LB re-reads and repairs what differs). */
   async reconcile(): Promise<void> {
-    this.applied.clear();
+    // Namespaces with VIPs are synced again (the LB re-reads and repairs); empty ones cost nothing.
+    for (const [netns, fp] of [...this.applied]) if (fp !== EMPTY) this.applied.delete(netns);
     await this.sync();
   }
 
@@ -72,10 +75,17 @@ export class VipController implements Controller {
     const endpoints = this.records.localEndpoints().filter((e) => !e.leaveInHost && e.netns !== '' && !skipNs?.(e.netns));
     const desired = desiredVipFrontends(endpoints, this.view, this.opts.skipNetwork);
     const failed: string[] = [];
-    await Promise.all(
-      [...desired].map(async ([netns, frontends]) => {
+    const first = this.firstPass;
+    this.firstPass = false;
+    await eachLimited(
+      [...desired],
+      SYNC_CONCURRENCY,
+      async ([netns, frontends]) => {
         const fp = frontendsFingerprint(frontends);
-        if (this.applied.get(netns) === fp) return;
+        const had = this.applied.get(netns);
+        if (had === fp) return;
+        // A namespace new to this agent life without VIPs has nothing of the LB's: no process spawned for it.
+        if (fp === EMPTY && had === undefined && !first) return void this.applied.set(netns, fp);
         try {
           // No VIP to balance: nothing of the LB's stays in the workload (clear is harmless when there is none).
           if (frontends.length) await this.lb.sync(nsFromPath(netns), frontends);
@@ -86,7 +96,7 @@ export class VipController implements Controller {
           this.applied.delete(netns);
           failed.push(`${netns}: ${errText(e)}`);
         }
-      }),
+      },
     );
     for (const netns of [...this.applied.keys()].filter((n) => !desired.has(n))) {
       this.applied.delete(netns);
@@ -97,4 +107,15 @@ export class VipController implements Controller {
   }
 }
 
+const EMPTY = frontendsFingerprint([]);
+/** Namespaces synced at once (each sync is a process): a service change on a busy host does not fork hundreds. */
+const SYNC_CONCURRENCY = 8;
+
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -1,8 +1,8 @@
 // What the reconcilers tell whoever watches them (the agent's metrics): each batch they run and the
 // drift a fresh read found and repaired. An interface here, so src/kernel needs no metrics library.
 
-/** The tool a batch ran: `ip -batch`, `bridge -batch` or one `nft -f` transaction. */
-export type KernelBatchTool = 'ip' | 'bridge' | 'nft';
+/** The tool a batch ran: `ip -batch`, `bridge -batch`, one `nft -f` transaction or one `ipvsadm -R` restore. */
+export type KernelBatchTool = 'ip' | 'bridge' | 'nft' | 'ipvsadm';
 
 export interface KernelObserver {
   /** One batch finished (ok or not) after `seconds`. */

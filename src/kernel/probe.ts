@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { runProcess } from './exec.js';
+import { ipvsAvailable } from './ipvs.js';
 
 export interface KernelFeatures {
   vxlan: boolean;
@@ -20,7 +21,9 @@ async function moduleListed(name: string): Promise<boolean> {
 
 /** What this kernel can do, for `vxmesh status` and for choosing the load-balancer backend. */
 export async function probeKernel(): Promise<KernelFeatures> {
-  const ipvs = existsSync('/proc/net/ip_vs') || (await moduleListed('ip_vs'));
+  // Honest: whether IPVS can be programmed (ipvsadm installed, the kernel has ip_vs, loaded on demand),
+  // not merely whether a module is listed.
+  const ipvs = await ipvsAvailable();
   const nft = await runProcess('nft', ['list', 'tables']).then((r) => r.code === 0, () => false);
   const vxlan =
     (await moduleListed('vxlan')) || existsSync('/sys/module/vxlan') ||

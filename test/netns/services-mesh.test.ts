@@ -230,8 +230,8 @@ describe('changes under load', () => {
     const r = await looping;
     console.log(`rolling replacement: ${r.total} connections, failures ${JSON.stringify(r.failures)}`);
     expect(r.failures.filter((f) => f.error === 'ECONNREFUSED')).toEqual([]);
-    // A connection that starts while a remote task's removal is still on its way through gossip can time out (counted, logged).
-    expect(r.failures.length).toBeLessThanOrEqual(3);
+    // An attempt that reached a task just removed on another host is retried by TCP to a live one (its conntrack entry is dropped with the backend).
+    expect(r.failures).toEqual([]);
   }, 90_000);
 });
 
@@ -274,22 +274,21 @@ describe('a killed host', () => {
     const viaVip = loop(c1, vip, 80, 14_000);
     const viaHaproxy = loop(client, '127.0.0.1', 18080, 14_000, 'http');
     await new Promise((r) => setTimeout(r, 2_000));
+    const deadIps = [...tasks.values()].filter((t) => t.k === 3).map((t) => ip4(t.ep.ipv4));
+    const lbText = () => inNs(c1, 'nft', ['list', 'table', 'inet', 'vxmesh_lb']).stdout;
+    expect(deadIps.length).toBeGreaterThan(0);
+    for (const ip of deadIps) expect(lbText()).toContain(ip);
     const killedAt = Date.now();
     await agents[2]!.kill9();
     // The host is gone, not just its agent: its namespaces (sandboxes, task namespaces, the host itself) go too.
     const onHost3 = [...tasks.values()].filter((t) => t.k === 3).map((t) => t.netns.split('/').at(-1)!);
     const mine = h.namespaces().filter((n) => n.startsWith(agents[2]!.netnsPrefix) || onHost3.includes(n) || n === hosts[2]);
     mustSh('ip', ['-batch', '-'], mine.map((n) => `netns del ${n}`).join('\n') + '\n');
-    const lbState = () => inNs(c1, 'nft', ['list', 'map', 'inet', 'vxmesh_lb', 'vipbe4']).stdout.replace(/\s+/g, ' ');
-    const diag: string[] = [];
-    for (const after of [1_000, 4_000, 7_000, 10_000]) {
-      await new Promise((r) => setTimeout(r, after - (Date.now() - killedAt)));
-      diag.push(`+${Date.now() - killedAt} ms: ${lbState()} tasks ${JSON.stringify((await agents[0]!.json<{ tasks: { name: string; node: string }[] }[]>('service', 'inspect', 'web'))[0]!.tasks.map((t) => `${t.name}@${t.node}`))}`);
-    }
+    // When the dead host's tasks left the workload's LB on host 1 (its VIP map, polled every 25 ms).
+    await waitFor(lbText, { what: "the dead host's tasks out of host 1's VIP LB", until: (t) => deadIps.every((ip) => !new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b`).test(t)), timeoutMs: BOUND_MS, intervalMs: 25 });
+    const leftAfter = Date.now() - killedAt;
     const [v, hp] = await Promise.all([viaVip, viaHaproxy]);
-    console.log(diag.join('\n'));
-    console.log(agents[0]!.log.split('\n').filter((l) => /VIP frontends synced|service-table|service-view|networkdb|failed|dead|suspect/i.test(l)).slice(-40).map((l) => { try { const j = JSON.parse(l) as Record<string, unknown>; return `${String(j.time)} ${String(j.msg)} ${JSON.stringify({ ...j, time: undefined, msg: undefined, level: undefined, pid: undefined, hostname: undefined })}`; } catch { return l; } }).join('\n'));
-    console.log(`killed at ${killedAt}`);
+    console.log(`killed host's tasks (${deadIps.join(', ')}) out of host 1's VIP LB after ${leftAfter} ms`);
     const late = (l: Loop) => l.failures.filter((f) => l.t0 + f.t > killedAt + BOUND_MS);
     console.log(`killed host: VIP ${v.total} connections, ${v.failures.length} failed (${JSON.stringify(v.failures.map((f) => [l0(v, f, killedAt), f.error]))}); ` +
       `HAProxy ${hp.total} requests, ${hp.failures.length} failed (${JSON.stringify(hp.failures.map((f) => [l0(hp, f, killedAt), f.error]))})`);

@@ -46,3 +46,23 @@ describe('SelectedLoadBalancer', () => {
     expect(f.made).toEqual([]);
   });
 });
+
+describe('backends that leave', () => {
+  it("have their conntrack entries dropped after the sync that removed them, per namespace; a clear forgets the namespace", async () => {
+    const f = factory(false);
+    const forgotten: string[] = [];
+    f.forgetFlows = async (kind, ns, backends) => void forgotten.push(`${kind} ${JSON.stringify(ns)} ${backends.join(',')}`);
+    const lb = new SelectedLoadBalancer('auto', f, log);
+    await lb.start();
+    const ns = { kind: 'named', name: 'w1' } as const;
+    const fe = (backends: string[]) => [{ id: 's/n', match: { kind: 'vip', vip: '10.0.0.2' } as const, backends, affinity: 'none' as const }];
+    await lb.sync(ns, fe(['10.0.0.3', '10.0.0.4', '10.0.0.5']));
+    await lb.sync(ns, fe(['10.0.0.3', '10.0.0.5', '10.0.0.6']));
+    await lb.sync({ kind: 'named', name: 'w2' }, fe(['10.0.0.3']));
+    expect(forgotten).toEqual(['nftables {"kind":"named","name":"w1"} 10.0.0.4']);
+    await lb.clear(ns);
+    await lb.sync(ns, fe([]));
+    expect(forgotten).toHaveLength(1);
+  });
+});
+
