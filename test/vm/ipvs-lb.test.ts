@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ipvsAvailable } from '../../src/ingress/lb/ipvs.js';
+import { ipvsAvailable } from '../../src/kernel/ipvs.js';
 import { parseIpvsSave, type IpvsService } from '../../src/kernel/ipvs-model.js';
 import { MARK_BASE } from '../../src/ingress/lb/ipvs-plan.js';
 import { mustSh, ROOT, sh } from '../helpers/netns.js';
