@@ -8,15 +8,15 @@ import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addrOf as ip, dig, startDnsmasq, type DnsUpstream } from '../helpers/dns.js';
-import { Harness, ROOT, inNs, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { Harness, ROOT, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { EtcdServer } from '../support/etcd-server.js';
 import { waitFor } from '../support/wait.js';
 
 interface Ep { id: string; ipv4: string; ipv6?: string; name: string }
 
 const h = new Harness();
-const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
 const UPSTREAM = '198.51.100.53';
-let etcd: ChildProcess | undefined;
+let etcd: EtcdServer | undefined;
 let upstream: DnsUpstream | undefined;
 /** etcd's deletes as a watcher next to it saw them: endpoint key -> wall-clock ms. */
 const deletedAt = new Map<string, number>();
@@ -61,7 +61,7 @@ class Watcher {
 }
 
 function startAgent(k: number): AgentProcess {
-  const a = h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', join(h.tmp, 'gossip.key'),
+  const a = h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', etcd!.storeUrl, '--gossip-key-file', join(h.tmp, 'gossip.key'),
     '--join', k > 1 ? '198.51.100.1' : '198.51.100.2', '--dns', UPSTREAM]);
   agents[k - 1] = a;
   return a;
@@ -104,15 +104,9 @@ beforeAll(async () => {
   // The upstream sits on the underlay switch (its namespace is the test's, not the machine's).
   const sw = `${h.prefix}sw`;
   mustSh('ip', ['-n', sw, 'addr', 'add', `${UPSTREAM}/24`, 'dev', 'sw0']);
-  const dnsmasq = startDnsmasq(`/run/netns/${sw}`, UPSTREAM);
-  mkdirSync(join(h.tmp, 'etcd'));
-  etcd = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, '/usr/bin/etcd', '--name', h.prefix, '--data-dir', join(h.tmp, 'etcd'),
-    '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', `${h.prefix}=http://127.0.0.1:2380`], { stdio: 'ignore' });
-  upstream = await dnsmasq;
-  await waitFor(() => inNs(`/run/netns/${hosts[0]}`, process.execPath, ['-e', ETCD_HEALTHY]).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
-  etcdWatch = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, process.execPath, join(ROOT, 'test/netns/etcd-watch-deletes.mjs'), 'http://198.51.100.1:2379', '/vxmesh/endpoints/'], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  upstream = await startDnsmasq(`/run/netns/${sw}`, UPSTREAM);
+  etcd = await EtcdServer.start({ netns: hosts[0], host: '198.51.100.1' });
+  etcdWatch = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, process.execPath, join(ROOT, 'test/netns/etcd-watch-deletes.mjs'), etcd.endpoint, '/vxmesh/endpoints/'], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   let etcdOut = '';
   etcdWatch.stdout!.on('data', (b: Buffer) => {
     etcdOut += b.toString();
@@ -136,7 +130,7 @@ beforeAll(async () => {
 afterAll(async () => {
   upstream?.proc.kill('SIGKILL');
   etcdWatch?.kill('SIGKILL');
-  etcd?.kill('SIGKILL');
+  await etcd?.stop();
   await h.cleanup();
 });
 
