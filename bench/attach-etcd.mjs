@@ -7,30 +7,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ROOT, pct, sh, until } from './peers-common.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const N = Number(process.argv[2] ?? 50);
 const P = `e${randomBytes(2).toString('hex')}`;
 const tmp = mkdtempSync(join(tmpdir(), 'vxmesh-bench-'));
 const procs = [];
 
-const sh = (cmd, args, input) => {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const fmt = (x) => x.toFixed(1);
-const until = async (what, fn, ms = 20_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { if (await fn()) return; } catch {}
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50)); // poll interval of a readiness wait
-  }
-};
 
 function cleanup() {
   for (const p of procs) try { p.kill('SIGKILL'); } catch {}

@@ -30,7 +30,8 @@ export async function until(what, fn, ms = 20_000, every = 50) {
   }
 }
 
-export async function cluster(tag, hosts) {
+/** `agentArgs`: extra flags for every agent (e.g. --lb, --gossip-profile). */
+export async function cluster(tag, hosts, agentArgs = []) {
   const P = `${tag}${randomBytes(2).toString('hex')}`;
   const tmp = mkdtempSync(join(tmpdir(), 'vxmesh-bench-'));
   const procs = new Set();
@@ -39,6 +40,7 @@ export async function cluster(tag, hosts) {
     for (const p of procs) try { p.kill('SIGKILL'); } catch {}
     const ns = readdirSync('/run/netns').filter((n) => n.startsWith(P));
     if (ns.length) spawnSync('ip', ['-batch', '-'], { input: ns.map((n) => `netns del ${n}`).join('\n') + '\n' });
+    for (const f of readdirSync('/run/vxmesh').filter((f) => f.startsWith(`prefix-${P}`))) rmSync(join('/run/vxmesh', f), { force: true });
     rmSync(tmp, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
@@ -62,7 +64,7 @@ export async function cluster(tag, hosts) {
     const sock = join(tmp, `h${k}.sock`);
     const a = track(spawn('nsenter', [`--net=/run/netns/${P}-h${k}`, process.execPath, join(ROOT, 'dist/cli/main.js'), 'agent', '--data-dir', join(tmp, `h${k}`),
       '--socket', sock, '--netns-prefix', `${P}${k}`, '--no-plugin', '--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379',
-      '--gossip-key-file', join(tmp, 'key'), '--join', `198.51.100.${k === 1 ? 2 : 1}`], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      '--gossip-key-file', join(tmp, 'key'), '--join', `198.51.100.${k === 1 ? 2 : 1}`, ...agentArgs], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let log = '';
     a.stdout.on('data', (b) => (log += b));
     await until(`agent ${k}`, () => log.includes('vxmesh agent ready'), 60_000);

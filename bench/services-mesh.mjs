@@ -5,13 +5,10 @@
 //  2. A task attached on host 2 -> the first connection through the VIP from host 1 that reaches it
 //     (the client tries every 100 ms-or-less from before the attach): p50/p99 over the runs.
 // Usage: node bench/services-mesh.mjs [ROUNDS=5] [CONNS=2000] [RUNS=20] [--lb nftables|ipvs|auto] [--gossip-profile default|fast]  (root; npm run build first)
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, cluster, pct, sh, sleep, until } from './peers-common.mjs';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const SERVER = join(ROOT, 'test/netns/mesh-server.mjs');
 const CLIENT = join(ROOT, 'test/netns/mesh-client.mjs');
@@ -21,31 +18,12 @@ const LB = lbAt >= 0 ? argv.splice(lbAt, 2)[1] : 'nftables';
 const profileAt = argv.indexOf('--gossip-profile');
 const PROFILE = profileAt >= 0 ? argv.splice(profileAt, 2)[1] : 'default';
 const [ROUNDS, CONNS, RUNS] = [Number(argv[0] ?? 5), Number(argv[1] ?? 2000), Number(argv[2] ?? 20)];
-const P = `b${randomBytes(2).toString('hex')}`;
-const tmp = mkdtempSync(join(tmpdir(), 'vxmesh-bench-'));
-const procs = [];
-
-const sh = (cmd, args, input) => {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function cleanup() {
-  for (const p of procs) try { p.kill('SIGKILL'); } catch {}
-  const ns = readdirSync('/run/netns').filter((n) => n.startsWith(P));
-  if (ns.length) spawnSync('ip', ['-batch', '-'], { input: ns.map((n) => `netns del ${n}`).join('\n') + '\n' });
-  for (const f of readdirSync('/run/vxmesh').filter((f) => f.startsWith(`prefix-${P}`))) rmSync(join('/run/vxmesh', f), { force: true });
-  rmSync(tmp, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
+// ---- two netns hosts on an underlay switch, etcd on host 1, an agent per host (cleanup on exit)
+const { P, tmp, track } = await cluster('b', 2, ['--lb', LB, '--gossip-profile', PROFILE]);
 
 function bg(nsPath, args, onLine) {
   const p = spawn('nsenter', [`--net=${nsPath}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(p);
+  track(p);
   let out = '';
   p.stdout.on('data', (b) => {
     out += b.toString();
@@ -56,39 +34,6 @@ function bg(nsPath, args, onLine) {
   return { p, done };
 }
 const cli = (k, ...args) => JSON.parse(sh(process.execPath, [CLI, '--socket', join(tmp, `h${k}.sock`), ...args, '--json']));
-async function until(what, fn, ms = 20_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await fn()) return;
-    } catch {}
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(100);
-  }
-}
-
-// ---- two hosts on an underlay switch (a bridge in a namespace of its own), etcd on host 1
-sh('ip', ['netns', 'add', `${P}sw`]);
-sh('ip', ['-n', `${P}sw`, '-batch', '-'], 'link set lo up\nlink add sw0 type bridge\nlink set sw0 up\n');
-for (const k of [1, 2]) {
-  sh('ip', ['netns', 'add', `${P}h${k}`]);
-  sh('ip', ['-n', `${P}sw`, '-batch', '-'], `link add p${k} type veth peer name ul0 netns ${P}h${k}\nlink set p${k} master sw0\nlink set p${k} up\n`);
-  sh('ip', ['-n', `${P}h${k}`, '-batch', '-'], `link set lo up\naddr add 198.51.100.${k}/24 dev ul0\nlink set ul0 up\n`);
-}
-const hostNs = (k) => `/run/netns/${P}h${k}`;
-mkdirSync(join(tmp, 'etcd'));
-bg(hostNs(1), ['/usr/bin/etcd', '--name', P, '--data-dir', join(tmp, 'etcd'), '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
-  '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380', '--initial-cluster', `${P}=http://127.0.0.1:2380`]);
-const key = join(tmp, 'gossip.key');
-writeFileSync(key, randomBytes(16).toString('base64') + '\n', { mode: 0o600 });
-for (const k of [1, 2]) {
-  let ready;
-  const up = new Promise((r) => (ready = r));
-  bg(hostNs(k), [process.execPath, CLI, 'agent', '--data-dir', join(tmp, `h${k}`), '--socket', join(tmp, `h${k}.sock`), '--netns-prefix', `${P}${k}`, '--no-plugin',
-    '--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', key, '--join', `198.51.100.${3 - k}`, '--lb', LB, '--gossip-profile', PROFILE],
-  (l) => l.includes('vxmesh agent ready') && ready());
-  await Promise.race([up, sleep(30_000).then(() => { throw new Error(`agent ${k} not ready`); })]);
-}
 await until('2 gossip members', () => cli(1, 'status').gossip?.alive === 2 && cli(2, 'status').gossip?.alive === 2);
 const lbKind = cli(1, 'status').loadBalancer;
 cli(1, 'network', 'create', '--subnet', '10.81.0.0/24', 'web');

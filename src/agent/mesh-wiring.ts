@@ -9,10 +9,9 @@ import type { ServiceView } from '../ingress/model.js';
 import type { LbFrontend, LbKind, LoadBalancer } from '../ingress/lb/types.js';
 import { ServiceTableController, type EndpointTableDb } from '../ingress/service-table.js';
 import { StoreServiceView } from '../ingress/service-view.js';
-import type { EndpointTableReader } from '../ingress/remote-tasks.js';
 import { VipController } from '../ingress/vip-controller.js';
-import { NftTableReconciler, forgetFlowsTo, nsKey, type KernelObserver, type NsRef } from '../kernel/index.js';
-import { IpvsLoadBalancer, ipvsAvailable } from '../ingress/lb/ipvs.js';
+import { NftTableReconciler, forgetFlowsTo, ipvsAvailable, nsKey, type KernelObserver, type NsRef } from '../kernel/index.js';
+import { IpvsLoadBalancer } from '../ingress/lb/ipvs.js';
 import { NftLoadBalancer } from '../ingress/lb/nft-lb.js';
 import type { ServiceTaskInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
@@ -136,7 +135,7 @@ export interface MeshDeps {
   endpoints: EndpointsController;
   peers: PeersController;
   /** NetworkDB (the service table is written to and read from its endpoint_table). */
-  db: EndpointTableDb & EndpointTableReader;
+  db: EndpointTableDb;
   lbFactory: LbFactory;
   log: Logger;
   observer?: KernelObserver;

@@ -56,6 +56,12 @@ export interface Command {
   run(ctx: CommandContext, args: ParsedCommandArgs, rawArgv: string[]): Promise<number>;
 }
 
+/** Sets the fields that were given (the request types leave absent ones out). */
+export function given<T extends object>(target: T, fields: Partial<T>): T {
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  return target;
+}
+
 export const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print results and errors as JSON' };
 export const QUIET_OPTION: OptionSpec = { type: 'boolean', short: 'q', description: 'print only what the first column shows, one per line' };
 export const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };

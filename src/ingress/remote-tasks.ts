@@ -3,15 +3,12 @@
 // its entries with it (NetworkDB drops a gone node's entries and reports each as a delete), and so
 // does a network this host leaves. A bad entry is logged and dropped, never thrown.
 import type { Logger } from 'pino';
+import type { NetworkDbTableWatch } from '../gossip/networkdb/index.js';
 import { ENDPOINT_TABLE, tryParseEndpointRecord } from './endpoint-table.js';
 import type { ServiceTask } from './model.js';
 
 /** What the reader needs of NetworkDB (src/gossip/networkdb's NetworkDB has it). */
-export interface EndpointTableReader {
-  readonly nodeName: string;
-  /** Reports every live entry first (synchronously), then every change; returns the unsubscribe. */
-  watch(table: string, nid: string | undefined, cb: (change: { type: 'create' | 'update' | 'delete'; nid: string; key: string; value: Buffer; owner: string }) => void): () => void;
-}
+export type EndpointTableReader = NetworkDbTableWatch;
 
 export function taskIndexKey(serviceId: string, networkId: string): string {
   return `${serviceId}\u0000${networkId}`;

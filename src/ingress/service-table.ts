@@ -6,6 +6,7 @@
 // peers controller leaves, NetworkDB turns our entries into tombstones. The read side (other hosts'
 // entries) is RemoteTasks, which the service view owns.
 import type { Logger } from 'pino';
+import type { NetworkDbTables } from '../gossip/networkdb/index.js';
 import type { Controller } from '../model/controller.js';
 import type { EndpointRecord, NetworkRecord } from '../overlay/model.js';
 import type { OverlayRecords } from '../overlay/records.js';
@@ -14,15 +15,7 @@ import { ENDPOINT_TABLE, encodeEndpointRecord, type IngressPortWire } from './en
 import { INGRESS_NETWORK_NAME, type ServiceRecord } from './model.js';
 
 /** What the writer needs of NetworkDB (src/gossip/networkdb's NetworkDB has it). */
-export interface EndpointTableDb {
-  readonly nodeName: string;
-  joinedNetworks(): string[];
-  createEntry(table: string, nid: string, key: string, value: Buffer): void;
-  updateEntry(table: string, nid: string, key: string, value: Buffer): void;
-  deleteEntry(table: string, nid: string, key: string): void;
-  getTableByNetwork(table: string, nid: string): Map<string, { value: Buffer; owner: string }>;
-  watch(table: string, nid: string | undefined, cb: (change: { type: 'create' | 'update' | 'delete'; nid: string; key: string; value: Buffer; owner: string }) => void): () => void;
-}
+export type EndpointTableDb = NetworkDbTables;
 
 /** The networks this host is in (PeersController has these). */
 export interface JoinedNetworkSource {

@@ -14,6 +14,7 @@ import {
 } from './ipvs-model.js';
 import { inNs, nsExists, nsKey, SELF_NS, type NsRef } from './ns.js';
 import { observed, type KernelObserver } from './observer.js';
+import { KeyedSerial } from '../util/keyed-serial.js';
 
 /**
  * True when IPVS can be programmed in the namespace: ipvsadm is installed and the kernel answers
@@ -68,7 +69,7 @@ export interface IpvsReconcileResult {
 export class IpvsReconciler {
   /** Per namespace: draining destination -> since (ms). Lost on restart: a weight-0 leftover starts its grace anew. */
   private readonly draining = new Map<string, Map<string, number>>();
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedSerial();
 
   constructor(
     private readonly observer?: KernelObserver,
@@ -102,14 +103,7 @@ export class IpvsReconciler {
   }
 
   private serial<T>(ns: NsRef, fn: () => Promise<T>): Promise<T> {
-    const key = nsKey(ns);
-    const mine = (this.tails.get(key) ?? Promise.resolve()).then(fn, fn);
-    this.tails.set(key, mine);
-    const done = () => {
-      if (this.tails.get(key) === mine) this.tails.delete(key);
-    };
-    mine.then(done, done);
-    return mine;
+    return this.queue.run(nsKey(ns), fn);
   }
 }
 

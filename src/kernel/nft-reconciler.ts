@@ -4,6 +4,7 @@ import { needsKernelRead, planNftTable, rulesToCanonicalize, ruleText, setSpecTe
 import { canonRuleExpr, readNftTable } from './nft-read.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
 import { observed, type KernelObserver } from './observer.js';
+import { KeyedSerial } from '../util/keyed-serial.js';
 
 export interface NftReconcileResult {
   /** Commands of the transaction that was applied; empty when the table was already converged. */
@@ -30,7 +31,7 @@ export class NftTableReconciler {
   private readonly cache = new Map<string, NftActualTable>();
   private readonly canonical = new Map<string, string>();
   /** The last call per table: calls on one table run one after another (each plans on the previous's result). */
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedSerial();
 
   /** `observer` hears of every transaction and of drift a fresh read repaired (metrics). */
   constructor(private readonly observer?: KernelObserver) {}
@@ -38,17 +39,7 @@ export class NftTableReconciler {
   reconcile(ns: NsRef, desired: NftTable, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
     validateNftTable(desired);
     const key = cacheKey(ns, desired.family, desired.name);
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const mine = prev.then(
-      () => this.reconcileNow(ns, desired, key, opts),
-      () => this.reconcileNow(ns, desired, key, opts),
-    );
-    this.tails.set(key, mine);
-    const clear = () => {
-      if (this.tails.get(key) === mine) this.tails.delete(key);
-    };
-    mine.then(clear, clear);
-    return mine;
+    return this.queue.run(key, () => this.reconcileNow(ns, desired, key, opts));
   }
 
   private async reconcileNow(ns: NsRef, desired: NftTable, key: string, opts: { fresh?: boolean }): Promise<NftReconcileResult> {
@@ -83,20 +74,13 @@ export class NftTableReconciler {
   diff(ns: NsRef, desired: NftTable): Promise<string[]> {
     validateNftTable(desired);
     const key = cacheKey(ns, desired.family, desired.name);
-    const prev = this.tails.get(key) ?? Promise.resolve();
     const read = async () => {
       const actual = await readNftTable(ns, desired.family, desired.name);
       const unknown = rulesToCanonicalize(desired, actual, this.lookup(desired.family));
       if (unknown.length) await this.canonicalize(ns, desired, unknown);
       return planNftTable(desired, actual, this.lookup(desired.family)).commands;
     };
-    const mine = prev.then(read, read);
-    this.tails.set(key, mine);
-    const clear = () => {
-      if (this.tails.get(key) === mine) this.tails.delete(key);
-    };
-    mine.then(clear, clear);
-    return mine;
+    return this.queue.run(key, read);
   }
 
   /** Deletes the table (harmless when it does not exist). */

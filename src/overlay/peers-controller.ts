@@ -4,6 +4,7 @@
 // while it has endpoints there. The remote side is list-then-watch on NetworkDB (a restart
 // reconciles from the table's current state); a failed or departed owner's entries leave with it.
 import type { Logger } from 'pino';
+import type { NetworkDbTables } from '../gossip/networkdb/index.js';
 import type { Controller } from '../model/controller.js';
 import { Mutex } from '../util/mutex.js';
 import type { EndpointRecord, NetworkRecord } from './model.js';
@@ -12,19 +13,12 @@ import { PEER_TABLE, encodePeerRecord, parsePeerRecord } from './peer-record.js'
 import type { OverlayRecords } from './records.js';
 import { networkFields, networkIdFields } from './log-fields.js';
 
-/** What the controller needs of NetworkDB (src/gossip/networkdb's NetworkDB has it). */
-export interface PeerTableDb {
-  readonly nodeName: string;
+/** What the controller needs of NetworkDB (src/gossip/networkdb's NetworkDB has it): it also joins and leaves networks. */
+export interface PeerTableDb extends NetworkDbTables {
   joinNetwork(nid: string): Promise<void>;
   /** Bulk-sync a joined network with its peers again. */
   syncNetwork(nid: string): Promise<void>;
   leaveNetwork(nid: string): void;
-  joinedNetworks(): string[];
-  createEntry(table: string, nid: string, key: string, value: Buffer): void;
-  updateEntry(table: string, nid: string, key: string, value: Buffer): void;
-  deleteEntry(table: string, nid: string, key: string): void;
-  getTableByNetwork(table: string, nid: string): Map<string, { value: Buffer; owner: string }>;
-  watch(table: string, nid: string | undefined, cb: (change: { type: 'create' | 'update' | 'delete'; nid: string; key: string; value: Buffer; owner: string }) => void): () => void;
 }
 
 /** Gossip membership as the controller sees it. */

@@ -1,10 +1,10 @@
 // The embedded resolver wired into a real agent: a netns host runs the agent (nsenter), workloads get
 // 127.0.0.11 served by it, dig runs inside them, and the only upstream is dnsmasq in a namespace of the
 // test's own (passed with --dns), logging every query it sees.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addrOf as ip, dig, startVethUpstream, type DnsUpstream } from '../helpers/dns.js';
 import { Harness, mustSh, type AgentProcess } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
 
@@ -12,35 +12,11 @@ interface Ep { id: string; ipv4: string; ipv6?: string; netns: string; name: str
 
 const h = new Harness();
 let agent: AgentProcess;
-let dnsmasq: ChildProcess | undefined;
-let upstreamLog = '';
+let upstream: DnsUpstream | undefined;
 let apiNs: string;
 let dbNs: string;
 let onlyBNs: string;
 const eps: Record<string, Ep> = {};
-
-const ip = (cidr: string | undefined) => (cidr ?? '').split('/')[0]!;
-
-/** ms: wall time including dig's own start-up; queryMs: what dig measured on the wire. */
-interface Dig { status: string; answers: string[]; authority: string[]; ms: number; queryMs: number }
-
-/** dig inside a workload (dig may use a netns exec; agents never do). Async: the upstream's log pipe keeps draining. */
-function dig(ns: string, ...args: string[]): Promise<Dig> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const p = spawn('ip', ['netns', 'exec', ns.split('/').pop()!, 'dig', '@127.0.0.11', '+tries=1', '+time=4', '+noall', '+comments', '+answer', '+authority', '+stats', ...args]);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('close', () => {
-      const section = (name: string): string[] => {
-        const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(\\n\\n|$)`).exec(out);
-        return m ? m[1]!.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(3).join(' ')) : [];
-      };
-      resolve({ status: /status: (\w+)/.exec(out)?.[1] ?? `no answer: ${out.trim()}`, answers: section('ANSWER'), authority: section('AUTHORITY'), ms: Date.now() - t0, queryMs: Number(/Query time: (\d+) msec/.exec(out)?.[1] ?? NaN) });
-    });
-  });
-}
 
 function logLines(): Record<string, unknown>[] {
   return agent.log.split('\n').flatMap((l) => {
@@ -52,7 +28,7 @@ function logLines(): Record<string, unknown>[] {
   });
 }
 
-const upstreamSaw = (name: string): boolean => upstreamLog.includes(` ${name} from`);
+const upstreamSaw = (name: string): boolean => upstream!.log().includes(` ${name} from`);
 
 async function attach(name: string, network: string, ns: string, ...extra: string[]): Promise<Ep> {
   const ep = await agent.json<Ep>('endpoint', 'attach', '--network', network, '--netns', ns, '--name', name, ...extra);
@@ -63,16 +39,8 @@ async function attach(name: string, network: string, ns: string, ...extra: strin
 beforeAll(async () => {
   const host = h.host(1);
   // The upstream: dnsmasq in a namespace of its own, reachable from the agent's host over a veth.
-  const upNs = h.workload('up');
-  const up = upNs.split('/').pop()!;
-  mustSh('ip', ['-n', host, '-batch', '-'], [`link add vup type veth peer name vdn netns ${up}`, 'addr add 203.0.113.1/24 dev vup', 'link set vup up'].join('\n') + '\n');
-  mustSh('ip', ['-n', up, '-batch', '-'], ['link set lo up', 'addr add 203.0.113.53/24 dev vdn', 'link set vdn up'].join('\n') + '\n');
-  dnsmasq = spawn('nsenter', [`--net=${upNs}`, '/usr/sbin/dnsmasq', '-k', '--no-resolv', '--no-hosts', '--listen-address=203.0.113.53', '--bind-interfaces',
-    // Like a real upstream: example.test exists, every other name is NXDOMAIN.
-    '--address=/example.test/203.0.113.99', '--address=/#/', '--log-queries', '--log-facility=-', '-u', 'root', '--pid-file='], { stdio: ['ignore', 'pipe', 'pipe'] });
-  dnsmasq.stdout!.on('data', (b: Buffer) => (upstreamLog += b.toString()));
-  dnsmasq.stderr!.on('data', (b: Buffer) => (upstreamLog += b.toString()));
-  await waitFor(() => upstreamLog.includes('started'), { what: 'dnsmasq started' });
+  // Like a real upstream: example.test exists, every other name is NXDOMAIN.
+  upstream = await startVethUpstream(h, host, ['--address=/example.test/203.0.113.99']);
 
   agent = h.agent(host, ['--dns', '203.0.113.53', '--resync-interval', '1']);
   await agent.start();
@@ -82,7 +50,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  dnsmasq?.kill('SIGKILL');
+  upstream?.proc.kill('SIGKILL');
   await h.cleanup();
 });
 
@@ -127,7 +95,7 @@ describe('the agent serves 127.0.0.11 in the workloads it attaches', () => {
     expect(external.answers).toEqual(['A 203.0.113.99']);
     await waitFor(() => upstreamSaw('www.example.test'), { what: 'the upstream to log the forwarded query' });
     // dnsmasq logs in order: had any owned name been forwarded before www.example.test, it would be in the log.
-    for (const name of ['bonly', 'db', 'web', 'api', '1.41.10.in-addr.arpa']) expect(upstreamLog.includes(name), name).toBe(false);
+    for (const name of ['bonly', 'db', 'web', 'api', '1.41.10.in-addr.arpa']) expect(upstream!.log().includes(name), name).toBe(false);
   });
 
   it('drops a detached endpoint from the answers at once', async () => {
@@ -172,8 +140,9 @@ describe('the agent serves 127.0.0.11 in the workloads it attaches', () => {
   });
 
   it('answers SERVFAIL within the attempt timeout when the upstream is gone', async () => {
-    dnsmasq!.kill('SIGKILL');
-    await waitFor(() => dnsmasq!.exitCode !== null || dnsmasq!.signalCode !== null, { what: 'dnsmasq gone' });
+    const dnsmasq = upstream!.proc;
+    dnsmasq.kill('SIGKILL');
+    await waitFor(() => dnsmasq.exitCode !== null || dnsmasq.signalCode !== null, { what: 'dnsmasq gone' });
     const r = await dig(apiNs, 'gone.example.test');
     expect(r.status).toBe('SERVFAIL');
     expect(r.queryMs).toBeLessThan(2000); // 1 s per attempt, one upstream (dig's own timeout is 4 s)

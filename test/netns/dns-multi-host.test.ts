@@ -7,17 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, ROOT, inNs, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { addrOf as ip, dig, startDnsmasq, type DnsUpstream } from '../helpers/dns.js';
+import { Harness, ROOT, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { EtcdServer } from '../support/etcd-server.js';
 import { waitFor } from '../support/wait.js';
 
 interface Ep { id: string; ipv4: string; ipv6?: string; name: string }
 
 const h = new Harness();
-const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
 const UPSTREAM = '198.51.100.53';
-let etcd: ChildProcess | undefined;
-let dnsmasq: ChildProcess | undefined;
-let upstreamLog = '';
+let etcd: EtcdServer | undefined;
+let upstream: DnsUpstream | undefined;
 /** etcd's deletes as a watcher next to it saw them: endpoint key -> wall-clock ms. */
 const deletedAt = new Map<string, number>();
 let etcdWatch: ChildProcess | undefined;
@@ -26,26 +26,6 @@ const hosts: string[] = [];
 /** One workload per host (index 0 = host 1), each with an endpoint on `web`. */
 const workloads: string[] = [];
 const eps: Ep[] = [];
-
-const ip = (cidr: string | undefined) => (cidr ?? '').split('/')[0]!;
-
-interface Dig { status: string; answers: string[]; authority: string[] }
-
-function dig(ns: string, ...args: string[]): Promise<Dig> {
-  return new Promise((resolve) => {
-    const p = spawn('ip', ['netns', 'exec', ns.split('/').pop()!, 'dig', '@127.0.0.11', '+tries=1', '+time=4', '+noall', '+comments', '+answer', '+authority', ...args]);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('close', () => {
-      const section = (name: string): string[] => {
-        const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(\\n\\n|$)`).exec(out);
-        return m ? m[1]!.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(3).join(' ')) : [];
-      };
-      resolve({ status: /status: (\w+)/.exec(out)?.[1] ?? `no answer: ${out.trim()}`, answers: section('ANSWER'), authority: section('AUTHORITY') });
-    });
-  });
-}
 
 /** A 2 ms poller of one name inside a workload: the send times at which its answer changed. */
 class Watcher {
@@ -81,7 +61,7 @@ class Watcher {
 }
 
 function startAgent(k: number): AgentProcess {
-  const a = h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', join(h.tmp, 'gossip.key'),
+  const a = h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', etcd!.storeUrl, '--gossip-key-file', join(h.tmp, 'gossip.key'),
     '--join', k > 1 ? '198.51.100.1' : '198.51.100.2', '--dns', UPSTREAM]);
   agents[k - 1] = a;
   return a;
@@ -124,18 +104,9 @@ beforeAll(async () => {
   // The upstream sits on the underlay switch (its namespace is the test's, not the machine's).
   const sw = `${h.prefix}sw`;
   mustSh('ip', ['-n', sw, 'addr', 'add', `${UPSTREAM}/24`, 'dev', 'sw0']);
-  dnsmasq = spawn('nsenter', [`--net=/run/netns/${sw}`, '/usr/sbin/dnsmasq', '-k', '--no-resolv', '--no-hosts', `--listen-address=${UPSTREAM}`, '--bind-interfaces',
-    '--address=/#/', '--log-queries', '--log-facility=-', '-u', 'root', '--pid-file='], { stdio: ['ignore', 'pipe', 'pipe'] });
-  dnsmasq.stdout!.on('data', (b: Buffer) => (upstreamLog += b.toString()));
-  dnsmasq.stderr!.on('data', (b: Buffer) => (upstreamLog += b.toString()));
-  mkdirSync(join(h.tmp, 'etcd'));
-  etcd = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, '/usr/bin/etcd', '--name', h.prefix, '--data-dir', join(h.tmp, 'etcd'),
-    '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', `${h.prefix}=http://127.0.0.1:2380`], { stdio: 'ignore' });
-  await waitFor(() => upstreamLog.includes('started'), { what: 'dnsmasq started' });
-  await waitFor(() => inNs(`/run/netns/${hosts[0]}`, process.execPath, ['-e', ETCD_HEALTHY]).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
-  etcdWatch = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, process.execPath, join(ROOT, 'test/netns/etcd-watch-deletes.mjs'), 'http://198.51.100.1:2379', '/vxmesh/endpoints/'], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
+  upstream = await startDnsmasq(`/run/netns/${sw}`, UPSTREAM);
+  etcd = await EtcdServer.start({ netns: hosts[0], host: '198.51.100.1' });
+  etcdWatch = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, process.execPath, join(ROOT, 'test/netns/etcd-watch-deletes.mjs'), etcd.endpoint, '/vxmesh/endpoints/'], { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT });
   let etcdOut = '';
   etcdWatch.stdout!.on('data', (b: Buffer) => {
     etcdOut += b.toString();
@@ -157,9 +128,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  dnsmasq?.kill('SIGKILL');
+  upstream?.proc.kill('SIGKILL');
   etcdWatch?.kill('SIGKILL');
-  etcd?.kill('SIGKILL');
+  await etcd?.stop();
   await h.cleanup();
 });
 
@@ -177,7 +148,7 @@ describe('the resolver across hosts', () => {
     await agents[1]!.json('endpoint', 'attach', '--netns', otherNs, '--network', 'other', '--name', 'elsewhere');
     expect((await dig(workloads[0]!, 'elsewhere')).status).toBe('NXDOMAIN');
     expect((await dig(otherNs, 'ep1')).status).toBe('NXDOMAIN');
-    expect(upstreamLog).not.toMatch(/ (ep\d|alias\d|elsewhere)\b/); // owned names never leave
+    expect(upstream!.log()).not.toMatch(/ (ep\d|alias\d|elsewhere)\b/); // owned names never leave
   }, 60_000);
 
   it("answers a service's VIP, tasks. (every host's tasks), PTR of the VIP and of a remote task, SRV, on every host", async () => {

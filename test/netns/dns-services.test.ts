@@ -1,9 +1,9 @@
 // Service names from the embedded resolver in a real agent: services made with `vxmesh service create`,
 // tasks attached with `--service`, dig inside workloads, and dnsmasq (in a namespace of the test's own,
 // passed with --dns) as the only upstream, logging every query it sees.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { addrOf as ip, dig, startVethUpstream, type DnsUpstream } from '../helpers/dns.js';
+import { Harness, type AgentProcess } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
 
 interface Ep { id: string; ipv4: string; ipv6?: string }
@@ -11,47 +11,18 @@ interface Svc { id: string; vips: { network: string; ipv4?: string; ipv6?: strin
 
 const h = new Harness();
 let agent: AgentProcess;
-let dnsmasq: ChildProcess | undefined;
-let upstreamLog = '';
+let upstream: DnsUpstream | undefined;
 let client: string;
 let clientB: string;
 let svc: Svc;
 const tasks: Ep[] = [];
 const rrTasks: Ep[] = [];
 
-const ip = (cidr: string | undefined) => (cidr ?? '').split('/')[0]!;
-
-interface Dig { status: string; answers: string[]; authority: string[]; additional: string[] }
-
-function dig(ns: string, ...args: string[]): Promise<Dig> {
-  return new Promise((resolve) => {
-    const p = spawn('ip', ['netns', 'exec', ns.split('/').pop()!, 'dig', '@127.0.0.11', '+tries=1', '+time=4', '+noall', '+comments', '+answer', '+authority', '+additional', ...args]);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('close', () => {
-      const section = (name: string): string[] => {
-        const m = new RegExp(`;; ${name} SECTION:\\n([\\s\\S]*?)(\\n\\n|$)`).exec(out);
-        return m ? m[1]!.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(3).join(' ')) : [];
-      };
-      resolve({ status: /status: (\w+)/.exec(out)?.[1] ?? `no answer: ${out.trim()}`, answers: section('ANSWER'), authority: section('AUTHORITY'), additional: section('ADDITIONAL').filter((l) => !l.startsWith('OPT')) });
-    });
-  });
-}
-
 const sorted = (xs: string[]) => [...xs].sort();
 
 beforeAll(async () => {
   const host = h.host(1);
-  const upNs = h.workload('up');
-  const up = upNs.split('/').pop()!;
-  mustSh('ip', ['-n', host, '-batch', '-'], [`link add vup type veth peer name vdn netns ${up}`, 'addr add 203.0.113.1/24 dev vup', 'link set vup up'].join('\n') + '\n');
-  mustSh('ip', ['-n', up, '-batch', '-'], ['link set lo up', 'addr add 203.0.113.53/24 dev vdn', 'link set vdn up'].join('\n') + '\n');
-  dnsmasq = spawn('nsenter', [`--net=${upNs}`, '/usr/sbin/dnsmasq', '-k', '--no-resolv', '--no-hosts', '--listen-address=203.0.113.53', '--bind-interfaces',
-    '--address=/#/', '--log-queries', '--log-facility=-', '-u', 'root', '--pid-file='], { stdio: ['ignore', 'pipe', 'pipe'] });
-  dnsmasq.stdout!.on('data', (b: Buffer) => (upstreamLog += b.toString()));
-  dnsmasq.stderr!.on('data', (b: Buffer) => (upstreamLog += b.toString()));
-  await waitFor(() => upstreamLog.includes('started'), { what: 'dnsmasq started' });
+  upstream = await startVethUpstream(h, host);
 
   agent = h.agent(host, ['--dns', '203.0.113.53']);
   await agent.start();
@@ -69,7 +40,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  dnsmasq?.kill('SIGKILL');
+  upstream?.proc.kill('SIGKILL');
   await h.cleanup();
 });
 
@@ -99,9 +70,9 @@ describe('service names from the embedded resolver', () => {
     }
     expect((await dig(clientB, 'nope.tasks.rr')).status).toBe('NXDOMAIN');
     expect((await dig(clientB, 'www.example.test')).status).toBe('NXDOMAIN'); // forwarded: the upstream says NXDOMAIN to all
-    await waitFor(() => upstreamLog.includes('www.example.test'), { what: 'the upstream to log the forwarded query' });
+    await waitFor(() => upstream!.log().includes('www.example.test'), { what: 'the upstream to log the forwarded query' });
     // dnsmasq logs in order: had an owned name been forwarded before www.example.test, it would be in the log.
-    for (const name of ['rr', 'idle', 'api', 'in-addr.arpa', 'ip6.arpa']) expect(upstreamLog.includes(` ${name}`), name).toBe(false);
+    for (const name of ['rr', 'idle', 'api', 'in-addr.arpa', 'ip6.arpa']) expect(upstream!.log().includes(` ${name}`), name).toBe(false);
   });
 
   it('answers NXDOMAIN for a service on a network the asker is not on', async () => {

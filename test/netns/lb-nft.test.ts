@@ -1,7 +1,7 @@
 // NftLoadBalancer against the real kernel with real TCP/UDP: a client namespace, an "lb" namespace
 // (an ingress sandbox) and 3 backend namespaces on a bridge that lives in a namespace of its own.
 // Backends are servers made inside their namespaces by this process (native addon) and answer
-// with their name; clients run inside the client namespace (nsenter node lb-client.mjs).
+// with their name; clients run inside the client namespace (nsenter node mesh-client.mjs).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Server } from 'node:net';
 import type { Socket } from 'node:dgram';
@@ -15,7 +15,7 @@ import { Harness, mustSh, sh } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
 
 const canRun = process.getuid?.() === 0 && sh('nft', ['--version']).code === 0;
-const CLIENT = join(import.meta.dirname, 'lb-client.mjs');
+const CLIENT = join(import.meta.dirname, 'mesh-client.mjs');
 const PORT = 8080;
 const V4 = (k: number) => `203.0.113.${k}`;
 const V6 = (k: number) => `2001:db8:77::${k}`;
@@ -47,7 +47,7 @@ describe.skipIf(!canRun)('NftLoadBalancer: real connections through VIPs and pub
       let err = '';
       p.stdout.on('data', (b: Buffer) => (out += b.toString()));
       p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-      p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`lb-client ${mode} failed (${code}): ${err}`))));
+      p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`mesh-client ${mode} failed (${code}): ${err}`))));
     });
   const burst = async (proto: 'tcp' | 'udp', host: string, port: number, count: number): Promise<Burst> =>
     JSON.parse(await run('burst', proto, host, String(port), String(count))) as Burst;

@@ -1,4 +1,4 @@
-// A client for the services tests, run inside a namespace (nsenter ... node mesh-client.mjs MODE ...).
+// A client for the services and load-balancer tests, run inside a namespace (nsenter ... node mesh-client.mjs MODE ...).
 //   burst tcp|udp|http HOST PORT COUNT [CONC]    -> {"replies": {name: n}, "failures": [code]}
 //   loop tcp|udp|http HOST PORT MS               -> connects one after another for MS milliseconds:
 //                                                   {"replies": {...}, "failures": [{"t": msSinceT0, "error": code}], "total": n, "t0": Date.now() at start}
@@ -48,7 +48,7 @@ function httpOnce(host, port) {
 
 function udpOnce(host, port) {
   return new Promise((resolve) => {
-    const s = createSocket('udp4');
+    const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     let again;
     const done = (r) => {
       clearTimeout(t);

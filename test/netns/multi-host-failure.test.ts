@@ -2,21 +2,19 @@
 // the underlay that is not a member never reach a workload, and are counted), and a killed host's
 // FDB/neighbour entries leave every other host's sandbox within 3 s; a fresh host on the same
 // address then joins and works. Real etcd, real agents in netns hosts, real kernel.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, ROOT, canPing, inNs, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { EtcdServer } from '../support/etcd-server.js';
 import { waitFor } from '../support/wait.js';
 
 interface Ep { id: string; ipv4: string; mac: string }
 interface Net { id: string; vni: number }
 
 const h = new Harness();
-/** etcd's /health asked with node (etcdctl and curl are not installed in CI). */
-const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
-let etcd: ChildProcess | undefined;
+let etcd: EtcdServer | undefined;
 const agents: AgentProcess[] = [];
 const hosts: string[] = [];
 const eps: Ep[] = [];
@@ -37,7 +35,7 @@ function neighIps(a: AgentProcess): string[] {
 }
 
 function startAgent(k: number): AgentProcess {
-  const a = h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', keyFile, ...(k > 1 ? ['--join', '198.51.100.1'] : ['--join', '198.51.100.2'])]);
+  const a = h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', etcd!.storeUrl, '--gossip-key-file', keyFile, ...(k > 1 ? ['--join', '198.51.100.1'] : ['--join', '198.51.100.2'])]);
   agents[k - 1] = a;
   return a;
 }
@@ -51,12 +49,7 @@ beforeAll(async () => {
   for (const k of [1, 2, 3]) hosts.push(h.host(k));
   keyFile = join(h.tmp, 'gossip.key');
   writeFileSync(keyFile, randomBytes(16).toString('base64') + '\n', { mode: 0o600 });
-  mkdirSync(join(h.tmp, 'etcd'));
-  etcd = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, '/usr/bin/etcd', '--name', h.prefix, '--data-dir', join(h.tmp, 'etcd'),
-    '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', `${h.prefix}=http://127.0.0.1:2380`], { stdio: 'ignore' });
-  await waitFor(() => inNs(`/run/netns/${hosts[0]}`, process.execPath, ['-e', ETCD_HEALTHY]).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
+  etcd = await EtcdServer.start({ netns: hosts[0], host: '198.51.100.1' });
   for (const k of [1, 2, 3]) startAgent(k);
   await Promise.all(agents.map((a) => a.start()));
   for (const a of agents) {
@@ -71,7 +64,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  etcd?.kill('SIGKILL');
+  await etcd?.stop();
   await h.cleanup();
 });
 

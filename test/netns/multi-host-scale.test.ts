@@ -4,14 +4,14 @@
 // entries to the other two hosts). Pings run in parallel batches from one workload namespace per
 // host; a target that does not answer yet is retried until a deadline (the peer table converges
 // while the first batches run), and the ones still silent are named.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectApi, type ApiClient } from '../../src/api/client.js';
 import type { EndpointInfo } from '../../src/model/api.js';
 import { Harness, inNs, type AgentProcess } from '../helpers/netns.js';
+import { EtcdServer } from '../support/etcd-server.js';
 import { waitFor } from '../support/wait.js';
 
 const HOSTS = 3;
@@ -20,10 +20,9 @@ const PER_HOST = 100;
 const ATTACH_WINDOW = 10;
 /** Pings in flight at once from one namespace (each is a short-lived `ping` process). */
 const BATCH = 50;
-const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
 
 const h = new Harness();
-let etcd: ChildProcess | undefined;
+let etcd: EtcdServer | undefined;
 const agents: AgentProcess[] = [];
 const apis: ApiClient[] = [];
 
@@ -43,15 +42,10 @@ beforeAll(async () => {
   const hosts = Array.from({ length: HOSTS }, (_, i) => h.host(i + 1));
   const keyFile = join(h.tmp, 'gossip.key');
   writeFileSync(keyFile, randomBytes(16).toString('base64') + '\n', { mode: 0o600 });
-  mkdirSync(join(h.tmp, 'etcd'));
-  etcd = spawn('nsenter', [`--net=/run/netns/${hosts[0]}`, '/usr/bin/etcd', '--name', h.prefix, '--data-dir', join(h.tmp, 'etcd'),
-    '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', `${h.prefix}=http://127.0.0.1:2380`], { stdio: 'ignore' });
-  await waitFor(() => inNs(`/run/netns/${hosts[0]}`, process.execPath, ['-e', ETCD_HEALTHY]).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
+  etcd = await EtcdServer.start({ netns: hosts[0], host: '198.51.100.1' });
   for (const [i, host] of hosts.entries()) {
     const k = i + 1;
-    agents.push(h.agent(host, ['--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', keyFile, '--join', `198.51.100.${k === 1 ? 2 : 1}`]));
+    agents.push(h.agent(host, ['--advertise-addr', `198.51.100.${k}`, '--store', etcd!.storeUrl, '--gossip-key-file', keyFile, '--join', `198.51.100.${k === 1 ? 2 : 1}`]));
   }
   await Promise.all(agents.map((a) => a.start()));
   for (const a of agents) apis.push(connectApi(a.socket, { timeoutMs: 90_000 }));
@@ -62,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const api of apis) api.close();
-  etcd?.kill('SIGKILL');
+  await etcd?.stop();
   await h.cleanup();
 }, 60_000);
 

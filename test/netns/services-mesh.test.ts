@@ -5,11 +5,12 @@
 // down, rolling replacement, a killed host, and HAProxy in front of the mesh.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, ROOT, inNs, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { EtcdServer } from '../support/etcd-server.js';
 import { waitFor } from '../support/wait.js';
 
 interface Ep { id: string; ipv4: string }
@@ -20,11 +21,10 @@ interface Loop { replies: Record<string, number>; failures: { t: number; error: 
 const h = new Harness();
 /** The load balancer under test: nftables here; VXMESH_TEST_LB=ipvs under ../shared/tools/run-in-vm.sh (a kernel with ip_vs). */
 const LB = process.env.VXMESH_TEST_LB === 'ipvs' ? 'ipvs' : 'nftables';
-const ETCD_HEALTHY = 'fetch("http://198.51.100.1:2379/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))';
 const SERVER = join(ROOT, 'test/netns/mesh-server.mjs');
 const CLIENT = join(ROOT, 'test/netns/mesh-client.mjs');
 const procs: ChildProcess[] = [];
-let etcd: ChildProcess | undefined;
+let etcd: EtcdServer | undefined;
 const agents: AgentProcess[] = [];
 const hosts: string[] = [];
 let client = ''; // the non-member namespace on the underlay
@@ -105,14 +105,9 @@ beforeAll(async () => {
   client = `/run/netns/${h.host(50)}`;
   const keyFile = join(h.tmp, 'gossip.key');
   writeFileSync(keyFile, randomBytes(16).toString('base64') + '\n', { mode: 0o600 });
-  mkdirSync(join(h.tmp, 'etcd'));
-  etcd = spawn('nsenter', [`--net=${hostNs(1)}`, '/usr/bin/etcd', '--name', h.prefix, '--data-dir', join(h.tmp, 'etcd'),
-    '--listen-client-urls', 'http://198.51.100.1:2379', '--advertise-client-urls', 'http://198.51.100.1:2379',
-    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-    '--initial-cluster', `${h.prefix}=http://127.0.0.1:2380`], { stdio: 'ignore' });
-  await waitFor(() => inNs(hostNs(1), process.execPath, ['-e', ETCD_HEALTHY]).code === 0, { what: 'etcd healthy', timeoutMs: 20_000, intervalMs: 200 });
+  etcd = await EtcdServer.start({ netns: hosts[0], host: '198.51.100.1' });
   for (const k of [1, 2, 3]) {
-    agents.push(h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', 'etcd://198.51.100.1:2379', '--gossip-key-file', keyFile,
+    agents.push(h.agent(hosts[k - 1]!, ['--advertise-addr', `198.51.100.${k}`, '--store', etcd!.storeUrl, '--gossip-key-file', keyFile,
       '--join', k === 1 ? '198.51.100.2' : '198.51.100.1', '--lb', LB]));
   }
   await Promise.all(agents.map((a) => a.start()));
@@ -128,7 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  etcd?.kill('SIGKILL');
+  await etcd?.stop();
   await h.cleanup();
 });
 

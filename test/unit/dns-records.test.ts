@@ -3,24 +3,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VxError } from '../../src/errors.js';
-import { RecordStore, type DnsView } from '../../src/dns/records/record-store.js';
+import { RecordStore } from '../../src/dns/records/record-store.js';
 import type { EndpointRecord, ServiceRecord } from '../../src/dns/records/types.js';
-import { DnsServer } from '../../src/dns/server/dns-server.js';
-import { decodeMessage, type DecodedMessage } from '../../src/dns/wire/decode.js';
-import { query } from './dns-helpers.js';
+import { A, AAAA, PTR, SRV, ask, data } from './dns-helpers.js';
 
-const A = 1;
-const AAAA = 28;
-const PTR = 12;
-const SRV = 33;
-const server = new DnsServer({}); // no forwarder: a query that would be forwarded gets SERVFAIL (rcode 2)
-
-function ask(view: DnsView, name: string, qtype: number): DecodedMessage {
-  let out: Buffer | undefined;
-  server.handle(query(name, qtype, { edns: 1232 }), view, 'udp', (b) => (out = b));
-  return decodeMessage(out!);
-}
-const data = (m: DecodedMessage): string[] => m.answer.map((r) => r.data).sort();
 const AA = 0x0400;
 
 function cluster(): RecordStore {

@@ -4,27 +4,12 @@
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { RecordStore, type DnsView } from '../../src/dns/records/record-store.js';
-import { DnsServer } from '../../src/dns/server/dns-server.js';
+import { RecordStore } from '../../src/dns/records/record-store.js';
 import { ServiceFeed } from '../../src/dns/service-feed.js';
 import { dnsServiceOf, type ServiceSource } from '../../src/dns/service-names.js';
-import { decodeMessage, type DecodedMessage } from '../../src/dns/wire/decode.js';
 import type { ServiceRecord, ServiceTask, ServiceView } from '../../src/ingress/model.js';
-import { query } from './dns-helpers.js';
+import { A, AAAA, ANY, PTR, SRV, ask, data } from './dns-helpers.js';
 
-const A = 1;
-const AAAA = 28;
-const PTR = 12;
-const SRV = 33;
-const ANY = 255;
-const server = new DnsServer({}); // no forwarder: a query that would be forwarded gets SERVFAIL (rcode 2)
-
-function ask(view: DnsView, name: string, qtype: number): DecodedMessage {
-  let out: Buffer | undefined;
-  server.handle(query(name, qtype, { edns: 1232 }), view, 'udp', (b) => (out = b));
-  return decodeMessage(out!);
-}
-const data = (m: DecodedMessage): string[] => m.answer.map((r) => r.data).sort();
 
 const NO_TASKS: ServiceTask[] = [];
 

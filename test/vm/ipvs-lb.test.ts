@@ -2,35 +2,15 @@
 // (test/vm/ipvs-lb-scenario.mjs) runs inside a throwaway QEMU VM with the stock Debian kernel
 // (run-in-vm.sh: host root fs read-only, this repository read-write). The assertions are here.
 // Skipped, with the reason in the test name, only when the VM tooling is absent.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ipvsAvailable } from '../../src/ingress/lb/ipvs.js';
+import { ipvsAvailable } from '../../src/kernel/ipvs.js';
 import { parseIpvsSave, type IpvsService } from '../../src/kernel/ipvs-model.js';
 import { MARK_BASE } from '../../src/ingress/lb/ipvs-plan.js';
-import { mustSh, ROOT, sh } from '../helpers/netns.js';
-
-/** run-in-vm.sh: $VXMESH_RUN_IN_VM, else shared/tools/run-in-vm.sh beside the repository or above it. */
-function findRunInVm(): string | undefined {
-  if (process.env.VXMESH_RUN_IN_VM) return process.env.VXMESH_RUN_IN_VM;
-  for (let dir = dirname(ROOT); ; dir = dirname(dir)) {
-    const p = join(dir, 'shared/tools/run-in-vm.sh');
-    if (existsSync(p)) return p;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-function vmTooling(): { script: string } | { why: string } {
-  const script = findRunInVm();
-  if (!script) return { why: 'no run-in-vm.sh (set VXMESH_RUN_IN_VM, or put it in ../shared/tools/)' };
-  const kernels = existsSync('/boot') ? readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-') && existsSync(`/lib/modules/${f.slice(8)}`)) : [];
-  if (!kernels.length) return { why: 'no kernel image with modules in /boot (apt-get install linux-image-amd64)' };
-  if (sh('sh', ['-c', 'command -v qemu-system-x86_64']).code !== 0) return { why: 'no qemu-system-x86_64 (apt-get install qemu-system-x86)' };
-  if (sh('sh', ['-c', 'command -v busybox']).code !== 0) return { why: 'no busybox (apt-get install busybox-static)' };
-  return { script };
-}
+import { mustSh, sh } from '../helpers/netns.js';
+import { runVmScenario, vmTooling } from '../helpers/vm.js';
 
 const tooling = vmTooling();
 const VM_TIMEOUT_S = 420;
@@ -62,19 +42,11 @@ const all3 = (port: number, weights = [1, 1, 1]) => [1, 2, 3].map((i, k) => `10.
 
 describe.skipIf(!('script' in tooling))(`IpvsLoadBalancer in a VM with ip_vs${'why' in tooling ? ` (skipped: ${tooling.why})` : ''}`, () => {
   let r: Result;
-  let stderr = '';
 
   beforeAll(async () => {
     const script = (tooling as { script: string }).script;
     const cmd = 'ip netns add vxi-cl && nsenter --net=/run/netns/vxi-cl node test/vm/ipvs-lb-scenario.mjs';
-    const p = spawn(script, [cmd], { cwd: ROOT, env: { ...process.env, VM_TIMEOUT: String(VM_TIMEOUT_S) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const code = await new Promise<number | null>((res) => p.on('close', res));
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    if (code !== 0 || !line) throw new Error(`VM scenario failed (exit ${code}):\n${stderr.slice(-4000)}\n${stdout.slice(-2000)}`);
-    r = JSON.parse(line.slice(7)) as Result;
+    r = (await runVmScenario(script, cmd, VM_TIMEOUT_S)) as Result;
   }, (VM_TIMEOUT_S + 30) * 1000);
 
   it('the probe finds IPVS in a namespace before anything loaded ip_vs (ipvsadm loads it)', () => {

@@ -1,21 +1,10 @@
 // The services planes on IPVS end to end through one agent (`--lb ipvs`): this machine's kernel has no
 // ip_vs, so test/vm/mesh-ipvs-scenario.mjs runs inside a throwaway VM with the stock Debian kernel
 // (run-in-vm.sh). Skipped, saying why, when the VM tooling is absent.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, sh } from '../helpers/netns.js';
+import { runVmScenario, vmTooling } from '../helpers/vm.js';
 
-function runInVm(): string | undefined {
-  if (process.env.VXMESH_RUN_IN_VM) return process.env.VXMESH_RUN_IN_VM;
-  for (let dir = dirname(ROOT); dirname(dir) !== dir; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'shared/tools/run-in-vm.sh'))) return join(dir, 'shared/tools/run-in-vm.sh');
-  }
-  return undefined;
-}
-const script = runInVm();
-const usable = script !== undefined && sh('sh', ['-c', 'command -v qemu-system-x86_64 && command -v busybox']).code === 0;
+const tooling = vmTooling();
 const VM_TIMEOUT_S = 600;
 
 interface Result {
@@ -33,18 +22,11 @@ const services = (text = '') => {
   return rows;
 };
 
-describe.skipIf(!usable)(`services on IPVS through the agent, in a VM with ip_vs${usable ? '' : ' (skipped: no run-in-vm.sh, qemu or busybox)'}`, () => {
+describe.skipIf(!('script' in tooling))(`services on IPVS through the agent, in a VM with ip_vs${'why' in tooling ? ` (skipped: ${tooling.why})` : ''}`, () => {
   let r: Result;
   beforeAll(async () => {
-    const p = spawn(script!, ['ip netns add vxm-cl && nsenter --net=/run/netns/vxm-cl node test/vm/mesh-ipvs-scenario.mjs'], { cwd: ROOT, env: { ...process.env, VM_TIMEOUT: String(VM_TIMEOUT_S) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const code = await new Promise<number | null>((res) => p.on('close', res));
-    const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-    if (code !== 0 || !line) throw new Error(`VM scenario failed (exit ${code}):\n${err.slice(-3000)}\n${out.slice(-2000)}`);
-    r = JSON.parse(line.slice(7)) as Result;
+    const script = (tooling as { script: string }).script;
+    r = (await runVmScenario(script, 'ip netns add vxm-cl && nsenter --net=/run/netns/vxm-cl node test/vm/mesh-ipvs-scenario.mjs', VM_TIMEOUT_S)) as Result;
   }, (VM_TIMEOUT_S + 30) * 1000);
 
   it('--lb ipvs: the VIP (from the workload itself) and the published port (from the underlay) reach both tasks', () => {

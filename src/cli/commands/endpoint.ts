@@ -2,13 +2,14 @@
 import { resolve } from 'node:path';
 import { VxError } from '../../errors.js';
 import type { AttachRequest, EndpointInfo } from '../../model/api.js';
-import { attachProblem, nameProblem, refProblem } from '../../model/validate.js';
+import { attachProblem } from '../../model/validate.js';
 import {
-  QUIET_OPTION, flagLabel, flagValue, listValue, parseKeyValues, stringValue, usageCheck, withClient, type Command,
+  QUIET_OPTION, flagLabel, listValue, parseKeyValues, stringValue, usageCheck, withClient, type Command,
 } from '../command.js';
 import { EXIT_OK, UsageError, printJson } from '../io.js';
-import { renderTable, shortId } from '../table.js';
-import { eachTarget } from './each-target.js';
+import { shortId } from '../table.js';
+import { checkRef, removeEach } from './each-target.js';
+import { printList } from './list-output.js';
 import { checkNetworkRef } from './network.js';
 
 function requiredFlag(value: string | undefined, flag: string, example: string): string {
@@ -56,7 +57,7 @@ const attach: Command = {
     if (resolvConf !== undefined) request.resolvConf = resolvConf === '' ? '' : resolve(resolvConf);
     const service = stringValue(args, 'service');
     if (service !== undefined) {
-      usageCheck(service.startsWith('-') ? nameProblem('--service', service) : refProblem('--service', service));
+      checkRef('--service', service, '--service');
       request.service = service;
     }
     checkNetworkRef(request.network);
@@ -98,22 +99,15 @@ const detach: Command = {
   options: {},
   details: 'ENDPOINT is an id, an endpoint name or a unique id prefix; a name used on several networks needs the id.',
   async run(ctx, args) {
-    for (const target of args.positionals) {
-      usageCheck(target.startsWith('-') ? nameProblem('endpoint name', target) : refProblem('endpoint', target));
-    }
-    const detached: string[] = [];
-    const status = await withClient(ctx, async (client) => {
+    for (const target of args.positionals) checkRef('endpoint', target);
+    return withClient(ctx, async (client) => {
       const endpoints = await client.listEndpoints();
-      return eachTarget(ctx, args.positionals, async (target) => {
+      return removeEach(ctx, args.positionals, async (target) => {
         const endpoint = resolveEndpoint(target, endpoints);
         await client.detach(endpoint.id);
-        detached.push(endpoint.id);
-        if (!ctx.json) ctx.io.stdout.write(`${target}\n`);
+        return endpoint.id;
       });
     });
-    // Under --json stdout holds what was done; when everything failed, only the errors speak.
-    if (ctx.json && (detached.length > 0 || status === EXIT_OK)) printJson(ctx.io, detached);
-    return status;
   },
 };
 
@@ -144,12 +138,8 @@ const list: Command = {
     const network = stringValue(args, 'network');
     if (network !== undefined) checkNetworkRef(network);
     const endpoints = await withClient(ctx, (client) => client.listEndpoints(network));
-    if (ctx.json) printJson(ctx.io, endpoints);
-    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(endpoints.map((e) => `${shortId(e.id)}\n`).join(''));
-    else {
-      const headers = ['ENDPOINT ID', 'NAME', 'NETWORK', 'IPV4', 'IPV6', 'MAC', 'NETNS', 'ALIASES'];
-      ctx.io.stdout.write(renderTable(headers, endpoints.map(endpointRow)));
-    }
+    const headers = ['ENDPOINT ID', 'NAME', 'NETWORK', 'IPV4', 'IPV6', 'MAC', 'NETNS', 'ALIASES'];
+    printList(ctx, args, endpoints, { headers, row: endpointRow, key: (e) => shortId(e.id) });
     return EXIT_OK;
   },
 };

@@ -1,11 +1,12 @@
 // vxmesh network create | ls | inspect | rm
 import type { CreateNetworkRequest, NetworkInfo } from '../../model/api.js';
 import { MTU_MAX, MTU_MIN } from '../../model/limits.js';
-import { createNetworkProblem, nameProblem, refProblem } from '../../model/validate.js';
+import { createNetworkProblem } from '../../model/validate.js';
 import {
   QUIET_OPTION,
   flagLabel,
   flagValue,
+  given,
   listValue,
   parseIntegerFlag,
   parseKeyValues,
@@ -15,12 +16,13 @@ import {
   type Command,
 } from '../command.js';
 import { EXIT_OK, printJson } from '../io.js';
-import { renderTable, shortId } from '../table.js';
-import { eachTarget } from './each-target.js';
+import { shortId } from '../table.js';
+import { checkRef, inspectEach, removeEach } from './each-target.js';
+import { printList } from './list-output.js';
 
 /** A network given by name, id or id prefix; one starting with '-' was meant as a name. */
 export function checkNetworkRef(target: string): void {
-  usageCheck(target.startsWith('-') ? nameProblem('network name', target) : refProblem('network', target));
+  checkRef('network', target);
 }
 
 const create: Command = {
@@ -56,10 +58,7 @@ const create: Command = {
       internal: flagValue(args, 'internal') || undefined,
       labels: parseKeyValues('label', listValue(args, 'label')),
     };
-    const request: CreateNetworkRequest = { name: args.positionals[0] ?? '' };
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) (request as unknown as Record<string, unknown>)[key] = value;
-    }
+    const request = given<CreateNetworkRequest>({ name: args.positionals[0] ?? '' }, fields);
     // The agent checks the same rules; checking here first names the flags and never dials a socket for a typo.
     usageCheck(createNetworkProblem(request, flagLabel({ name: 'network name' })));
     const network = await withClient(ctx, (client) => client.createNetwork(request));
@@ -93,12 +92,8 @@ const list: Command = {
   options: { quiet: { ...QUIET_OPTION, description: 'print network ids only (as the table shows them)' } },
   async run(ctx, args) {
     const networks = await withClient(ctx, (client) => client.listNetworks());
-    if (ctx.json) printJson(ctx.io, networks);
-    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(networks.map((n) => `${shortId(n.id)}\n`).join(''));
-    else {
-      const headers = ['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL', 'HOSTS'];
-      ctx.io.stdout.write(renderTable(headers, networks.map(networkRow)));
-    }
+    const headers = ['NETWORK ID', 'NAME', 'VNI', 'SUBNET', 'GATEWAY', 'IPV6 SUBNET', 'MTU', 'ENDPOINTS', 'INTERNAL', 'HOSTS'];
+    printList(ctx, args, networks, { headers, row: networkRow, key: (n) => shortId(n.id) });
     return EXIT_OK;
   },
 };
@@ -113,14 +108,7 @@ const inspect: Command = {
   details: 'NAME is a name, an id or a unique id prefix. The output is always JSON.',
   async run(ctx, args) {
     args.positionals.forEach(checkNetworkRef);
-    return withClient(ctx, async (client) => {
-      const found: NetworkInfo[] = [];
-      const status = await eachTarget(ctx, args.positionals, async (nameOrId) => {
-        found.push(await client.inspectNetwork(nameOrId));
-      });
-      if (found.length > 0 || status === EXIT_OK) printJson(ctx.io, found);
-      return status;
-    });
+    return withClient(ctx, (client) => inspectEach(ctx, args.positionals, (nameOrId) => client.inspectNetwork(nameOrId)));
   },
 };
 
@@ -134,17 +122,12 @@ const remove: Command = {
   details: 'NAME is a name, an id or a unique id prefix.',
   async run(ctx, args) {
     args.positionals.forEach(checkNetworkRef);
-    const removed: string[] = [];
-    const status = await withClient(ctx, (client) =>
-      eachTarget(ctx, args.positionals, async (nameOrId) => {
+    return withClient(ctx, (client) =>
+      removeEach(ctx, args.positionals, async (nameOrId) => {
         await client.removeNetwork(nameOrId);
-        removed.push(nameOrId);
-        if (!ctx.json) ctx.io.stdout.write(`${nameOrId}\n`);
+        return nameOrId;
       }),
     );
-    // Under --json stdout holds what was done; when everything failed, only the errors speak.
-    if (ctx.json && (removed.length > 0 || status === EXIT_OK)) printJson(ctx.io, removed);
-    return status;
   },
 };
 

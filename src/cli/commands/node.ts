@@ -1,9 +1,9 @@
 // vxmesh node ls
 import { isIPv6 } from 'node:net';
 import type { GossipNode } from '../../model/api.js';
-import { QUIET_OPTION, flagValue, withClient, type Command } from '../command.js';
-import { EXIT_OK, printJson } from '../io.js';
-import { renderTable } from '../table.js';
+import { QUIET_OPTION, withClient, type Command } from '../command.js';
+import { EXIT_OK } from '../io.js';
+import { printList } from './list-output.js';
 
 function hostPort(node: GossipNode): string {
   return isIPv6(node.addr) ? `[${node.addr}]:${node.port}` : `${node.addr}:${node.port}`;
@@ -23,13 +23,13 @@ const list: Command = {
   details: 'SELF marks this agent\'s own node with "*".',
   async run(ctx, args) {
     const nodes = await withClient(ctx, (client) => client.listNodes());
-    // Sorted by name so repeated runs compare line by line, whatever order the agent keeps.
-    const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    if (ctx.json) printJson(ctx.io, nodes);
-    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(sorted.map((node) => `${node.name}\n`).join(''));
-    else {
-      ctx.io.stdout.write(renderTable(['NAME', 'ADDRESS', 'STATE', 'SELF'], sorted.map(nodeRow)));
-    }
+    printList(ctx, args, nodes, {
+      headers: ['NAME', 'ADDRESS', 'STATE', 'SELF'],
+      row: nodeRow,
+      key: (node) => node.name,
+      // Sorted by name so repeated runs compare line by line, whatever order the agent keeps.
+      sort: (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    });
     return EXIT_OK;
   },
 };

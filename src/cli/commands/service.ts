@@ -2,17 +2,18 @@
 import type { CreateServiceRequest, PublishSpec, ServiceInfo, UpdateServiceRequest } from '../../model/api.js';
 import { parsePublishSpec } from '../../ingress/publish-spec.js';
 import { createServiceProblem, updateServiceProblem } from '../../ingress/service-validate.js';
-import { nameProblem, refProblem } from '../../model/validate.js';
+import { nameProblem } from '../../model/validate.js';
 import {
-  QUIET_OPTION, flagLabel, flagValue, listValue, parseKeyValues, stringValue, usageCheck, withClient, type Command, type OptionSpec,
+  QUIET_OPTION, flagLabel, flagValue, given, listValue, parseKeyValues, stringValue, usageCheck, withClient, type Command, type OptionSpec,
 } from '../command.js';
 import { EXIT_OK, UsageError, printJson } from '../io.js';
-import { renderTable, shortId } from '../table.js';
-import { eachTarget } from './each-target.js';
+import { shortId } from '../table.js';
+import { checkRef, inspectEach, removeEach } from './each-target.js';
+import { printList } from './list-output.js';
 
 /** A service given by name, id or id prefix; one starting with '-' was meant as a name. */
 function checkServiceRef(target: string): void {
-  usageCheck(target.startsWith('-') ? nameProblem('service name', target) : refProblem('service', target));
+  checkRef('service', target);
 }
 
 /** Every --publish value, parsed (the first bad one is a usage error naming the flag). */
@@ -32,12 +33,6 @@ const PUBLISH_OPTION: OptionSpec = {
 };
 const AFFINITY_OPTION: OptionSpec = { type: 'string', valueName: 'none|client-ip', description: 'client-ip: one client keeps reaching one task' };
 const LABEL_OPTION: OptionSpec = { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'set a label' };
-
-/** Sets the fields that were given (the request types leave absent ones out). */
-function given<T extends object>(target: T, fields: Partial<T>): T {
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) (target as Record<string, unknown>)[key] = value;
-  return target;
-}
 
 function printService(ctx: Parameters<Command['run']>[0], service: ServiceInfo): void {
   if (ctx.json) printJson(ctx.io, service);
@@ -98,9 +93,8 @@ const list: Command = {
   options: { quiet: { ...QUIET_OPTION, description: 'print service ids only (as the table shows them)' } },
   async run(ctx, args) {
     const services = await withClient(ctx, (client) => client.listServices());
-    if (ctx.json) printJson(ctx.io, services);
-    else if (flagValue(args, 'quiet')) ctx.io.stdout.write(services.map((s) => `${shortId(s.id)}\n`).join(''));
-    else ctx.io.stdout.write(renderTable(['SERVICE ID', 'NAME', 'MODE', 'VIPS', 'PORTS', 'TASKS', 'NETWORKS'], services.map(serviceRow)));
+    const headers = ['SERVICE ID', 'NAME', 'MODE', 'VIPS', 'PORTS', 'TASKS', 'NETWORKS'];
+    printList(ctx, args, services, { headers, row: serviceRow, key: (s) => shortId(s.id) });
     return EXIT_OK;
   },
 };
@@ -115,14 +109,7 @@ const inspect: Command = {
   details: 'NAME is a name, an id or a unique id prefix. The output is always JSON.',
   async run(ctx, args) {
     args.positionals.forEach(checkServiceRef);
-    return withClient(ctx, async (client) => {
-      const found: ServiceInfo[] = [];
-      const status = await eachTarget(ctx, args.positionals, async (nameOrId) => {
-        found.push(await client.inspectService(nameOrId));
-      });
-      if (found.length > 0 || status === EXIT_OK) printJson(ctx.io, found);
-      return status;
-    });
+    return withClient(ctx, (client) => inspectEach(ctx, args.positionals, (nameOrId) => client.inspectService(nameOrId)));
   },
 };
 
@@ -166,16 +153,12 @@ const remove: Command = {
   details: 'NAME is a name, an id or a unique id prefix.',
   async run(ctx, args) {
     args.positionals.forEach(checkServiceRef);
-    const removed: string[] = [];
-    const status = await withClient(ctx, (client) =>
-      eachTarget(ctx, args.positionals, async (nameOrId) => {
+    return withClient(ctx, (client) =>
+      removeEach(ctx, args.positionals, async (nameOrId) => {
         await client.removeService(nameOrId);
-        removed.push(nameOrId);
-        if (!ctx.json) ctx.io.stdout.write(`${nameOrId}\n`);
+        return nameOrId;
       }),
     );
-    if (ctx.json && (removed.length > 0 || status === EXIT_OK)) printJson(ctx.io, removed);
-    return status;
   },
 };
 

@@ -17,3 +17,4 @@ export {
   type TableEntryView,
   type TableEventKind,
 } from './networkdb.js';
+export type { NetworkDbTableWatch, NetworkDbTables } from './types.js';

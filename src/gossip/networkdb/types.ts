@@ -21,6 +21,22 @@ export interface TableEntryView {
   owner: string;
 }
 
+/** What a table reader needs of NetworkDB (NetworkDB has it; tests give fakes). */
+export interface NetworkDbTableWatch {
+  readonly nodeName: string;
+  /** Reports every live entry first (synchronously), then every change; returns the unsubscribe. */
+  watch(table: string, nid: string | undefined, cb: (change: TableChange) => void): () => void;
+}
+
+/** What a table writer needs of NetworkDB: this host's entries in the networks it joined. */
+export interface NetworkDbTables extends NetworkDbTableWatch {
+  joinedNetworks(): string[];
+  createEntry(table: string, nid: string, key: string, value: Buffer): void;
+  updateEntry(table: string, nid: string, key: string, value: Buffer): void;
+  deleteEntry(table: string, nid: string, key: string): void;
+  getTableByNetwork(table: string, nid: string): Map<string, TableEntryView>;
+}
+
 export interface NetworkPeer {
   name: string;
   addr: string;

@@ -6,7 +6,7 @@ import {
   ensureMarkRouting,
   ensureSysctls,
   IpvsReconciler,
-  ipvsAvailable as kernelIpvsAvailable,
+  ipvsAvailable,
   NftTableReconciler,
   nsExists,
   nsKey,
@@ -17,6 +17,7 @@ import {
 } from '../../kernel/index.js';
 import { allocateMarks, checkFrontends, IPVS_TABLE, ipvsMarkTable, ipvsServices, MARK_ROUTING, marksFromTable, ownsMark, slotId, type CheckedFrontend } from './ipvs-plan.js';
 import type { LbFrontend, LoadBalancer } from './types.js';
+import { KeyedSerial } from '../../util/keyed-serial.js';
 
 export interface IpvsLoadBalancerOptions {
   /** Longest a leaving backend is drained (weight 0) before it is deleted with connections still open. Default 5 min. */
@@ -24,11 +25,6 @@ export interface IpvsLoadBalancerOptions {
   /** How often draining backends are checked for open connections. Default min(2 s, quiesceMs), at least 100 ms. */
   drainCheckMs?: number;
   observer?: KernelObserver;
-}
-
-/** True when IPVS can be programmed in the namespace (ipvsadm present, the kernel has ip_vs). */
-export async function ipvsAvailable(ns?: NsRef): Promise<boolean> {
-  return kernelIpvsAvailable(ns);
 }
 
 interface NsState {
@@ -55,7 +51,7 @@ export class IpvsLoadBalancer implements LoadBalancer {
   private readonly ipvs: IpvsReconciler;
   private readonly nft: NftTableReconciler;
   private readonly state = new Map<string, NsState>();
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedSerial();
 
   constructor(opts: IpvsLoadBalancerOptions = {}) {
     this.quiesceMs = opts.quiesceMs ?? 300_000;
@@ -79,7 +75,7 @@ export class IpvsLoadBalancer implements LoadBalancer {
       if (!nsExists(ns)) return;
       // Marks first (no new connection is marked), then the services, then the route.
       await this.nft.remove(ns, 'inet', IPVS_TABLE);
-      if (await kernelIpvsAvailable(ns)) await this.ipvs.clear(ns, ownsMark);
+      if (await ipvsAvailable(ns)) await this.ipvs.clear(ns, ownsMark);
       await removeMarkRouting(ns, MARK_ROUTING);
     });
   }
@@ -135,13 +131,6 @@ export class IpvsLoadBalancer implements LoadBalancer {
   }
 
   private serial<T>(ns: NsRef, fn: () => Promise<T>): Promise<T> {
-    const key = nsKey(ns);
-    const mine = (this.tails.get(key) ?? Promise.resolve()).then(fn, fn);
-    this.tails.set(key, mine);
-    const done = () => {
-      if (this.tails.get(key) === mine) this.tails.delete(key);
-    };
-    mine.then(done, done);
-    return mine;
+    return this.queue.run(nsKey(ns), fn);
   }
 }
