@@ -5,20 +5,24 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ROOT, sh } from './netns.js';
 
-/** run-in-vm.sh: $VXMESH_RUN_IN_VM, else shared/tools/run-in-vm.sh beside the repository or above it. */
+/**
+ * run-in-vm.sh: $VXMESH_RUN_IN_VM, else the team's shared/tools/run-in-vm.sh beside the repository or
+ * above it, else the copy in scripts/ (so a bare clone — CI — runs the VM tests too).
+ */
 function findRunInVm(): string | undefined {
   if (process.env.VXMESH_RUN_IN_VM) return process.env.VXMESH_RUN_IN_VM;
-  for (let dir = dirname(ROOT); ; dir = dirname(dir)) {
+  for (let dir = dirname(ROOT); dirname(dir) !== dir; dir = dirname(dir)) {
     const p = join(dir, 'shared/tools/run-in-vm.sh');
     if (existsSync(p)) return p;
-    if (dirname(dir) === dir) return undefined;
   }
+  const copy = join(ROOT, 'scripts/run-in-vm.sh');
+  return existsSync(copy) ? copy : undefined;
 }
 
 /** The run-in-vm.sh to use, or why VM tests must be skipped here. */
 export function vmTooling(): { script: string } | { why: string } {
   const script = findRunInVm();
-  if (!script) return { why: 'no run-in-vm.sh (set VXMESH_RUN_IN_VM, or put it in ../shared/tools/)' };
+  if (!script) return { why: 'no run-in-vm.sh (set VXMESH_RUN_IN_VM, or restore scripts/run-in-vm.sh)' };
   const kernels = existsSync('/boot') ? readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-') && existsSync(`/lib/modules/${f.slice(8)}`)) : [];
   if (!kernels.length) return { why: 'no kernel image with modules in /boot (apt-get install linux-image-amd64)' };
   if (sh('sh', ['-c', 'command -v qemu-system-x86_64']).code !== 0) return { why: 'no qemu-system-x86_64 (apt-get install qemu-system-x86)' };
