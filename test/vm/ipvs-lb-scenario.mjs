@@ -135,7 +135,8 @@ class Holder {
 }
 
 async function scenario() {
-  const { IpvsLoadBalancer, ipvsAvailable } = await import('../../dist/ingress/lb/ipvs.js');
+  const { IpvsLoadBalancer } = await import('../../dist/ingress/lb/ipvs.js');
+  const { ipvsAvailable } = await import('../../dist/kernel/ipvs.js');
   const { parseIpvsSave } = await import('../../dist/kernel/ipvs-model.js');
   const { tcpServerInNetns } = await import('../../dist/kernel/native.js');
   const out = {};
