@@ -313,6 +313,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       dataDir: this.config.dataDir,
       networks: this.networks.count(),
       endpoints: this.endpoints.count(),
+      services: this.mesh.view.services().length,
       features: { ...this.features },
       store: this.storeHealth(),
       vxlanDropped: await this.kernel.vxlanDropped().catch(() => 0),
