@@ -42,7 +42,7 @@ import type { ServicesController } from '../ingress/services-controller.js';
 import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
 import { buildDns } from './dns-wiring.js';
-import { buildMesh, defaultLbFactory, type Mesh } from './mesh-wiring.js';
+import { buildMesh, defaultLbFactory, meshDoctorChecks, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -381,6 +381,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => []), (name, ms) => this.gossip.pingUdp(name, ms)) },
       { name: 'datapath.members', run: async () => dataPathFindings(await this.listNodes().catch(() => []), await this.kernel.vxlanAdmission()) },
       { name: 'store', run: () => storeFindings(this.store) },
+      ...meshDoctorChecks(this.mesh, this.records, this.config, defaultLbFactory()),
     ];
   }
 

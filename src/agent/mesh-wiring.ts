@@ -3,10 +3,11 @@
 // mesh. Kept out of agent.ts (the composition root stays small).
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
+import { servicesDoctorChecks, type NamedCheck } from '../ingress/doctor-checks.js';
 import { IngressController } from '../ingress/ingress-controller.js';
 import { ingressSandboxName } from '../ingress/ingress-desired.js';
 import type { ServiceView } from '../ingress/model.js';
-import type { LbFrontend, LbKind, LoadBalancer } from '../ingress/lb/types.js';
+import type { LbFrontend, LbKind, LbSyncOptions, LoadBalancer } from '../ingress/lb/types.js';
 import { ServiceTableController, type EndpointTableDb } from '../ingress/service-table.js';
 import { StoreServiceView } from '../ingress/service-view.js';
 import { VipController } from '../ingress/vip-controller.js';
@@ -78,9 +79,9 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
 
   async reconcile(): Promise<void> {}
 
-  async sync(ns: NsRef, frontends: LbFrontend[]): Promise<void> {
+  async sync(ns: NsRef, frontends: LbFrontend[], opts?: LbSyncOptions): Promise<void> {
     const impl = this.impl;
-    await impl.sync(ns, frontends);
+    await impl.sync(ns, frontends, opts);
     const now = new Set(frontends.flatMap((f) => f.backends));
     const before = this.backends.get(nsKey(ns));
     this.backends.set(nsKey(ns), now);
@@ -95,6 +96,12 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
   async clear(ns: NsRef): Promise<void> {
     this.backends.delete(nsKey(ns));
     await this.impl.clear(ns);
+  }
+
+  async drift(ns: NsRef, frontends: LbFrontend[]): Promise<string[]> {
+    const impl = this.impl;
+    if (!impl.drift) return [];
+    return impl.drift(ns, frontends);
   }
 }
 
@@ -168,4 +175,17 @@ export function buildMesh({ config, store, records, networks, endpoints, peers, 
     log.child({ controller: 'vip' }),
   );
   return { view, lb, vip, ingress, controllers: [view, table, lb, vip, ingress] };
+}
+
+/** `vxmesh doctor`'s services checks (src/ingress/doctor-checks.ts) over this agent's planes. */
+export function meshDoctorChecks(mesh: Mesh, records: OverlayRecords, config: AgentConfig, lbFactory: Pick<LbFactory, 'ipvsAvailable'>): NamedCheck[] {
+  return servicesDoctorChecks({
+    view: mesh.view,
+    lb: mesh.lb,
+    lbAsked: config.lb,
+    ipvsAvailable: () => lbFactory.ipvsAvailable(),
+    vipFrontends: () => mesh.vip.desiredFrontends(),
+    ingress: mesh.ingress,
+    localEndpoints: () => records.localEndpoints(),
+  });
 }
