@@ -43,6 +43,11 @@ export interface LoadBalancer {
   drift?(ns: NsRef, frontends: LbFrontend[]): Promise<string[]>;
 }
 
+/** Hears of every sync (metrics): the kind that ran it and whether it succeeded. */
+export interface LbSyncObserver {
+  synced(kind: LbKind, ok: boolean): void;
+}
+
 export interface LbSyncOptions {
   /** Read the kernel instead of trusting what was programmed before, and repair what differs (periodic resync). */
   fresh?: boolean;
