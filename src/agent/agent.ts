@@ -42,7 +42,7 @@ import type { ServicesController } from '../ingress/services-controller.js';
 import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
 import { buildDns } from './dns-wiring.js';
-import { buildMesh, defaultLbFactory, type Mesh } from './mesh-wiring.js';
+import { buildMesh, defaultLbFactory, meshCounts, meshDoctorChecks, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
   checkCidr,
@@ -168,7 +168,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
     // Publishes once gossip runs (it starts after this group): until then the sandboxes keep their peer entries.
     this.peers = new PeersController(gossip.db, this.records, kernel, gossip, { vtep: facts.advertiseAddr, isLocal: (ep) => this.records.isMine(ep) }, log.child({ controller: 'peers' }));
     const { records, networks, endpoints, peers } = this;
-    this.mesh = buildMesh({ config, store, records, networks, endpoints, peers, db: gossip.db, lbFactory: defaultLbFactory(metrics?.kernel), log, ...(metrics ? { observer: metrics.kernel } : {}) });
+    this.mesh = buildMesh({ config, store, records, networks, endpoints, peers, db: gossip.db, lbFactory: defaultLbFactory(metrics?.kernel), log, ...(metrics ? { observer: metrics.kernel, lbObserver: metrics.lb } : {}) });
     this.planes = new ControllerGroup('planes', [records, this.ipam, networks, endpoints, peers, this.services, ...this.mesh.controllers, ...(this.dns ? [this.dns] : [])], log);
     metrics?.watchPlanes({
       dns: () => {
@@ -176,6 +176,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
         return s && { dropped: s.server.dropped, forwarded: s.forwarder?.forwarded ?? 0 };
       },
       vxlanDropped: () => this.kernel.vxlanDropped(),
+      services: () => meshCounts(this.mesh.view),
       peerEntries: () => this.records.networks.values().filter((n) => this.records.wantsSandbox(n)).map((n) => {
         const e = this.peers.entriesFor(n);
         return { network: n.id, fdb: e?.fdb.length ?? 0, neigh: e?.neigh.length ?? 0 };
@@ -313,6 +314,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       dataDir: this.config.dataDir,
       networks: this.networks.count(),
       endpoints: this.endpoints.count(),
+      services: this.mesh.view.services().length,
       features: { ...this.features },
       store: this.storeHealth(),
       vxlanDropped: await this.kernel.vxlanDropped().catch(() => 0),
@@ -380,6 +382,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       { name: 'gossip.members', run: async () => gossipFindings(await this.listNodes().catch(() => []), (name, ms) => this.gossip.pingUdp(name, ms)) },
       { name: 'datapath.members', run: async () => dataPathFindings(await this.listNodes().catch(() => []), await this.kernel.vxlanAdmission()) },
       { name: 'store', run: () => storeFindings(this.store) },
+      ...meshDoctorChecks(this.mesh, this.records, this.config, defaultLbFactory()),
     ];
   }
 

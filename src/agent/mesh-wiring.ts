@@ -3,10 +3,11 @@
 // mesh. Kept out of agent.ts (the composition root stays small).
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
+import { servicesDoctorChecks, type NamedCheck } from '../ingress/doctor-checks.js';
 import { IngressController } from '../ingress/ingress-controller.js';
 import { ingressSandboxName } from '../ingress/ingress-desired.js';
 import type { ServiceView } from '../ingress/model.js';
-import type { LbFrontend, LbKind, LoadBalancer } from '../ingress/lb/types.js';
+import type { LbFrontend, LbKind, LbSyncObserver, LbSyncOptions, LoadBalancer } from '../ingress/lb/types.js';
 import { ServiceTableController, type EndpointTableDb } from '../ingress/service-table.js';
 import { StoreServiceView } from '../ingress/service-view.js';
 import { VipController } from '../ingress/vip-controller.js';
@@ -47,6 +48,7 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
     private readonly choice: AgentConfig['lb'],
     private readonly factory: LbFactory,
     private readonly log: Logger,
+    private readonly observer?: LbSyncObserver,
   ) {}
 
   get kind(): LbKind {
@@ -78,9 +80,15 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
 
   async reconcile(): Promise<void> {}
 
-  async sync(ns: NsRef, frontends: LbFrontend[]): Promise<void> {
+  async sync(ns: NsRef, frontends: LbFrontend[], opts?: LbSyncOptions): Promise<void> {
     const impl = this.impl;
-    await impl.sync(ns, frontends);
+    try {
+      await impl.sync(ns, frontends, opts);
+    } catch (e) {
+      this.observer?.synced(impl.kind, false);
+      throw e;
+    }
+    this.observer?.synced(impl.kind, true);
     const now = new Set(frontends.flatMap((f) => f.backends));
     const before = this.backends.get(nsKey(ns));
     this.backends.set(nsKey(ns), now);
@@ -95,6 +103,12 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
   async clear(ns: NsRef): Promise<void> {
     this.backends.delete(nsKey(ns));
     await this.impl.clear(ns);
+  }
+
+  async drift(ns: NsRef, frontends: LbFrontend[]): Promise<string[]> {
+    const impl = this.impl;
+    if (!impl.drift) return [];
+    return impl.drift(ns, frontends);
   }
 }
 
@@ -139,6 +153,8 @@ export interface MeshDeps {
   lbFactory: LbFactory;
   log: Logger;
   observer?: KernelObserver;
+  /** Hears of every load balancer sync (metrics). */
+  lbObserver?: LbSyncObserver;
 }
 
 export interface Mesh {
@@ -150,10 +166,10 @@ export interface Mesh {
   controllers: Controller[];
 }
 
-export function buildMesh({ config, store, records, networks, endpoints, peers, db, lbFactory, log, observer }: MeshDeps): Mesh {
+export function buildMesh({ config, store, records, networks, endpoints, peers, db, lbFactory, log, observer, lbObserver }: MeshDeps): Mesh {
   const view = new StoreServiceView(store, records, db, log.child({ controller: 'service-view' }), peers);
   const table = new ServiceTableController(db, records, view, peers, log.child({ controller: 'service-table' }));
-  const lb = new SelectedLoadBalancer(config.lb, lbFactory, log.child({ controller: 'lb' }));
+  const lb = new SelectedLoadBalancer(config.lb, lbFactory, log.child({ controller: 'lb' }), lbObserver);
   const ingress = new IngressController(records, networks, endpoints, view, lb, { netnsPrefix: config.netnsPrefix, ingressSubnet: config.ingressSubnet }, log.child({ controller: 'ingress' }), observer);
   const sandboxPath = `/run/netns/${ingressSandboxName(config.netnsPrefix)}`;
   const vip = new VipController(
@@ -168,4 +184,24 @@ export function buildMesh({ config, store, records, networks, endpoints, peers, 
     log.child({ controller: 'vip' }),
   );
   return { view, lb, vip, ingress, controllers: [view, table, lb, vip, ingress] };
+}
+
+/** `vxmesh doctor`'s services checks (src/ingress/doctor-checks.ts) over this agent's planes. */
+export function meshDoctorChecks(mesh: Mesh, records: OverlayRecords, config: AgentConfig, lbFactory: Pick<LbFactory, 'ipvsAvailable'>): NamedCheck[] {
+  return servicesDoctorChecks({
+    view: mesh.view,
+    lb: mesh.lb,
+    lbAsked: config.lb,
+    ipvsAvailable: () => lbFactory.ipvsAvailable(),
+    vipFrontends: () => mesh.vip.desiredFrontends(),
+    ingress: mesh.ingress,
+    localEndpoints: () => records.localEndpoints(),
+  });
+}
+
+/** Services in the cluster and the live tasks this host knows of them (each task once, whatever its networks): for metrics. */
+export function meshCounts(view: ServiceView): { services: number; tasks: number } {
+  const services = view.services();
+  const tasks = new Set(services.flatMap((s) => s.networks.flatMap((n) => view.tasks(s.id, n).map((t) => t.endpointId))));
+  return { services: services.length, tasks: tasks.size };
 }

@@ -199,6 +199,7 @@ function toStatus(wire: StatusInfo__Output): StatusInfo & { store?: StoreStatus 
     ...(store ? { store: toStoreStatus(store) } : {}),
     ...(wire.vxlanDropped !== undefined && wire.vxlanDropped !== null ? { vxlanDropped: Number(wire.vxlanDropped) } : {}),
     ...(wire.loadBalancer === 'nftables' || wire.loadBalancer === 'ipvs' ? { loadBalancer: wire.loadBalancer } : {}),
+    ...(wire.services !== undefined && wire.services !== null ? { services: wire.services } : {}),
   };
 }
 

@@ -9,7 +9,7 @@
 
 import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
-import { NftTableReconciler, SELF_NS, ensureSysctls, namedNs, nsExists, reconcileNamespaces, type KernelObserver } from '../kernel/index.js';
+import { NftTableReconciler, SELF_NS, ensureSysctls, namedNs, nsExists, readNftTable, reconcileNamespaces, type KernelObserver, type NftTable } from '../kernel/index.js';
 import type { Controller } from '../model/controller.js';
 import type { ValidAttach } from '../overlay/attach-steps.js';
 import type { EndpointsController } from '../overlay/endpoints-controller.js';
@@ -19,13 +19,24 @@ import type { NetworksController } from '../overlay/networks-controller.js';
 import type { OverlayRecords } from '../overlay/records.js';
 import { Coalescer } from '../util/coalescer.js';
 import { INGRESS_TABLE, hostDnats, hostIngressTable, ingressSandboxName, planLegs, publishedPorts, publishesIngress, sandboxFrontends } from './ingress-desired.js';
-import type { LoadBalancer } from './lb/types.js';
-import { INGRESS_NETWORK_NAME, type ServiceView } from './model.js';
+import type { LbFrontend, LoadBalancer } from './lb/types.js';
+import { INGRESS_NETWORK_NAME, type ServiceRecord, type ServiceView } from './model.js';
 
 export interface IngressControllerOptions {
   netnsPrefix: string;
   /** --ingress-subnet: the ingress network's subnet when this host is the one that makes it. */
   ingressSubnet: string;
+}
+
+export interface IngressExpected {
+  /** The sandbox's namespace name. */
+  sandbox: string;
+  /** Services that publish a port in ingress mode. */
+  meshed: ServiceRecord[];
+  network?: NetworkRecord;
+  sandboxEndpoint?: EndpointRecord;
+  sandboxFrontends?: LbFrontend[];
+  hostTable?: NftTable;
 }
 
 export class IngressController implements Controller {
@@ -133,7 +144,7 @@ export class IngressController implements Controller {
       const frontends = sandboxFrontends(meshed, (id) => this.view.tasks(id, net.id), ep.ipv4);
       const fp = JSON.stringify(frontends);
       if (fp !== this.sandboxApplied) {
-        await this.lb.sync(namedNs(this.sandbox), frontends);
+        await this.lb.sync(namedNs(this.sandbox), frontends, { fresh: this.fresh });
         this.sandboxApplied = fp;
         this.log.debug({ frontends: frontends.length, backends: frontends.reduce((n, f) => n + f.backends.length, 0) }, 'ingress sandbox frontends synced');
       }
@@ -198,12 +209,38 @@ export class IngressController implements Controller {
     if (failed.length) this.log.warn({ failed }, 'ingress legs not converged (retried at the next change or resync)');
   }
 
-  /** The host's DNAT table: made with the first published port, removed with the last. */
-  private async syncHostTable(services: ReturnType<ServiceView['services']>, sandboxGwIp: string | undefined): Promise<void> {
+  /**
+   * What this host's mesh should be now, for `vxmesh doctor`: the services publishing in ingress
+   * mode, the ingress network and the sandbox's endpoint on it, the sandbox's LB frontends (once its
+   * endpoint is ready) and the host's DNAT table (undefined: none).
+   */
+  expected(): IngressExpected {
+    const services = this.view.services();
+    const meshed = services.filter(publishesIngress);
+    const network = this.ingressNetwork();
+    const sandboxEndpoint = network ? this.sandboxEndpoint(network) : undefined;
+    const ready = sandboxEndpoint?.state === 'ready' ? sandboxEndpoint : undefined;
+    const frontends = meshed.length && network && ready ? sandboxFrontends(meshed, (id) => this.view.tasks(id, network.id), ready.ipv4) : undefined;
+    const hostTable = this.desiredHostTable(services, ready ? this.records.gatewayIn(this.sandboxPath)?.ip : undefined);
+    return { sandbox: this.sandbox, meshed, ...(network ? { network } : {}), ...(sandboxEndpoint ? { sandboxEndpoint } : {}), ...(frontends ? { sandboxFrontends: frontends } : {}), ...(hostTable ? { hostTable } : {}) };
+  }
+
+  /** Dry run of the host table's next pass: the nft commands it would apply (empty: as expected). Changes nothing. */
+  async hostTableDrift(table: NftTable | undefined): Promise<string[]> {
+    if (table) return this.nft.diff(SELF_NS, table);
+    return (await readNftTable(SELF_NS, 'inet', INGRESS_TABLE)) ? [`delete table inet ${INGRESS_TABLE}`] : [];
+  }
+
+  private desiredHostTable(services: ReturnType<ServiceView['services']>, sandboxGwIp: string | undefined): NftTable | undefined {
     const local = this.records.localEndpoints().filter((e) => e.serviceId && !e.ingressLegOf && e.state === 'ready' && e.netns && !e.leaveInHost);
     const taskGw = (serviceId: string) =>
       local.filter((e) => e.serviceId === serviceId).sort((a, b) => (a.id < b.id ? -1 : 1)).map((e) => this.records.gatewayIn(e.netns)?.ip).find(Boolean);
-    const table = hostIngressTable(hostDnats(publishedPorts(services), sandboxGwIp, taskGw));
+    return hostIngressTable(hostDnats(publishedPorts(services), sandboxGwIp, taskGw));
+  }
+
+  /** The host's DNAT table: made with the first published port, removed with the last. */
+  private async syncHostTable(services: ReturnType<ServiceView['services']>, sandboxGwIp: string | undefined): Promise<void> {
+    const table = this.desiredHostTable(services, sandboxGwIp);
     if (!table) {
       if (this.fresh || this.hadTable) await this.nft.remove(SELF_NS, 'inet', INGRESS_TABLE);
       this.hadTable = false;

@@ -9,7 +9,7 @@ import { nsFromPath } from '../kernel/index.js';
 import type { Controller } from '../model/controller.js';
 import type { OverlayRecords } from '../overlay/records.js';
 import { Coalescer } from '../util/coalescer.js';
-import type { LoadBalancer } from './lb/types.js';
+import type { LbFrontend, LoadBalancer } from './lb/types.js';
 import type { ServiceView } from './model.js';
 import { desiredVipFrontends, frontendsFingerprint } from './vip-desired.js';
 
@@ -27,6 +27,8 @@ export class VipController implements Controller {
   private readonly applied = new Map<string, string>();
   private readonly unsubscribe: Array<() => void> = [];
   private running = false;
+  /** The next pass reads each namespace's LB state from the kernel (periodic resync: repairs drift). */
+  private freshNext = false;
   /** The first pass after start clears namespaces without VIPs (a previous life may have left a table there). */
   private firstPass = true;
 
@@ -54,12 +56,20 @@ export class VipController implements Controller {
   async reconcile(): Promise<void> {
     // Namespaces with VIPs are synced again (the LB re-reads and repairs); empty ones cost nothing.
     for (const [netns, fp] of [...this.applied]) if (fp !== EMPTY) this.applied.delete(netns);
+    this.freshNext = true;
     await this.sync();
   }
 
   /** Resolves once a pass that started after this call is done (tests, attach paths). */
   sync(): Promise<void> {
     return this.coalesce.request('vip', () => this.pass());
+  }
+
+  /** Per local workload namespace (path), the VIP frontends its LB should hold now (also for `vxmesh doctor`). */
+  desiredFrontends(): Map<string, LbFrontend[]> {
+    const skipNs = this.opts.skipNamespace;
+    const endpoints = this.records.localEndpoints().filter((e) => !e.leaveInHost && e.netns !== '' && !skipNs?.(e.netns));
+    return desiredVipFrontends(endpoints, this.view, this.opts.skipNetwork);
   }
 
   private kick(): void {
@@ -71,9 +81,9 @@ export class VipController implements Controller {
     // Until the service tables are synced after a start, the kernel keeps the backends it has (a
     // restart must not drop every other host's tasks for a moment); onChange fires when caught up.
     if (this.view.caughtUp?.() === false) return;
-    const skipNs = this.opts.skipNamespace;
-    const endpoints = this.records.localEndpoints().filter((e) => !e.leaveInHost && e.netns !== '' && !skipNs?.(e.netns));
-    const desired = desiredVipFrontends(endpoints, this.view, this.opts.skipNetwork);
+    const desired = this.desiredFrontends();
+    const fresh = this.freshNext;
+    this.freshNext = false;
     const failed: string[] = [];
     const first = this.firstPass;
     this.firstPass = false;
@@ -88,7 +98,7 @@ export class VipController implements Controller {
         if (fp === EMPTY && had === undefined && !first) return void this.applied.set(netns, fp);
         try {
           // No VIP to balance: nothing of the LB's stays in the workload (clear is harmless when there is none).
-          if (frontends.length) await this.lb.sync(nsFromPath(netns), frontends);
+          if (frontends.length) await this.lb.sync(nsFromPath(netns), frontends, { fresh });
           else await this.lb.clear(nsFromPath(netns));
           this.applied.set(netns, fp);
           this.log.debug({ netns, frontends: frontends.length, backends: frontends.reduce((n, f) => n + f.backends.length, 0) }, 'VIP frontends synced');

@@ -20,7 +20,12 @@ export interface PlaneGaugeSource {
   vxlanDropped(): Promise<number>;
   /** Remote peer-table entries each sandbox is programmed with, per network. */
   peerEntries(): { network: string; fdb: number; neigh: number }[];
+  /** Services in the cluster and the live tasks (backends) this host knows of them. */
+  services?(): { services: number; tasks: number };
 }
+
+/** Service load balancer kinds, as src/ingress's LbKind names them. */
+type LbKindLabel = 'nftables' | 'ipvs';
 
 /** DNS header rcodes as label values; anything else is "other". */
 const RCODE_NAMES: Record<number, string> = { 0: 'noerror', 1: 'formerr', 2: 'servfail', 3: 'nxdomain', 4: 'notimp', 5: 'refused' };
@@ -50,6 +55,8 @@ export class VxMetrics {
   readonly gossipMessagesOut: Counter<'transport'>;
   readonly dnsQueries: Counter<'result'>;
   readonly dnsDuration: Histogram;
+  readonly lbSyncs: Counter<'kind'>;
+  readonly lbSyncErrors: Counter<'kind'>;
   private gossipSource: GossipGaugeSource | undefined;
   private planeSource: PlaneGaugeSource | undefined;
 
@@ -142,7 +149,29 @@ export class VxMetrics {
         }
       },
     });
+    new Gauge({
+      name: 'vxmesh_services', help: 'Services in the cluster (service records in the store).', registers,
+      collect() {
+        this.set(planes()?.services?.().services ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vxmesh_service_tasks', help: 'Live tasks (backends) of all services that this host knows (its own and, over the service tables, other hosts\' on its networks).', registers,
+      collect() {
+        this.set(planes()?.services?.().tasks ?? 0);
+      },
+    });
+    this.lbSyncs = new Counter({ name: 'vxmesh_lb_syncs_total', help: 'Load balancer syncs (one namespace\'s frontends programmed in one batch), by kind (nftables, ipvs).', labelNames: ['kind'], registers });
+    this.lbSyncErrors = new Counter({ name: 'vxmesh_lb_sync_errors_total', help: 'Load balancer syncs that failed, by kind.', labelNames: ['kind'], registers });
   }
+
+  /** The services load balancer's LbSyncObserver (structurally the same). */
+  readonly lb = {
+    synced: (kind: LbKindLabel, ok: boolean): void => {
+      this.lbSyncs.inc({ kind });
+      if (!ok) this.lbSyncErrors.inc({ kind });
+    },
+  };
 
   /** Where the planes' scrape-time values are read from, once the agent exists. */
   watchPlanes(source: PlaneGaugeSource): void {

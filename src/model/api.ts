@@ -131,6 +131,8 @@ export interface StatusInfo {
   vxlanDropped?: number;
   /** The service load balancer in use (`--lb auto` picks ipvs where the kernel has ip_vs). */
   loadBalancer?: 'nftables' | 'ipvs';
+  /** Services in the cluster (the store's service records). */
+  services?: number;
 }
 
 export interface GossipStatus {

@@ -1,6 +1,7 @@
 // A task's server for the services tests, run inside the task's namespace (nsenter ... node mesh-server.mjs NAME TCPPORT UDPPORT [HTTPPORT]).
 // TCP: sends "NAME\n" on connect, then answers every line with "NAME:LINE\n" (long-lived connections).
 // UDP: answers every datagram with "NAME". HTTP (optional): answers GET / with "NAME\n" (for HAProxy).
+// MESH_SERVER_TCP_HOST=:: makes the TCP server listen on IPv6 too (IPv6 VIP tests); default 0.0.0.0.
 import { createSocket } from 'node:dgram';
 import { createServer as createHttp } from 'node:http';
 import { createServer } from 'node:net';
@@ -12,7 +13,7 @@ const tcp = createServer((s) => {
   s.write(`${name}\n`);
   createInterface({ input: s }).on('line', (l) => s.write(`${name}:${l}\n`));
 });
-tcp.listen(Number(tcpPort), '0.0.0.0');
+tcp.listen(Number(tcpPort), process.env.MESH_SERVER_TCP_HOST ?? '0.0.0.0');
 const udp = createSocket('udp4');
 udp.on('message', (m, r) => udp.send(name, r.port, r.address));
 udp.bind(Number(udpPort), '0.0.0.0');

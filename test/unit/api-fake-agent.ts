@@ -100,6 +100,7 @@ export function createFakeAgent(): FakeAgent {
         dataDir: '/tmp/fake-data',
         networks: networks.size,
         endpoints: endpoints.size,
+        services: services.size,
         features: { vxlan: true, nftables: true, ipvs: false },
         ...(fake.store === undefined ? {} : { store: { ...fake.store } }),
       };

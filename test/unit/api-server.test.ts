@@ -61,6 +61,7 @@ describe('gRPC API over a unix socket', () => {
       dataDir: '/tmp/fake-data',
       networks: 0,
       endpoints: 0,
+      services: 0,
       features: { vxlan: true, nftables: true, ipvs: false },
     });
   });

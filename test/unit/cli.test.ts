@@ -236,6 +236,7 @@ describe('vxmesh CLI', () => {
         'data dir': '/tmp/fake-data',
         networks: '1',
         endpoints: '0',
+        services: '0',
         vxlan: 'yes',
         nftables: 'yes',
         ip_vs: 'no',

@@ -1,8 +1,12 @@
 // src/metrics on its own: one registry per instance (no global state), Prometheus names, the kernel
 // observer, and --metrics-addr checked like every other agent option.
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseAgentCommandLine } from '../../src/cli/agent-flags.js';
+import { SelectedLoadBalancer, meshCounts } from '../../src/agent/mesh-wiring.js';
+import type { LoadBalancer } from '../../src/ingress/lb/types.js';
+import type { ServiceRecord, ServiceTask, ServiceView } from '../../src/ingress/model.js';
 import { VxMetrics } from '../../src/metrics/metrics.js';
 import { parsePromText, sampleValue } from '../support/prom-text.js';
 
@@ -38,6 +42,43 @@ describe('VxMetrics', () => {
     expect(sampleValue(f, 'vxmesh_gossip_members', { state: 'alive' })).toBe(2);
     expect(sampleValue(f, 'vxmesh_gossip_members', { state: 'dead' })).toBe(1);
     expect(sampleValue(f, 'vxmesh_networkdb_entries', { table: 'endpoint_table', network: 'n1' })).toBe(4);
+  });
+
+  it('services: counts read when scraped, load balancer syncs and failures by kind fed by the selected LB', async () => {
+    const m = new VxMetrics();
+    let f = parsePromText(await m.text());
+    expect(sampleValue(f, 'vxmesh_services')).toBe(0);
+    m.watchPlanes({ dns: () => undefined, vxlanDropped: async () => 0, peerEntries: () => [], services: () => ({ services: 3, tasks: 7 }) });
+    const fail = { value: false };
+    const impl: LoadBalancer = {
+      kind: 'nftables',
+      sync: async () => {
+        if (fail.value) throw new Error('nft: no');
+      },
+      clear: async () => undefined,
+    };
+    const lb = new SelectedLoadBalancer('nftables', { make: () => impl, ipvsAvailable: async () => false }, pino({ level: 'silent' }), m.lb);
+    await lb.start();
+    await lb.sync({ kind: 'named', name: 'w1' }, []);
+    await lb.sync({ kind: 'named', name: 'w2' }, []);
+    fail.value = true;
+    await expect(lb.sync({ kind: 'named', name: 'w1' }, [])).rejects.toThrow('nft: no');
+    f = parsePromText(await m.text());
+    expect(sampleValue(f, 'vxmesh_services')).toBe(3);
+    expect(sampleValue(f, 'vxmesh_service_tasks')).toBe(7);
+    expect(sampleValue(f, 'vxmesh_lb_syncs_total', { kind: 'nftables' })).toBe(3);
+    expect(sampleValue(f, 'vxmesh_lb_sync_errors_total', { kind: 'nftables' })).toBe(1);
+    expect(sampleValue(f, 'vxmesh_lb_syncs_total', { kind: 'ipvs' })).toBe(0);
+  });
+
+  it('counts each live task once whatever its networks (meshCounts)', () => {
+    const svc = (id: string, networks: string[]) => ({ id, networks }) as ServiceRecord;
+    const task = (endpointId: string) => ({ endpointId }) as ServiceTask;
+    const view = {
+      services: () => [svc('s1', ['n1', 'n2']), svc('s2', ['n1'])],
+      tasks: (s: string, n: string) => (s === 's1' ? (n === 'n1' ? [task('e1'), task('e2')] : [task('e1')]) : []),
+    } as unknown as ServiceView;
+    expect(meshCounts(view)).toEqual({ services: 2, tasks: 2 });
   });
 
   it('the strict parser refuses what is not Prometheus text', () => {

@@ -30,7 +30,7 @@ function world() {
   const name = (ns: NsRef) => (ns.kind === 'named' ? ns.name : ns.kind);
   const lb: LoadBalancer = {
     kind: 'nftables',
-    sync: async (ns: NsRef, f: LbFrontend[]) => void calls.push(`sync ${name(ns)} ${f.map((x) => x.backends.join('+')).join(',')}`),
+    sync: async (ns: NsRef, f: LbFrontend[], opts?: { fresh?: boolean }) => void calls.push(`sync ${name(ns)} ${f.map((x) => x.backends.join('+')).join(',')}${opts?.fresh ? ' fresh' : ''}`),
     clear: async (ns: NsRef) => void calls.push(`clear ${name(ns)}`),
   };
   const ep = (id: string, netns: string): EndpointRecord => ({ id, networkId: NET, name: id, aliases: [], netns, ifName: 'eth0', ipv4: '10.1.0.9', mac: '', leaveInHost: false, preallocated: false, labels: {}, state: 'ready', createdAt: '' });
@@ -63,6 +63,23 @@ describe('VipController', () => {
     w.set([w.ep('e1', '/run/netns/w1')], [w.task('10.1.0.3'), w.task('10.1.0.4')]);
     await w.ctl.sync();
     expect(w.calls).toEqual(['clear w2']);
+    await w.ctl.stop();
+  });
+
+  it('the periodic resync syncs every namespace with VIPs again, reading the kernel (a table deleted by hand is made again)', async () => {
+    const w = world();
+    w.set([w.ep('e1', '/run/netns/w1')], [w.task('10.1.0.3')]);
+    w.catchUp();
+    await w.ctl.start();
+    expect(w.calls).toEqual(['sync w1 10.1.0.3']);
+    w.calls.length = 0;
+    await w.ctl.reconcile();
+    expect(w.calls).toEqual(['sync w1 10.1.0.3 fresh']);
+    w.calls.length = 0;
+    w.set([w.ep('e1', '/run/netns/w1')], [w.task('10.1.0.4')]);
+    await w.ctl.sync();
+    expect(w.calls).toEqual(['sync w1 10.1.0.4']);
+    expect(w.ctl.desiredFrontends().get('/run/netns/w1')?.map((f) => f.backends)).toEqual([['10.1.0.4']]);
     await w.ctl.stop();
   });
 });

@@ -37,6 +37,7 @@ const status: Command = {
         ['data dir', info.dataDir],
         ['networks', String(info.networks)],
         ['endpoints', String(info.endpoints)],
+        ...(info.services !== undefined ? [['services', String(info.services)] as [string, string]] : []),
         ...storeField(info),
         ...(info.vxlanDropped !== undefined ? [['vxlan dropped (non-members)', String(info.vxlanDropped)] as [string, string]] : []),
         ['vxlan', yesNo(info.features.vxlan)],

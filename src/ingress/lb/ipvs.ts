@@ -10,13 +10,15 @@ import {
   NftTableReconciler,
   nsExists,
   nsKey,
+  readIpvs,
   readNftTable,
   removeMarkRouting,
   type KernelObserver,
   type NsRef,
 } from '../../kernel/index.js';
 import { allocateMarks, checkFrontends, IPVS_TABLE, ipvsMarkTable, ipvsServices, MARK_ROUTING, marksFromTable, ownsMark, slotId, type CheckedFrontend } from './ipvs-plan.js';
-import type { LbFrontend, LoadBalancer } from './types.js';
+import { ipvsLbDrift } from './lb-drift.js';
+import type { LbFrontend, LbSyncOptions, LoadBalancer } from './types.js';
 import { KeyedSerial } from '../../util/keyed-serial.js';
 
 export interface IpvsLoadBalancerOptions {
@@ -60,10 +62,14 @@ export class IpvsLoadBalancer implements LoadBalancer {
     this.nft = new NftTableReconciler(opts.observer);
   }
 
-  sync(ns: NsRef, frontends: LbFrontend[]): Promise<void> {
+  sync(ns: NsRef, frontends: LbFrontend[], opts: LbSyncOptions = {}): Promise<void> {
     const checked = checkFrontends(frontends); // a bad frontend changes nothing
     if (!checked.length) return this.clear(ns);
-    return this.serial(ns, () => this.apply(ns, checked));
+    return this.serial(ns, () => this.apply(ns, checked, opts.fresh === true));
+  }
+
+  drift(ns: NsRef, frontends: LbFrontend[]): Promise<string[]> {
+    return this.serial(ns, async () => ipvsLbDrift(await readNftTable(ns, 'inet', IPVS_TABLE), await readIpvs(ns), frontends));
   }
 
   clear(ns: NsRef): Promise<void> {
@@ -80,7 +86,7 @@ export class IpvsLoadBalancer implements LoadBalancer {
     });
   }
 
-  private async apply(ns: NsRef, checked: CheckedFrontend[]): Promise<void> {
+  private async apply(ns: NsRef, checked: CheckedFrontend[], fresh = false): Promise<void> {
     const key = nsKey(ns);
     let st = this.state.get(key);
     if (!st) {
@@ -90,7 +96,12 @@ export class IpvsLoadBalancer implements LoadBalancer {
     if (st.timer) clearTimeout(st.timer);
     st.timer = undefined;
     st.last = checked;
-    const fresh = st.marks === undefined;
+    // A fresh sync (resync) reads the mark maps again: a table deleted by hand is made again.
+    if (fresh) {
+      st.marks = undefined;
+      st.routed.clear();
+    }
+    const readMarks = st.marks === undefined;
     if (!st.marks) {
       const table = await readNftTable(ns, 'inet', IPVS_TABLE);
       st.marks = table ? marksFromTable(table.sets) : new Map();
@@ -108,7 +119,7 @@ export class IpvsLoadBalancer implements LoadBalancer {
       st.routed.add(family);
     }
     try {
-      await this.nft.reconcile(ns, ipvsMarkTable(checked, marks), { fresh });
+      await this.nft.reconcile(ns, ipvsMarkTable(checked, marks), { fresh: readMarks });
     } catch (e) {
       st.marks = undefined; // read the kernel's maps again next time
       throw e;

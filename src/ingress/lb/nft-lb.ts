@@ -21,6 +21,7 @@ import {
   snatMark,
   type LbMapName,
 } from './nft-lb-desired.js';
+import { nftLbDrift } from './lb-drift.js';
 import type { LbFrontend, LoadBalancer } from './types.js';
 
 interface FrontendState {
@@ -149,6 +150,10 @@ export class NftLoadBalancer implements LoadBalancer {
     }
     this.checkCollisions(st, changed, (id) => !remove.has(id) && !changedIds.has(id));
     return this.commit(ns, st, [...remove].filter((id) => st.frontends.has(id)), changed, opts);
+  }
+
+  async drift(ns: NsRef, frontends: LbFrontend[]): Promise<string[]> {
+    return nftLbDrift(await this.readTable(ns, LB_TABLE.family, LB_TABLE.name), frontends);
   }
 
   async clear(ns: NsRef): Promise<void> {

@@ -33,7 +33,22 @@ export interface LoadBalancer {
    * frontends it made before that are absent. A backend that leaves gets no new connection at once;
    * its established connections are not cut while the task runs (quiesce, then delete).
    */
-  sync(ns: NsRef, frontends: LbFrontend[]): Promise<void>;
+  sync(ns: NsRef, frontends: LbFrontend[], opts?: LbSyncOptions): Promise<void>;
   /** Removes everything this load balancer made in the namespace (the namespace may already be gone). */
   clear(ns: NsRef): Promise<void>;
+  /**
+   * Dry run for `vxmesh doctor`: reads the kernel and says how the namespace's state differs from
+   * `frontends` (one sentence per difference; empty: as expected). Changes nothing.
+   */
+  drift?(ns: NsRef, frontends: LbFrontend[]): Promise<string[]>;
+}
+
+/** Hears of every sync (metrics): the kind that ran it and whether it succeeded. */
+export interface LbSyncObserver {
+  synced(kind: LbKind, ok: boolean): void;
+}
+
+export interface LbSyncOptions {
+  /** Read the kernel instead of trusting what was programmed before, and repair what differs (periodic resync). */
+  fresh?: boolean;
 }

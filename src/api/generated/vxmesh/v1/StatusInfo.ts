@@ -16,10 +16,12 @@ export interface StatusInfo {
   'store'?: (_vxmesh_v1_StoreStatus | null);
   'vxlanDropped'?: (number | string | Long);
   'loadBalancer'?: (string);
+  'services'?: (number);
   '_gossip'?: "gossip";
   '_store'?: "store";
   '_vxlanDropped'?: "vxlanDropped";
   '_loadBalancer'?: "loadBalancer";
+  '_services'?: "services";
 }
 
 export interface StatusInfo__Output {
@@ -33,4 +35,5 @@ export interface StatusInfo__Output {
   'store'?: (_vxmesh_v1_StoreStatus__Output | null);
   'vxlanDropped'?: (number);
   'loadBalancer'?: (string);
+  'services'?: (number);
 }
