@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, ROOT, inNs, type AgentProcess } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
+import { tcpBurst, type Burst } from '../helpers/mesh-client.js';
 
-interface Burst { replies: Record<string, number>; failures: unknown[] }
 interface Svc { id: string; vips: { network: string; ipv4?: string; ipv6?: string }[] }
 interface Finding { check: string; subject?: string; ok: boolean; detail: string; fix?: string }
 interface Report { ok: boolean; checks: Finding[] }
@@ -22,14 +22,6 @@ let c1 = '';
 let vip6 = '';
 let vip4 = '';
 
-function burst(nsPath: string, target: string, port: number, count: number): Promise<Burst> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('nsenter', [`--net=${nsPath}`, process.execPath, join(ROOT, 'test/netns/mesh-client.mjs'), 'burst', 'tcp', target, String(port), String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Burst) : reject(new Error(`client exit ${code}`))));
-  });
-}
 
 /** Both tasks answer and nothing fails. */
 const spread = (b: Burst, count: number) => (b.replies.t1 ?? 0) > 0 && (b.replies.t2 ?? 0) > 0 && (b.replies.t1 ?? 0) + (b.replies.t2 ?? 0) === count && b.failures.length === 0;
@@ -73,10 +65,10 @@ afterAll(async () => {
 describe('services operations on one host', () => {
   it('an IPv6 VIP on a dual-stack network: TCP connections from a workload reach both tasks, none fails', async () => {
     expect(vip6).toMatch(/^fd83::/);
-    const b = await waitFor(() => burst(c1, vip6, 80, 40), { what: `[${vip6}]:80 from c1 reaching both tasks`, until: (x) => spread(x, 40), timeoutMs: 20_000, intervalMs: 300 });
+    const b = await waitFor(() => tcpBurst(c1, vip6, 80, 40), { what: `[${vip6}]:80 from c1 reaching both tasks`, until: (x) => spread(x, 40), timeoutMs: 20_000, intervalMs: 300 });
     expect(b.failures).toEqual([]);
     // The v4 VIP of the same service, in the same table, still answers.
-    await waitFor(() => burst(c1, vip4, 80, 20), { what: `${vip4}:80 from c1`, until: (x) => spread(x, 20), timeoutMs: 10_000, intervalMs: 300 });
+    await waitFor(() => tcpBurst(c1, vip4, 80, 20), { what: `${vip4}:80 from c1`, until: (x) => spread(x, 20), timeoutMs: 10_000, intervalMs: 300 });
     expect(inNs(c1, 'nft', ['list', 'map', 'inet', 'vxmesh_lb', 'vips6']).stdout).toContain(vip6);
   }, 60_000);
 
@@ -110,7 +102,7 @@ describe('services operations on one host', () => {
     ]);
     // The next resync (10 s) repairs both; doctor passes and the VIP answers again.
     await waitFor(() => doctor(), { what: 'the services checks OK after a resync', until: (d) => d.findings.every((f) => f.ok), timeoutMs: 30_000, intervalMs: 1_000 });
-    await waitFor(() => burst(c1, vip6, 80, 20), { what: `[${vip6}]:80 after the repair`, until: (x) => spread(x, 20), timeoutMs: 10_000, intervalMs: 300 });
+    await waitFor(() => tcpBurst(c1, vip6, 80, 20), { what: `[${vip6}]:80 after the repair`, until: (x) => spread(x, 20), timeoutMs: 10_000, intervalMs: 300 });
     expect(inNs(host, 'nft', ['list', 'table', 'inet', 'vxmesh_ingress']).code).toBe(0);
   }, 60_000);
 });

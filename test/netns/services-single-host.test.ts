@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, ROOT, inNs, type AgentProcess } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
+import { tcpBurst } from '../helpers/mesh-client.js';
 
-interface Burst { replies: Record<string, number>; failures: unknown[] }
 interface Svc { id: string; vips: { network: string; ipv4?: string }[] }
 
 const h = new Harness();
@@ -20,16 +20,8 @@ let client = '';
 let c1 = '';
 let task = '';
 
-function burst(nsPath: string, target: string, port: number, count: number): Promise<Burst> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('nsenter', [`--net=${nsPath}`, process.execPath, join(ROOT, 'test/netns/mesh-client.mjs'), 'burst', 'tcp', target, String(port), String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Burst) : reject(new Error(`client exit ${code}`))));
-  });
-}
 const reaches = (nsPath: string, target: string, port: number) =>
-  waitFor(() => burst(nsPath, target, port, 20), { what: `${target}:${port} from ${nsPath}`, until: (b) => b.replies.t1 === 20, timeoutMs: 15_000, intervalMs: 200 });
+  waitFor(() => tcpBurst(nsPath, target, port, 20), { what: `${target}:${port} from ${nsPath}`, until: (b) => b.replies.t1 === 20, timeoutMs: 15_000, intervalMs: 200 });
 
 beforeAll(async () => {
   host = `/run/netns/${h.host(1)}`;
@@ -73,7 +65,7 @@ describe('services on one host (embedded store)', () => {
     expect(inNs(host, 'nft', ['list', 'table', 'inet', 'vxmesh_ingress']).code).not.toBe(0);
     const eps = await agent.json<{ network: string; netns: string }[]>('endpoint', 'ls');
     expect(eps.filter((e) => e.network === 'ingress')).toEqual([]);
-    expect((await burst(client, '198.51.100.1', 8080, 3)).replies).toEqual({});
+    expect((await tcpBurst(client, '198.51.100.1', 8080, 3)).replies).toEqual({});
     // The VIP's table went from the client workload too.
     expect(inNs(c1, 'nft', ['list', 'table', 'inet', 'vxmesh_lb']).code).not.toBe(0);
   }, 60_000);
