@@ -18,3 +18,8 @@ export class VxError extends Error {
     this.name = 'VxError';
   }
 }
+
+/** The message of anything thrown, for logs and error texts. */
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { VxError } from '../errors.js';
+import { VxError, errText } from '../errors.js';
 import { IpamController } from '../ipam/store-ipam.js';
 import { parseCidr } from '../ipam/index.js';
 import { writeResolvConf, type DnsController } from '../dns/index.js';
@@ -27,7 +27,7 @@ import type { ValidAttach } from '../overlay/attach-steps.js';
 import { EndpointsController } from '../overlay/endpoints-controller.js';
 import { GW_BRIDGE } from '../overlay/names.js';
 import { NetworksController } from '../overlay/networks-controller.js';
-import { OverlayKernel, errText } from '../overlay/overlay-kernel.js';
+import { OverlayKernel } from '../overlay/overlay-kernel.js';
 import { OverlayRecords } from '../overlay/records.js';
 import type { VxMetrics } from '../metrics/metrics.js';
 import { PeersController } from '../overlay/peers-controller.js';

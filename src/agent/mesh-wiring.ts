@@ -2,7 +2,7 @@
 // has ip_vs, else nftables; decided when the planes start), the VIP plane and the ingress routing
 // mesh. Kept out of agent.ts (the composition root stays small).
 import type { Logger } from 'pino';
-import { VxError } from '../errors.js';
+import { VxError, errText } from '../errors.js';
 import { servicesDoctorChecks, type NamedCheck } from '../ingress/doctor-checks.js';
 import { IngressController } from '../ingress/ingress-controller.js';
 import { ingressSandboxName } from '../ingress/ingress-desired.js';
@@ -96,7 +96,7 @@ export class SelectedLoadBalancer implements LoadBalancer, Controller {
     if (!gone.length || !this.factory.forgetFlows) return;
     // A connection attempt still unanswered by a gone backend would keep retrying it (and a reused 5-tuple would too).
     await this.factory.forgetFlows(impl.kind, ns, gone).catch((e: unknown) =>
-      this.log.warn({ ns: nsKey(ns), backends: gone, err: e instanceof Error ? e.message : String(e) }, 'could not drop the conntrack entries of backends that left'),
+      this.log.warn({ ns: nsKey(ns), backends: gone, err: errText(e) }, 'could not drop the conntrack entries of backends that left'),
     );
   }
 

@@ -9,6 +9,7 @@ import type { IngressExpected } from './ingress-controller.js';
 import { INGRESS_TABLE } from './ingress-desired.js';
 import type { LbFrontend, LbKind, LoadBalancer } from './lb/types.js';
 import type { ServiceView } from './model.js';
+import { errText } from '../errors.js';
 
 export const RESYNC_FIX = 'the agent repairs this at its next resync (every 30 s by default, see --resync-interval); if it stays, restart the agent (vxmesh agent) and read its log';
 
@@ -31,7 +32,6 @@ export interface ServicesDoctorDeps {
 export type NamedCheck = { name: string; run: () => Promise<DoctorCheckResult[]> };
 
 const short = (id: string) => id.slice(0, 12);
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** `lb.kind`: the load balancer in use; with IPVS, that the kernel still answers for ip_vs. */
 export async function lbKindFindings(d: Pick<ServicesDoctorDeps, 'lb' | 'lbAsked' | 'ipvsAvailable'>): Promise<DoctorCheckResult[]> {

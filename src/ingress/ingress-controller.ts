@@ -8,7 +8,7 @@
 // a restart or crash is one more pass, nothing made twice, nothing left stale.
 
 import type { Logger } from 'pino';
-import { VxError } from '../errors.js';
+import { VxError, errText } from '../errors.js';
 import { NftTableReconciler, SELF_NS, ensureSysctls, namedNs, nsExists, readNftTable, reconcileNamespaces, type KernelObserver, type NftTable } from '../kernel/index.js';
 import type { Controller } from '../model/controller.js';
 import type { ValidAttach } from '../overlay/attach-steps.js';
@@ -255,4 +255,3 @@ export class IngressController implements Controller {
   }
 }
 
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -13,6 +13,7 @@ import type { OverlayRecords } from '../overlay/records.js';
 import { networkIdFields } from '../overlay/log-fields.js';
 import { ENDPOINT_TABLE, encodeEndpointRecord, type IngressPortWire } from './endpoint-table.js';
 import { INGRESS_NETWORK_NAME, type ServiceRecord } from './model.js';
+import { errText } from '../errors.js';
 
 /** What the writer needs of NetworkDB (src/gossip/networkdb's NetworkDB has it). */
 export type EndpointTableDb = NetworkDbTables;
@@ -145,7 +146,7 @@ export class ServiceTableController implements Controller {
         entries.set(ep.id, taskEntry(ep, net, svc));
       } catch (e) {
         // A record this version cannot encode (written by a newer one?): the others still go out.
-        this.log.error({ endpointId: ep.id.slice(0, 12), serviceId: svc.id.slice(0, 12), err: e instanceof Error ? e.message : String(e) }, 'could not encode a task for the service table');
+        this.log.error({ endpointId: ep.id.slice(0, 12), serviceId: svc.id.slice(0, 12), err: errText(e) }, 'could not encode a task for the service table');
       }
     }
     return out;
@@ -186,7 +187,7 @@ export class ServiceTableController implements Controller {
       }
     } catch (e) {
       const fields = networkIdFields(nid, (id) => this.records.networks.get(id));
-      this.log.error({ ...fields, err: e instanceof Error ? e.message : String(e) }, 'could not write the service table');
+      this.log.error({ ...fields, err: errText(e) }, 'could not write the service table');
     }
   }
 }

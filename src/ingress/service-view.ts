@@ -11,6 +11,7 @@ import { serviceKeys, type ServiceRecord, type ServiceTask, type ServiceView } f
 import { LocalTasks } from './local-tasks.js';
 import { RemoteTasks, taskIndexKey, type EndpointTableReader } from './remote-tasks.js';
 import type { ServiceSource } from './service-table.js';
+import { errText } from '../errors.js';
 
 export interface ServiceViewStats {
   services: number;
@@ -171,7 +172,7 @@ export class StoreServiceView implements ServiceView, ServiceSource, Controller 
         try {
           fn();
         } catch (e) {
-          this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'a service view listener failed');
+          this.log.error({ err: errText(e) }, 'a service view listener failed');
         }
       }
     });

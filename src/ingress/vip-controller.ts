@@ -12,6 +12,7 @@ import { Coalescer } from '../util/coalescer.js';
 import type { LbFrontend, LoadBalancer } from './lb/types.js';
 import type { ServiceView } from './model.js';
 import { desiredVipFrontends, frontendsFingerprint } from './vip-desired.js';
+import { errText } from '../errors.js';
 
 export interface VipControllerOptions {
   /** Networks whose VIPs are not balanced in workload namespaces (the ingress network). */
@@ -128,4 +129,3 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));

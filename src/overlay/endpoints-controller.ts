@@ -5,7 +5,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { VxError } from '../errors.js';
+import { VxError, errText } from '../errors.js';
 import { inContext, type IpamController } from '../ipam/store-ipam.js';
 import type { IpamTxn } from '../ipam/store-allocator.js';
 import { nsExists, nsFromPath } from '../kernel/index.js';
@@ -13,7 +13,7 @@ import type { EndpointInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
 import { checkUnique, endpointRecord, gatewayRecord, needsGateway, stateAfterMove, type AttachTarget, type ValidAttach } from './attach-steps.js';
 import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } from './model.js';
-import { errText, type OverlayKernel } from './overlay-kernel.js';
+import { type OverlayKernel } from './overlay-kernel.js';
 import { summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 import { checkAttachTarget, hasOwnDefaultRoute, protectedNamespaces } from './self-protection.js';

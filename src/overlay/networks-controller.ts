@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { VxError } from '../errors.js';
+import { VxError, errText } from '../errors.js';
 import { poolInfo, type PoolRequest, type PoolState } from '../ipam/index.js';
 import { inContext, type IpamController } from '../ipam/store-ipam.js';
 import { ipamKeys, type IpamTxn, type VniClaim } from '../ipam/store-allocator.js';
@@ -12,7 +12,7 @@ import type { Controller } from '../model/controller.js';
 import type { Store } from '../store/index.js';
 import { keys, type EndpointRecord, type NetworkNameClaim, type NetworkRecord, type SubnetRecord } from './model.js';
 import { sandboxName } from './names.js';
-import { errText, type OverlayKernel } from './overlay-kernel.js';
+import { type OverlayKernel } from './overlay-kernel.js';
 import { summarize } from './ownership.js';
 import { Coalescer } from '../util/coalescer.js';
 import { createOptionsMismatch } from './network-match.js';

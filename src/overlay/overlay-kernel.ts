@@ -33,6 +33,7 @@ import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './n
 import type { PeerKernelEntries } from './peer-desired.js';
 import { decideGc, sandboxPattern, summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
+import { errText } from '../errors.js';
 
 /** The agent's namespace as the desired-state functions see it; the gwbridge subnet is known once IPAM started. */
 export interface KernelHost extends Omit<HostContext, 'gwSubnet'> {
@@ -338,6 +339,3 @@ export function freshWorkloadState(ep: EndpointRecord, gw: GatewayRecord): NsAct
   };
 }
 
-export function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

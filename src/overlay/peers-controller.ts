@@ -12,6 +12,7 @@ import { V6_SUFFIX, peerKernelEntries, type PeerKernelEntries, type RemotePeer }
 import { PEER_TABLE, encodePeerRecord, parsePeerRecord } from './peer-record.js';
 import type { OverlayRecords } from './records.js';
 import { networkFields, networkIdFields } from './log-fields.js';
+import { errText } from '../errors.js';
 
 /** What the controller needs of NetworkDB (src/gossip/networkdb's NetworkDB has it): it also joins and leaves networks. */
 export interface PeerTableDb extends NetworkDbTables {
@@ -308,6 +309,3 @@ export class PeersController implements Controller {
   }
 }
 
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
