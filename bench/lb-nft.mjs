@@ -2,8 +2,11 @@
 // The nftables load balancer at 10,000 services x 10 backends (issue 10): full programming time and
 // the p99 of a 1-backend change (remove / re-add one backend of a random service) at 100, 1,000 and
 // 10,000 services, two ways: `sync` (the whole frontend list, as LoadBalancer.sync) and `patch`
-// (only the changed frontend: the precise hot path). Each is validate + diff + plan + one `nft -f`;
-// the time spent in `nft -f` is reported apart, and the JS CPU time (process.cpuUsage, which does
+// (only the changed frontend: the precise hot path). Each is validate + diff + plan + one nft
+// transaction, through the reconciler's kept `nft -i` session (src/kernel/nft-session.ts); a third
+// path, `patch-exec`, is `patch` with one `nft -f` process per change (the reconciler's
+// `sessions: false`, what every change cost before), in the same run. The time spent in nft is
+// reported apart, and the JS CPU time (process.cpuUsage, which does
 // not count the nft child) beside it, since on a loaded machine wall times mostly measure waiting.
 // Anchor, same run: kube-proxy's iptables mode for the same services (KUBE-SERVICES -> KUBE-SVC-*
 // with `statistic --mode random --probability` -> KUBE-SEP-* with DNAT), loaded with
@@ -115,7 +118,7 @@ async function main() {
     const iptFull = [iptRestore(iptText)]; // one sample: at 10,000 services it takes seconds
     const iptFullCpu = lastIptCpu;
     say(`full programming, ${MAX} services x ${BACKENDS} (median of 3; anchor n=1)`, med(fullRuns), med(iptFull));
-    console.log(`  of which nft -f: ${f(med(fullNft))}`);
+    console.log(`  of which nft: ${f(med(fullNft))}`);
     // CPU, which the machine's load does not inflate: the same full transaction replayed by nft
     // into a fresh table (under bash's time), and the JS side of one full sync.
     const lb = new NftLoadBalancer(new NftTableReconciler(observer));
@@ -135,7 +138,10 @@ async function main() {
       const cur = frontends(size);
       await lb.sync(ns, cur);
       const ours = {};
-      for (const path of ['sync', 'patch']) {
+      for (const path of ['sync', 'patch', 'patch-exec']) {
+        // patch-exec: a second LB on the same table (it reads the kernel's slots on first use).
+        const lbNow = path === 'patch-exec' ? new NftLoadBalancer(new NftTableReconciler(observer, { sessions: false })) : lb;
+        if (path === 'patch-exec') await lbNow.sync(ns, cur);
         const times = [];
         const nftTimes = [];
         const cpu = [];
@@ -147,7 +153,7 @@ async function main() {
           nftSeconds = 0;
           const c0 = process.cpuUsage();
           const t0 = performance.now();
-          const r = path === 'sync' ? await lb.syncWithResult(ns, cur) : await lb.patch(ns, { upsert: [cur[i]] });
+          const r = path === 'sync' ? await lbNow.syncWithResult(ns, cur) : await lbNow.patch(ns, { upsert: [cur[i]] });
           const wall = performance.now() - t0;
           const c = process.cpuUsage(c0);
           if (k >= 10) {
@@ -158,7 +164,7 @@ async function main() {
           }
         }
         ours[path] = times;
-        console.log(`${size} services via ${path}: p50 ${f(med(times))} p99 ${f(pct(times, 99))}; `+`  nft -f p50 ${f(med(nftTimes))} p99 ${f(pct(nftTimes, 99))}; JS CPU p50 ${f(med(cpu))} p99 ${f(pct(cpu, 99))}; transaction lines max ${lines}`);
+        console.log(`${size} services via ${path}: p50 ${f(med(times))} p99 ${f(pct(times, 99))}; `+`  nft p50 ${f(med(nftTimes))} p99 ${f(pct(nftTimes, 99))}; JS CPU p50 ${f(med(cpu))} p99 ${f(pct(cpu, 99))}; transaction lines max ${lines}`);
       }
       // Anchor: kube-proxy rewrites the whole ruleset for one change.
       const base = frontends(size);
@@ -169,7 +175,7 @@ async function main() {
         const i = Math.floor(Math.random() * size);
         iptTimes.push(iptRestore(kubeProxyRules(size, (x) => (x === i ? base[x].backends.slice(1) : base[x].backends))));
       }
-      for (const path of ['sync', 'patch']) {
+      for (const path of ['sync', 'patch', 'patch-exec']) {
         say(`1-backend change at ${size} services via ${path}, p50 (n=${SAMPLES}; anchor n=${iptSamples})`, med(ours[path]), med(iptTimes));
         say(`1-backend change at ${size} services via ${path}, p99`, pct(ours[path], 99), pct(iptTimes, 99));
       }

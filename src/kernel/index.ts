@@ -12,6 +12,7 @@ export * from './nft-model.js';
 export { readNftTable, parseNftTable, ruleCounters } from './nft-read.js';
 export { planNftTable, validateNftTable, type NftPlan, type NftPlanSummary } from './nft-plan.js';
 export * from './nft-reconciler.js';
+export { NftSessionLost, NftSessions, sessionLine, type NftSessionOptions } from './nft-session.js';
 export * from './sysctl.js';
 export { forgetFlowsTo } from './conntrack.js';
 export * from './probe.js';

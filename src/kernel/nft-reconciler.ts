@@ -4,6 +4,7 @@ import { needsKernelRead, planNftTable, rulesToCanonicalize, ruleText, setSpecTe
 import { canonRuleExpr, readNftTable } from './nft-read.js';
 import { inNs, nsKey, type NsRef } from './ns.js';
 import { observed, type KernelObserver } from './observer.js';
+import { NftSessionLost, NftSessions, type NftSessionOptions } from './nft-session.js';
 import { KeyedSerial } from '../util/keyed-serial.js';
 
 export interface NftReconcileResult {
@@ -33,8 +34,19 @@ export class NftTableReconciler {
   /** The last call per table: calls on one table run one after another (each plans on the previous's result). */
   private readonly queue = new KeyedSerial();
 
-  /** `observer` hears of every transaction and of drift a fresh read repaired (metrics). */
-  constructor(private readonly observer?: KernelObserver) {}
+  /** Transactions go through kept `nft -i` sessions when they fit on one line (nft-session.ts). */
+  private readonly sessions: NftSessions;
+
+  /**
+   * `observer` hears of every transaction and of drift a fresh read repaired (metrics);
+   * `sessions: false` runs every transaction as its own `nft -f`.
+   */
+  constructor(
+    private readonly observer?: KernelObserver,
+    opts: { sessions?: NftSessionOptions | false } = {},
+  ) {
+    this.sessions = new NftSessions(opts.sessions === false ? { maxLineBytes: 0 } : opts.sessions);
+  }
 
   reconcile(ns: NsRef, desired: NftTable, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {
     validateNftTable(desired);
@@ -42,7 +54,7 @@ export class NftTableReconciler {
     return this.queue.run(key, () => this.reconcileNow(ns, desired, key, opts));
   }
 
-  private async reconcileNow(ns: NsRef, desired: NftTable, key: string, opts: { fresh?: boolean }): Promise<NftReconcileResult> {
+  private async reconcileNow(ns: NsRef, desired: NftTable, key: string, opts: { fresh?: boolean }, retried = false): Promise<NftReconcileResult> {
     let actual = opts.fresh ? undefined : this.cache.get(key);
     if (needsKernelRead(desired, actual)) actual = undefined;
     if (!actual) {
@@ -55,9 +67,11 @@ export class NftTableReconciler {
     const plan = planNftTable(desired, actual, this.lookup(desired.family));
     if (plan.commands.length) {
       try {
-        await observed(this.observer, 'nft', () => run(...inNs(ns, 'nft', ['-f', '-']), plan.commands.join('\n') + '\n'));
+        await observed(this.observer, 'nft', () => this.sessions.apply(ns, plan.commands));
       } catch (e) {
         this.cache.delete(key);
+        // The kept nft process died mid-transaction: read what the kernel has and plan again, once.
+        if (e instanceof NftSessionLost && !retried) return this.reconcileNow(ns, desired, key, { fresh: true }, true);
         throw e instanceof KernelError ? e : new KernelError(String(e), 'nft -f -', '');
       }
     }
@@ -87,17 +101,24 @@ export class NftTableReconciler {
   async remove(ns: NsRef, family: NftFamily, name: string): Promise<void> {
     const t = `${family} ${name}`;
     this.cache.delete(cacheKey(ns, family, name));
+    this.sessions.release(ns);
     await run(...inNs(ns, 'nft', ['-f', '-']), `table ${t} {}\ndelete table ${t}\n`);
   }
 
-  /** Forget what is known about a namespace's tables (it was deleted, or changed behind our back). */
+  /** Forget what is known about a namespace's tables (it was deleted, or changed behind our back), and let it go. */
   forget(ns: NsRef): void {
     const prefix = `${nsKey(ns)} `;
     for (const k of [...this.cache.keys()]) if (k.startsWith(prefix)) this.cache.delete(k);
+    this.sessions.release(ns);
   }
 
   forgetAll(): void {
     this.cache.clear();
+  }
+
+  /** Ends the kept nft sessions (each ends once its last transaction is answered). */
+  close(): void {
+    this.sessions.closeAll();
   }
 
   private lookup(family: NftFamily): (match: string) => string | undefined {
