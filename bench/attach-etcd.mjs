@@ -79,11 +79,10 @@ for (let i = 0; i < N + 5; i++) {
 }
 const phases = (a) => a.log.split('\n').filter((l) => l.includes('endpoint attached')).slice(5).map((l) => JSON.parse(l).ms);
 const med = (a, k) => pct(phases(a).map((p) => (typeof k === 'function' ? k(p) : p[k])), 50);
-// ms.commit: what attach waited for the ready record after the kernel step; ms.ready (newer agents): that
-// write's own time, which may overlap the kernel step (older agents wrote it after: ready = commit).
-const readyOwn = (p) => p.ready ?? p.commit;
-// reserveWait (newer agents): the part of the store transaction not hidden behind the links made meanwhile.
-const onPath = (p) => (p.reserveWait ?? p.reserve) + p.commit;
+// ms.reserve: the store transaction (addresses + pending record); ms.ahead (newer agents): the links made while it
+// ran; ms.reserveWait: what attach waited for the transaction beyond them (older agents: all of it).
+const reserveWait = (p) => p.reserveWait ?? p.reserve;
+const onPath = (p) => reserveWait(p) + p.commit;
 const kernelAll = (p) => p.kernel + (p.ahead ?? 0);
 console.log(`attach on etcd vs the embedded store, ${N} sequential attaches each (interleaved), ${new Date().toISOString()}, load ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.split(' ')[0]}, agent ${ROOT}`);
 console.log('| metric | embedded store | etcd | etcd - embedded |');
@@ -91,12 +90,12 @@ console.log('|---|---|---|---|');
 for (const [m, f, e] of [
   ['attach p50 (ms)', pct(times.f, 50), pct(times.e, 50)],
   ['attach p99 (ms)', pct(times.f, 99), pct(times.e, 99)],
-  ['allocate + pending record p50 (ms, agent log)', med(file, 'allocate'), med(etcd, 'allocate')],
-  ['of which the store transaction (addresses + pending record, read-your-writes) p50 (ms, agent log)', med(file, 'reserve'), med(etcd, 'reserve')],
-  ['kernel p50 (ms, agent log; with the links made during the store transaction)', med(file, kernelAll), med(etcd, kernelAll)],
-  ['ready record write p50 (ms, agent log)', med(file, readyOwn), med(etcd, readyOwn)],
-  ['waited for the ready record after the kernel p50 (ms, agent log)', med(file, 'commit'), med(etcd, 'commit')],
-  ['store on the critical path (reserve + that wait) p50 (ms, agent log)', med(file, onPath), med(etcd, onPath)],
+  ['checks + reservation p50 (ms, agent log)', med(file, 'allocate'), med(etcd, 'allocate')],
+  ['store transaction (addresses + pending record, read-your-writes) p50 (ms, agent log)', med(file, 'reserve'), med(etcd, 'reserve')],
+  ['of it, waited beyond the links made meanwhile p50 (ms, agent log)', med(file, reserveWait), med(etcd, reserveWait)],
+  ['kernel p50 (ms, agent log; with the links made during the transaction)', med(file, kernelAll), med(etcd, kernelAll)],
+  ['ready record p50 (ms, agent log)', med(file, 'commit'), med(etcd, 'commit')],
+  ['store on the critical path (that wait + ready record) p50 (ms, agent log)', med(file, onPath), med(etcd, onPath)],
 ]) console.log(`| ${m} | ${fmt(f)} | ${fmt(e)} | ${fmt(e - f)} |`);
 for (const [tag, a] of [['embedded', file], ['etcd', etcd]]) {
   const keys = Object.keys(phases(a)[0] ?? {});

@@ -195,27 +195,16 @@ export class EndpointsController implements Controller {
     const aheadMs = await ahead.done;
     ahead.withdraw();
     const t1 = performance.now();
-    // The ready write starts once the links exist and runs beside the workload's last kernel batch
-    // (README, "Attach"): it is awaited before attach returns and before any unwind.
-    let ready: Promise<number> | undefined;
-    const startReady = () => {
-      if (ready) return;
-      const t = performance.now();
-      ready = this.confirm(ep, gw).then(() => performance.now() - t);
-      ready.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-    };
     try {
-      await this.plumb(target, ep, gw, startReady);
+      await this.plumb(target, ep, gw);
     } catch (e) {
-      await ready?.catch(() => undefined);
       await this.unwind(net, ep, 'the kernel', e);
       throw new VxError('INTERNAL', `attaching ${req.netns || 'endpoint'} to network "${net.name}" failed: ${errText(e)}; nothing was kept`);
     }
     const t2 = performance.now();
-    let readyMs: number;
     try {
-      startReady();
-      readyMs = await ready!;
+      // Only after the kernel: every plane that reacts to `ready` (DNS, services, ingress) finds the interfaces made.
+      await this.confirm(ep, gw);
     } catch (e) {
       await this.unwind(net, ep, 'the store', e);
       throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
@@ -225,7 +214,6 @@ export class EndpointsController implements Controller {
         ...endpointFields(ep, net),
         ip: ep.ipv4,
         netns: ep.netns,
-        // commit: what attach still waited for the ready record after the kernel; ready: that write's own time.
         // reserve: the store transaction's own time; reserveWait: what attach waited for it beyond the links made meanwhile (ahead).
         ms: {
           allocate: ms(t1 - t0),
@@ -234,7 +222,6 @@ export class EndpointsController implements Controller {
           reserveWait: ms(Math.max(0, reserved.ms - aheadMs)),
           kernel: ms(t2 - t1),
           commit: ms(performance.now() - t2),
-          ready: ms(readyMs),
         },
       },
       'endpoint attached',
@@ -281,15 +268,11 @@ export class EndpointsController implements Controller {
     );
   }
 
-  /**
-   * Step 3: the sandbox veth (+ the gateway leg), then the workload's interfaces; once more on fresh
-   * state. `linksMade` is called once the veths exist, before the workload's own batch.
-   */
-  private async plumb(t: AttachTarget, ep: EndpointRecord, gw: GatewayRecord | undefined, linksMade: () => void): Promise<void> {
+  /** Step 3: the sandbox veth (+ the gateway leg), then the workload's interfaces; once more on fresh state. */
+  private async plumb(t: AttachTarget, ep: EndpointRecord, gw: GatewayRecord | undefined): Promise<void> {
     const assume = t.before ? () => stateAfterMove(t.before!, ep, gw) : undefined;
     const once = async (fresh: boolean) => {
       await Promise.all([this.kernel.syncSandbox(t.net), gw ? this.kernel.syncHost() : Promise.resolve()]);
-      linksMade();
       if (!ep.leaveInHost) {
         if (!fresh) this.kernel.forgetWorkload(ep.netns); // plan against what was read, plus the moved-in veths
         await this.kernel.syncWorkload(ep.netns, false, fresh ? undefined : assume);
