@@ -27,7 +27,10 @@ export function makeLinksAhead(kernel: OverlayKernel, records: OverlayRecords, t
   const ep = endpointRecord(records, t, PLANNED_ADDRESS, undefined, id);
   const gw = needsGateway(records, t) ? gatewayRecord(records, t, ep, PLANNED_ADDRESS) : undefined;
   const withdraw = kernel.ahead.add(ep, gw);
-  const done = Promise.all([kernel.syncSandbox(t.net), gw ? kernel.syncHost() : undefined]).then(
+  // Started on the next turn of the event loop: the caller's store request goes out first (spawning the
+  // kernel's tools blocks the loop while it forks).
+  const made = new Promise<void>((resolve) => setImmediate(resolve)).then(() => Promise.all([kernel.syncSandbox(t.net), gw ? kernel.syncHost() : undefined]));
+  const done = made.then(
     () => performance.now() - t0,
     (e: unknown) => {
       log.debug({ ...endpointFields(ep, t.net), err: errText(e) }, 'links made ahead of the store write failed; plumbing makes them again');
