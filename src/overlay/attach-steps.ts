@@ -60,11 +60,9 @@ export function nextIfName(records: OverlayRecords, netns: string, skip: Iterabl
   for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
 }
 
-/** A new endpoint's id (chosen before its record is written: its links may be made ahead). */
-export const newEndpointId = (): string => randomBytes(32).toString('hex');
-
-export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: string, v6: string | undefined, id: string = newEndpointId()): EndpointRecord {
+export function endpointRecord(records: OverlayRecords, t: AttachTarget, v4: string, v6: string | undefined): EndpointRecord {
   const { req, net } = t;
+  const id = randomBytes(32).toString('hex');
   return {
     id,
     networkId: net.id,

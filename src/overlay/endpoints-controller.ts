@@ -11,14 +11,13 @@ import type { IpamTxn } from '../ipam/store-allocator.js';
 import { nsExists, nsFromPath } from '../kernel/index.js';
 import type { EndpointInfo } from '../model/api.js';
 import type { Controller } from '../model/controller.js';
-import { checkUnique, endpointRecord, gatewayRecord, needsGateway, newEndpointId, stateAfterMove, type AttachTarget, type ValidAttach } from './attach-steps.js';
+import { checkUnique, endpointRecord, gatewayRecord, needsGateway, stateAfterMove, type AttachTarget, type ValidAttach } from './attach-steps.js';
 import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } from './model.js';
 import { type OverlayKernel } from './overlay-kernel.js';
 import { summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 import { checkAttachTarget, hasOwnDefaultRoute, protectedNamespaces } from './self-protection.js';
 import { endpointFields, networkFields } from './log-fields.js';
-import { makeLinksAhead } from './attach-ahead.js';
 
 export interface EndpointsOptions {
   advertiseAddr?: string;
@@ -179,21 +178,10 @@ export class EndpointsController implements Controller {
     const t0 = performance.now();
     await this.retryLeftovers();
     const target = await this.checkTarget(net, req);
-    checkUnique(this.records, target); // bad input touches no kernel object (reserve checks again under the lock)
-    const id = newEndpointId();
-    const ahead = makeLinksAhead(this.kernel, this.records, target, id, this.log);
     const tReserve = performance.now();
-    let reserved: { ep: EndpointRecord; gw: GatewayRecord | undefined; ms: number };
-    try {
-      reserved = await this.reserve(target, id).then((r) => ({ ...r, ms: performance.now() - tReserve }));
-    } catch (e) {
-      await ahead.undo();
+    const { ep, gw } = await this.reserve(target).catch((e: unknown) => {
       throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
-    }
-    const { ep, gw } = reserved;
-    // The stored (pending) records now stand for what was made ahead.
-    const aheadMs = await ahead.done;
-    ahead.withdraw();
+    });
     const t1 = performance.now();
     try {
       await this.plumb(target, ep, gw);
@@ -203,27 +191,13 @@ export class EndpointsController implements Controller {
     }
     const t2 = performance.now();
     try {
-      // Only after the kernel: every plane that reacts to `ready` (DNS, services, ingress) finds the interfaces made.
       await this.confirm(ep, gw);
     } catch (e) {
       await this.unwind(net, ep, 'the store', e);
       throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
     }
     this.log.info(
-      {
-        ...endpointFields(ep, net),
-        ip: ep.ipv4,
-        netns: ep.netns,
-        // reserve: the store transaction's own time; reserveWait: what attach waited for it beyond the links made meanwhile (ahead).
-        ms: {
-          allocate: ms(t1 - t0),
-          reserve: ms(reserved.ms),
-          ahead: ms(aheadMs),
-          reserveWait: ms(Math.max(0, reserved.ms - aheadMs)),
-          kernel: ms(t2 - t1),
-          commit: ms(performance.now() - t2),
-        },
-      },
+      { ...endpointFields(ep, net), ip: ep.ipv4, netns: ep.netns, ms: { allocate: ms(t1 - t0), reserve: ms(t1 - tReserve), kernel: ms(t2 - t1), commit: ms(performance.now() - t2) } },
       'endpoint attached',
     );
     return this.info(this.records.endpoints.get(ep.id)!);
@@ -242,7 +216,7 @@ export class EndpointsController implements Controller {
   }
 
   /** Step 2: addresses and pending records (the intent), in one store transaction. */
-  private reserve(t: AttachTarget, id: string): Promise<{ ep: EndpointRecord; gw: GatewayRecord | undefined }> {
+  private reserve(t: AttachTarget): Promise<{ ep: EndpointRecord; gw: GatewayRecord | undefined }> {
     const { net, req } = t;
     return this.ipam.write(
       async (txn) => {
@@ -255,7 +229,7 @@ export class EndpointsController implements Controller {
         const v6 = net.v6
           ? await txn.allocateAddress(net.v6.poolId, { ...(req.ipv6 ? { ip: req.ipv6 } : {}), purpose: 'endpoint', preallocated: req.preallocated && Boolean(req.ipv6) }, `network "${net.name}"`)
           : undefined;
-        const ep = endpointRecord(this.records, t, v4, v6, id);
+        const ep = endpointRecord(this.records, t, v4, v6);
         txn.put(keys.endpoint(ep.id), ep, 0);
         let gw: GatewayRecord | undefined;
         if (needsGateway(this.records, t)) {
@@ -403,4 +377,3 @@ export class EndpointsController implements Controller {
 const ingressSandboxOf = (netns: string, prefix: string) => (netns === `/run/netns/${prefix}ingress-sbox` ? `${prefix}ingress-sbox` : undefined);
 
 const ms = (x: number) => Math.round(x * 10) / 10;
-

@@ -31,7 +31,6 @@ import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, hostBridgeFirewall, hostDesired, h
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
 import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
 import type { PeerKernelEntries } from './peer-desired.js';
-import { LinksAhead } from './links-ahead.js';
 import { decideGc, sandboxPattern, summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 import { errText } from '../errors.js';
@@ -53,8 +52,6 @@ export class OverlayKernel {
   private readonly nft: NftTableReconciler;
   private readonly coalesce = new Coalescer();
   private readonly netnsLock = new Mutex();
-  /** Veths of attaches in flight, made while their store transaction runs (links-ahead.ts). */
-  readonly ahead = new LinksAhead();
   /**
    * Salvage: links found at start that no record accounts for, per namespace ('self' or a sandbox
    * name). They are never touched (a workload may still use them); everything else is managed as usual.
@@ -128,7 +125,7 @@ export class OverlayKernel {
     return this.netnsLock.run(async () => {
       const prefix = sandboxPrefix(this.opts.netnsPrefix);
       const ours = sandboxPattern(this.opts.netnsPrefix);
-      const want = new Set(this.records.networks.values().filter((n) => this.wantsSandbox(n)).map((n) => n.sandbox));
+      const want = new Set(this.records.networks.values().filter((n) => this.records.wantsSandbox(n)).map((n) => n.sandbox));
       const found = await listNamespaces(prefix);
       const firstSalvage = this.opts.salvage && !this.keptNamespaces;
       const gc = decideGc(found, (n) => ours.test(n) && !this.keptNamespaces?.has(n), want, firstSalvage);
@@ -151,7 +148,7 @@ export class OverlayKernel {
       if (!cur) return;
       const ns = namedNs(cur.sandbox);
       // Shared store: the sandbox comes with this host's first endpoint on the network and goes after its last.
-      const wanted = this.wantsSandbox(cur);
+      const wanted = this.records.wantsSandbox(cur);
       let made = false;
       if (wanted !== nsExists(ns)) {
         await this.syncNamespaces();
@@ -160,16 +157,12 @@ export class OverlayKernel {
       }
       if (!wanted) return;
       // vxlan0 is made in the agent's namespace (its socket lives on the underlay) and moved in by the reconciler.
-      const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.ahead.endpointsOf(cur.id, this.records.localEndpointsOf(cur.id)), this.host, this.peerSource(cur)));
+      const desired = this.keepUnaccounted(cur.sandbox, sandboxDesired(cur, this.records.localEndpointsOf(cur.id), this.host, this.peerSource(cur)));
       // Sysctls when the namespace is made and at each full resync (a module loaded later, e.g. br_netfilter, starts them at its defaults).
       const sysctls = made || fresh ? this.sandboxSysctls(ns, cur.sandbox) : undefined;
       const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
     });
-  }
-
-  private wantsSandbox(net: NetworkRecord): boolean {
-    return this.records.wantsSandbox(net) || this.ahead.hasNetwork(net.id);
   }
 
   /** A failure here costs throughput, not function: logged, never failing the sync. */
@@ -185,7 +178,7 @@ export class OverlayKernel {
   syncHost(fresh = false): Promise<void> {
     return this.coalesce.request('host', async () => {
       // A leg whose namespace is gone cannot be (re)made; its records go at the next resync.
-      const gws = this.ahead.gateways(this.records.gateways.values()).filter((g) => nsExists(nsFromPath(g.netns)));
+      const gws = this.records.gateways.values().filter((g) => nsExists(nsFromPath(g.netns)));
       await this.links.reconcile(SELF_NS, this.keepUnaccounted('self', hostDesired(gws, this.host)), { fresh });
     });
   }
@@ -298,7 +291,7 @@ export class OverlayKernel {
     if (fresh) this.links.forgetAll();
     await ensureSysctls(SELF_NS, { 'net.ipv4.ip_forward': '1' });
     await this.syncHost(fresh);
-    const nets = this.records.networks.values().filter((n) => this.wantsSandbox(n));
+    const nets = this.records.networks.values().filter((n) => this.records.wantsSandbox(n));
     this.logFailures('network sandbox', nets.map((n) => n.name), await Promise.allSettled(nets.map((n) => this.syncSandbox(n, fresh))));
     // Namespaces with an attach in flight are left to that attach.
     const eps = this.records.localEndpoints();

@@ -209,7 +209,7 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     const local = big.filter((e) => e.netns.includes(`${h.prefix}w1x`));
     const hostLinksBefore = linkNames(`/run/netns/${agents[0]!.host}`).sort();
     const sandboxesBefore = sandboxesOf(0);
-    // Attach makes the veths while its store transaction is in flight: a refusal must remove them again.
+    // Nothing of the refused attach in the sandboxes either (no veth left on a bridge).
     const vethsIn = () => sandboxesOf(0).map((s) => `${s}: ${linkNames(`/run/netns/${s}`).sort().join(' ')}`);
     const vethsBefore = vethsIn();
     await etcd.kill();
