@@ -209,6 +209,9 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     const local = big.filter((e) => e.netns.includes(`${h.prefix}w1x`));
     const hostLinksBefore = linkNames(`/run/netns/${agents[0]!.host}`).sort();
     const sandboxesBefore = sandboxesOf(0);
+    // Nothing of the refused attach in the sandboxes either (no veth left on a bridge).
+    const vethsIn = () => sandboxesOf(0).map((s) => `${s}: ${linkNames(`/run/netns/${s}`).sort().join(' ')}`);
+    const vethsBefore = vethsIn();
     await etcd.kill();
 
     const t0 = Date.now();
@@ -221,6 +224,7 @@ describe('cluster state in etcd (3 netns hosts, one etcd)', () => {
     expect(linkNames(w!)).toEqual(['lo']);
     expect(linkNames(`/run/netns/${agents[0]!.host}`).sort()).toEqual(hostLinksBefore);
     expect(sandboxesOf(0)).toEqual(sandboxesBefore);
+    expect(vethsIn()).toEqual(vethsBefore);
     // The data plane does not need the store.
     expect(canPing(local[0]!.netns, local[1]!.ipv4.split('/')[0]!)).toBe(true);
     const status = await agents[0]!.json<{ store?: { ok: boolean; error?: string } }>('status');
