@@ -13,6 +13,7 @@ export { readNftTable, parseNftTable, ruleCounters } from './nft-read.js';
 export { planNftTable, validateNftTable, type NftPlan, type NftPlanSummary } from './nft-plan.js';
 export * from './nft-reconciler.js';
 export * from './sysctl.js';
+export { cpuListMask, maskValue, onlineCpuMask, setRpsCpus, readRpsCpus } from './rx-steering.js';
 export { forgetFlowsTo } from './conntrack.js';
 export * from './probe.js';
 export * from './host-info.js';

@@ -93,6 +93,17 @@ export const SANDBOX_SYSCTLS: Readonly<Record<string, string>> = {
   'net.bridge.bridge-nf-call-arptables': '0',
 };
 
+/**
+ * The sandbox links whose received packets RPS spreads over the host's CPUs (`--no-rps` turns it
+ * off): vxlan0 (frames just decapsulated) and the endpoints' veth ends (frames from workloads).
+ * Without it, everything a packet meets after a veth or the VXLAN socket (bridge, encap, the
+ * underlay, decap, the peer's TCP) runs on the sending CPU: RPS hands each flow, by its hash,
+ * to one CPU's backlog, so a stream's stages pipeline over two CPUs (bench/RESULTS.md, throughput).
+ */
+export function rpsLinks(desired: NsDesired): string[] {
+  return desired.links.filter((l) => l.kind === 'vxlan' || l.kind === 'veth').map((l) => l.name);
+}
+
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */
 export function hostDesired(gateways: HostGateway[], host: HostContext): NsDesired {
   const links: LinkSpec[] = [{ name: GW_BRIDGE, kind: 'bridge', mac: macFromIpv4(host.gwSubnet.gateway), up: true }];

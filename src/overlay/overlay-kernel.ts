@@ -10,6 +10,9 @@ import {
   NftTableReconciler,
   SELF_NS,
   ensureSysctls,
+  onlineCpuMask,
+  setRpsCpus,
+  maskValue,
   listNamespaces,
   namedNs,
   nsExists,
@@ -27,7 +30,7 @@ import {
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
-import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
+import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, rpsLinks, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
 import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
 import type { PeerKernelEntries } from './peer-desired.js';
@@ -45,6 +48,8 @@ export interface OverlayKernelOptions {
   gwBridgePool: string;
   /** Remove nothing the store cannot account for (see ownership.ts). */
   salvage: boolean;
+  /** RPS on the sandboxes' vxlan and veth devices (desired.ts rpsLinks); --no-rps turns it off. */
+  rps: boolean;
 }
 
 export class OverlayKernel {
@@ -63,6 +68,10 @@ export class OverlayKernel {
   private peerSource: (net: NetworkRecord) => PeerKernelEntries | undefined = () => undefined;
   /** Gossip members' advertise addresses for the VXLAN filter (undefined: not known yet). */
   private memberSource: () => string[] | undefined = () => undefined;
+  /** Per sandbox: the devices whose RPS mask is set (a fresh sync sets them all again). */
+  private readonly steered = new Map<string, Set<string>>();
+  /** Every online CPU (undefined: not read yet; '' on a one-CPU host, where RPS has nothing to spread). */
+  private rpsMask: string | undefined;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -110,6 +119,7 @@ export class OverlayKernel {
   /** Drops what is known about a namespace, so the next sync reads it again. */
   forgetSandbox(net: NetworkRecord): void {
     this.links.forget(namedNs(net.sandbox));
+    this.steered.delete(net.sandbox);
   }
 
   forgetWorkload(netns: string): void {
@@ -134,7 +144,10 @@ export class OverlayKernel {
       // Everything found that must not go is "wanted" too: reconcileNamespaces removes only the rest.
       const keep = [...want, ...found.filter((n) => !remove.has(n))];
       const { created, deleted } = await reconcileNamespaces(prefix, new Set(keep));
-      for (const n of [...created, ...deleted]) this.links.forget(namedNs(n));
+      for (const n of [...created, ...deleted]) {
+        this.links.forget(namedNs(n));
+        this.steered.delete(n);
+      }
       if (deleted.length) this.log.info(summarize(deleted), 'removed sandbox namespaces of this agent that no network refers to');
       if (gc.kept.length) {
         this.log.warn(summarize(gc.kept), 'salvage: keeping sandbox namespaces the store does not account for (remove them by hand once unused)');
@@ -162,7 +175,28 @@ export class OverlayKernel {
       const sysctls = made || fresh ? this.sandboxSysctls(ns, cur.sandbox) : undefined;
       const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
+      await this.steer(ns, cur.sandbox, rpsLinks(desired), made || fresh);
     });
+  }
+
+  /**
+   * RPS on the devices not set yet (all of them when `all`: a new namespace, a full resync). Like
+   * the sysctls, a failure costs throughput, not function: logged, and tried again on the next sync.
+   */
+  private async steer(ns: NsRef, name: string, devices: string[], all: boolean): Promise<void> {
+    if (!this.opts.rps) return;
+    try {
+      this.rpsMask ??= await onlineCpuMask().then((m) => ((maskValue(m) & (maskValue(m) - 1n)) === 0n ? '' : m));
+      if (!this.rpsMask) return;
+      const done = all ? new Set<string>() : (this.steered.get(name) ?? new Set<string>());
+      const todo = devices.filter((d) => !done.has(d));
+      if (!todo.length) return;
+      await setRpsCpus(ns, todo, this.rpsMask);
+      this.steered.set(name, new Set(devices.filter((d) => done.has(d) || todo.includes(d))));
+    } catch (e) {
+      this.steered.delete(name);
+      this.log.warn({ sandbox: name, err: errText(e) }, 'could not set RPS on the sandbox devices (each flow keeps all its receive work on the sending CPU)');
+    }
   }
 
   /** A failure here costs throughput, not function: logged, never failing the sync. */
