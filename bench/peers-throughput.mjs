@@ -4,7 +4,7 @@
 // each also timed in CPU per byte when `perf` is installed (see stream()).
 // Two overlay configurations, interleaved round by round with the underlay anchor:
 //  - "vxmesh": as the agent programs it (sandbox bridges skip br_netfilter, VXLAN UDP untracked,
-//    RPS on the sandboxes' vxlan0 and veth ends);
+//    RPS on the sandboxes' veth ends);
 //  - "no-rps": the same with RPS undone by hand (rps_cpus 0 on those devices, as `--no-rps` leaves them).
 // The underlay anchor is never touched (host-to-host over the same underlay veths and switch).
 // Per round: overlay, underlay, ratios; the table gives the medians per configuration.
@@ -35,7 +35,7 @@ const brNf = (ns) => inNs(ns, 'sysctl', ['-n', 'net.bridge.bridge-nf-call-iptabl
 const notrackChains = (k) => (inNs(host(k), 'nft', ['list', 'table', 'inet', 'vxmesh']).match(/chain raw-(prerouting|output)/g) ?? []).length;
 // /sys shows the namespace of whoever mounted it: `ip netns exec` mounts the sandbox's own.
 const inSys = (ns, script, ...args) => sh('ip', ['netns', 'exec', ns.split('/').at(-1), 'sh', '-c', script, 'sh', ...args]);
-const rpsDevices = (ns) => JSON.parse(inNs(ns, 'ip', ['-j', '-d', 'link'])).filter((l) => ['vxlan', 'veth'].includes(l.linkinfo?.info_kind)).map((l) => l.ifname);
+const rpsDevices = (ns) => JSON.parse(inNs(ns, 'ip', ['-j', '-d', 'link'])).filter((l) => l.linkinfo?.info_kind === 'veth').map((l) => l.ifname);
 const devices = sandboxes.map(rpsDevices);
 const rpsMasks = (i) => inSys(sandboxes[i], 'for d in "$@"; do cat /sys/class/net/$d/queues/rx-0/rps_cpus; done', ...devices[i]).split('\n').filter(Boolean);
 const agentMasks = [0, 1].map(() => '');

@@ -95,13 +95,14 @@ export const SANDBOX_SYSCTLS: Readonly<Record<string, string>> = {
 
 /**
  * The sandbox links whose received packets RPS spreads over the host's CPUs (`--no-rps` turns it
- * off): vxlan0 (frames just decapsulated) and the endpoints' veth ends (frames from workloads).
- * Without it, everything a packet meets after a veth or the VXLAN socket (bridge, encap, the
- * underlay, decap, the peer's TCP) runs on the sending CPU: RPS hands each flow, by its hash,
- * to one CPU's backlog, so a stream's stages pipeline over two CPUs (bench/RESULTS.md, throughput).
+ * off): the endpoints' veth ends, i.e. frames coming from workloads. Without it everything such a
+ * frame meets after the workload's veth (bridge, VXLAN encap, the underlay, and on a one-machine
+ * test also the peer's decap, bridge and TCP) runs on the sending CPU; RPS hands each flow, by its
+ * hash, to one CPU's backlog, so the sender's copy and the forwarding pipeline over two CPUs.
+ * vxlan0 is left out: RPS after decapsulation measured slower (bench/RESULTS.md, throughput).
  */
 export function rpsLinks(desired: NsDesired): string[] {
-  return desired.links.filter((l) => l.kind === 'vxlan' || l.kind === 'veth').map((l) => l.name);
+  return desired.links.filter((l) => l.kind === 'veth').map((l) => l.name);
 }
 
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */

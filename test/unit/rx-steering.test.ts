@@ -19,13 +19,13 @@ describe('RPS masks', () => {
     expect(() => cpuListMask('0-')).toThrow(/kernel's format/);
     expect(() => cpuListMask('3-1')).toThrow(/not valid/);
   });
-  it('steers the sandbox vxlan and veth devices only', () => {
+  it('steers the sandbox veth ends only (not vxlan0, not the bridge)', () => {
     const links = [
       { name: 'lo', kind: 'other' as const, up: true },
       { name: 'br0', kind: 'bridge' as const, up: true },
       { name: 'vxlan0', kind: 'vxlan' as const, vni: 4097, dstPort: 4789, up: true },
       { name: 'veabc', kind: 'veth' as const, up: true },
     ];
-    expect(rpsLinks({ links, addrs: [], routes: [], fdb: [], neigh: [], owns: () => true })).toEqual(['vxlan0', 'veabc']);
+    expect(rpsLinks({ links, addrs: [], routes: [], fdb: [], neigh: [], owns: () => true })).toEqual(['veabc']);
   });
 });
