@@ -59,7 +59,7 @@ export interface AgentConfig {
   lb: 'auto' | 'ipvs' | 'nftables';
   /** Subnet of the `ingress` network the routing mesh makes when a port is first published. --ingress-subnet */
   ingressSubnet: string;
-  /** RPS on the overlay's own devices (sandbox vxlan + veths), spreading a flow's stages over the CPUs. --no-rps turns it off. */
+  /** RPS on the sandboxes' veth ends, spreading a flow's forwarding over the CPUs. --rps; off by default (no clear gain measured, bench/RESULTS.md). */
   rps: boolean;
 }
 
@@ -86,7 +86,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   gossipProfile: 'default',
   dns: [],
   embeddedDns: true,
-  rps: true,
+  rps: false,
   storePrefix: '/vxmesh/',
   lb: 'auto',
   ingressSubnet: DEFAULT_INGRESS_SUBNET,

@@ -126,7 +126,7 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
   },
   {
     field: 'rps', flag: 'rps', kind: 'boolean', valueName: '',
-    description: "steer what the overlay's vxlan and veth devices receive over every CPU (RPS; --no-rps leaves them on the sending CPU)",
+    description: "spread what workloads send into the overlay over every CPU (RPS on the sandboxes' veth ends; off by default)",
   },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];

@@ -48,7 +48,7 @@ export interface OverlayKernelOptions {
   gwBridgePool: string;
   /** Remove nothing the store cannot account for (see ownership.ts). */
   salvage: boolean;
-  /** RPS on the sandboxes' vxlan and veth devices (desired.ts rpsLinks); --no-rps turns it off. */
+  /** RPS on the sandboxes' veth ends (desired.ts rpsLinks); --rps, off by default. */
   rps: boolean;
 }
 

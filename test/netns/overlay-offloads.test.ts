@@ -1,5 +1,6 @@
-// Data-path settings the agent programs on its own devices: RPS on each sandbox's veth ends (every
-// online CPU; not on vxlan0), set when they are made, put back after a restart, left alone with --no-rps.
+// Data-path settings the agent programs on its own devices: with --rps, RPS on each sandbox's veth
+// ends (every online CPU; not on vxlan0), set when they are made and put back after a restart;
+// by default the devices keep the kernel's settings.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, canPing, linkNames, mustSh, type AgentProcess } from '../helpers/netns.js';
@@ -33,7 +34,7 @@ const clearMask = (sandbox: string, dev: string) =>
   mustSh('ip', ['netns', 'exec', sandbox, 'sh', '-c', `echo 0 > /sys/class/net/${dev}/queues/rx-0/rps_cpus`]);
 
 beforeAll(async () => {
-  agent = h.agent(h.host(1));
+  agent = h.agent(h.host(1), ['--rps']);
   await agent.start();
 });
 afterAll(async () => {
@@ -41,7 +42,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
-  it('sets RPS on the sandbox veths it makes (not vxlan0), and puts it back after a restart', async () => {
+  it('with --rps sets RPS on the sandbox veths it makes (not vxlan0), and puts it back after a restart', async () => {
     const [a, b] = h.workloads(['ra', 'rb']) as [string, string];
     await agent.json('network', 'create', 'rps', '--subnet', '10.43.0.0/24');
     const ea = await agent.json<Ep>('endpoint', 'attach', '--network', 'rps', '--netns', a);
@@ -65,8 +66,8 @@ describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
     expect(canPing(b, ea.ipv4.split('/')[0]!)).toBe(true);
   });
 
-  it('leaves the devices alone with --no-rps', async () => {
-    const other = h.agent(h.host(2), ['--no-rps']);
+  it('leaves the devices alone by default', async () => {
+    const other = h.agent(h.host(2));
     await other.start();
     const [w] = h.workloads(['rc']) as [string];
     await other.json('network', 'create', 'norps', '--subnet', '10.44.0.0/24');
