@@ -3,10 +3,9 @@
 // over the vxmesh overlay vs between the two hosts over the underlay directly, one after the other,
 // each also timed in CPU per byte when `perf` is installed (see stream()).
 // Two overlay configurations, interleaved round by round with the underlay anchor:
-//  - "vxmesh": as the agent programs it by default (sandbox bridges skip br_netfilter, VXLAN UDP
-//    untracked, the kernel's RPS setting: none);
-//  - "rps": the same plus RPS on the sandboxes' veth ends, as `--rps` programs it (the agents run
-//    with --rps; the "vxmesh" rounds undo it by hand: rps_cpus 0).
+//  - "vxmesh": as the agent programs it (sandbox bridges skip br_netfilter, VXLAN UDP untracked,
+//    RPS on the sandboxes' veth ends);
+//  - "no-rps": the same with RPS undone by hand (rps_cpus 0 on those veths, as `--no-rps` leaves them).
 // The underlay anchor is never touched (host-to-host over the same underlay veths and switch).
 // Per round: overlay, underlay, ratios; the table gives the medians per configuration.
 // Usage: [NO_PERF=1] node bench/peers-throughput.mjs [SECONDS=3] [ROUNDS=6]   (root; build first)
@@ -17,8 +16,8 @@ import { cluster, pct, sh, until } from './peers-common.mjs';
 
 const SECS = Number(process.argv[2] ?? 3);
 const ROUNDS = Number(process.argv[3] ?? 6);
-// No periodic resync during the run: it would put the agent's RPS masks back in the middle of a "vxmesh" round.
-const c = await cluster('t', 2, ['--rps', '--resync-interval', '3600']);
+// No periodic resync during the run: it would put the agent's RPS masks back in the middle of a "no-rps" round.
+const c = await cluster('t', 2, ['--resync-interval', '3600']);
 const net = await c.apis[0].createNetwork({ name: `${c.P}net`, subnet: '10.77.0.0/24' });
 await until('network on host 2', async () => (await c.api(2).listNetworks()).some((n) => n.id === net.id));
 const w = (k) => `/run/netns/${c.P}-w${k}`;
@@ -65,7 +64,7 @@ const softirqds = Array.from({ length: availableParallelism() }, (_, i) => `ksof
  * and ksoftirqd (where the stack's work for the stream runs: the sender's syscalls carry the softirqs
  * of every hop) per GB received is the stream's CPU cost, which load from other processes inflates
  * far less than throughput. With RPS, the backlog another CPU runs for the stream lands in whatever
- * task was running there (not counted): the "rps" rows' cost ratio is not comparable.
+ * task was running there (not counted): the "vxmesh" rows' cost ratio understates their cost.
  */
 async function stream(serverNs, clientNs, addr) {
   const srv = c.track(spawn('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-B', addr], { stdio: 'ignore' }));
@@ -94,10 +93,10 @@ async function measure() {
   return { overlay: o.gbps, underlay: u.gbps, costRatio: PERF ? u.perGb / o.perGb : undefined };
 }
 
-const rows = { vxmesh: [], rps: [] };
+const rows = { vxmesh: [], 'no-rps': [] };
 for (let i = 0; i < ROUNDS; i++) {
-  for (const name of i % 2 ? ['rps', 'vxmesh'] : ['vxmesh', 'rps']) {
-    configure(name === 'vxmesh');
+  for (const name of i % 2 ? ['no-rps', 'vxmesh'] : ['vxmesh', 'no-rps']) {
+    configure(name === 'no-rps');
     const r = await measure();
     rows[name].push(r);
     process.stderr.write(`round ${i + 1} ${name}: overlay ${r.overlay.toFixed(2)} underlay ${r.underlay.toFixed(2)} -> ${(r.overlay / r.underlay).toFixed(3)}x${r.costRatio ? `, CPU cost ratio ${r.costRatio.toFixed(3)}` : ''}\n`);

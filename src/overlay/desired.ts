@@ -94,8 +94,8 @@ export const SANDBOX_SYSCTLS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The sandbox links whose received packets RPS spreads over the host's CPUs with `--rps` (off by
- * default: no clear gain measured): the endpoints' veth ends, i.e. frames coming from workloads. Without it everything such a
+ * The sandbox links whose received packets RPS spreads over the host's CPUs (`--no-rps` turns it
+ * off): the endpoints' veth ends, i.e. frames coming from workloads. Without it everything such a
  * frame meets after the workload's veth (bridge, VXLAN encap, the underlay, and on a one-machine
  * test also the peer's decap, bridge and TCP) runs on the sending CPU; RPS hands each flow, by its
  * hash, to one CPU's backlog, so the sender's copy and the forwarding pipeline over two CPUs.

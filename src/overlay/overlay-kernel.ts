@@ -48,7 +48,7 @@ export interface OverlayKernelOptions {
   gwBridgePool: string;
   /** Remove nothing the store cannot account for (see ownership.ts). */
   salvage: boolean;
-  /** RPS on the sandboxes' veth ends (desired.ts rpsLinks); --rps, off by default. */
+  /** RPS on the sandboxes' veth ends (desired.ts rpsLinks); --no-rps turns it off. */
   rps: boolean;
 }
 
@@ -70,6 +70,8 @@ export class OverlayKernel {
   private memberSource: () => string[] | undefined = () => undefined;
   /** Per sandbox: the devices whose RPS mask is set (a fresh sync sets them all again). */
   private readonly steered = new Map<string, Set<string>>();
+  /** Per sandbox: the RPS write in flight; writes to one sandbox run one after another. */
+  private readonly steering = new Map<string, Promise<void>>();
   /** Every online CPU (undefined: not read yet; '' on a one-CPU host, where RPS has nothing to spread). */
   private rpsMask: string | undefined;
 
@@ -175,8 +177,20 @@ export class OverlayKernel {
       const sysctls = made || fresh ? this.sandboxSysctls(ns, cur.sandbox) : undefined;
       const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
-      await this.steer(ns, cur.sandbox, rpsLinks(desired), made || fresh);
+      // Off the attach's path (a process per write); a full resync waits for it.
+      const steering = this.queueSteer(ns, cur.sandbox, rpsLinks(desired), made || fresh);
+      if (fresh) await steering;
     });
+  }
+
+  private queueSteer(ns: NsRef, name: string, devices: string[], all: boolean): Promise<void> {
+    if (!this.opts.rps) return Promise.resolve();
+    const next = (this.steering.get(name) ?? Promise.resolve()).then(() => this.steer(ns, name, devices, all));
+    this.steering.set(name, next);
+    void next.then(() => {
+      if (this.steering.get(name) === next) this.steering.delete(name);
+    });
+    return next;
   }
 
   /**
@@ -184,7 +198,6 @@ export class OverlayKernel {
    * the sysctls, a failure costs throughput, not function: logged, and tried again on the next sync.
    */
   private async steer(ns: NsRef, name: string, devices: string[], all: boolean): Promise<void> {
-    if (!this.opts.rps) return;
     try {
       this.rpsMask ??= await onlineCpuMask().then((m) => ((maskValue(m) & (maskValue(m) - 1n)) === 0n ? '' : m));
       if (!this.rpsMask) return;
@@ -195,6 +208,7 @@ export class OverlayKernel {
       this.steered.set(name, new Set(devices.filter((d) => done.has(d) || todo.includes(d))));
     } catch (e) {
       this.steered.delete(name);
+      if (!nsExists(ns)) return; // the network went meanwhile
       this.log.warn({ sandbox: name, err: errText(e) }, 'could not set RPS on the sandbox devices (each flow keeps all its receive work on the sending CPU)');
     }
   }

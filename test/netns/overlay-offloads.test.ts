@@ -1,6 +1,6 @@
-// Data-path settings the agent programs on its own devices: with --rps, RPS on each sandbox's veth
-// ends (every online CPU; not on vxlan0), set when they are made and put back after a restart;
-// by default the devices keep the kernel's settings.
+// Data-path settings the agent programs on its own devices: RPS on each sandbox's veth ends (every
+// online CPU; not on vxlan0), set when they are made and put back after a restart; --no-rps leaves
+// the devices at the kernel's settings.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, canPing, linkNames, mustSh, type AgentProcess } from '../helpers/netns.js';
@@ -34,7 +34,7 @@ const clearMask = (sandbox: string, dev: string) =>
   mustSh('ip', ['netns', 'exec', sandbox, 'sh', '-c', `echo 0 > /sys/class/net/${dev}/queues/rx-0/rps_cpus`]);
 
 beforeAll(async () => {
-  agent = h.agent(h.host(1), ['--rps']);
+  agent = h.agent(h.host(1));
   await agent.start();
 });
 afterAll(async () => {
@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
-  it('with --rps sets RPS on the sandbox veths it makes (not vxlan0), and puts it back after a restart', async () => {
+  it('sets RPS on the sandbox veths it makes (not vxlan0), and puts it back after a restart', async () => {
     const [a, b] = h.workloads(['ra', 'rb']) as [string, string];
     await agent.json('network', 'create', 'rps', '--subnet', '10.43.0.0/24');
     const ea = await agent.json<Ep>('endpoint', 'attach', '--network', 'rps', '--netns', a);
@@ -50,8 +50,8 @@ describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
     const [net] = await agent.json<Net[]>('network', 'inspect', 'rps');
     const sandbox = net!.sandbox;
     const want = [`ve${ea.id.slice(0, 12)}`, `ve${eb.id.slice(0, 12)}`].sort();
-    // Set by the attach itself (the call returns after the sandbox sync); vxlan0 keeps the kernel's 0.
-    const masks = sandboxMasks(sandbox);
+    // Set right after the attach (off its path); vxlan0 keeps the kernel's 0.
+    const masks = await waitFor(() => sandboxMasks(sandbox), { what: 'RPS masks after the attaches', until: (ms) => want.every((d) => ms.get(d) === ALL) });
     expect([...masks.keys()].sort()).toEqual([...want, 'vxlan0'].sort());
     for (const dev of want) expect(masks.get(dev), `${dev} rps_cpus`).toBe(ALL);
     expect(masks.get('vxlan0')).toBe(0n);
@@ -66,13 +66,16 @@ describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
     expect(canPing(b, ea.ipv4.split('/')[0]!)).toBe(true);
   });
 
-  it('leaves the devices alone by default', async () => {
-    const other = h.agent(h.host(2));
+  it('leaves the devices alone with --no-rps', async () => {
+    const other = h.agent(h.host(2), ['--no-rps']);
     await other.start();
     const [w] = h.workloads(['rc']) as [string];
     await other.json('network', 'create', 'norps', '--subnet', '10.44.0.0/24');
     await other.json<Ep>('endpoint', 'attach', '--network', 'norps', '--netns', w);
     const [net] = await other.json<Net[]>('network', 'inspect', 'norps');
+    // A start runs a full resync that waits for its RPS writes before "ready": after it, any write is done.
+    await other.stop();
+    await other.start();
     const masks = sandboxMasks(net!.sandbox);
     expect(masks.size).toBe(2);
     for (const [dev, m] of masks) expect(m, `${dev} rps_cpus`).toBe(0n);
