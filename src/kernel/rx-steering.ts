@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { run } from './exec.js';
 import { inNs, type NsRef } from './ns.js';
 
-// $1 = mask, then the devices; a device without receive queues in sysfs (gone, or not there yet) fails the call.
-const WRITE = 'set -e; mount -t sysfs sysfs /sys; m=$1; shift; for d in "$@"; do for q in /sys/class/net/"$d"/queues/rx-*; do [ -e "$q/rps_cpus" ] || { echo "$d: no receive queue in sysfs" >&2; exit 1; }; echo "$m" > "$q/rps_cpus"; done; done';
+// $1 = mask, then the devices. A device that is not there (removed since the caller looked) is
+// skipped; one without receive queues in sysfs, or a write the kernel refuses, fails the call.
+const WRITE = 'set -e; mount -t sysfs sysfs /sys; m=$1; shift; for d in "$@"; do [ -d /sys/class/net/"$d" ] || continue; for q in /sys/class/net/"$d"/queues/rx-*; do [ -e "$q/rps_cpus" ] || { echo "$d: no receive queue in sysfs" >&2; exit 1; }; echo "$m" > "$q/rps_cpus"; done; done';
 const READ = 'set -e; mount -t sysfs sysfs /sys; for d in "$@"; do echo "$d $(cat /sys/class/net/"$d"/queues/rx-0/rps_cpus)"; done';
 
 /**
@@ -43,7 +44,7 @@ export async function onlineCpuMask(): Promise<string> {
   return cpuListMask(await readFile('/sys/devices/system/cpu/online', 'utf8'));
 }
 
-/** Sets rps_cpus of every receive queue of `devices` in `ns` to `mask`. */
+/** Sets rps_cpus of every receive queue of `devices` in `ns` to `mask` (devices not there are skipped). */
 export async function setRpsCpus(ns: NsRef, devices: string[], mask: string): Promise<void> {
   if (!devices.length) return;
   maskValue(mask);

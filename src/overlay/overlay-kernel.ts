@@ -10,9 +10,6 @@ import {
   NftTableReconciler,
   SELF_NS,
   ensureSysctls,
-  onlineCpuMask,
-  setRpsCpus,
-  maskValue,
   listNamespaces,
   namedNs,
   nsExists,
@@ -30,6 +27,7 @@ import {
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
+import { SandboxSteering } from './rx-steering.js';
 import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, rpsLinks, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
 import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
@@ -68,12 +66,8 @@ export class OverlayKernel {
   private peerSource: (net: NetworkRecord) => PeerKernelEntries | undefined = () => undefined;
   /** Gossip members' advertise addresses for the VXLAN filter (undefined: not known yet). */
   private memberSource: () => string[] | undefined = () => undefined;
-  /** Per sandbox: the devices whose RPS mask is set (a fresh sync sets them all again). */
-  private readonly steered = new Map<string, Set<string>>();
-  /** Per sandbox: the RPS write in flight; writes to one sandbox run one after another. */
-  private readonly steering = new Map<string, Promise<void>>();
-  /** Every online CPU (undefined: not read yet; '' on a one-CPU host, where RPS has nothing to spread). */
-  private rpsMask: string | undefined;
+  /** RPS on the sandboxes' veth ends. */
+  private readonly steering: SandboxSteering;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -85,6 +79,7 @@ export class OverlayKernel {
   ) {
     this.links = new LinkReconciler(observer);
     this.nft = new NftTableReconciler(observer);
+    this.steering = new SandboxSteering(opts.rps, log);
   }
 
   private get host(): HostContext {
@@ -121,7 +116,7 @@ export class OverlayKernel {
   /** Drops what is known about a namespace, so the next sync reads it again. */
   forgetSandbox(net: NetworkRecord): void {
     this.links.forget(namedNs(net.sandbox));
-    this.steered.delete(net.sandbox);
+    this.steering.forget(net.sandbox);
   }
 
   forgetWorkload(netns: string): void {
@@ -148,7 +143,7 @@ export class OverlayKernel {
       const { created, deleted } = await reconcileNamespaces(prefix, new Set(keep));
       for (const n of [...created, ...deleted]) {
         this.links.forget(namedNs(n));
-        this.steered.delete(n);
+        this.steering.forget(n);
       }
       if (deleted.length) this.log.info(summarize(deleted), 'removed sandbox namespaces of this agent that no network refers to');
       if (gc.kept.length) {
@@ -177,40 +172,9 @@ export class OverlayKernel {
       const sysctls = made || fresh ? this.sandboxSysctls(ns, cur.sandbox) : undefined;
       const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
-      // Off the attach's path (a process per write); a full resync waits for it.
-      const steering = this.queueSteer(ns, cur.sandbox, rpsLinks(desired), made || fresh);
-      if (fresh) await steering;
+      // RPS: off the attach's path (see rx-steering.ts); a full resync waits for it.
+      await this.steering.update(ns, cur.sandbox, rpsLinks(desired), { all: made || fresh, wait: fresh });
     });
-  }
-
-  private queueSteer(ns: NsRef, name: string, devices: string[], all: boolean): Promise<void> {
-    if (!this.opts.rps) return Promise.resolve();
-    const next = (this.steering.get(name) ?? Promise.resolve()).then(() => this.steer(ns, name, devices, all));
-    this.steering.set(name, next);
-    void next.then(() => {
-      if (this.steering.get(name) === next) this.steering.delete(name);
-    });
-    return next;
-  }
-
-  /**
-   * RPS on the devices not set yet (all of them when `all`: a new namespace, a full resync). Like
-   * the sysctls, a failure costs throughput, not function: logged, and tried again on the next sync.
-   */
-  private async steer(ns: NsRef, name: string, devices: string[], all: boolean): Promise<void> {
-    try {
-      this.rpsMask ??= await onlineCpuMask().then((m) => ((maskValue(m) & (maskValue(m) - 1n)) === 0n ? '' : m));
-      if (!this.rpsMask) return;
-      const done = all ? new Set<string>() : (this.steered.get(name) ?? new Set<string>());
-      const todo = devices.filter((d) => !done.has(d));
-      if (!todo.length) return;
-      await setRpsCpus(ns, todo, this.rpsMask);
-      this.steered.set(name, new Set(devices.filter((d) => done.has(d) || todo.includes(d))));
-    } catch (e) {
-      this.steered.delete(name);
-      if (!nsExists(ns)) return; // the network went meanwhile
-      this.log.warn({ sandbox: name, err: errText(e) }, 'could not set RPS on the sandbox devices (each flow keeps all its receive work on the sending CPU)');
-    }
   }
 
   /** A failure here costs throughput, not function: logged, never failing the sync. */
