@@ -31,7 +31,8 @@ const inNs = (ns, cmd, args, input) => sh('nsenter', [`--net=${ns}`, cmd, ...arg
 
 // What the agent programmed (checked, so the "vxmesh" rows measure what they claim).
 const sandboxes = [c.sandbox(1, net.id), c.sandbox(2, net.id)];
-const brNf = (ns) => inNs(ns, 'sysctl', ['-n', 'net.bridge.bridge-nf-call-iptables']).trim();
+// Without br_netfilter loaded the key does not exist: nothing to turn off.
+const brNf = (ns) => spawnSync('nsenter', [`--net=${ns}`, 'cat', '/proc/sys/net/bridge/bridge-nf-call-iptables'], { encoding: 'utf8' }).stdout.trim() || '0';
 const notrackChains = (k) => (inNs(host(k), 'nft', ['list', 'table', 'inet', 'vxmesh']).match(/chain raw-(prerouting|output)/g) ?? []).length;
 // /sys shows the namespace of whoever mounted it: `ip netns exec` mounts the sandbox's own.
 const inSys = (ns, script, ...args) => sh('ip', ['netns', 'exec', ns.split('/').at(-1), 'sh', '-c', script, 'sh', ...args]);
