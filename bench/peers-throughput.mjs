@@ -3,19 +3,21 @@
 // over the vxmesh overlay vs between the two hosts over the underlay directly, one after the other,
 // each also timed in CPU per byte when `perf` is installed (see stream()).
 // Two overlay configurations, interleaved round by round with the underlay anchor:
-//  - "vxmesh": as the agent programs it (sandbox bridges skip br_netfilter, VXLAN UDP untracked);
-//  - "before": the same with those two undone by hand (br_netfilter hooks on in both sandboxes,
-//    the host table's notrack chains deleted), i.e. what the agent did before.
+//  - "vxmesh": as the agent programs it (sandbox bridges skip br_netfilter, VXLAN UDP untracked,
+//    RPS on the sandboxes' veth ends);
+//  - "no-rps": the same with RPS undone by hand (rps_cpus 0 on those veths, as `--no-rps` leaves them).
+// The underlay anchor is never touched (host-to-host over the same underlay veths and switch).
 // Per round: overlay, underlay, ratios; the table gives the medians per configuration.
-// Usage: node bench/peers-throughput.mjs [SECONDS=3] [ROUNDS=4]   (root; build first)
+// Usage: [NO_PERF=1] node bench/peers-throughput.mjs [SECONDS=3] [ROUNDS=6]   (root; build first)
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { cluster, pct, sh, until } from './peers-common.mjs';
 
 const SECS = Number(process.argv[2] ?? 3);
-const ROUNDS = Number(process.argv[3] ?? 4);
-const c = await cluster('t', 2);
+const ROUNDS = Number(process.argv[3] ?? 6);
+// No periodic resync during the run: it would put the agent's RPS masks back in the middle of a "no-rps" round.
+const c = await cluster('t', 2, ['--resync-interval', '3600']);
 const net = await c.apis[0].createNetwork({ name: `${c.P}net`, subnet: '10.77.0.0/24' });
 await until('network on host 2', async () => (await c.api(2).listNetworks()).some((n) => n.id === net.id));
 const w = (k) => `/run/netns/${c.P}-w${k}`;
@@ -29,39 +31,41 @@ const inNs = (ns, cmd, args, input) => sh('nsenter', [`--net=${ns}`, cmd, ...arg
 
 // What the agent programmed (checked, so the "vxmesh" rows measure what they claim).
 const sandboxes = [c.sandbox(1, net.id), c.sandbox(2, net.id)];
-const brNf = (ns) => inNs(ns, 'sysctl', ['-n', 'net.bridge.bridge-nf-call-iptables']).trim();
+// Without br_netfilter loaded the key does not exist: nothing to turn off.
+const brNf = (ns) => spawnSync('nsenter', [`--net=${ns}`, 'cat', '/proc/sys/net/bridge/bridge-nf-call-iptables'], { encoding: 'utf8' }).stdout.trim() || '0';
 const notrackChains = (k) => (inNs(host(k), 'nft', ['list', 'table', 'inet', 'vxmesh']).match(/chain raw-(prerouting|output)/g) ?? []).length;
-await until('agent set the sandbox sysctls and notrack chains', () => sandboxes.every((ns) => brNf(ns) === '0') && notrackChains(1) === 2 && notrackChains(2) === 2);
+// /sys shows the namespace of whoever mounted it: `ip netns exec` mounts the sandbox's own.
+const inSys = (ns, script, ...args) => sh('ip', ['netns', 'exec', ns.split('/').at(-1), 'sh', '-c', script, 'sh', ...args]);
+const rpsDevices = (ns) => JSON.parse(inNs(ns, 'ip', ['-j', '-d', 'link'])).filter((l) => l.linkinfo?.info_kind === 'veth').map((l) => l.ifname);
+const devices = sandboxes.map(rpsDevices);
+const rpsMasks = (i) => inSys(sandboxes[i], 'for d in "$@"; do cat /sys/class/net/$d/queues/rx-0/rps_cpus; done', ...devices[i]).split('\n').filter(Boolean);
+const agentMasks = [0, 1].map(() => '');
+await until('agent set the sandbox sysctls, notrack chains and RPS masks', () => {
+  for (const i of [0, 1]) agentMasks[i] = rpsMasks(i);
+  return sandboxes.every((ns) => brNf(ns) === '0') && notrackChains(1) === 2 && notrackChains(2) === 2 &&
+    agentMasks.every((ms, i) => ms.length === devices[i].length && ms.every((m) => /[1-9a-f]/.test(m)));
+});
+process.stderr.write(`agent's RPS masks: ${devices.map((ds, i) => ds.map((d, j) => `${d}=${agentMasks[i][j]}`).join(' ')).join(' | ')}\n`);
 
-let isBefore = false;
-function configure(before) {
-  if (before === isBefore) return;
-  isBefore = before;
-  for (const ns of sandboxes) {
-    const v = before ? '1' : '0';
-    inNs(ns, 'sysctl', ['-q', '-w', `net.bridge.bridge-nf-call-iptables=${v}`, `net.bridge.bridge-nf-call-ip6tables=${v}`, `net.bridge.bridge-nf-call-arptables=${v}`]);
-  }
-  for (const k of [1, 2]) {
-    const lines = before
-      ? ['delete chain inet vxmesh raw-prerouting', 'delete chain inet vxmesh raw-output']
-      : [
-          'add chain inet vxmesh raw-prerouting { type filter hook prerouting priority raw; policy accept; }',
-          'add rule inet vxmesh raw-prerouting udp dport 4789 notrack',
-          'add chain inet vxmesh raw-output { type filter hook output priority raw; policy accept; }',
-          'add rule inet vxmesh raw-output udp dport 4789 notrack',
-        ];
-    inNs(host(k), 'nft', ['-f', '-'], lines.join('\n') + '\n');
+let rpsIsOff = false;
+function configure(rpsOff) {
+  if (rpsOff === rpsIsOff) return;
+  rpsIsOff = rpsOff;
+  for (const i of [0, 1]) {
+    inSys(sandboxes[i], 'm=$1; shift; for d in "$@"; do echo $m > /sys/class/net/$d/queues/rx-0/rps_cpus; done', rpsOff ? '0' : agentMasks[i][0], ...devices[i]);
   }
 }
 
-const PERF = spawnSync('perf', ['--version']).status === 0;
+// perf's own writer competes for the CPUs a pipelined stream uses: NO_PERF=1 measures throughput alone.
+const PERF = !process.env.NO_PERF && spawnSync('perf', ['--version']).status === 0;
 const softirqds = Array.from({ length: availableParallelism() }, (_, i) => `ksoftirqd/${i}`);
 
 /**
  * One iperf3 stream; with perf installed, recorded system-wide: the samples that landed in iperf3
  * and ksoftirqd (where the stack's work for the stream runs: the sender's syscalls carry the softirqs
  * of every hop) per GB received is the stream's CPU cost, which load from other processes inflates
- * far less than throughput.
+ * far less than throughput. With RPS, the backlog another CPU runs for the stream lands in whatever
+ * task was running there (not counted): the "vxmesh" rows' cost ratio understates their cost.
  */
 async function stream(serverNs, clientNs, addr) {
   const srv = c.track(spawn('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-B', addr], { stdio: 'ignore' }));
@@ -90,10 +94,10 @@ async function measure() {
   return { overlay: o.gbps, underlay: u.gbps, costRatio: PERF ? u.perGb / o.perGb : undefined };
 }
 
-const rows = { vxmesh: [], before: [] };
+const rows = { vxmesh: [], 'no-rps': [] };
 for (let i = 0; i < ROUNDS; i++) {
-  for (const name of i % 2 ? ['before', 'vxmesh'] : ['vxmesh', 'before']) {
-    configure(name === 'before');
+  for (const name of i % 2 ? ['no-rps', 'vxmesh'] : ['vxmesh', 'no-rps']) {
+    configure(name === 'no-rps');
     const r = await measure();
     rows[name].push(r);
     process.stderr.write(`round ${i + 1} ${name}: overlay ${r.overlay.toFixed(2)} underlay ${r.underlay.toFixed(2)} -> ${(r.overlay / r.underlay).toFixed(3)}x${r.costRatio ? `, CPU cost ratio ${r.costRatio.toFixed(3)}` : ''}\n`);

@@ -149,7 +149,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
         dataPathPort: config.dataPathPort,
         gwSubnet: () => ({ gateway: this.ipam.gateway.gateway, prefix: gwPrefix }),
       },
-      { netnsPrefix: config.netnsPrefix, gwBridgePool: config.gwBridgePool, salvage: config.salvage },
+      { netnsPrefix: config.netnsPrefix, gwBridgePool: config.gwBridgePool, salvage: config.salvage, rps: config.rps },
       log,
       metrics?.kernel,
     ));

@@ -59,6 +59,8 @@ export interface AgentConfig {
   lb: 'auto' | 'ipvs' | 'nftables';
   /** Subnet of the `ingress` network the routing mesh makes when a port is first published. --ingress-subnet */
   ingressSubnet: string;
+  /** RPS on the sandboxes' veth ends, spreading a flow's forwarding over the CPUs (bench/RESULTS.md, throughput). --no-rps turns it off. */
+  rps: boolean;
 }
 
 export const DEFAULT_CONFIG: AgentConfig = {
@@ -84,6 +86,7 @@ export const DEFAULT_CONFIG: AgentConfig = {
   gossipProfile: 'default',
   dns: [],
   embeddedDns: true,
+  rps: true,
   storePrefix: '/vxmesh/',
   lb: 'auto',
   ingressSubnet: DEFAULT_INGRESS_SUBNET,

@@ -124,6 +124,10 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
     field: 'ingressSubnet', flag: 'ingress-subnet', kind: 'string', valueName: 'CIDR',
     description: 'subnet of the ingress network made when a service first publishes a port', check: (what, v) => cidrProblem(what, v, 4),
   },
+  {
+    field: 'rps', flag: 'rps', kind: 'boolean', valueName: '',
+    description: "spread what workloads send into the overlay over every CPU (RPS on the sandboxes' veth ends; --no-rps turns it off)",
+  },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];
 

@@ -27,7 +27,8 @@ import {
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
-import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
+import { SandboxSteering } from './rx-steering.js';
+import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, rpsLinks, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
 import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
 import type { PeerKernelEntries } from './peer-desired.js';
@@ -45,6 +46,8 @@ export interface OverlayKernelOptions {
   gwBridgePool: string;
   /** Remove nothing the store cannot account for (see ownership.ts). */
   salvage: boolean;
+  /** RPS on the sandboxes' veth ends (desired.ts rpsLinks); --no-rps turns it off. */
+  rps: boolean;
 }
 
 export class OverlayKernel {
@@ -63,6 +66,8 @@ export class OverlayKernel {
   private peerSource: (net: NetworkRecord) => PeerKernelEntries | undefined = () => undefined;
   /** Gossip members' advertise addresses for the VXLAN filter (undefined: not known yet). */
   private memberSource: () => string[] | undefined = () => undefined;
+  /** RPS on the sandboxes' veth ends. */
+  private readonly steering: SandboxSteering;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -74,6 +79,7 @@ export class OverlayKernel {
   ) {
     this.links = new LinkReconciler(observer);
     this.nft = new NftTableReconciler(observer);
+    this.steering = new SandboxSteering(opts.rps, log);
   }
 
   private get host(): HostContext {
@@ -110,6 +116,7 @@ export class OverlayKernel {
   /** Drops what is known about a namespace, so the next sync reads it again. */
   forgetSandbox(net: NetworkRecord): void {
     this.links.forget(namedNs(net.sandbox));
+    this.steering.forget(net.sandbox);
   }
 
   forgetWorkload(netns: string): void {
@@ -134,7 +141,10 @@ export class OverlayKernel {
       // Everything found that must not go is "wanted" too: reconcileNamespaces removes only the rest.
       const keep = [...want, ...found.filter((n) => !remove.has(n))];
       const { created, deleted } = await reconcileNamespaces(prefix, new Set(keep));
-      for (const n of [...created, ...deleted]) this.links.forget(namedNs(n));
+      for (const n of [...created, ...deleted]) {
+        this.links.forget(namedNs(n));
+        this.steering.forget(n);
+      }
       if (deleted.length) this.log.info(summarize(deleted), 'removed sandbox namespaces of this agent that no network refers to');
       if (gc.kept.length) {
         this.log.warn(summarize(gc.kept), 'salvage: keeping sandbox namespaces the store does not account for (remove them by hand once unused)');
@@ -162,6 +172,8 @@ export class OverlayKernel {
       const sysctls = made || fresh ? this.sandboxSysctls(ns, cur.sandbox) : undefined;
       const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
+      // RPS: off the attach's path (see rx-steering.ts); a full resync waits for it.
+      await this.steering.update(ns, cur.sandbox, rpsLinks(desired), { all: made || fresh, wait: fresh });
     });
   }
 

@@ -68,6 +68,7 @@ describe('parseAgentFlags', () => {
       VXMESH_EMBEDDED_DNS: 'false',
       VXMESH_LB: 'ipvs',
       VXMESH_INGRESS_SUBNET: '10.254.0.0/16',
+      VXMESH_RPS: 'false',
     });
     expect(config).toStrictEqual({
       dataDir: '/srv/vx',
@@ -100,6 +101,7 @@ describe('parseAgentFlags', () => {
       gossipProfile: 'fast',
       lb: 'ipvs',
       ingressSubnet: '10.254.0.0/16',
+      rps: false,
     });
   });
 

@@ -37,6 +37,7 @@ const EVERY_OPTION: Record<string, unknown> = {
   'resync-interval': 5,
   'metrics-addr': '198.51.100.4:9469',
   salvage: true,
+  rps: false,
   dns: ['203.0.113.53', '[2001:db8::53]:5353'],
   'embedded-dns': false,
   store: 'etcd://198.51.100.7:2379,198.51.100.8',

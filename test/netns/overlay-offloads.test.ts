@@ -1,0 +1,83 @@
+// Data-path settings the agent programs on its own devices: RPS on each sandbox's veth ends (every
+// online CPU; not on vxlan0), set when they are made and put back after a restart; --no-rps leaves
+// the devices at the kernel's settings.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness, canPing, linkNames, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { waitFor } from '../support/wait.js';
+
+interface Ep { id: string; ipv4: string }
+interface Net { sandbox: string }
+
+const h = new Harness();
+let agent: AgentProcess;
+
+/** All online CPUs as a number (what the agent should write). */
+function onlineMask(): bigint {
+  let m = 0n;
+  for (const part of readFileSync('/sys/devices/system/cpu/online', 'utf8').trim().split(',')) {
+    const [lo, hi = lo] = part.split('-').map(Number) as [number, number?];
+    for (let c = lo; c <= hi!; c++) m |= 1n << BigInt(c);
+  }
+  return m;
+}
+const ALL = onlineMask();
+const maskOf = (text: string) => BigInt(`0x${text.trim().replace(/,/g, '')}`);
+
+/** rps_cpus of the sandbox's vxlan0 and veth ends, read through a sysfs mounted in the sandbox (ip netns exec). */
+function sandboxMasks(sandbox: string): Map<string, bigint> {
+  const devs = linkNames(`/run/netns/${sandbox}`).filter((n) => n === 'vxlan0' || n.startsWith('ve'));
+  const out = mustSh('ip', ['netns', 'exec', sandbox, 'sh', '-c', 'for d in "$@"; do echo "$d $(cat /sys/class/net/$d/queues/rx-0/rps_cpus)"; done', 'sh', ...devs]);
+  return new Map(out.trim().split('\n').map((l) => l.split(' ') as [string, string]).map(([d, m]) => [d, maskOf(m)]));
+}
+const clearMask = (sandbox: string, dev: string) =>
+  mustSh('ip', ['netns', 'exec', sandbox, 'sh', '-c', `echo 0 > /sys/class/net/${dev}/queues/rx-0/rps_cpus`]);
+
+beforeAll(async () => {
+  agent = h.agent(h.host(1));
+  await agent.start();
+});
+afterAll(async () => {
+  await h.cleanup();
+});
+
+describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
+  it('sets RPS on the sandbox veths it makes (not vxlan0), and puts it back after a restart', async () => {
+    const [a, b] = h.workloads(['ra', 'rb']) as [string, string];
+    await agent.json('network', 'create', 'rps', '--subnet', '10.43.0.0/24');
+    const ea = await agent.json<Ep>('endpoint', 'attach', '--network', 'rps', '--netns', a);
+    const eb = await agent.json<Ep>('endpoint', 'attach', '--network', 'rps', '--netns', b);
+    const [net] = await agent.json<Net[]>('network', 'inspect', 'rps');
+    const sandbox = net!.sandbox;
+    const want = [`ve${ea.id.slice(0, 12)}`, `ve${eb.id.slice(0, 12)}`].sort();
+    // Set right after the attach (off its path); vxlan0 keeps the kernel's 0.
+    const masks = await waitFor(() => sandboxMasks(sandbox), { what: 'RPS masks after the attaches', until: (ms) => want.every((d) => ms.get(d) === ALL) });
+    expect([...masks.keys()].sort()).toEqual([...want, 'vxlan0'].sort());
+    for (const dev of want) expect(masks.get(dev), `${dev} rps_cpus`).toBe(ALL);
+    expect(masks.get('vxlan0')).toBe(0n);
+    expect(canPing(a, eb.ipv4.split('/')[0]!)).toBe(true);
+
+    // Undone by hand while the agent is down: the start-up resync puts it back.
+    await agent.stop();
+    for (const dev of want) clearMask(sandbox, dev);
+    expect([...sandboxMasks(sandbox).values()].every((m) => m === 0n)).toBe(true);
+    await agent.start();
+    await waitFor(() => want.map((d) => sandboxMasks(sandbox).get(d)), { what: 'RPS masks back after restart', until: (ms) => ms.every((m) => m === ALL) });
+    expect(canPing(b, ea.ipv4.split('/')[0]!)).toBe(true);
+  });
+
+  it('leaves the devices alone with --no-rps', async () => {
+    const other = h.agent(h.host(2), ['--no-rps']);
+    await other.start();
+    const [w] = h.workloads(['rc']) as [string];
+    await other.json('network', 'create', 'norps', '--subnet', '10.44.0.0/24');
+    await other.json<Ep>('endpoint', 'attach', '--network', 'norps', '--netns', w);
+    const [net] = await other.json<Net[]>('network', 'inspect', 'norps');
+    // A start runs a full resync that waits for its RPS writes before "ready": after it, any write is done.
+    await other.stop();
+    await other.start();
+    const masks = sandboxMasks(net!.sandbox);
+    expect(masks.size).toBe(2);
+    for (const [dev, m] of masks) expect(m, `${dev} rps_cpus`).toBe(0n);
+  });
+});
