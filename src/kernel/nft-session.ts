@@ -51,7 +51,6 @@ class SessionNeverAnswered extends Error {}
 export class NftSessionLost extends KernelError {}
 
 interface Pending {
-  seq: number;
   resolve: () => void;
   reject: (e: Error) => void;
   line: string;
@@ -62,7 +61,8 @@ class NftSession {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
   private readonly pending: Pending[] = [];
   private stderr = '';
-  private seq = 0;
+  /** Transactions sent so far. */
+  private sent = 0;
   private idle?: NodeJS.Timeout;
   private deadline?: NodeJS.Timeout;
   private answered = 0;
@@ -98,16 +98,16 @@ class NftSession {
   }
 
   get spent(): boolean {
-    return this.seq >= this.opts.maxTransactions;
+    return this.sent >= this.opts.maxTransactions;
   }
 
   apply(line: string): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('nft session closed'));
+    if (this.closed) return Promise.reject(new NftSessionLost('nft: the session had ended', `nft -i: ${line}`, ''));
     clearTimeout(this.idle);
-    const seq = ++this.seq;
+    this.sent++;
     return new Promise<void>((resolve, reject) => {
       if (!this.pending.length) this.hold(true);
-      this.pending.push({ seq, resolve, reject, line });
+      this.pending.push({ resolve, reject, line });
       this.child.stdin.write(`${line}\nlist table inet ${SENTINEL_TABLE}\n`);
       if (!this.deadline) this.armDeadline();
     });
