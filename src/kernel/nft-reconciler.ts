@@ -45,7 +45,7 @@ export class NftTableReconciler {
     private readonly observer?: KernelObserver,
     opts: { sessions?: NftSessionOptions | false } = {},
   ) {
-    this.sessions = new NftSessions(opts.sessions === false ? { maxLineBytes: 0 } : opts.sessions);
+    this.sessions = new NftSessions(opts.sessions);
   }
 
   reconcile(ns: NsRef, desired: NftTable, opts: { fresh?: boolean } = {}): Promise<NftReconcileResult> {

@@ -192,11 +192,12 @@ const SENTINEL_ERROR = new RegExp(`(?:^|\\n)Error: [^\\n]*\\nlist table inet ${S
 export class NftSessions {
   private readonly sessions = new Map<string, NftSession>();
   private readonly opts: Required<NftSessionOptions>;
-  /** Set when a session never answered: nft -f from then on. */
-  private unsupported = false;
+  /** Off (`false` given), or a session never answered: nft -f from then on. */
+  private unsupported: boolean;
 
-  constructor(opts: NftSessionOptions = {}) {
-    this.opts = { ...DEFAULTS, ...opts };
+  constructor(opts: NftSessionOptions | false = {}) {
+    this.opts = { ...DEFAULTS, ...(opts || {}) };
+    this.unsupported = opts === false;
   }
 
   /** Applies the commands as ONE transaction; a failure is a KernelError with nft's message. */

@@ -10,7 +10,6 @@ import { inNs, type NsRef } from './ns.js';
 // $1 = mask, then the devices. A device that is not there (removed since the caller looked) is
 // skipped; one without receive queues in sysfs, or a write the kernel refuses, fails the call.
 const WRITE = 'set -e; mount -t sysfs sysfs /sys; m=$1; shift; for d in "$@"; do [ -d /sys/class/net/"$d" ] || continue; for q in /sys/class/net/"$d"/queues/rx-*; do [ -e "$q/rps_cpus" ] || { echo "$d: no receive queue in sysfs" >&2; exit 1; }; echo "$m" > "$q/rps_cpus"; done; done';
-const READ = 'set -e; mount -t sysfs sysfs /sys; for d in "$@"; do echo "$d $(cat /sys/class/net/"$d"/queues/rx-0/rps_cpus)"; done';
 
 /**
  * The rps_cpus mask (hex, 32-bit groups comma-separated, as sysfs prints it) of a CPU list in the
@@ -39,9 +38,14 @@ export function maskValue(mask: string): bigint {
   return BigInt(`0x${hex}`);
 }
 
-/** The mask of every online CPU (RPS's usual setting: any CPU may take a flow, chosen by its hash). */
+/**
+ * The mask of every online CPU (RPS's usual setting: any CPU may take a flow, chosen by its hash);
+ * '' on a one-CPU host, where RPS has nothing to spread.
+ */
 export async function onlineCpuMask(): Promise<string> {
-  return cpuListMask(await readFile('/sys/devices/system/cpu/online', 'utf8'));
+  const mask = cpuListMask(await readFile('/sys/devices/system/cpu/online', 'utf8'));
+  const v = maskValue(mask);
+  return (v & (v - 1n)) === 0n ? '' : mask;
 }
 
 /** Sets rps_cpus of every receive queue of `devices` in `ns` to `mask` (devices not there are skipped). */
@@ -49,16 +53,4 @@ export async function setRpsCpus(ns: NsRef, devices: string[], mask: string): Pr
   if (!devices.length) return;
   maskValue(mask);
   await run(...inNs(ns, 'unshare', ['--mount', 'sh', '-c', WRITE, 'sh', mask, ...devices]));
-}
-
-/** rps_cpus of the first receive queue of each device in `ns`, as sysfs prints it. */
-export async function readRpsCpus(ns: NsRef, devices: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (!devices.length) return out;
-  const text = await run(...inNs(ns, 'unshare', ['--mount', 'sh', '-c', READ, 'sh', ...devices]));
-  for (const line of text.split('\n')) {
-    const [dev, mask] = line.trim().split(' ');
-    if (dev && mask) out.set(dev, mask);
-  }
-  return out;
 }

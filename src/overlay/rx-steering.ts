@@ -2,7 +2,7 @@
 // attach's path: each write is a process (sysfs in a private mount namespace), so writes after
 // attaches wait for a short quiet time and a burst of attaches to one sandbox makes one process.
 import type { Logger } from 'pino';
-import { maskValue, nsExists, onlineCpuMask, setRpsCpus, type NsRef } from '../kernel/index.js';
+import { nsExists, onlineCpuMask, setRpsCpus, type NsRef } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { errText } from '../errors.js';
 
@@ -70,7 +70,7 @@ export class SandboxSteering {
     if (!w) return;
     this.wanted.set(name, { ...w, all: false });
     try {
-      this.mask ??= await onlineCpuMask().then((m) => ((maskValue(m) & (maskValue(m) - 1n)) === 0n ? '' : m));
+      this.mask ??= await onlineCpuMask();
       if (!this.mask) return;
       const done = w.all ? new Set<string>() : (this.steered.get(name) ?? new Set<string>());
       const todo = w.devices.filter((d) => !done.has(d));
