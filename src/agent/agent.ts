@@ -42,6 +42,7 @@ import type { ServicesController } from '../ingress/services-controller.js';
 import type { CreateServiceRequest, ServiceInfo, ServicesApi, UpdateServiceRequest } from '../model/api.js';
 import { buildServices } from './services-wiring.js';
 import { buildDns } from './dns-wiring.js';
+import type { AckLog } from '../store/ack-log.js';
 import { buildMesh, defaultLbFactory, meshCounts, meshDoctorChecks, type Mesh } from './mesh-wiring.js';
 import {
   checkAttachRequest,
@@ -88,6 +89,8 @@ export interface AgentDeps {
   gossip: GossipSurface;
   /** When --metrics-addr is on: attaches, kernel batches and drift are counted here. */
   metrics?: VxMetrics;
+  /** With a shared store: the host-local log attaches are acknowledged in (EndpointsOptions.acks). */
+  acks?: { log: AckLog; acked: ReadonlySet<string> };
 }
 
 /**
@@ -119,7 +122,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly metrics: VxMetrics | undefined;
 
-  constructor({ config, store, log, facts, gossip, metrics }: AgentDeps) {
+  constructor({ config, store, log, facts, gossip, metrics, acks }: AgentDeps) {
     this.metrics = metrics;
     this.config = config;
     this.store = store;
@@ -161,7 +164,7 @@ export class Agent implements AgentApi, ServicesApi, Controller {
       { netnsPrefix: config.netnsPrefix, defaultMtu: facts.underlayMtu - VXLAN_OVERHEAD, salvage: config.salvage },
       log.child({ controller: 'networks' }),
     );
-    this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id) }, log.child({ controller: 'endpoints' }));
+    this.endpoints = new EndpointsController(this.records, this.ipam, kernel, { advertiseAddr: facts.advertiseAddr, salvage: config.salvage, serviceName: (id) => this.services.nameOf(id), ...(acks ? { acks } : {}) }, log.child({ controller: 'endpoints' }));
     // `service inspect` lists tasks from the endpoint records (every host's, like `docker service ps`); the LBs use the service table.
     this.services = buildServices({ store, records: this.records, ipam: this.ipam, networks: this.networks, log }, { ensureIngressNetwork: () => this.mesh.ingress.ensureIngressNetwork() });
     this.dns = buildDns({ config, records: this.records, metrics, services: () => this.mesh.view, log });

@@ -9,6 +9,7 @@ import { startApiServer, type ApiServer } from '../api/server.js';
 import type { AgentApi, ServicesApi } from '../model/api.js';
 import { startPluginServer, type PluginServer } from '../plugin/index.js';
 import { EtcdStore, FileStore, parseEtcdStoreUrl, type Store } from '../store/index.js';
+import { AckLog } from '../store/ack-log.js';
 import { Agent } from './agent.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { AgentConfig } from './config.js';
@@ -24,6 +25,9 @@ import { claimNodeName } from './node-claim.js';
 import type { VxMetrics } from '../metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { meteredStore } from './metered-store.js';
+
+/** The ack log's file in the data dir (shared store only). */
+const ACK_LOG_FILE = 'attach-acks';
 
 function gossipObserver(metrics: VxMetrics): GossipObserver {
   return { suspect: () => metrics.gossipSuspectEvents.inc(), dead: () => metrics.gossipDeadEvents.inc() };
@@ -74,6 +78,8 @@ export interface AgentParts {
   api?: ApiServer;
   plugin?: PluginServer;
   store?: Store;
+  /** With a shared store: the host-local log of acknowledged attaches (src/store/ack-log.ts) and what it held at start. */
+  acks?: { log: AckLog; acked: ReadonlySet<string> };
   gossip?: GossipService;
   agent?: Agent;
   /** --metrics-addr: the registry's owner (made in main.ts, as the transport it meters) and its server. */
@@ -189,6 +195,10 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
             await parts.store?.close();
             throw e;
           });
+          parts.acks = await AckLog.open(join(dataDir, ACK_LOG_FILE)).catch(async (e: unknown) => {
+            await parts.store?.close();
+            throw e;
+          });
           log.info({ store: config.store, prefix: config.storePrefix, node: parts.nodeName }, 'cluster state in etcd');
           return;
         }
@@ -202,7 +212,10 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           );
         }
       },
-      stop: async () => parts.store?.close(),
+      stop: async () => {
+        await parts.acks?.log.close();
+        await parts.store?.close();
+      },
     },
     {
       name: 'kernel and controllers',
@@ -214,6 +227,7 @@ export function agentSteps(config: AgentConfig, parts: AgentParts): LifecycleSte
           ...(parts.metrics ? { metrics: parts.metrics } : {}),
           facts: { advertiseAddr: parts.advertiseAddr, underlayMtu: parts.underlayMtu!, nodeName: parts.nodeName!, sharedStore: Boolean(config.store) },
           gossip: parts.gossip!,
+          ...(parts.acks ? { acks: parts.acks } : {}),
         });
         await parts.agent.start();
       },

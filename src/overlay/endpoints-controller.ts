@@ -18,6 +18,8 @@ import { summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
 import { checkAttachTarget, hasOwnDefaultRoute, protectedNamespaces } from './self-protection.js';
 import { endpointFields, networkFields } from './log-fields.js';
+import { ReadyWriter } from './ready-writer.js';
+import type { AckLog } from '../store/ack-log.js';
 
 export interface EndpointsOptions {
   advertiseAddr?: string;
@@ -25,6 +27,11 @@ export interface EndpointsOptions {
   salvage: boolean;
   /** The name of a service by id (for the `service` of a task's EndpointInfo). */
   serviceName?: (serviceId: string) => string | undefined;
+  /**
+   * A shared store (etcd): attach acknowledges in this host-local log and writes `ready` to the store
+   * off its path (ready-writer.ts); `acked` is what the log held at start.
+   */
+  acks?: { log: AckLog; acked: ReadonlySet<string> };
 }
 
 /** Records whose kernel objects are gone but whose store delete failed (e.g. disk full): retried. */
@@ -37,6 +44,7 @@ interface Leftover {
 export class EndpointsController implements Controller {
   readonly name = 'endpoints';
   private readonly leftovers = new Map<string, Leftover>();
+  private readonly ready: ReadyWriter | undefined;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -44,11 +52,15 @@ export class EndpointsController implements Controller {
     private readonly kernel: OverlayKernel,
     private readonly opts: EndpointsOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.ready = opts.acks ? new ReadyWriter(records, ipam, opts.acks.log, log) : undefined;
+  }
 
   /** Drops endpoints a crash left half-done or whose namespace vanished, then reconciles every link. */
   async start(): Promise<void> {
     const gone = (ep: EndpointRecord) => !ep.leaveInHost && !nsExists(nsFromPath(ep.netns));
+    // Attaches acknowledged before a crash are finished first: the repair below drops `pending` records.
+    if (this.ready && this.opts.acks) await this.ready.finishAcknowledged(this.opts.acks.acked);
     // Only this host's: another host's endpoints live in namespaces this host cannot see.
     const all = this.records.localEndpoints();
     if (this.opts.salvage) {
@@ -110,7 +122,9 @@ export class EndpointsController implements Controller {
     });
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.ready?.stop();
+  }
 
   /** Drift repair: endpoints whose namespace vanished are detached; the kernel is re-read and fixed. */
   async reconcile(): Promise<void> {
@@ -193,7 +207,7 @@ export class EndpointsController implements Controller {
     try {
       await this.confirm(ep, gw);
     } catch (e) {
-      await this.unwind(net, ep, 'the store', e);
+      await this.unwind(net, ep, this.ready ? 'the ack log' : 'the store', e);
       throw inContext(`attaching ${req.netns || 'endpoint'} to network "${net.name}"`, e);
     }
     this.log.info(
@@ -263,8 +277,12 @@ export class EndpointsController implements Controller {
     }
   }
 
-  /** Step 4: the records become ready: from here on the endpoint is acknowledged and listed. */
+  /**
+   * Step 4: the records become ready: from here on the endpoint is acknowledged and listed. On a
+   * shared store the acknowledgement is the host-local ack log and the store write follows.
+   */
   private async confirm(ep: EndpointRecord, gw: GatewayRecord | undefined): Promise<void> {
+    if (this.ready) return this.ready.acknowledge(ep, gw);
     const readyEp: EndpointRecord = { ...ep, state: 'ready' };
     const readyGw: GatewayRecord | undefined = gw ? { ...gw, state: 'ready' } : undefined;
     await this.ipam.write(async (txn) => {

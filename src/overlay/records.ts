@@ -30,12 +30,18 @@ interface RecordSetView<T> {
 /**
  * Records of one kind by id. `hide` takes a record out of view while its store delete waits (a
  * rolled-back attach on a full disk): the kernel sync then removes its objects, nothing lists it.
+ * `showAhead` shows a record as this agent has acknowledged it while the store write that says so is
+ * still in flight (an attach confirmed in the local ack log, its etcd write following).
  */
 export class RecordSet<T extends { id: string }> {
   private readonly cache: StateCache<T>;
   private readonly hidden = new Set<string>();
   /** Views made by `view`, per stored object (the cache replaces the object when the record changes). */
   private readonly views = new WeakMap<T & object, T>();
+  /** Ids shown ahead of the store, with how (applied to whatever the store holds for them). */
+  private readonly ahead = new Map<string, (stored: T) => T>();
+  private readonly aheadViews = new WeakMap<T & object, T>();
+  private readonly listeners = new Set<(ev: WatchEvent<T>) => void>();
 
   constructor(
     store: Store,
@@ -43,10 +49,22 @@ export class RecordSet<T extends { id: string }> {
     private readonly opts: RecordSetView<T> = {},
   ) {
     this.cache = new StateCache<T>(store, prefix);
+    this.cache.onChange((ev) => this.relay(ev));
   }
 
-  private shown(r: T | undefined): T | undefined {
-    if (r === undefined || (this.opts.visible && !this.opts.visible(r))) return undefined;
+  /** The record as this agent knows it: what the store holds, with an acknowledgement ahead of it applied. */
+  private current(r: T): T {
+    const patch = this.ahead.get(r.id);
+    if (!patch) return r;
+    let v = this.aheadViews.get(r as T & object);
+    if (!v) this.aheadViews.set(r as T & object, (v = patch(r)));
+    return v;
+  }
+
+  private shown(stored: T | undefined): T | undefined {
+    if (stored === undefined) return undefined;
+    const r = this.current(stored);
+    if (this.opts.visible && !this.opts.visible(r)) return undefined;
     const view = this.opts.view;
     if (!view) return r;
     let v = this.views.get(r as T & object);
@@ -64,8 +82,43 @@ export class RecordSet<T extends { id: string }> {
 
   values(): T[] {
     const all = this.cache.values();
-    const shown = this.opts.visible || this.opts.view ? all.flatMap((r) => this.shown(r) ?? []) : all;
+    const shown = this.opts.visible || this.opts.view || this.ahead.size ? all.flatMap((r) => this.shown(r) ?? []) : all;
     return this.hidden.size ? shown.filter((r) => !this.hidden.has(r.id)) : shown;
+  }
+
+  /** What the store holds for `id` (no acknowledgement ahead of it, nothing hidden), with its revision. */
+  stored(id: string): { value: T; revision: number } | undefined {
+    const kv = this.cache.get(this.prefix + id);
+    return kv && { value: kv.value, revision: kv.revision };
+  }
+
+  /**
+   * Shows `id` as `patch` makes it from what the store holds, until `dropAhead` (the store caught up)
+   * or the record's delete; listeners hear of it at once, as of a change.
+   */
+  showAhead(id: string, patch: (stored: T) => T): void {
+    this.ahead.set(id, patch);
+    const kv = this.cache.get(this.prefix + id);
+    if (kv) this.emit({ type: 'put', key: kv.key, value: this.current(kv.value), revision: kv.revision });
+  }
+
+  dropAhead(id: string): void {
+    const kv = this.cache.get(this.prefix + id);
+    if (kv) this.aheadViews.delete(kv.value as T & object);
+    this.ahead.delete(id);
+  }
+
+  private relay(ev: WatchEvent<T>): void {
+    if (ev.type === 'delete') {
+      this.ahead.delete(ev.key.slice(this.prefix.length));
+      this.emit(ev);
+    } else {
+      this.emit({ ...ev, value: this.current(ev.value) });
+    }
+  }
+
+  private emit(ev: WatchEvent<T>): void {
+    for (const fn of this.listeners) fn(ev);
   }
 
   get size(): number {
@@ -77,7 +130,8 @@ export class RecordSet<T extends { id: string }> {
    * the hook the planes that follow (peer table, services, DNS) react on. Returns the unsubscribe.
    */
   onChange(fn: (ev: WatchEvent<T>) => void): () => void {
-    return this.cache.onChange(fn);
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   hide(id: string): void {

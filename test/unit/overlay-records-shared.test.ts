@@ -71,4 +71,35 @@ describe('OverlayRecords local view', () => {
     expect(r.wantsSandbox(r.networks.get(net.id)!)).toBe(true);
     await r.stop();
   });
+
+  it('an acknowledgement shown ahead of the store: listed and announced at once, kept over store changes, gone with the record', async () => {
+    const pending = { ...ep(1, 'h1'), state: 'pending' as const };
+    const r = await recordsWith({ node: 'h1', shared: true, netnsPrefix: 'h1' }, [pending]);
+    const heard: string[] = [];
+    r.endpoints.onChange((ev) => heard.push(ev.type === 'put' ? `put ${ev.value.state} ${ev.value.name}` : 'delete'));
+    expect(r.hostsOf(net.id)).toEqual([]);
+
+    r.endpoints.showAhead(pending.id, (e) => ({ ...e, state: 'ready' }));
+    expect(heard).toEqual(['put ready e1']);
+    expect(r.endpoints.get(pending.id)?.state).toBe('ready');
+    expect(r.localEndpoints().map((e) => e.state)).toEqual(['ready']);
+    expect(r.hostsOf(net.id)).toEqual(['h1']);
+    expect(r.endpoints.stored(pending.id)?.value.state).toBe('pending');
+
+    // Another change to the stored record (still pending there) shows through, still ready here.
+    const rev = await store!.txn([{ op: 'put', key: keys.endpoint(pending.id), value: { ...pending, name: 'renamed' } }]);
+    await r.waitForRevision(rev);
+    expect(r.endpoints.get(pending.id)).toMatchObject({ name: 'renamed', state: 'ready' });
+    expect(heard.at(-1)).toBe('put ready renamed');
+
+    // Deleted in the store: nothing is shown, and a later record under the id is shown as stored.
+    const del = await store!.txn([{ op: 'delete', key: keys.endpoint(pending.id) }]);
+    await r.waitForRevision(del);
+    expect(r.endpoints.get(pending.id)).toBeUndefined();
+    expect(heard.at(-1)).toBe('delete');
+    const again = await store!.txn([{ op: 'put', key: keys.endpoint(pending.id), value: pending }]);
+    await r.waitForRevision(again);
+    expect(r.endpoints.get(pending.id)?.state).toBe('pending');
+    await r.stop();
+  });
 });
