@@ -41,6 +41,8 @@ export class RecordSet<T extends { id: string }> {
   /** Ids shown ahead of the store, with how (applied to whatever the store holds for them). */
   private readonly ahead = new Map<string, (stored: T) => T>();
   private readonly aheadViews = new WeakMap<T & object, T>();
+  /** What listeners last heard of each id shown ahead: the store catching up with it is no news. */
+  private readonly announced = new Map<string, string>();
   private readonly listeners = new Set<(ev: WatchEvent<T>) => void>();
 
   constructor(
@@ -99,22 +101,36 @@ export class RecordSet<T extends { id: string }> {
   showAhead(id: string, patch: (stored: T) => T): void {
     this.ahead.set(id, patch);
     const kv = this.cache.get(this.prefix + id);
-    if (kv) this.emit({ type: 'put', key: kv.key, value: this.current(kv.value), revision: kv.revision });
+    if (!kv) return;
+    const value = this.current(kv.value);
+    this.announced.set(id, JSON.stringify(value));
+    this.emit({ type: 'put', key: kv.key, value, revision: kv.revision });
   }
 
   dropAhead(id: string): void {
     const kv = this.cache.get(this.prefix + id);
     if (kv) this.aheadViews.delete(kv.value as T & object);
     this.ahead.delete(id);
+    this.announced.delete(id);
   }
 
   private relay(ev: WatchEvent<T>): void {
+    const id = ev.key.slice(this.prefix.length);
     if (ev.type === 'delete') {
-      this.ahead.delete(ev.key.slice(this.prefix.length));
+      this.ahead.delete(id);
+      this.announced.delete(id);
       this.emit(ev);
-    } else {
-      this.emit({ ...ev, value: this.current(ev.value) });
+      return;
     }
+    const value = this.current(ev.value);
+    const before = this.announced.get(id);
+    if (before !== undefined) {
+      // The store now says what was shown ahead (the ready write landed): every plane already acted on it.
+      const now = JSON.stringify(value);
+      if (now === before) return;
+      this.announced.set(id, now);
+    }
+    this.emit({ ...ev, value });
   }
 
   private emit(ev: WatchEvent<T>): void {

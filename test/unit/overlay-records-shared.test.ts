@@ -92,6 +92,14 @@ describe('OverlayRecords local view', () => {
     expect(r.endpoints.get(pending.id)).toMatchObject({ name: 'renamed', state: 'ready' });
     expect(heard.at(-1)).toBe('put ready renamed');
 
+    // The store catching up with what was shown is no news to the planes.
+    const heardBefore = heard.length;
+    const caughtUp = await store!.txn([{ op: 'put', key: keys.endpoint(pending.id), value: { ...pending, name: 'renamed', state: 'ready' } }]);
+    await r.waitForRevision(caughtUp);
+    expect(heard.length).toBe(heardBefore);
+    expect(r.endpoints.stored(pending.id)?.value.state).toBe('ready');
+    await store!.txn([{ op: 'put', key: keys.endpoint(pending.id), value: { ...pending, name: 'renamed' } }]).then((x) => r.waitForRevision(x));
+
     // Deleted in the store: nothing is shown, and a later record under the id is shown as stored.
     const del = await store!.txn([{ op: 'delete', key: keys.endpoint(pending.id) }]);
     await r.waitForRevision(del);
