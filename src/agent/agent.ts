@@ -328,7 +328,8 @@ export class Agent implements AgentApi, ServicesApi, Controller {
 
   private storeHealth(): NonNullable<StatusInfo['store']> {
     const h = this.store.health();
-    return h.ok ? { ok: true } : { ok: false, error: `${h.error} (since ${h.since})` };
+    const owed = this.endpoints.owedReady;
+    return { ...(h.ok ? { ok: true } : { ok: false, error: `${h.error} (since ${h.since})` }), ...(owed ? { owedReady: owed } : {}) };
   }
 
   private gossipStatus(): GossipStatus | undefined {

@@ -174,10 +174,11 @@ function toUpdateWire(req: UpdateServiceRequest): UpdateServiceWire {
 interface StoreStatus {
   ok: boolean;
   error?: string;
+  owedReady?: number;
 }
 
 function toStoreStatus(wire: StoreStatus__Output): StoreStatus {
-  return withOptional<StoreStatus>({ ok: wire.ok }, { error: present(wire.error) });
+  return withOptional<StoreStatus>({ ok: wire.ok }, { error: present(wire.error), owedReady: present(wire.owedReady) });
 }
 
 function toGossipStatus(wire: GossipStatus__Output): GossipStatus {

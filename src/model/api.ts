@@ -125,7 +125,12 @@ export interface StatusInfo {
   endpoints: number;
   features: FeatureProbe;
   /** Whether the agent's store takes writes; after a write failure (disk full, I/O error) ok is false until it recovers. */
-  store?: { ok: boolean; error?: string };
+  store?: {
+    ok: boolean;
+    error?: string;
+    /** Shared store: attaches acknowledged on this host (in its ack log) whose `ready` record the store does not hold yet. */
+    owedReady?: number;
+  };
   gossip?: GossipStatus;
   /** Packets to the VXLAN port from hosts that are not gossip members, dropped by the host firewall. */
   vxlanDropped?: number;

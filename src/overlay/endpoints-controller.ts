@@ -161,6 +161,11 @@ export class EndpointsController implements Controller {
       .map((e) => this.info(e));
   }
 
+  /** Shared store: attaches acknowledged here whose `ready` record the store does not hold yet. */
+  get owedReady(): number {
+    return this.ready?.backlog ?? 0;
+  }
+
   /** This host's acknowledged endpoints. */
   count(): number {
     return this.records.localEndpoints().filter((e) => e.state === 'ready').length;

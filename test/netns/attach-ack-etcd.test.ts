@@ -119,8 +119,12 @@ describe('attach acknowledged ahead of etcd (host-local ack log)', () => {
     const [w3, w4] = h.workloads(['a3', 'a4']);
     const held = await attachHeld('acks', w3!);
     expect((await gate.record(held.id))?.state).toBe('pending');
+    // status says what the store is owed
+    expect((await agent.json<{ store?: { owedReady?: number } }>('status')).store?.owedReady).toBe(1);
+    expect((await agent.cli('status')).stdout).toContain('1 attach(es) acknowledged here, their ready record not in the store yet');
     expect(await gate.ask('release')).toBe('released');
     await waitFor(async () => (await gate.record(held.id))?.state, { what: 'ready in etcd without a restart', until: (s) => s === 'ready', timeoutMs: 15_000 });
+    await waitFor(async () => (await agent.json<{ store?: { owedReady?: number } }>('status')).store?.owedReady, { what: 'nothing owed', until: (n) => n === undefined, timeoutMs: 5_000 });
 
     // Detached before its ready write could land: the write must not bring the record back.
     const second = await attachHeld('acks', w4!);

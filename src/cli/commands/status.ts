@@ -8,12 +8,13 @@ import { cliVersion } from '../version.js';
 const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 
 /** The store's health, once the agent reports it (an agent that does not shows no line). */
-type StoreHealth = { ok: boolean; error?: string };
+type StoreHealth = NonNullable<StatusInfo['store']>;
 
 function storeField(info: StatusInfo): [string, string][] {
   const store = (info as StatusInfo & { store?: StoreHealth }).store;
   if (store === undefined) return [];
-  return [['store', store.ok ? 'ok' : `failing: ${store.error ?? 'unknown error'}`]];
+  const owed = store.owedReady ? `; ${store.owedReady} attach(es) acknowledged here, their ready record not in the store yet (kept in the ack log, retried)` : '';
+  return [['store', (store.ok ? 'ok' : `failing: ${store.error ?? 'unknown error'}`) + owed]];
 }
 
 const status: Command = {

@@ -4,10 +4,13 @@
 export interface StoreStatus {
   'ok'?: (boolean);
   'error'?: (string);
+  'owedReady'?: (number);
   '_error'?: "error";
+  '_owedReady'?: "owedReady";
 }
 
 export interface StoreStatus__Output {
   'ok': (boolean);
   'error'?: (string);
+  'owedReady'?: (number);
 }
