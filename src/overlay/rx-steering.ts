@@ -1,24 +1,48 @@
-// RPS on the sandboxes' veth ends (desired.ts rpsLinks; README "Data-path cost"), kept off the
-// attach's path: each write is a process (sysfs in a private mount namespace), so writes after
-// attaches wait for a short quiet time and a burst of attaches to one sandbox makes one process.
+// RPS on the sandboxes' veth ends and the symmetric flow hash on the workloads' overlay interfaces
+// that feeds it (desired.ts rpsLinks/flowHashLinks; README "Data-path cost"), kept off the attach's
+// path: each write is a process, so writes after attaches wait for a short quiet time and a burst
+// of attaches to one namespace makes one process.
 import type { Logger } from 'pino';
-import { nsExists, onlineCpuMask, setRpsCpus, type NsRef } from '../kernel/index.js';
+import { nsExists, onlineCpuMask, setRpsCpus, setSymmetricFlowHash, type NsRef } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { errText } from '../errors.js';
 
-/** How long after a sandbox sync its RPS write waits for more changes (attaches come in bursts). */
+/** How long after a namespace sync its write waits for more changes (attaches come in bursts). */
 export const STEER_QUIET_MS = 200;
 
 interface Wanted {
   ns: NsRef;
   devices: string[];
-  /** Write every device, not only the ones not written yet (a new sandbox, a full resync). */
+  /** Write every device, not only the ones not written yet (a new namespace, a full resync). */
   all: boolean;
 }
 
-export class SandboxSteering {
+/** What one steering writes: the RPS masks of sandbox veth ends, or the flow-hash program of workload interfaces. */
+export interface SteeringTarget {
+  /** For logs: what the namespaces are. */
+  kind: 'sandbox' | 'workload';
+  write(ns: NsRef, devices: string[], cpuMask: string): Promise<void>;
+  /** The log line when a write fails (what it costs). */
+  failure: string;
+}
+
+/** RPS over every online CPU on the sandboxes' veth ends. */
+export const SANDBOX_RPS: SteeringTarget = {
+  kind: 'sandbox',
+  write: (ns, devices, mask) => setRpsCpus(ns, devices, mask),
+  failure: 'could not set RPS on the sandbox veths (their flows keep all forwarding on the sending CPU)',
+};
+
+/** The symmetric flow hash on the workloads' overlay interfaces (what RPS on the sandbox ends hashes). */
+export const WORKLOAD_FLOW_HASH: SteeringTarget = {
+  kind: 'workload',
+  write: (ns, devices) => setSymmetricFlowHash(ns, devices),
+  failure: "could not put the flow-hash program on the workload's overlay interfaces (RPS then hashes each direction of a connection apart)",
+};
+
+export class Steering {
   private readonly wanted = new Map<string, Wanted>();
-  /** Per sandbox: the devices whose mask is written. */
+  /** Per namespace: the devices written. */
   private readonly steered = new Map<string, Set<string>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly runs = new Coalescer();
@@ -28,12 +52,14 @@ export class SandboxSteering {
   constructor(
     private readonly enabled: boolean,
     private readonly log: Logger,
+    private readonly target: SteeringTarget,
   ) {}
 
   /**
-   * The sandbox's RPS devices as its sync left them. `wait` (a full resync): written now, and the
-   * promise waits for it; otherwise after STEER_QUIET_MS. Never rejects: a failure costs
-   * throughput, not function, so it is logged and the next sync tries again.
+   * The namespace's devices as its sync left them (`name`: the sandbox, or the workload's path).
+   * `wait` (a full resync): written now, and the promise waits for it; otherwise after
+   * STEER_QUIET_MS. Never rejects: a failure costs throughput, not function, so it is logged and
+   * the next sync tries again.
    */
   update(ns: NsRef, name: string, devices: string[], opts: { all: boolean; wait: boolean }): Promise<void> {
     if (!this.enabled) return Promise.resolve();
@@ -53,7 +79,7 @@ export class SandboxSteering {
     return Promise.resolve();
   }
 
-  /** The sandbox was made again or removed: nothing of it is written any more. */
+  /** The namespace was made again, removed or its devices changed: nothing of it counts as written. */
   forget(name: string): void {
     this.cancel(name);
     this.wanted.delete(name);
@@ -75,12 +101,12 @@ export class SandboxSteering {
       const done = w.all ? new Set<string>() : (this.steered.get(name) ?? new Set<string>());
       const todo = w.devices.filter((d) => !done.has(d));
       if (!todo.length) return;
-      await setRpsCpus(w.ns, todo, this.mask);
+      await this.target.write(w.ns, todo, this.mask);
       this.steered.set(name, new Set(w.devices));
     } catch (e) {
       this.steered.delete(name);
       if (!nsExists(w.ns)) return; // the network went meanwhile
-      this.log.warn({ sandbox: name, err: errText(e) }, 'could not set RPS on the sandbox veths (their flows keep all forwarding on the sending CPU)');
+      this.log.warn({ [this.target.kind]: name, err: errText(e) }, this.target.failure);
     }
   }
 }
