@@ -6,8 +6,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from './exec.js';
-import { inNs, type NsRef } from './ns.js';
+import { KernelError, run, runProcess } from './exec.js';
+import { inNs, nsTarget, type NsRef } from './ns.js';
 
 // $1 = mask, then the devices. A device that is not there (removed since the caller looked) is
 // skipped; one without receive queues in sysfs, or a write the kernel refuses, fails the call.
@@ -95,28 +95,25 @@ export async function hasSymmetricFlowHash(ns: NsRef, device: string): Promise<b
 }
 
 /**
- * Puts the flow-hash program on the egress of each of `devices` in `ns` (a clsact qdisc and one bpf
- * filter; a device that already has it is left alone). Devices not there are skipped.
+ * Puts the flow-hash program on the egress of each of `devices` in `ns`: a clsact qdisc and one bpf
+ * filter, both `replace` (a device that has them gets the same again, atomically), in one `tc -batch`
+ * process for the namespace (a check first would be a second process; this runs after every attach).
+ * Devices not there (removed since the caller looked) are skipped.
  */
 export async function setSymmetricFlowHash(ns: NsRef, devices: string[]): Promise<void> {
-  const todo: string[] = [];
-  for (const dev of devices) {
-    try {
-      if (!(await hasSymmetricFlowHash(ns, dev))) todo.push(dev);
-    } catch (e) {
-      if (!/Cannot find device/.test(String(e))) throw e; // removed since the caller looked
-    }
-  }
-  if (!todo.length) return;
+  if (!devices.length) return;
   const dir = await mkdtemp(join(tmpdir(), 'vxmesh-bpf-'));
   try {
     const obj = join(dir, 'flow-hash.o');
     await writeFile(obj, FLOW_HASH_PROG.elf);
-    const batch = todo.flatMap((dev) => [
+    const batch = devices.flatMap((dev) => [
       `qdisc replace dev ${dev} clsact`,
       `filter replace dev ${dev} egress pref ${FLOW_HASH_PREF} handle 1 bpf direct-action obj ${obj} sec ${FLOW_HASH_PROG.section}`,
     ]);
-    await run(...inNs(ns, 'tc', ['-batch', '-']), batch.join('\n') + '\n');
+    // -force: one missing device does not stop the others; only errors other than that count.
+    const r = await runProcess(...inNs(ns, 'tc', ['-force', '-batch', '-']), batch.join('\n') + '\n');
+    const errors = r.stderr.split('\n').filter((l) => l.trim() && !/Cannot find device|^Command failed/.test(l));
+    if (r.code !== 0 && errors.length) throw new KernelError(`tc -batch in ${nsTarget(ns)}: ${errors.join('; ')}`, 'tc -batch', r.stderr);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
