@@ -1,14 +1,13 @@
 // RPS on the sandboxes' veth ends and the symmetric flow hash on the workloads' overlay interfaces
 // that feeds it (desired.ts rpsLinks/flowHashLinks; README "Data-path cost"), kept off the attach's
-// path: each write is a process, so writes after attaches wait for a short quiet time and a burst
-// of attaches to one namespace makes one process.
+// path: each write is a process, so writes wait until the syncs have been quiet for a short time
+// (attaches come in bursts, and a burst to many namespaces would otherwise run a process per
+// namespace beside the attaches still in flight), then go one namespace after another.
 import type { Logger } from 'pino';
 import { nsExists, onlineCpuMask, setRpsCpus, setSymmetricFlowHash, type NsRef } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { errText } from '../errors.js';
 
-/** How long after a namespace sync its write waits for more changes (attaches come in bursts). */
-export const STEER_QUIET_MS = 200;
 
 interface Wanted {
   ns: NsRef;
@@ -22,6 +21,10 @@ export interface SteeringTarget {
   /** For logs: what the namespaces are. */
   kind: 'sandbox' | 'workload';
   write(ns: NsRef, devices: string[], cpuMask: string): Promise<void>;
+  /** How long the syncs must have been quiet before the pending writes run... */
+  quietMs: number;
+  /** ... but a steady stream of syncs delays a pending write no longer than this. */
+  maxWaitMs: number;
   /** The log line when a write fails (what it costs). */
   failure: string;
 }
@@ -30,6 +33,9 @@ export interface SteeringTarget {
 export const SANDBOX_RPS: SteeringTarget = {
   kind: 'sandbox',
   write: (ns, devices, mask) => setRpsCpus(ns, devices, mask),
+  // One sandbox per network: a burst of attaches makes one write.
+  quietMs: 200,
+  maxWaitMs: 2000,
   failure: 'could not set RPS on the sandbox veths (their flows keep all forwarding on the sending CPU)',
 };
 
@@ -37,6 +43,11 @@ export const SANDBOX_RPS: SteeringTarget = {
 export const WORKLOAD_FLOW_HASH: SteeringTarget = {
   kind: 'workload',
   write: (ns, devices) => setSymmetricFlowHash(ns, devices),
+  // One write (a tc process loading the program, ~10 ms) per workload namespace: a burst of attaches
+  // is a burst of writes, so they wait for a longer lull (the flows are steered meanwhile, by the
+  // socket's hash).
+  quietMs: 1000,
+  maxWaitMs: 10_000,
   failure: "could not put the flow-hash program on the workload's overlay interfaces (RPS then hashes each direction of a connection apart)",
 };
 
@@ -44,7 +55,11 @@ export class Steering {
   private readonly wanted = new Map<string, Wanted>();
   /** Per namespace: the devices written. */
   private readonly steered = new Map<string, Set<string>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Namespaces whose write waits for the quiet time. */
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  /** When the oldest pending write was asked for (for the target's maxWaitMs). */
+  private pendingSince = 0;
   private readonly runs = new Coalescer();
   /** Every online CPU (undefined: not read yet; '' on a one-CPU host, where RPS has nothing to spread). */
   private mask: string | undefined;
@@ -57,8 +72,8 @@ export class Steering {
 
   /**
    * The namespace's devices as its sync left them (`name`: the sandbox, or the workload's path).
-   * `wait` (a full resync): written now, and the promise waits for it; otherwise after
-   * STEER_QUIET_MS. Never rejects: a failure costs throughput, not function, so it is logged and
+   * `wait` (a full resync): written now, and the promise waits for it; otherwise once the syncs
+   * have been quiet for the target's quietMs. Never rejects: a failure costs throughput, not function, so it is logged and
    * the next sync tries again.
    */
   update(ns: NsRef, name: string, devices: string[], opts: { all: boolean; wait: boolean }): Promise<void> {
@@ -68,15 +83,21 @@ export class Steering {
       this.cancel(name);
       return this.runs.request(name, () => this.steer(name));
     }
-    if (!this.timers.has(name)) {
-      const t = setTimeout(() => {
-        this.timers.delete(name);
-        void this.runs.request(name, () => this.steer(name));
-      }, STEER_QUIET_MS);
-      t.unref();
-      this.timers.set(name, t);
-    }
+    this.pending.add(name);
+    const now = Date.now();
+    if (this.timer) clearTimeout(this.timer);
+    else this.pendingSince = now;
+    this.timer = setTimeout(() => void this.flush(), Math.max(0, Math.min(this.target.quietMs, this.pendingSince + this.target.maxWaitMs - now)));
+    this.timer.unref();
     return Promise.resolve();
+  }
+
+  /** The pending writes, one namespace at a time (never a process per namespace at once). */
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    const names = [...this.pending];
+    this.pending.clear();
+    for (const name of names) await this.runs.request(name, () => this.steer(name));
   }
 
   /** The namespace was made again, removed or its devices changed: nothing of it counts as written. */
@@ -87,8 +108,7 @@ export class Steering {
   }
 
   private cancel(name: string): void {
-    clearTimeout(this.timers.get(name));
-    this.timers.delete(name);
+    this.pending.delete(name);
   }
 
   private async steer(name: string): Promise<void> {
