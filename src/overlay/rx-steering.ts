@@ -8,7 +8,6 @@ import { nsExists, onlineCpuMask, setRpsCpus, setSymmetricFlowHash, type NsRef }
 import { Coalescer } from '../util/coalescer.js';
 import { errText } from '../errors.js';
 
-
 interface Wanted {
   ns: NsRef;
   devices: string[];
@@ -73,8 +72,8 @@ export class Steering {
   /**
    * The namespace's devices as its sync left them (`name`: the sandbox, or the workload's path).
    * `wait` (a full resync): written now, and the promise waits for it; otherwise once the syncs
-   * have been quiet for the target's quietMs. Never rejects: a failure costs throughput, not function, so it is logged and
-   * the next sync tries again.
+   * have been quiet for the target's quietMs. Never rejects: a failure costs throughput, not
+   * function, so it is logged and the next sync tries again.
    */
   update(ns: NsRef, name: string, devices: string[], opts: { all: boolean; wait: boolean }): Promise<void> {
     if (!this.enabled) return Promise.resolve();
