@@ -67,6 +67,7 @@ export class Steering {
     private readonly enabled: boolean,
     private readonly log: Logger,
     private readonly target: SteeringTarget,
+    private readonly readMask: () => Promise<string> = onlineCpuMask,
   ) {}
 
   /**
@@ -115,7 +116,7 @@ export class Steering {
     if (!w) return;
     this.wanted.set(name, { ...w, all: false });
     try {
-      this.mask ??= await onlineCpuMask();
+      this.mask ??= await this.readMask();
       if (!this.mask) return;
       const done = w.all ? new Set<string>() : (this.steered.get(name) ?? new Set<string>());
       const todo = w.devices.filter((d) => !done.has(d));
