@@ -126,7 +126,7 @@ export const AGENT_OPTIONS: readonly AgentOption[] = [
   },
   {
     field: 'rps', flag: 'rps', kind: 'boolean', valueName: '',
-    description: "spread what workloads send into the overlay over every CPU (RPS on the sandboxes' veth ends; --no-rps turns it off)",
+    description: "spread what workloads send into the overlay over every CPU (RPS on the sandboxes' veth ends, with a symmetric flow hash from a tc program on the workloads' eth0; --no-rps turns both off)",
   },
   { field: 'salvage', flag: 'salvage', kind: 'boolean', valueName: '', description: 'start from every store record that verifies, moving a damaged file aside (see the README)' },
 ];

@@ -62,7 +62,7 @@ export function nsExists(ns: NsRef): boolean {
 }
 
 /** Command + args that run `tool args...` inside the namespace, with one process. */
-export function inNs(ns: NsRef, tool: 'ip' | 'bridge' | 'nft' | 'sysctl' | 'ipvsadm' | 'conntrack' | 'unshare', args: string[]): [string, string[]] {
+export function inNs(ns: NsRef, tool: 'ip' | 'bridge' | 'nft' | 'sysctl' | 'ipvsadm' | 'conntrack' | 'unshare' | 'tc', args: string[]): [string, string[]] {
   if (ns.kind === 'self') return [tool, args];
   if (ns.kind === 'named' && (tool === 'ip' || tool === 'bridge')) return [tool, ['-n', ns.name, ...args]];
   const path = ns.kind === 'named' ? `${NETNS_DIR}/${ns.name}` : ns.path;

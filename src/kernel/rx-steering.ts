@@ -3,9 +3,11 @@
 // namespace of whoever mounted it (the agent's own may not match: it can run under nsenter). So the
 // write runs in a private mount namespace inside the target network namespace with sysfs mounted
 // afresh, as `ip netns exec` does: one process per namespace for all its devices.
-import { readFile } from 'node:fs/promises';
-import { run } from './exec.js';
-import { inNs, type NsRef } from './ns.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KernelError, run, runProcess } from './exec.js';
+import { inNs, nsTarget, type NsRef } from './ns.js';
 
 // $1 = mask, then the devices. A device that is not there (removed since the caller looked) is
 // skipped; one without receive queues in sysfs, or a write the kernel refuses, fails the call.
@@ -53,4 +55,66 @@ export async function setRpsCpus(ns: NsRef, devices: string[], mask: string): Pr
   if (!devices.length) return;
   maskValue(mask);
   await run(...inNs(ns, 'unshare', ['--mount', 'sh', '-c', WRITE, 'sh', mask, ...devices]));
+}
+
+/**
+ * A tc egress program (eBPF, 3 instructions) that drops the packet's flow hash, so the next device
+ * that needs one (RPS at the sandbox's veth end) computes it from the headers, and the kernel's flow
+ * hash is the same for both directions of a connection (it sorts addresses and ports first). Without
+ * it a TCP packet carries its socket's random txhash, drawn anew per connection and per direction:
+ * RPS then puts a connection's data and its ACKs on unrelated CPUs (bench/RESULTS.md, session 5).
+ * ELF object as `llvm-mc -triple=bpfel -filetype=obj` assembles this source:
+ *     .section vxmesh,"ax",@progbits
+ *     .globl vxmesh_symhash
+ *     .type vxmesh_symhash,@function
+ *   vxmesh_symhash:
+ *     call 41          ; bpf_set_hash_invalid(skb)
+ *     r0 = 0           ; TC_ACT_OK
+ *     exit
+ *     .size vxmesh_symhash, .-vxmesh_symhash
+ *     .section license,"aw",@progbits
+ *     .asciz "GPL"
+ */
+export const FLOW_HASH_PROG = {
+  /** The program's name as `tc filter show` prints it (how a device is recognised as done). */
+  name: 'vxmesh_symhash',
+  section: 'vxmesh',
+  elf: Buffer.from(
+    'f0VMRgIBAQAAAAAAAAAAAAEA9wABAAAAAAAAAAAAAAAAAAAAAAAAAMgAAAAAAAAAAAAAAEAAAAAAAEAABgABAIUAAAApAAAAtwAAAAAAAACVAAAAAAAAAEdQTAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAADgAAABIAAwAAAAAAAAAAABgAAAAAAAAAAC50ZXh0AHZ4bWVzaAB2eG1lc2hfc3ltaGFzaABsaWNlbnNlAC5zdHJ0YWIALnN5bXRhYgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAJQAAAAMAAAAAAAAAAAAAAAAAAAAAAAAAkAAAAAAAAAA1AAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAEAAAABAAAABgAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAHAAAAAQAAAAYAAAAAAAAAAAAAAAAAAABAAAAAAAAAABgAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAHQAAAAEAAAADAAAAAAAAAAAAAAAAAAAAWAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAC0AAAACAAAAAAAAAAAAAAAAAAAAAAAAAGAAAAAAAAAAMAAAAAAAAAABAAAAAQAAAAgAAAAAAAAAGAAAAAAAAAA=',
+    'base64',
+  ),
+} as const;
+
+/** tc's priority for the filter: an arbitrary fixed one, so a user's own egress filters keep theirs. */
+const FLOW_HASH_PREF = '49100';
+
+/** Whether `device` in `ns` has the flow-hash program on its egress (tc's own listing). */
+export async function hasSymmetricFlowHash(ns: NsRef, device: string): Promise<boolean> {
+  const out = await run(...inNs(ns, 'tc', ['filter', 'show', 'dev', device, 'egress']));
+  return out.includes(`name ${FLOW_HASH_PROG.name} `);
+}
+
+/**
+ * Puts the flow-hash program on the egress of each of `devices` in `ns`: a clsact qdisc and one bpf
+ * filter, both `replace` (a device that has them gets the same again, atomically), in one `tc -batch`
+ * process for the namespace (a check first would be a second process; this runs after every attach).
+ * Devices not there (removed since the caller looked) are skipped.
+ */
+export async function setSymmetricFlowHash(ns: NsRef, devices: string[]): Promise<void> {
+  if (!devices.length) return;
+  const dir = await mkdtemp(join(tmpdir(), 'vxmesh-bpf-'));
+  try {
+    const obj = join(dir, 'flow-hash.o');
+    await writeFile(obj, FLOW_HASH_PROG.elf);
+    const batch = devices.flatMap((dev) => [
+      `qdisc replace dev ${dev} clsact`,
+      `filter replace dev ${dev} egress pref ${FLOW_HASH_PREF} handle 1 bpf direct-action obj ${obj} sec ${FLOW_HASH_PROG.section}`,
+    ]);
+    // -force: one missing device does not stop the others; only errors other than that count.
+    const r = await runProcess(...inNs(ns, 'tc', ['-force', '-batch', '-']), batch.join('\n') + '\n');
+    const errors = r.stderr.split('\n').filter((l) => l.trim() && !/Cannot find device|^Command failed/.test(l));
+    if (r.code !== 0 && errors.length) throw new KernelError(`tc -batch in ${nsTarget(ns)}: ${errors.join('; ')}`, 'tc -batch', r.stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

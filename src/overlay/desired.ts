@@ -105,6 +105,17 @@ export function rpsLinks(desired: NsDesired): string[] {
   return desired.links.filter((l) => l.kind === 'veth').map((l) => l.name);
 }
 
+/**
+ * The workload interfaces (one per overlay endpoint; not the gateway leg) whose egress drops the
+ * socket's flow hash (kernel/rx-steering.ts FLOW_HASH_PROG), so RPS at the sandbox end hashes a
+ * connection's two directions alike and runs both on one CPU. With the socket's random hash a
+ * connection between two workloads on one host drew its data's and its ACKs' CPUs apart half the
+ * time, serialising the path (bench/RESULTS.md, session 5). Part of RPS: `--no-rps` leaves it out.
+ */
+export function flowHashLinks(eps: WorkloadEndpoint[]): string[] {
+  return eps.map(({ ep }) => ep.ifName);
+}
+
 /** The agent's own namespace: vxmesh_gwbridge and one isolated port per workload gateway leg. */
 export function hostDesired(gateways: HostGateway[], host: HostContext): NsDesired {
   const links: LinkSpec[] = [{ name: GW_BRIDGE, kind: 'bridge', mac: macFromIpv4(host.gwSubnet.gateway), up: true }];

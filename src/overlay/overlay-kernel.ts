@@ -27,8 +27,8 @@ import {
 } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Mutex } from '../util/mutex.js';
-import { SandboxSteering } from './rx-steering.js';
-import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, rpsLinks, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
+import { SANDBOX_RPS, Steering, WORKLOAD_FLOW_HASH } from './rx-steering.js';
+import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, flowHashLinks, rpsLinks, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
 import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
 import type { PeerKernelEntries } from './peer-desired.js';
@@ -46,7 +46,7 @@ export interface OverlayKernelOptions {
   gwBridgePool: string;
   /** Remove nothing the store cannot account for (see ownership.ts). */
   salvage: boolean;
-  /** RPS on the sandboxes' veth ends (desired.ts rpsLinks); --no-rps turns it off. */
+  /** RPS on the sandboxes' veth ends and the symmetric flow hash feeding it (desired.ts rpsLinks, flowHashLinks); --no-rps turns both off. */
   rps: boolean;
 }
 
@@ -67,7 +67,9 @@ export class OverlayKernel {
   /** Gossip members' advertise addresses for the VXLAN filter (undefined: not known yet). */
   private memberSource: () => string[] | undefined = () => undefined;
   /** RPS on the sandboxes' veth ends. */
-  private readonly steering: SandboxSteering;
+  private readonly steering: Steering;
+  /** The symmetric flow hash on the workloads' overlay interfaces (part of RPS). */
+  private readonly flowHash: Steering;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -79,7 +81,8 @@ export class OverlayKernel {
   ) {
     this.links = new LinkReconciler(observer);
     this.nft = new NftTableReconciler(observer);
-    this.steering = new SandboxSteering(opts.rps, log);
+    this.steering = new Steering(opts.rps, log, SANDBOX_RPS);
+    this.flowHash = new Steering(opts.rps, log, WORKLOAD_FLOW_HASH);
   }
 
   private get host(): HostContext {
@@ -120,7 +123,9 @@ export class OverlayKernel {
   }
 
   forgetWorkload(netns: string): void {
-    if (netns) this.links.forget(nsFromPath(netns));
+    if (!netns) return;
+    this.links.forget(nsFromPath(netns));
+    this.flowHash.forget(netns); // an interface name (eth0) comes back with the next endpoint
   }
 
   /**
@@ -295,6 +300,8 @@ export class OverlayKernel {
       if (!eps.length && !gw) return;
       const r = await this.links.reconcile(nsFromPath(netns), workloadDesired(eps, gw, this.host), { fresh, assume });
       if (r.missing.length) throw new KernelError(`interfaces missing in ${netns}: ${r.missing.join(', ')}`, 'reconcile', '');
+      // The flow hash for RPS: off the attach's path, as the sandbox's masks; a full resync waits for it.
+      await this.flowHash.update(nsFromPath(netns), netns, flowHashLinks(eps), { all: fresh, wait: fresh });
     });
   }
 

@@ -1,26 +1,64 @@
-// RPS on the sandboxes' veth ends (desired.ts rpsLinks; README "Data-path cost"), kept off the
-// attach's path: each write is a process (sysfs in a private mount namespace), so writes after
-// attaches wait for a short quiet time and a burst of attaches to one sandbox makes one process.
+// RPS on the sandboxes' veth ends and the symmetric flow hash on the workloads' overlay interfaces
+// that feeds it (desired.ts rpsLinks/flowHashLinks; README "Data-path cost"), kept off the attach's
+// path: each write is a process, so writes wait until the syncs have been quiet for a short time
+// (attaches come in bursts, and a burst to many namespaces would otherwise run a process per
+// namespace beside the attaches still in flight), then go one namespace after another.
 import type { Logger } from 'pino';
-import { nsExists, onlineCpuMask, setRpsCpus, type NsRef } from '../kernel/index.js';
+import { nsExists, onlineCpuMask, setRpsCpus, setSymmetricFlowHash, type NsRef } from '../kernel/index.js';
 import { Coalescer } from '../util/coalescer.js';
 import { errText } from '../errors.js';
-
-/** How long after a sandbox sync its RPS write waits for more changes (attaches come in bursts). */
-export const STEER_QUIET_MS = 200;
 
 interface Wanted {
   ns: NsRef;
   devices: string[];
-  /** Write every device, not only the ones not written yet (a new sandbox, a full resync). */
+  /** Write every device, not only the ones not written yet (a new namespace, a full resync). */
   all: boolean;
 }
 
-export class SandboxSteering {
+/** What one steering writes: the RPS masks of sandbox veth ends, or the flow-hash program of workload interfaces. */
+export interface SteeringTarget {
+  /** For logs: what the namespaces are. */
+  kind: 'sandbox' | 'workload';
+  write(ns: NsRef, devices: string[], cpuMask: string): Promise<void>;
+  /** How long the syncs must have been quiet before the pending writes run... */
+  quietMs: number;
+  /** ... but a steady stream of syncs delays a pending write no longer than this. */
+  maxWaitMs: number;
+  /** The log line when a write fails (what it costs). */
+  failure: string;
+}
+
+/** RPS over every online CPU on the sandboxes' veth ends. */
+export const SANDBOX_RPS: SteeringTarget = {
+  kind: 'sandbox',
+  write: (ns, devices, mask) => setRpsCpus(ns, devices, mask),
+  // One sandbox per network: a burst of attaches makes one write.
+  quietMs: 200,
+  maxWaitMs: 2000,
+  failure: 'could not set RPS on the sandbox veths (their flows keep all forwarding on the sending CPU)',
+};
+
+/** The symmetric flow hash on the workloads' overlay interfaces (what RPS on the sandbox ends hashes). */
+export const WORKLOAD_FLOW_HASH: SteeringTarget = {
+  kind: 'workload',
+  write: (ns, devices) => setSymmetricFlowHash(ns, devices),
+  // One write (a tc process loading the program, ~10 ms) per workload namespace: a burst of attaches
+  // is a burst of writes, so they wait for a longer lull (the flows are steered meanwhile, by the
+  // socket's hash).
+  quietMs: 1000,
+  maxWaitMs: 10_000,
+  failure: "could not put the flow-hash program on the workload's overlay interfaces (RPS then hashes each direction of a connection apart)",
+};
+
+export class Steering {
   private readonly wanted = new Map<string, Wanted>();
-  /** Per sandbox: the devices whose mask is written. */
+  /** Per namespace: the devices written. */
   private readonly steered = new Map<string, Set<string>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Namespaces whose write waits for the quiet time. */
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  /** When the oldest pending write was asked for (for the target's maxWaitMs). */
+  private pendingSince = 0;
   private readonly runs = new Coalescer();
   /** Every online CPU (undefined: not read yet; '' on a one-CPU host, where RPS has nothing to spread). */
   private mask: string | undefined;
@@ -28,12 +66,15 @@ export class SandboxSteering {
   constructor(
     private readonly enabled: boolean,
     private readonly log: Logger,
+    private readonly target: SteeringTarget,
+    private readonly readMask: () => Promise<string> = onlineCpuMask,
   ) {}
 
   /**
-   * The sandbox's RPS devices as its sync left them. `wait` (a full resync): written now, and the
-   * promise waits for it; otherwise after STEER_QUIET_MS. Never rejects: a failure costs
-   * throughput, not function, so it is logged and the next sync tries again.
+   * The namespace's devices as its sync left them (`name`: the sandbox, or the workload's path).
+   * `wait` (a full resync): written now, and the promise waits for it; otherwise once the syncs
+   * have been quiet for the target's quietMs. Never rejects: a failure costs throughput, not
+   * function, so it is logged and the next sync tries again.
    */
   update(ns: NsRef, name: string, devices: string[], opts: { all: boolean; wait: boolean }): Promise<void> {
     if (!this.enabled) return Promise.resolve();
@@ -42,18 +83,24 @@ export class SandboxSteering {
       this.cancel(name);
       return this.runs.request(name, () => this.steer(name));
     }
-    if (!this.timers.has(name)) {
-      const t = setTimeout(() => {
-        this.timers.delete(name);
-        void this.runs.request(name, () => this.steer(name));
-      }, STEER_QUIET_MS);
-      t.unref();
-      this.timers.set(name, t);
-    }
+    this.pending.add(name);
+    const now = Date.now();
+    if (this.timer) clearTimeout(this.timer);
+    else this.pendingSince = now;
+    this.timer = setTimeout(() => void this.flush(), Math.max(0, Math.min(this.target.quietMs, this.pendingSince + this.target.maxWaitMs - now)));
+    this.timer.unref();
     return Promise.resolve();
   }
 
-  /** The sandbox was made again or removed: nothing of it is written any more. */
+  /** The pending writes, one namespace at a time (never a process per namespace at once). */
+  private async flush(): Promise<void> {
+    this.timer = undefined;
+    const names = [...this.pending];
+    this.pending.clear();
+    for (const name of names) await this.runs.request(name, () => this.steer(name));
+  }
+
+  /** The namespace was made again, removed or its devices changed: nothing of it counts as written. */
   forget(name: string): void {
     this.cancel(name);
     this.wanted.delete(name);
@@ -61,8 +108,7 @@ export class SandboxSteering {
   }
 
   private cancel(name: string): void {
-    clearTimeout(this.timers.get(name));
-    this.timers.delete(name);
+    this.pending.delete(name);
   }
 
   private async steer(name: string): Promise<void> {
@@ -70,17 +116,17 @@ export class SandboxSteering {
     if (!w) return;
     this.wanted.set(name, { ...w, all: false });
     try {
-      this.mask ??= await onlineCpuMask();
+      this.mask ??= await this.readMask();
       if (!this.mask) return;
       const done = w.all ? new Set<string>() : (this.steered.get(name) ?? new Set<string>());
       const todo = w.devices.filter((d) => !done.has(d));
       if (!todo.length) return;
-      await setRpsCpus(w.ns, todo, this.mask);
+      await this.target.write(w.ns, todo, this.mask);
       this.steered.set(name, new Set(w.devices));
     } catch (e) {
       this.steered.delete(name);
       if (!nsExists(w.ns)) return; // the network went meanwhile
-      this.log.warn({ sandbox: name, err: errText(e) }, 'could not set RPS on the sandbox veths (their flows keep all forwarding on the sending CPU)');
+      this.log.warn({ [this.target.kind]: name, err: errText(e) }, this.target.failure);
     }
   }
 }

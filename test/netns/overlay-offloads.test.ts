@@ -1,9 +1,10 @@
 // Data-path settings the agent programs on its own devices: RPS on each sandbox's veth ends (every
-// online CPU; not on vxlan0), set when they are made and put back after a restart; --no-rps leaves
-// the devices at the kernel's settings.
+// online CPU; not on vxlan0) and the flow-hash program on each workload's overlay interface (tc
+// egress), set when they are made and put back after a restart; --no-rps leaves the devices at the
+// kernel's settings.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness, canPing, linkNames, mustSh, type AgentProcess } from '../helpers/netns.js';
+import { Harness, canPing, inNs, linkNames, mustSh, type AgentProcess } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
 
 interface Ep { id: string; ipv4: string }
@@ -30,6 +31,9 @@ function sandboxMasks(sandbox: string): Map<string, bigint> {
   const out = mustSh('ip', ['netns', 'exec', sandbox, 'sh', '-c', 'for d in "$@"; do echo "$d $(cat /sys/class/net/$d/queues/rx-0/rps_cpus)"; done', 'sh', ...devs]);
   return new Map(out.trim().split('\n').map((l) => l.split(' ') as [string, string]).map(([d, m]) => [d, maskOf(m)]));
 }
+/** The program names on a workload interface's tc egress (the agent's is vxmesh_symhash). */
+const egressPrograms = (netns: string, dev = 'eth0') =>
+  [...inNs(netns, 'tc', ['filter', 'show', 'dev', dev, 'egress']).stdout.matchAll(/ name (\S+) /g)].map((m) => m[1]);
 const clearMask = (sandbox: string, dev: string) =>
   mustSh('ip', ['netns', 'exec', sandbox, 'sh', '-c', `echo 0 > /sys/class/net/${dev}/queues/rx-0/rps_cpus`]);
 
@@ -42,7 +46,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
-  it('sets RPS on the sandbox veths it makes (not vxlan0), and puts it back after a restart', async () => {
+  it('sets RPS on the sandbox veths it makes (not vxlan0) and the flow hash on the workloads, and puts both back after a restart', async () => {
     const [a, b] = h.workloads(['ra', 'rb']) as [string, string];
     await agent.json('network', 'create', 'rps', '--subnet', '10.43.0.0/24');
     const ea = await agent.json<Ep>('endpoint', 'attach', '--network', 'rps', '--netns', a);
@@ -55,14 +59,21 @@ describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
     expect([...masks.keys()].sort()).toEqual([...want, 'vxlan0'].sort());
     for (const dev of want) expect(masks.get(dev), `${dev} rps_cpus`).toBe(ALL);
     expect(masks.get('vxlan0')).toBe(0n);
+    // The flow-hash program on each workload's eth0 egress (never on the gateway leg).
+    await waitFor(() => [a, b].map((w) => egressPrograms(w)), { what: 'flow-hash program on the workloads', until: (ps) => ps.every((p) => p.includes('vxmesh_symhash')) });
+    for (const w of [a, b]) expect(egressPrograms(w)).toEqual(['vxmesh_symhash']);
     expect(canPing(a, eb.ipv4.split('/')[0]!)).toBe(true);
 
     // Undone by hand while the agent is down: the start-up resync puts it back.
     await agent.stop();
     for (const dev of want) clearMask(sandbox, dev);
     expect([...sandboxMasks(sandbox).values()].every((m) => m === 0n)).toBe(true);
+    for (const w of [a, b]) mustSh('nsenter', [`--net=${w}`, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'clsact']);
+    expect(egressPrograms(a)).toEqual([]);
     await agent.start();
     await waitFor(() => want.map((d) => sandboxMasks(sandbox).get(d)), { what: 'RPS masks back after restart', until: (ms) => ms.every((m) => m === ALL) });
+    // The start-up resync waits for its writes before "ready": the programs are back already.
+    for (const w of [a, b]) expect(egressPrograms(w)).toEqual(['vxmesh_symhash']);
     expect(canPing(b, ea.ipv4.split('/')[0]!)).toBe(true);
   });
 
@@ -79,5 +90,6 @@ describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
     const masks = sandboxMasks(net!.sandbox);
     expect(masks.size).toBe(2);
     for (const [dev, m] of masks) expect(m, `${dev} rps_cpus`).toBe(0n);
+    expect(egressPrograms(w)).toEqual([]);
   });
 });
