@@ -18,6 +18,8 @@ const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
 /** The log is emptied once every acknowledgement it holds is in the store and it names this many. */
 const CLEAR_AFTER = 256;
+/** How long after an acknowledgement its store write starts. */
+const KICK_AFTER_MS = 2;
 /** Acknowledgements per store transaction: 2 writes each at most, under etcd's default 128 operations. */
 const BATCH = 50;
 
@@ -54,8 +56,9 @@ export class ReadyWriter {
     this.records.endpoints.showAhead(ep.id, asReady);
     if (gw) this.records.gateways.showAhead(gw.id, asReady);
     this.owed.set(ep.id, { endpointId: ep.id, ...(gw ? { gatewayId: gw.id } : {}) });
-    // After the attach's reply is on its way: the write's client-side work (~1.5 ms of gRPC encoding) would delay it.
-    setImmediate(() => this.kick());
+    // Once the attach's reply is on its way (the caller still waits for DNS to serve the namespace, a
+    // turn of the event loop or two): the write's client-side work (~1.5 ms of gRPC encoding) would delay it.
+    setTimeout(() => this.kick(), KICK_AFTER_MS);
   }
 
   /**
