@@ -229,16 +229,15 @@ export async function transact<T>(
   build: (t: IpamTxn) => Promise<T>,
   attempts = 30,
   hint?: PoolHint,
-): Promise<{ result: T; revision: number; keys: string[]; ops: TxnOp[]; attempts: number }> {
+): Promise<{ result: T; revision: number; keys: string[]; attempts: number }> {
   for (let i = 1; ; i++) {
     // Only the first attempt trusts the hint: after a conflict the cache may be what was stale.
     const t = new IpamTxn(store, defaults, i === 1 ? hint : undefined);
     const result = await build(t);
     try {
       // Keys compared only were not written: no cache has to catch up with them.
-      const ops = t.allOps();
-      const keys = ops.flatMap((o) => (o.op === 'check' ? [] : [o.key]));
-      return { result, revision: await t.commit(), keys, ops, attempts: i };
+      const keys = t.allOps().flatMap((o) => (o.op === 'check' ? [] : [o.key]));
+      return { result, revision: await t.commit(), keys, attempts: i };
     } catch (e) {
       if (!(e instanceof StoreConflict) || i >= attempts) throw e;
       // Several hosts writing one pool (a shared etcd): a short random pause keeps them from colliding in step.

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { VxError } from '../errors.js';
 import type { Controller } from '../model/controller.js';
 import type { PoolGrant, PoolRequest } from '../model/api.js';
-import { StateCache, StoreConflict, StoreUnavailable, StoreWriteError, type Store, type TxnOp } from '../store/index.js';
+import { StateCache, StoreConflict, StoreUnavailable, StoreWriteError, type Store } from '../store/index.js';
 import { Mutex } from '../util/mutex.js';
 import { formatCidr, parseCidr } from '../util/ip-addr.js';
 import { poolInfo, type DefaultPools, type PoolState } from './pool.js';
@@ -62,8 +62,6 @@ export class IpamController implements Controller {
    * the pools now, so the cached copy is likely stale and would cost a failed transaction each time.
    */
   private hintOffUntil = 0;
-  /** The caches' catch-up with the last writeShown, awaited before the next write. */
-  private behind: Promise<void> = Promise.resolve();
   private readonly hint: PoolHint = (poolId) => {
     const kv = this.pools.get(ipamKeys.pool(poolId));
     return kv ? { state: kv.value, revision: kv.revision } : undefined;
@@ -107,45 +105,17 @@ export class IpamController implements Controller {
    */
   write<T>(build: (t: IpamTxn) => Promise<T>): Promise<T> {
     return this.lock.run(async () => {
-      const { result, revision, keys } = await this.commit(build);
-      await this.caughtUp(revision, keys);
+      const hinted = Date.now() >= this.hintOffUntil;
+      const { result, revision, keys, attempts } = await transact(this.store, this.opts.defaults, build, undefined, hinted ? this.hint : undefined).catch((e: unknown) => {
+        if (hinted) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
+        throw e instanceof StoreWriteError || e instanceof StoreConflict || e instanceof StoreUnavailable ? new StoreFailure(e) : e;
+      });
+      if (hinted && attempts > 1) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
+      // The pool cache too, so the next write's hint is not stale (a stale one costs a conflict and a retry).
+      const poolsWritten = keys.some((k) => k.startsWith(ipamKeys.poolPrefix));
+      await Promise.all([this.settle(revision, keys), poolsWritten ? this.pools.waitForRevision(revision) : undefined]);
       return result;
     });
-  }
-
-  /**
-   * A write whose caller reads its own records through `show` rather than the caches: `show` gets
-   * the committed operations at once, and the caches' catch-up (on etcd a watch delivery, ~1.5 ms)
-   * is waited for by the next write instead, so every `build` still reads caches that hold this
-   * agent's earlier writes (and the pool hint stays fresh).
-   */
-  writeShown<T>(build: (t: IpamTxn) => Promise<T>, show: (revision: number, ops: readonly TxnOp[]) => void): Promise<T> {
-    return this.lock.run(async () => {
-      const { result, revision, keys, ops } = await this.commit(build);
-      if (revision > 0) {
-        show(revision, ops);
-        // Never rejects: a cache that stopped meanwhile has nothing to catch up with.
-        this.behind = this.caughtUp(revision, keys).catch(() => undefined);
-      }
-      return result;
-    });
-  }
-
-  private async commit<T>(build: (t: IpamTxn) => Promise<T>) {
-    await this.behind;
-    const hinted = Date.now() >= this.hintOffUntil;
-    const done = await transact(this.store, this.opts.defaults, build, undefined, hinted ? this.hint : undefined).catch((e: unknown) => {
-      if (hinted) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
-      throw e instanceof StoreWriteError || e instanceof StoreConflict || e instanceof StoreUnavailable ? new StoreFailure(e) : e;
-    });
-    if (hinted && done.attempts > 1) this.hintOffUntil = Date.now() + HINT_BACKOFF_MS;
-    return done;
-  }
-
-  /** The record caches hold the write; the pool cache too, so the next write's hint is not stale (a stale one costs a conflict and a retry). */
-  private async caughtUp(revision: number, keys: string[]): Promise<void> {
-    const poolsWritten = keys.some((k) => k.startsWith(ipamKeys.poolPrefix));
-    await Promise.all([this.settle(revision, keys), poolsWritten ? this.pools.waitForRevision(revision) : undefined]);
   }
 
   private async ensureGatewayPool(): Promise<GatewaySubnet> {

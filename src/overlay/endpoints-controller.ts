@@ -237,10 +237,7 @@ export class EndpointsController implements Controller {
   /** Step 2: addresses and pending records (the intent), in one store transaction. */
   private reserve(t: AttachTarget): Promise<{ ep: EndpointRecord; gw: GatewayRecord | undefined }> {
     const { net, req } = t;
-    // On etcd the records show the reservation at once instead of after the watch delivers it (~1.5 ms).
-    const write = <R>(build: (txn: IpamTxn) => Promise<R>) =>
-      this.records.local.shared ? this.ipam.writeShown(build, (rev, ops) => this.records.showWrite(rev, ops)) : this.ipam.write(build);
-    return write(
+    return this.ipam.write(
       async (txn) => {
         checkUnique(this.records, t);
         // The pools this attach may take from, read in one round (each read is a round trip to etcd).

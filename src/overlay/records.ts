@@ -3,7 +3,7 @@
 // to reach its revision (read-your-writes); they never edit the copies here.
 
 import type { Controller } from '../model/controller.js';
-import { StateCache, type Store, type TxnOp, type WatchEvent } from '../store/index.js';
+import { StateCache, type Store, type WatchEvent } from '../store/index.js';
 import { keys, type EndpointRecord, type GatewayRecord, type NetworkRecord } from './model.js';
 import { sandboxName } from './names.js';
 
@@ -44,8 +44,6 @@ export class RecordSet<T extends { id: string }> {
   /** What listeners last heard of each id shown ahead: the store catching up with it is no news. */
   private readonly announced = new Map<string, string>();
   private readonly listeners = new Set<(ev: WatchEvent<T>) => void>();
-  /** This agent's committed writes the cache has not caught up with yet, by id (undefined: deleted). */
-  private readonly written = new Map<string, { value: T | undefined; revision: number }>();
 
   constructor(
     store: Store,
@@ -77,7 +75,7 @@ export class RecordSet<T extends { id: string }> {
   }
 
   get(id: string): T | undefined {
-    return this.hidden.has(id) ? undefined : this.shown(this.stored(id)?.value);
+    return this.hidden.has(id) ? undefined : this.shown(this.cache.get(this.prefix + id)?.value);
   }
 
   has(id: string): boolean {
@@ -85,41 +83,15 @@ export class RecordSet<T extends { id: string }> {
   }
 
   values(): T[] {
-    let all = this.cache.values();
-    const written = this.writtenAhead();
-    if (written.size) {
-      all = all.filter((r) => !written.has(r.id));
-      for (const w of written.values()) if (w.value !== undefined) all.push(w.value);
-    }
+    const all = this.cache.values();
     const shown = this.opts.visible || this.opts.view || this.ahead.size ? all.flatMap((r) => this.shown(r) ?? []) : all;
     return this.hidden.size ? shown.filter((r) => !this.hidden.has(r.id)) : shown;
   }
 
   /** What the store holds for `id` (no acknowledgement ahead of it, nothing hidden), with its revision. */
   stored(id: string): { value: T; revision: number } | undefined {
-    const w = this.written.size ? this.writtenAhead().get(id) : undefined;
-    if (w) return w.value === undefined ? undefined : { value: w.value, revision: w.revision };
     const kv = this.cache.get(this.prefix + id);
     return kv && { value: kv.value, revision: kv.revision };
-  }
-
-  /**
-   * A transaction this agent committed at `revision` (IpamController.writeShown): its writes under
-   * this set's prefix are what get/values/stored return until the cache reaches that revision (its
-   * watch delivers them, with the change events). Read-your-writes without waiting for the watch.
-   */
-  showWrite(revision: number, ops: readonly TxnOp[]): void {
-    for (const o of ops) {
-      if (o.op === 'check' || !o.key.startsWith(this.prefix)) continue;
-      this.written.set(o.key.slice(this.prefix.length), { value: o.op === 'put' ? (o.value as T) : undefined, revision });
-    }
-  }
-
-  /** The shown writes the cache does not hold yet (those it holds are dropped). */
-  private writtenAhead(): Map<string, { value: T | undefined; revision: number }> {
-    const rev = this.cache.revision;
-    for (const [id, w] of this.written) if (w.revision <= rev) this.written.delete(id);
-    return this.written;
   }
 
   /**
@@ -128,15 +100,15 @@ export class RecordSet<T extends { id: string }> {
    */
   showAhead(id: string, patch: (stored: T) => T): void {
     this.ahead.set(id, patch);
-    const kv = this.stored(id);
+    const kv = this.cache.get(this.prefix + id);
     if (!kv) return;
     const value = this.current(kv.value);
     this.announced.set(id, JSON.stringify(value));
-    this.emit({ type: 'put', key: this.prefix + id, value, revision: kv.revision });
+    this.emit({ type: 'put', key: kv.key, value, revision: kv.revision });
   }
 
   dropAhead(id: string): void {
-    const kv = this.stored(id);
+    const kv = this.cache.get(this.prefix + id);
     if (kv) this.aheadViews.delete(kv.value as T & object);
     this.ahead.delete(id);
     this.announced.delete(id);
@@ -193,7 +165,7 @@ export class RecordSet<T extends { id: string }> {
 
   /** The store revision the record was last written at (0: not known here). */
   revisionOf(id: string): number {
-    return this.stored(id)?.revision ?? 0;
+    return this.cache.get(this.prefix + id)?.revision ?? 0;
   }
 
   start(): Promise<void> {
@@ -257,11 +229,6 @@ export class OverlayRecords implements Controller {
   }
 
   async reconcile(): Promise<void> {}
-
-  /** A committed write of this agent, shown by the three sets until their caches hold it (RecordSet.showWrite). */
-  showWrite(revision: number, ops: readonly TxnOp[]): void {
-    for (const set of this.all) set.showWrite(revision, ops);
-  }
 
   /** waitForRevision covers `set` too (its owner starts and stops it). */
   follow(set: Pick<RecordSet<{ id: string }>, 'prefix' | 'waitForRevision'>): void {
