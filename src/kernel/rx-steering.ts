@@ -3,7 +3,7 @@
 // namespace of whoever mounted it (the agent's own may not match: it can run under nsenter). So the
 // write runs in a private mount namespace inside the target network namespace with sysfs mounted
 // afresh, as `ip netns exec` does: one process per namespace for all its devices.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelError, run, runProcess } from './exec.js';
@@ -102,10 +102,19 @@ export async function hasSymmetricFlowHash(ns: NsRef, device: string): Promise<b
  */
 export async function setSymmetricFlowHash(ns: NsRef, devices: string[]): Promise<void> {
   if (!devices.length) return;
+  // tc reads the object by path. It is unlinked before tc runs and read through this process's open
+  // descriptor, so an agent killed mid-write leaves no file behind (only this short window could).
   const dir = await mkdtemp(join(tmpdir(), 'vxmesh-bpf-'));
+  let fh: FileHandle | undefined;
   try {
-    const obj = join(dir, 'flow-hash.o');
-    await writeFile(obj, FLOW_HASH_PROG.elf);
+    const path = join(dir, 'flow-hash.o');
+    await writeFile(path, FLOW_HASH_PROG.elf, { mode: 0o600 });
+    fh = await open(path, 'r');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  try {
+    const obj = `/proc/${process.pid}/fd/${fh.fd}`;
     const batch = devices.flatMap((dev) => [
       `qdisc replace dev ${dev} clsact`,
       `filter replace dev ${dev} egress pref ${FLOW_HASH_PREF} handle 1 bpf direct-action obj ${obj} sec ${FLOW_HASH_PROG.section}`,
@@ -115,6 +124,6 @@ export async function setSymmetricFlowHash(ns: NsRef, devices: string[]): Promis
     const errors = r.stderr.split('\n').filter((l) => l.trim() && !/Cannot find device|^Command failed/.test(l));
     if (r.code !== 0 && errors.length) throw new KernelError(`tc -batch in ${nsTarget(ns)}: ${errors.join('; ')}`, 'tc -batch', r.stderr);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await fh.close();
   }
 }
