@@ -43,9 +43,9 @@ async function cleanup(): Promise<void> {
 }
 
 describe.skipIf(!hasGo)('memberlist interop with Go hashicorp/memberlist', () => {
-  beforeAll(() => {
-    ({ binary, dir: buildDir } = buildGoPeer());
-  });
+  beforeAll(async () => {
+    ({ binary, dir: buildDir } = await buildGoPeer());
+  }, 600_000);
   afterEach(cleanup);
   afterAll(async () => {
     await cleanup();

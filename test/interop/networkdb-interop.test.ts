@@ -77,8 +77,8 @@ async function cleanup(): Promise<void> {
 }
 
 describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's own networkdb", () => {
-  beforeAll(() => {
-    binary = buildNdbPeer();
+  beforeAll(async () => {
+    binary = await buildNdbPeer();
   }, 600_000);
   afterEach(cleanup);
 

@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runToEnd } from './run-to-end.js';
 
 export interface GoEvent {
   ev: string;
@@ -15,16 +16,15 @@ export function goAvailable(): boolean {
   return r.status === 0;
 }
 
-/** Build gopeer into a fresh temp dir (GOPATH mode against the Debian memberlist package). */
-export function buildGoPeer(): { binary: string; dir: string } {
+/** Build gopeer into a fresh temp dir (GOPATH mode against the Debian memberlist package); asynchronous, see buildNdbPeer. */
+export async function buildGoPeer(): Promise<{ binary: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vxmesh-gopeer-'));
   const src = join(dir, 'src', 'vxmesh-gopeer');
   mkdirSync(src, { recursive: true });
   cpSync(fileURLToPath(new URL('../gopeer/main.go', import.meta.url)), join(src, 'main.go'));
   const binary = join(dir, 'gopeer');
-  const r = spawnSync('go', ['build', '-o', binary, '.'], {
+  const r = await runToEnd('go', ['build', '-o', binary, '.'], 600_000, {
     cwd: src,
-    encoding: 'utf8',
     env: {
       ...process.env,
       GO111MODULE: 'off',
@@ -33,7 +33,7 @@ export function buildGoPeer(): { binary: string; dir: string } {
       GOFLAGS: '',
     },
   });
-  if (r.status !== 0) throw new Error(`building gopeer failed: ${r.stderr}`);
+  if (r.code !== 0) throw new Error(`building gopeer failed: ${r.stderr}`);
   return { binary, dir };
 }
 

@@ -2,6 +2,7 @@
 // offline from Debian trixie packages by build.sh (cached in test/interop/bin/, gitignored).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runToEnd } from './run-to-end.js';
 
 export interface NdbEvent {
   ev: string;
@@ -18,10 +19,14 @@ export function ndbBuildUnavailable(): string | null {
   return null;
 }
 
-/** Fetch trixie packages (first run) and build ndbpeer; returns the binary path. */
-export function buildNdbPeer(): string {
-  const r = spawnSync('sh', [buildScript], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`building ndbpeer (Docker's networkdb) failed:\n${r.stderr.slice(-4000)}`);
+/**
+ * Fetch trixie packages (first run) and build ndbpeer; returns the binary path. Asynchronous: a cold
+ * build takes minutes, and a test worker whose event loop is blocked that long misses vitest's RPC
+ * deadline (60 s), which fails the run ("Timeout calling onTaskUpdate") although every test passed.
+ */
+export async function buildNdbPeer(): Promise<string> {
+  const r = await runToEnd('sh', [buildScript], 600_000);
+  if (r.code !== 0) throw new Error(`building ndbpeer (Docker's networkdb) failed:\n${r.stderr.slice(-4000)}`);
   return r.stdout.trim().split('\n').pop()!;
 }
 
