@@ -67,7 +67,7 @@ export class OverlayKernel {
   /** Gossip members' advertise addresses for the VXLAN filter (undefined: not known yet). */
   private memberSource: () => string[] | undefined = () => undefined;
   /** RPS on the sandboxes' veth ends. */
-  private readonly steering: Steering;
+  private readonly sandboxRps: Steering;
   /** The symmetric flow hash on the workloads' overlay interfaces (part of RPS). */
   private readonly flowHash: Steering;
 
@@ -81,7 +81,7 @@ export class OverlayKernel {
   ) {
     this.links = new LinkReconciler(observer);
     this.nft = new NftTableReconciler(observer);
-    this.steering = new Steering(opts.rps, log, SANDBOX_RPS);
+    this.sandboxRps = new Steering(opts.rps, log, SANDBOX_RPS);
     this.flowHash = new Steering(opts.rps, log, WORKLOAD_FLOW_HASH);
   }
 
@@ -119,7 +119,7 @@ export class OverlayKernel {
   /** Drops what is known about a namespace, so the next sync reads it again. */
   forgetSandbox(net: NetworkRecord): void {
     this.links.forget(namedNs(net.sandbox));
-    this.steering.forget(net.sandbox);
+    this.sandboxRps.forget(net.sandbox);
   }
 
   forgetWorkload(netns: string): void {
@@ -148,7 +148,7 @@ export class OverlayKernel {
       const { created, deleted } = await reconcileNamespaces(prefix, new Set(keep));
       for (const n of [...created, ...deleted]) {
         this.links.forget(namedNs(n));
-        this.steering.forget(n);
+        this.sandboxRps.forget(n);
       }
       if (deleted.length) this.log.info(summarize(deleted), 'removed sandbox namespaces of this agent that no network refers to');
       if (gc.kept.length) {
@@ -178,7 +178,7 @@ export class OverlayKernel {
       const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
       // RPS: off the attach's path (see rx-steering.ts); a full resync waits for it.
-      await this.steering.update(ns, cur.sandbox, rpsLinks(desired), { all: made || fresh, wait: fresh });
+      await this.sandboxRps.update(ns, cur.sandbox, rpsLinks(desired), { all: made || fresh, wait: fresh });
     });
   }
 

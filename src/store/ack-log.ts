@@ -24,7 +24,6 @@ export class AckLog {
   private constructor(
     private readonly fh: FileHandle,
     private end: number,
-    readonly path: string,
   ) {}
 
   /**
@@ -48,7 +47,7 @@ export class AckLog {
         await fh.truncate(end);
         await fh.datasync();
       }
-      const log = new AckLog(fh, end, path);
+      const log = new AckLog(fh, end);
       log.count = acked.size;
       return { log, acked };
     } catch (e) {
