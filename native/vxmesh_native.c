@@ -3,11 +3,18 @@
 //  - socketInNetns(nsPath, kind, address, port): a socket created and bound inside another network
 //    namespace. The calling thread enters the namespace, makes the socket and returns to its own
 //    namespace; the socket stays in the namespace it was created in.
+//  - addClsactQdisc(nsPath, ifname): a clsact qdisc on an interface inside another network namespace,
+//    by one rtnetlink request (no tc process). Meant for a device that is still down: adding one to
+//    an up device deactivates its transmit queues for an RCU grace period, dropping what it sends.
 // Plain Node-API (node_api.h), no node-addon-api.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
@@ -116,6 +123,39 @@ static int make_socket(int family, int type, const char* address, int port, cons
   return fd;
 }
 
+// Moves the calling thread into the network namespace at ns_path. Returns an fd of the thread's own
+// namespace (for leave_netns), or -1 with a JS error thrown.
+static int enter_netns(napi_env env, const char* ns_path) {
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) return throw_errno(env, errno, "open /proc/thread-self/ns/net"), -1;
+  int target = open(ns_path, O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int err = errno;
+    close(home);
+    char what[4200];
+    snprintf(what, sizeof what, "open %s", ns_path);
+    return throw_errno(env, err, what), -1;
+  }
+  if (setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    close(target);
+    close(home);
+    char what[4200];
+    snprintf(what, sizeof what, "setns %s", ns_path);
+    return throw_errno(env, err, what), -1;
+  }
+  close(target);
+  return home;
+}
+
+static void leave_netns(int home, const char* who) {
+  if (setns(home, CLONE_NEWNET) < 0) {
+    // The JS thread would go on in a foreign namespace: nothing after this could be trusted.
+    napi_fatal_error(who, NAPI_AUTO_LENGTH, "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
+  }
+  close(home);
+}
+
 // socketInNetns(nsPath: string, kind: 'udp4'|'udp6'|'tcp4'|'tcp6', address: string, port: number): number
 static napi_value js_socket_in_netns(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -142,32 +182,11 @@ static napi_value js_socket_in_netns(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home < 0) return throw_errno(env, errno, "open /proc/thread-self/ns/net");
-  int target = open(ns_path, O_RDONLY | O_CLOEXEC);
-  if (target < 0) {
-    int err = errno;
-    close(home);
-    char what[4200];
-    snprintf(what, sizeof what, "open %s", ns_path);
-    return throw_errno(env, err, what);
-  }
-  if (setns(target, CLONE_NEWNET) < 0) {
-    int err = errno;
-    close(target);
-    close(home);
-    char what[4200];
-    snprintf(what, sizeof what, "setns %s", ns_path);
-    return throw_errno(env, err, what);
-  }
-  close(target);
+  int home = enter_netns(env, ns_path);
+  if (home < 0) return NULL;
   const char* step = "";
   int fd = make_socket(family, type, address, port, &step);
-  if (setns(home, CLONE_NEWNET) < 0) {
-    // The JS thread would go on in a foreign namespace: nothing after this could be trusted.
-    napi_fatal_error("vxmesh_native.socketInNetns", NAPI_AUTO_LENGTH, "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
-  }
-  close(home);
+  leave_netns(home, "vxmesh_native.socketInNetns");
   if (fd < 0) {
     char what[4300];
     snprintf(what, sizeof what, "%s %s %s:%d in %s", step, kind, address, port, ns_path);
@@ -178,12 +197,90 @@ static napi_value js_socket_in_netns(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// Adds a clsact qdisc to ifname in the current namespace by one RTM_NEWQDISC request (as
+// `tc qdisc add dev IFNAME clsact`). Returns 1 added, 0 already there, or -errno (with *step set).
+static int add_clsact(const char* ifname, const char** step) {
+  unsigned ifindex = if_nametoindex(ifname);
+  if (!ifindex) return *step = "find interface", -errno;
+  struct {
+    struct nlmsghdr nh;
+    struct tcmsg tc;
+    char attrs[64];
+  } req;
+  memset(&req, 0, sizeof req);
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.tc);
+  req.nh.nlmsg_type = RTM_NEWQDISC;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  req.nh.nlmsg_seq = 1;
+  req.tc.tcm_family = AF_UNSPEC;
+  req.tc.tcm_ifindex = (int)ifindex;
+  req.tc.tcm_parent = TC_H_CLSACT;
+  req.tc.tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
+  struct rtattr* kind = (struct rtattr*)((char*)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
+  kind->rta_type = TCA_KIND;
+  kind->rta_len = RTA_LENGTH(sizeof "clsact");
+  memcpy(RTA_DATA(kind), "clsact", sizeof "clsact");
+  req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(kind->rta_len);
+
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return *step = "socket netlink", -errno;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr*)&kernel, sizeof kernel) < 0) {
+    int err = errno;
+    close(fd);
+    return *step = "send RTM_NEWQDISC", -err;
+  }
+  // The acknowledgement: an NLMSG_ERROR whose error is 0 on success.
+  long buf[1024];
+  ssize_t n;
+  do n = recv(fd, buf, sizeof buf, 0);
+  while (n < 0 && errno == EINTR);
+  int err = n < 0 ? errno : 0;
+  close(fd);
+  if (n < 0) return *step = "receive the RTM_NEWQDISC acknowledgement", -err;
+  struct nlmsghdr* h = (struct nlmsghdr*)buf;
+  if (!NLMSG_OK(h, (size_t)n) || h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+    return *step = "read the RTM_NEWQDISC acknowledgement", -EPROTO;
+  }
+  int rc = ((struct nlmsgerr*)NLMSG_DATA(h))->error;
+  if (rc == -EEXIST) return 0;
+  if (rc < 0) return *step = "RTM_NEWQDISC clsact", rc;
+  return 1;
+}
+
+// addClsactQdisc(nsPath: string, ifname: string): boolean  (false: the interface had one already)
+static napi_value js_add_clsact_qdisc(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char ns_path[4096], ifname[IF_NAMESIZE];
+  if (argc != 2 || get_string(env, argv[0], ns_path, sizeof ns_path) || get_string(env, argv[1], ifname, sizeof ifname)) {
+    napi_throw_type_error(env, NULL, "addClsactQdisc(nsPath: string, ifname: string) (ifname at most 15 characters)");
+    return NULL;
+  }
+  int home = enter_netns(env, ns_path);
+  if (home < 0) return NULL;
+  const char* step = "";
+  int rc = add_clsact(ifname, &step);
+  leave_netns(home, "vxmesh_native.addClsactQdisc");
+  if (rc < 0) {
+    char what[4300];
+    snprintf(what, sizeof what, "%s %s in %s", step, ifname, ns_path);
+    return throw_errno(env, -rc, what);
+  }
+  napi_value result;
+  CHECK(napi_get_boolean(env, rc == 1, &result));
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "flock", NAPI_AUTO_LENGTH, js_flock, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "flock", fn) != napi_ok ||
       napi_create_function(env, "socketInNetns", NAPI_AUTO_LENGTH, js_socket_in_netns, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "socketInNetns", fn) != napi_ok) {
+      napi_set_named_property(env, exports, "socketInNetns", fn) != napi_ok ||
+      napi_create_function(env, "addClsactQdisc", NAPI_AUTO_LENGTH, js_add_clsact_qdisc, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "addClsactQdisc", fn) != napi_ok) {
     return NULL;
   }
   return exports;

@@ -1,5 +1,6 @@
 // The native addon (native/vxmesh_native.c, built by `npm install` / `npm run build:native`):
-// flock() and sockets made inside another network namespace. Loaded only through this module.
+// flock(), sockets made inside another network namespace and a clsact qdisc added without a tc
+// process. Loaded only through this module.
 import { createRequire } from 'node:module';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
@@ -10,6 +11,7 @@ export type NetnsSocketKind = 'udp4' | 'udp6' | 'tcp4' | 'tcp6';
 interface NativeAddon {
   flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
   socketInNetns(nsPath: string, kind: NetnsSocketKind, address: string, port: number): number;
+  addClsactQdisc(nsPath: string, ifname: string): boolean;
 }
 
 // dist/kernel/native.js and src/kernel/native.ts both sit two levels below the package root.
@@ -39,6 +41,16 @@ export function flock(fd: number, exclusive: boolean, nonBlocking: boolean): boo
  */
 export function socketInNetns(nsPath: string, kind: NetnsSocketKind, address: string, port: number): number {
   return addon().socketInNetns(nsPath, kind, address, port);
+}
+
+/**
+ * A clsact qdisc on `ifname` inside the namespace at nsPath, by one rtnetlink request on the calling
+ * thread (as `tc qdisc add dev IFNAME clsact`, without the process). False: it had one already.
+ * Errors carry `code` (errno name: ENODEV for no such interface). Meant for a device still down:
+ * on an up one the kernel deactivates the transmit queues for an RCU grace period (packets drop).
+ */
+export function addClsactQdisc(nsPath: string, ifname: string): boolean {
+  return addon().addClsactQdisc(nsPath, ifname);
 }
 
 /** A dgram socket bound to address:port inside nsPath (`sock`: an unbound socket of the caller's making). */

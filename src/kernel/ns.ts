@@ -39,6 +39,18 @@ export function nsTarget(ns: NsRef): string {
   }
 }
 
+/** The namespace's nsfs file (what setns and nsenter --net= open). */
+export function nsFile(ns: NsRef): string {
+  switch (ns.kind) {
+    case 'self':
+      return `/proc/${process.pid}/ns/net`;
+    case 'named':
+      return `${NETNS_DIR}/${ns.name}`;
+    case 'path':
+      return ns.path;
+  }
+}
+
 const NSFS_MAGIC = 0x6e736673;
 
 /** True when the path is a live network namespace (an nsfs file), not just a leftover file. */
@@ -55,9 +67,8 @@ export function nsExists(ns: NsRef): boolean {
     case 'self':
       return true;
     case 'named':
-      return isNamespaceFile(`${NETNS_DIR}/${ns.name}`);
     case 'path':
-      return isNamespaceFile(ns.path);
+      return isNamespaceFile(nsFile(ns));
   }
 }
 
@@ -65,6 +76,5 @@ export function nsExists(ns: NsRef): boolean {
 export function inNs(ns: NsRef, tool: 'ip' | 'bridge' | 'nft' | 'sysctl' | 'ipvsadm' | 'conntrack' | 'unshare' | 'tc', args: string[]): [string, string[]] {
   if (ns.kind === 'self') return [tool, args];
   if (ns.kind === 'named' && (tool === 'ip' || tool === 'bridge')) return [tool, ['-n', ns.name, ...args]];
-  const path = ns.kind === 'named' ? `${NETNS_DIR}/${ns.name}` : ns.path;
-  return ['nsenter', [`--net=${path}`, tool, ...args]];
+  return ['nsenter', [`--net=${nsFile(ns)}`, tool, ...args]];
 }

@@ -15,6 +15,14 @@ export interface NsPlan {
   missing: string[];
   /** Desired names already held by an interface that is not ours (our new one waits under its temporary name). */
   conflicts: string[];
+  /**
+   * Desired links that are new devices in this namespace after the plan: made, moved in under their
+   * temporary name, or deleted and made again. Per-device settings outside ip's reach (RPS masks, tc
+   * programs) are theirs to be written afresh.
+   */
+  arrived: string[];
+  /** Links (by the name they have before the batches) that get a clsact qdisc first (LinkSpec.clsact). */
+  clsact: string[];
   next: NsActual;
 }
 
@@ -66,6 +74,8 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
   const adoptNames = new Set(desired.links.flatMap((l) => tempNameOf(l) ?? []));
   /** Links deleted and made again: what the kernel held on the old device went with it. */
   const remade = new Set<string>();
+  const arrived: string[] = [];
+  const clsact: string[] = [];
 
   // 1. Owned links nobody wants go first (frees names and addresses).
   for (const [name] of actual.links) {
@@ -107,8 +117,10 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
       const tmp = spec.createIn.tempName;
       links.set(tmp, { name: tmp, kind: 'vxlan', mtu: 0, mac: '', up: false, vxlan: { vni: spec.vni, dstPort: spec.dstPort, local: spec.local } });
     }
+    const absent = !cur;
     if (!cur && temp && links.has(temp)) {
       const from = links.get(temp)!;
+      if (spec.clsact) clsact.push(temp);
       ip.push(`link set dev ${temp} down`, `link set dev ${temp} name ${spec.name}`);
       links.delete(temp);
       cur = { ...from, name: spec.name, up: false };
@@ -125,6 +137,7 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
       if (spec.kind === 'vxlan') cur.vxlan = { vni: spec.vni, dstPort: spec.dstPort, local: spec.local };
       links.set(spec.name, cur);
     }
+    if (absent) arrived.push(spec.name);
     const sets: string[] = [];
     if (spec.mtu && cur.mtu !== spec.mtu) sets.push(`mtu ${spec.mtu}`);
     if (spec.mac && cur.mac !== spec.mac.toLowerCase()) sets.push(`address ${spec.mac}`);
@@ -182,7 +195,7 @@ export function planNs(desired: NsDesired, actual: NsActual, here?: NsRef): NsPl
     (f) => `fdb del ${f.mac} dev ${f.dev} dst ${f.dst} self`,
     (f) => `fdb append ${f.mac} dev ${f.dev} dst ${f.dst} self permanent`);
 
-  return { pre, ipLines: ip, bridgeLines: br, missing, conflicts, next: { links, addrs, routes, neigh, fdb } };
+  return { pre, ipLines: ip, bridgeLines: br, missing, conflicts, arrived, clsact, next: { links, addrs, routes, neigh, fdb } };
 }
 
 function syncList<T extends { dev: string }>(

@@ -1,6 +1,7 @@
 import { KernelError, run } from './exec.js';
 import { observed, type KernelObserver } from './observer.js';
-import { inNs, nsKey, type NsRef } from './ns.js';
+import { addClsactQdisc } from './native.js';
+import { inNs, nsFile, nsKey, type NsRef } from './ns.js';
 import { planNs } from './plan.js';
 import { readNs } from './read.js';
 import type { NsActual, NsDesired } from './state.js';
@@ -24,6 +25,13 @@ export interface ReconcileResult {
   /** Number of commands applied (0 = already converged). */
   applied: number;
   missing: string[];
+  /** Desired links that are new devices here (NsPlan.arrived). */
+  arrived: string[];
+  /**
+   * Links whose clsact qdisc (LinkSpec.clsact) could not be added, each with the reason. Not a
+   * failure of the reconcile: the link works; whoever puts a tc program on it adds the qdisc later.
+   */
+  clsactFailed: string[];
 }
 
 /**
@@ -58,8 +66,10 @@ export class LinkReconciler {
       this.cache.delete(key);
       throw new KernelError(`interface name(s) ${plan.conflicts.join(', ')} already taken in ${nsKey(ns)} by an interface vxmesh did not make`, 'reconcile', '');
     }
+    let clsactFailed: string[];
     try {
       for (const p of plan.pre) await observed(this.observer, 'ip', () => runPreBatch(p.ns, p.ipLines));
+      clsactFailed = addClsactQdiscs(ns, plan.clsact);
       if (plan.ipLines.length) await observed(this.observer, 'ip', () => run(...inNs(ns, 'ip', ['-batch', '-']), plan.ipLines.join('\n') + '\n'));
       if (plan.bridgeLines.length) await observed(this.observer, 'bridge', () => run(...inNs(ns, 'bridge', ['-batch', '-']), plan.bridgeLines.join('\n') + '\n'));
     } catch (e) {
@@ -69,7 +79,7 @@ export class LinkReconciler {
     this.cache.set(key, plan.next);
     const applied = plan.pre.reduce((n, p) => n + p.ipLines.length, 0) + plan.ipLines.length + plan.bridgeLines.length;
     if (opts.fresh && applied > 0) this.observer?.driftRepaired('links', applied);
-    return { applied, missing: plan.missing };
+    return { applied, missing: plan.missing, arrived: plan.arrived, clsactFailed };
   }
 
   /**
@@ -116,3 +126,15 @@ async function runPreBatch(ns: NsRef, lines: string[]): Promise<void> {
   }
 }
 
+/** LinkSpec.clsact: in-process (no tc), before the batch that sets the devices up. Returns the failures. */
+function addClsactQdiscs(ns: NsRef, devices: string[]): string[] {
+  const failed: string[] = [];
+  for (const dev of devices) {
+    try {
+      addClsactQdisc(nsFile(ns), dev);
+    } catch (e) {
+      failed.push(`${dev}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return failed;
+}

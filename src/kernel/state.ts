@@ -17,6 +17,11 @@ interface LinkCommon {
    * `name` is missing and `adoptFrom` exists it is renamed. If neither exists it is reported missing.
    */
   adoptFrom?: string;
+  /**
+   * The link gets a clsact qdisc (for tc programs) when it is adopted, while it is still down: adding
+   * one to an up device deactivates its transmit queues for an RCU grace period and drops what it sends.
+   */
+  clsact?: boolean;
 }
 
 export interface BridgeLinkSpec extends LinkCommon {

@@ -143,13 +143,16 @@ export interface WorkloadEndpoint {
   net: NetworkRecord;
 }
 
-/** A workload namespace: only the interfaces vxmesh put there (never anything else). */
-export function workloadDesired(eps: WorkloadEndpoint[], gw: GatewayRecord | undefined, host: HostContext): NsDesired {
+/**
+ * A workload namespace: only the interfaces vxmesh put there (never anything else). `flowHash`: the
+ * overlay interfaces get their clsact qdisc as they arrive, down (the flow-hash program goes on later).
+ */
+export function workloadDesired(eps: WorkloadEndpoint[], gw: GatewayRecord | undefined, host: HostContext, flowHash = false): NsDesired {
   const links: LinkSpec[] = [{ name: 'lo', kind: 'other', up: true }];
   const addrs: NsDesired['addrs'] = [];
   const routes: NsDesired['routes'] = [];
   for (const { ep, net } of eps) {
-    links.push({ name: ep.ifName, kind: 'veth', mtu: net.mtu, mac: ep.mac, up: true, adoptFrom: workloadTempVeth(ep.id) });
+    links.push({ name: ep.ifName, kind: 'veth', mtu: net.mtu, mac: ep.mac, up: true, adoptFrom: workloadTempVeth(ep.id), clsact: flowHash });
     addrs.push({ dev: ep.ifName, cidr: cidr(ep.ipv4, net.v4.prefix) });
     if (ep.ipv6 && net.v6) addrs.push({ dev: ep.ifName, cidr: cidr(ep.ipv6, net.v6.prefix) });
   }

@@ -177,8 +177,8 @@ export class OverlayKernel {
       const sysctls = made || fresh ? this.sandboxSysctls(ns, cur.sandbox) : undefined;
       const [r] = await Promise.all([this.links.reconcile(ns, desired, { fresh }), sysctls]);
       if (r.missing.length) throw new KernelError(`links missing in ${cur.sandbox}: ${r.missing.join(', ')}`, 'reconcile', '');
-      // RPS: off the attach's path (see rx-steering.ts); a full resync waits for it.
-      await this.sandboxRps.update(ns, cur.sandbox, rpsLinks(desired), { all: made || fresh, wait: fresh });
+      // RPS: off the attach's path (see rx-steering.ts), once per device; a full resync waits for it.
+      await this.sandboxRps.update(ns, cur.sandbox, rpsLinks(desired), { wait: fresh, renew: r.arrived });
     });
   }
 
@@ -298,10 +298,11 @@ export class OverlayKernel {
       });
       const gw = this.records.gatewayIn(netns);
       if (!eps.length && !gw) return;
-      const r = await this.links.reconcile(nsFromPath(netns), workloadDesired(eps, gw, this.host), { fresh, assume });
+      const r = await this.links.reconcile(nsFromPath(netns), workloadDesired(eps, gw, this.host, this.opts.rps), { fresh, assume });
       if (r.missing.length) throw new KernelError(`interfaces missing in ${netns}: ${r.missing.join(', ')}`, 'reconcile', '');
+      if (r.clsactFailed.length) this.log.warn({ netns, failed: r.clsactFailed }, 'could not add the clsact qdisc to a new overlay interface (the flow-hash write adds it later, dropping what the interface sends for a moment)');
       // The flow hash for RPS: off the attach's path, as the sandbox's masks; a full resync waits for it.
-      await this.flowHash.update(nsFromPath(netns), netns, flowHashLinks(eps), { all: fresh, wait: fresh });
+      await this.flowHash.update(nsFromPath(netns), netns, flowHashLinks(eps), { wait: fresh, renew: r.arrived });
     });
   }
 

@@ -11,8 +11,6 @@ import { errText } from '../errors.js';
 interface Wanted {
   ns: NsRef;
   devices: string[];
-  /** Write every device, not only the ones not written yet (a new namespace, a full resync). */
-  all: boolean;
 }
 
 /** What one steering writes: the RPS masks of sandbox veth ends, or the flow-hash program of workload interfaces. */
@@ -52,7 +50,10 @@ export const WORKLOAD_FLOW_HASH: SteeringTarget = {
 
 export class Steering {
   private readonly wanted = new Map<string, Wanted>();
-  /** Per namespace: the devices written. */
+  /**
+   * Per namespace: the devices written (each once; see update's `renew`). A renewal replaces the set
+   * and forget() drops it, so a write that overlapped either claims nothing.
+   */
   private readonly steered = new Map<string, Set<string>>();
   /** Namespaces whose write waits for the quiet time. */
   private readonly pending = new Set<string>();
@@ -72,17 +73,27 @@ export class Steering {
 
   /**
    * The namespace's devices as its sync left them (`name`: the sandbox, or the workload's path).
+   * Each device is written once: again only when it is in `renew` (it is a new device: made, moved
+   * in or made again) or after forget(). A periodic resync therefore costs no process when nothing
+   * changed; a setting undone by hand on a device that stayed comes back at the agent's next start.
    * `wait` (a full resync): written now, and the promise waits for it; otherwise once the syncs
    * have been quiet for the target's quietMs. Never rejects: a failure costs throughput, not
    * function, so it is logged and the next sync tries again.
    */
-  update(ns: NsRef, name: string, devices: string[], opts: { all: boolean; wait: boolean }): Promise<void> {
+  update(ns: NsRef, name: string, devices: string[], opts: { wait: boolean; renew?: string[] }): Promise<void> {
     if (!this.enabled) return Promise.resolve();
-    this.wanted.set(name, { ns, devices, all: opts.all || (this.wanted.get(name)?.all ?? false) });
+    this.wanted.set(name, { ns, devices });
+    let written = this.steered.get(name);
+    if (opts.renew?.length && written) {
+      const renew = new Set(opts.renew);
+      written = new Set([...written].filter((d) => !renew.has(d)));
+      this.steered.set(name, written);
+    }
     if (opts.wait) {
       this.cancel(name);
       return this.runs.request(name, () => this.steer(name));
     }
+    if (devices.every((d) => written?.has(d))) return Promise.resolve();
     this.pending.add(name);
     const now = Date.now();
     if (this.timer) clearTimeout(this.timer);
@@ -114,15 +125,17 @@ export class Steering {
   private async steer(name: string): Promise<void> {
     const w = this.wanted.get(name);
     if (!w) return;
-    this.wanted.set(name, { ...w, all: false });
     try {
       this.mask ??= await this.readMask();
       if (!this.mask) return;
-      const done = w.all ? new Set<string>() : (this.steered.get(name) ?? new Set<string>());
-      const todo = w.devices.filter((d) => !done.has(d));
+      let written = this.steered.get(name);
+      const todo = w.devices.filter((d) => !written?.has(d));
       if (!todo.length) return;
+      if (!written) this.steered.set(name, (written = new Set()));
       await this.target.write(w.ns, todo, this.mask);
-      this.steered.set(name, new Set(w.devices));
+      // Renewed or forgotten meanwhile: the write may have met the old device; the next sync writes again.
+      if (this.steered.get(name) !== written) return;
+      for (const d of todo) written.add(d);
     } catch (e) {
       this.steered.delete(name);
       if (!nsExists(w.ns)) return; // the network went meanwhile

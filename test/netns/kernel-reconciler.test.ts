@@ -88,7 +88,7 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
 
   it('builds bridge + vxlan + veth into a second namespace with addresses, routes, neighbours and fdb', async () => {
     // B first: its link does not exist yet anywhere, so it is reported, not invented.
-    expect(await links.reconcile(nsB, desiredB())).toEqual({ applied: 0, missing: ['eth0'] });
+    expect(await links.reconcile(nsB, desiredB())).toEqual({ applied: 0, missing: ['eth0'], arrived: [], clsactFailed: [] });
 
     const a = await links.reconcile(nsA, desiredA());
     expect(a.missing).toEqual([]);
@@ -126,10 +126,10 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
   });
 
   it('a second reconcile applies nothing, from the cache and from a fresh read', async () => {
-    expect(await links.reconcile(nsA, desiredA())).toEqual({ applied: 0, missing: [] });
-    expect(await links.reconcile(nsB, desiredB())).toEqual({ applied: 0, missing: [] });
-    expect(await links.reconcile(nsA, desiredA(), { fresh: true })).toEqual({ applied: 0, missing: [] });
-    expect(await links.reconcile(nsB, desiredB(), { fresh: true })).toEqual({ applied: 0, missing: [] });
+    expect(await links.reconcile(nsA, desiredA())).toEqual({ applied: 0, missing: [], arrived: [], clsactFailed: [] });
+    expect(await links.reconcile(nsB, desiredB())).toEqual({ applied: 0, missing: [], arrived: [], clsactFailed: [] });
+    expect(await links.reconcile(nsA, desiredA(), { fresh: true })).toEqual({ applied: 0, missing: [], arrived: [], clsactFailed: [] });
+    expect(await links.reconcile(nsB, desiredB(), { fresh: true })).toEqual({ applied: 0, missing: [], arrived: [], clsactFailed: [] });
   });
 
   it('repairs drift behind its back when asked to read fresh', async () => {
@@ -150,7 +150,7 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
     expect(ra.addrs).toContainEqual({ dev: 'br0', cidr: '10.77.0.1/24' });
     expect(ra.fdb).toEqual([{ dev: 'vx0', mac: '02:00:00:00:00:09', dst: '203.0.113.9' }]);
     expect((await readNs(nsB, false)).routes).toContainEqual({ dst: 'default', via: '10.77.0.1', dev: 'eth0', family: 4 });
-    expect(await links.reconcile(nsA, desiredA(), { fresh: true })).toEqual({ applied: 0, missing: [] });
+    expect(await links.reconcile(nsA, desiredA(), { fresh: true })).toEqual({ applied: 0, missing: [], arrived: [], clsactFailed: [] });
     // A bridge without a fixed MAC takes its lowest port's, so recreating vx0 may have changed
     // br0's MAC; B's ARP entry can be stale for seconds. Forget it, then check forwarding again.
     sh(['ip', '-n', B, 'neigh', 'flush', 'dev', 'eth0']);
@@ -172,7 +172,7 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
     const r = await links.reconcile(nsA, desiredA()); // no `fresh`: the failure dropped the cache
     expect(r.applied).toBe(1);
     expect((await readNs(nsA, false)).addrs).toContainEqual({ dev: 'br0', cidr: 'fd00:77::1/64' });
-    expect(await links.reconcile(nsA, desiredA(), { fresh: true })).toEqual({ applied: 0, missing: [] });
+    expect(await links.reconcile(nsA, desiredA(), { fresh: true })).toEqual({ applied: 0, missing: [], arrived: [], clsactFailed: [] });
   });
 
   it('removes owned links it no longer wants and leaves the rest alone', async () => {
@@ -186,7 +186,7 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
     expect(ra.links.has('v0')).toBe(false);
     expect(ra.links.has('keepme')).toBe(true);
     expect((await readNs(nsB, false)).links.has('eth0')).toBe(false);
-    expect(await links.reconcile(nsB, desiredB(), { fresh: true })).toEqual({ applied: 0, missing: ['eth0'] });
+    expect(await links.reconcile(nsB, desiredB(), { fresh: true })).toEqual({ applied: 0, missing: ['eth0'], arrived: [], clsactFailed: [] });
   });
 
   it('makes a vxlan in another namespace (its underlay), moves it in and renames it, in one reconcile', async () => {
@@ -214,7 +214,7 @@ describe.skipIf(!canRun)('kernel reconcilers in real namespaces', () => {
     // Its UDP socket stays in U, where it was created: U listens on 4789, S does not.
     expect(sh(['ip', 'netns', 'exec', U, 'ss', '-uln'])).toMatch(/:4789\b/);
     expect(sh(['ip', 'netns', 'exec', S, 'ss', '-uln'])).not.toMatch(/:4789\b/);
-    expect(await links.reconcile(namedNs(S), sandbox(4242), { fresh: true })).toEqual({ applied: 0, missing: [] });
+    expect(await links.reconcile(namedNs(S), sandbox(4242), { fresh: true })).toEqual({ applied: 0, missing: [], arrived: [], clsactFailed: [] });
 
     // A leftover temporary device in U (a crash between create and move) does not block it.
     sh(['ip', '-n', S, 'link', 'del', 'vxlan0']);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flock, socketInNetns, tcpServerInNetns, udpSocketInNetns } from '../../src/kernel/native.js';
+import { addClsactQdisc, flock, socketInNetns, tcpServerInNetns, udpSocketInNetns } from '../../src/kernel/native.js';
 import { mustSh, sh } from '../helpers/netns.js';
 
 const ns = `vn${randomBytes(3).toString('hex')}`;
@@ -104,5 +104,21 @@ describe('native addon', () => {
     const flags = sh('sh', ['-c', `grep flags /proc/${process.pid}/fdinfo/${fd}`]).stdout;
     closeSync(fd);
     expect(parseInt(flags.split(/\s+/)[1]!, 8) & 0o2000000).not.toBe(0);
+  });
+
+  it('addClsactQdisc: a clsact qdisc on an interface in the netns (false when it has one), clear errors, the thread back home', () => {
+    const home = myNetns();
+    mustSh('ip', ['-n', ns, 'link', 'add', 'qd0', 'type', 'veth', 'peer', 'name', 'qd1']);
+    try {
+      expect(addClsactQdisc(nsPath, 'qd0')).toBe(true);
+      expect(sh('nsenter', [`--net=${nsPath}`, 'tc', 'qdisc', 'show', 'dev', 'qd0']).stdout).toMatch(/^qdisc clsact ffff: parent ffff:fff1/m);
+      expect(addClsactQdisc(nsPath, 'qd0')).toBe(false);
+      expect(() => addClsactQdisc(nsPath, 'nosuch0')).toThrow(expect.objectContaining({ code: 'ENODEV', message: `find interface nosuch0 in ${nsPath}: No such device` }));
+      expect(() => addClsactQdisc('/run/netns/vxmesh-no-such-ns', 'qd0')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+      expect(() => addClsactQdisc(nsPath, 'a-name-longer-than-15')).toThrow(/at most 15 characters/);
+      expect(myNetns()).toBe(home);
+    } finally {
+      sh('ip', ['-n', ns, 'link', 'del', 'qd0']);
+    }
   });
 });

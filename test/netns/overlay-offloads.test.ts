@@ -2,8 +2,9 @@
 // online CPU; not on vxlan0) and the flow-hash program on each workload's overlay interface (tc
 // egress), set when they are made and put back after a restart; --no-rps leaves the devices at the
 // kernel's settings.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Harness, canPing, inNs, linkNames, mustSh, type AgentProcess } from '../helpers/netns.js';
 import { waitFor } from '../support/wait.js';
 
@@ -34,6 +35,18 @@ function sandboxMasks(sandbox: string): Map<string, bigint> {
 /** The program names on a workload interface's tc egress (the agent's is vxmesh_symhash). */
 const egressPrograms = (netns: string, dev = 'eth0') =>
   [...inNs(netns, 'tc', ['filter', 'show', 'dev', dev, 'egress']).stdout.matchAll(/ name (\S+) /g)].map((m) => m[1]);
+/** The qdisc kinds on a workload interface. */
+const qdiscs = (netns: string, dev = 'eth0') => [...inNs(netns, 'tc', ['qdisc', 'show', 'dev', dev]).stdout.matchAll(/^qdisc (\S+)/gm)].map((m) => m[1]);
+/** A flood ping of 400000 echoes (5 s or more here) from a workload, running in the background. */
+function spawnPing(netns: string, ip: string): { done: () => boolean; result: Promise<string>; kill: () => void } {
+  const p = spawn('nsenter', [`--net=${netns}`, 'ping', '-f', '-q', '-c', '400000', ip], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let finished = false;
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const result = new Promise<string>((resolve) => p.on('close', () => ((finished = true), resolve(out))));
+  return { done: () => finished, result, kill: () => void (finished || p.kill()) };
+}
 const clearMask = (sandbox: string, dev: string) =>
   mustSh('ip', ['netns', 'exec', sandbox, 'sh', '-c', `echo 0 > /sys/class/net/${dev}/queues/rx-0/rps_cpus`]);
 
@@ -76,6 +89,29 @@ describe.skipIf(ALL === 1n)('overlay data-path settings', () => {
     for (const w of [a, b]) expect(egressPrograms(w)).toEqual(['vxmesh_symhash']);
     expect(canPing(b, ea.ipv4.split('/')[0]!)).toBe(true);
   });
+
+  it('puts the flow-hash program on without dropping a packet: the qdisc comes with the interface, added while it is down', async () => {
+    // Adding a clsact qdisc to an up device stops its transmit for an RCU grace period (CI lost a
+    // ping to a new endpoint that way). The qdisc must come with the attach, so the program's later
+    // write only adds a filter.
+    await agent.json('network', 'create', 'flood', '--subnet', '10.45.0.0/24');
+    const ws = h.workloads(['fa', 'fb', 'fc', 'fd']);
+    const eps = [];
+    for (const w of ws) eps.push(await agent.json<Ep>('endpoint', 'attach', '--network', 'flood', '--netns', w));
+    for (const w of ws) expect(qdiscs(w), 'clsact right after the attach').toContain('clsact');
+    const ip = (e: Ep) => e.ipv4.split('/')[0]!;
+    // Flood pings in two pairs while the program goes on (1 s after the attaches); none may be lost.
+    const floods = [spawnPing(ws[0]!, ip(eps[1]!)), spawnPing(ws[2]!, ip(eps[3]!))];
+    onTestFinished(() => floods.forEach((f) => f.kill()));
+    await waitFor(() => ws.map((w) => egressPrograms(w)), { what: 'flow-hash programs on the new workloads', until: (ps) => ps.every((p) => p.includes('vxmesh_symhash')), timeoutMs: 15_000 });
+    expect(floods.map((f) => f.done()), 'the pings outlast the program writes').toEqual([false, false]);
+    for (const f of floods) {
+      const r = await f.result;
+      const m = /(\d+) packets transmitted, (\d+) received/.exec(r);
+      expect(m, r).not.toBeNull();
+      expect(Number(m![2]), `pings received of ${m![1]}: ${r}`).toBe(Number(m![1]));
+    }
+  }, 60_000);
 
   it('leaves the devices alone with --no-rps', async () => {
     const other = h.agent(h.host(2), ['--no-rps']);

@@ -68,6 +68,7 @@ describe('planNs: links', () => {
     expect(ip).toHaveLength(7); // nothing else
     expect(plan.bridgeLines).toEqual([]);
     expect(plan.missing).toEqual([]);
+    expect(plan.arrived.sort()).toEqual(['vx-br', 'vx-p0']);
     expect(plan.next.links.get('vx-p0')).toMatchObject({ master: 'vx-br', up: true });
   });
 
@@ -88,6 +89,7 @@ describe('planNs: links', () => {
       'link set dev vx-a mtu 1400 address 02:00:00:00:00:AA master vx-br',
       'link set dev vx-br down',
     ]);
+    expect(plan.arrived).toEqual([]); // the same devices: what was written on them (RPS, tc) stays
   });
 
   it('adopts a link that arrived under a temporary name by renaming it (down first)', () => {
@@ -106,7 +108,15 @@ describe('planNs: links', () => {
       'route replace default via 10.1.0.1 dev eth0',
     ]);
     expect(plan.missing).toEqual([]);
+    expect(plan.arrived).toEqual(['eth0']);
+    expect(plan.clsact).toEqual([]);
     expect([...plan.next.links.keys()].sort()).toEqual(['eth0', 'lo']);
+    // With clsact, the qdisc goes on the device under its temporary name, before the batch sets it up.
+    const withQdisc = planNs({ ...desired, links: [{ ...desired.links[0]!, clsact: true }] }, actual);
+    expect(withQdisc.clsact).toEqual(['tmp-c3f1']);
+    expect(withQdisc.ipLines).toEqual(plan.ipLines);
+    // An interface already in place is left alone: adding a qdisc to an up device drops its packets.
+    expect(planNs({ ...desired, links: [{ ...desired.links[0]!, clsact: true }] }, withQdisc.next).clsact).toEqual([]);
   });
 
   it('reports a link it cannot create here as missing and plans nothing on it', () => {
@@ -121,6 +131,7 @@ describe('planNs: links', () => {
     );
     const plan = planNs(desired, actualOf([link('lo')]));
     expect(plan.missing).toEqual(['eth0']);
+    expect(plan.arrived).toEqual([]);
     expect(plan.ipLines).toEqual([]);
     expect(plan.bridgeLines).toEqual([]);
   });
@@ -229,6 +240,7 @@ describe('planNs: typed link creation', () => {
     const old = actualOf([link('vx-v', { kind: 'vxlan', vxlan: { vni: 4199, dstPort: 4789 } })]);
     const plan = expectConverges(desiredOf([spec], ownsVx), old);
     expect(plan.ipLines.slice(0, 2)).toEqual(['link del dev vx-v', 'link add vx-v type vxlan id 4200 dstport 4789 nolearning']);
+    expect(plan.arrived).toEqual(['vx-v']);
     const same = actualOf([link('vx-v', { kind: 'vxlan', up: true, vxlan: { vni: 4200, dstPort: 4789 } })]);
     expect(planNs(desiredOf([spec], ownsVx), same).ipLines).toEqual([]);
   });

@@ -109,7 +109,7 @@ describe('Steering (when the writes run)', () => {
     const f = fake();
     const s = new Steering(true, log, f.target, () => Promise.resolve('3'));
     for (let i = 0; i < 5; i++) {
-      await s.update(ns(`w${i}`), `w${i}`, ['eth0'], { all: false, wait: false });
+      await s.update(ns(`w${i}`), `w${i}`, ['eth0'], { wait: false });
       await vi.advanceTimersByTimeAsync(50); // a burst: never 100 ms quiet
     }
     expect(f.writes).toEqual([]);
@@ -118,8 +118,8 @@ describe('Steering (when the writes run)', () => {
     expect(f.writes[0]!.at).toBe(300); // 100 ms after the last update (at 200)
     expect(f.overlapped()).toBe(false);
     // Written devices are not written again; a new one is.
-    await s.update(ns('w0'), 'w0', ['eth0'], { all: false, wait: false });
-    await s.update(ns('w1'), 'w1', ['eth0', 'eth1'], { all: false, wait: false });
+    await s.update(ns('w0'), 'w0', ['eth0'], { wait: false });
+    await s.update(ns('w1'), 'w1', ['eth0', 'eth1'], { wait: false });
     await vi.advanceTimersByTimeAsync(1000);
     expect(f.writes.slice(5).map((w) => `${w.ns}:${w.devices.join(',')}`)).toEqual(['w1:eth1']);
   });
@@ -129,22 +129,50 @@ describe('Steering (when the writes run)', () => {
     const f = fake(100, 1000);
     const s = new Steering(true, log, f.target, () => Promise.resolve('3'));
     for (let i = 0; i < 30; i++) {
-      await s.update(ns(`w${i}`), `w${i}`, ['eth0'], { all: false, wait: false });
+      await s.update(ns(`w${i}`), `w${i}`, ['eth0'], { wait: false });
       await vi.advanceTimersByTimeAsync(50);
     }
     expect(f.writes[0]!.at).toBe(1000);
   });
 
-  it('writes at once when asked to wait (a full resync), rewriting every device; nothing when off or on one CPU', async () => {
+  it('writes at once when asked to wait (a full resync), each device once unless it is new; nothing when off or on one CPU', async () => {
     const f = fake();
     const s = new Steering(true, log, f.target, () => Promise.resolve('3'));
-    await s.update(ns('a'), 'a', ['eth0'], { all: true, wait: true });
-    await s.update(ns('a'), 'a', ['eth0'], { all: true, wait: true });
-    expect(f.writes.map((w) => w.ns)).toEqual(['a', 'a']);
+    await s.update(ns('a'), 'a', ['eth0', 'eth1'], { wait: true });
+    // A periodic resync with nothing new costs no write (no process per namespace every 30 s)...
+    await s.update(ns('a'), 'a', ['eth0', 'eth1'], { wait: true });
+    // ... a device made again (the reconciler says it arrived) is written again, alone.
+    await s.update(ns('a'), 'a', ['eth0', 'eth1'], { wait: true, renew: ['eth1'] });
+    expect(f.writes.map((w) => `${w.ns}:${w.devices.join(',')}`)).toEqual(['a:eth0,eth1', 'a:eth1']);
+    // After forget (the namespace was made again), everything is written again.
+    s.forget('a');
+    await s.update(ns('a'), 'a', ['eth0', 'eth1'], { wait: true });
+    expect(f.writes.map((w) => `${w.ns}:${w.devices.join(',')}`)).toEqual(['a:eth0,eth1', 'a:eth1', 'a:eth0,eth1']);
     const off = fake();
-    await new Steering(false, log, off.target, () => Promise.resolve('3')).update(ns('a'), 'a', ['eth0'], { all: true, wait: true });
+    await new Steering(false, log, off.target, () => Promise.resolve('3')).update(ns('a'), 'a', ['eth0'], { wait: true });
     const oneCpu = fake();
-    await new Steering(true, log, oneCpu.target, () => Promise.resolve('')).update(ns('a'), 'a', ['eth0'], { all: true, wait: true });
+    await new Steering(true, log, oneCpu.target, () => Promise.resolve('')).update(ns('a'), 'a', ['eth0'], { wait: true });
     expect([...off.writes, ...oneCpu.writes]).toEqual([]);
+  });
+
+  it('a write that a renewal or forget overlapped counts for nothing: the device is written again', async () => {
+    const f = fake();
+    const s = new Steering(true, log, f.target, () => Promise.resolve('3'));
+    const first = s.update(ns('a'), 'a', ['eth0'], { wait: true });
+    await new Promise((r) => setTimeout(r, 2)); // the write (10 ms) is under way
+    void s.update(ns('a'), 'a', ['eth0'], { wait: false, renew: ['eth0'] });
+    await first;
+    await s.update(ns('a'), 'a', ['eth0'], { wait: true });
+    expect(f.writes.map((w) => w.ns)).toEqual(['a', 'a']);
+    const during = s.update(ns('b'), 'b', ['eth0'], { wait: true });
+    await new Promise((r) => setTimeout(r, 2));
+    s.forget('b');
+    await during;
+    await s.update(ns('b'), 'b', ['eth0'], { wait: true });
+    expect(f.writes.map((w) => w.ns)).toEqual(['a', 'a', 'b', 'b']);
+    // Settled: nothing more to write.
+    await s.update(ns('a'), 'a', ['eth0'], { wait: true });
+    await s.update(ns('b'), 'b', ['eth0'], { wait: true });
+    expect(f.writes).toHaveLength(4);
   });
 });
