@@ -97,7 +97,9 @@ export async function hasSymmetricFlowHash(ns: NsRef, device: string): Promise<b
 /**
  * Puts the flow-hash program on the egress of each of `devices` in `ns`: a clsact qdisc and one bpf
  * filter, both `replace` (a device that has them gets the same again, atomically), in one `tc -batch`
- * process for the namespace (a check first would be a second process; this runs after every attach).
+ * process for the namespace (a check first would be a second process). The qdisc should be there
+ * already (LinkSpec.clsact, added while the device was down): adding one here, to an up device,
+ * drops what it sends for an RCU grace period; replacing an existing one drops nothing.
  * Devices not there (removed since the caller looked) are skipped.
  */
 export async function setSymmetricFlowHash(ns: NsRef, devices: string[]): Promise<void> {
