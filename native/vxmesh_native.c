@@ -6,11 +6,16 @@
 //  - addClsactQdisc(nsPath, ifname): a clsact qdisc on an interface inside another network namespace,
 //    by one rtnetlink request (no tc process). Meant for a device that is still down: adding one to
 //    an up device deactivates its transmit queues for an RCU grace period, dropping what it sends.
+//  - attachFlowHashTcx(nsPath, ifname) / flowHashTcxAttached(nsPath, ifname): the flow-hash program
+//    (src/kernel/rx-steering.ts FLOW_HASH_PROG: bpf_set_hash_invalid, then TC_ACT_OK) on the
+//    interface's tcx egress (Linux 6.6+): no qdisc, and it stays on the interface when the interface
+//    moves to another namespace (a qdisc does not).
 // Plain Node-API (node_api.h), no node-addon-api.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -18,9 +23,11 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <node_api.h>
@@ -273,6 +280,168 @@ static napi_value js_add_clsact_qdisc(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// enum bpf_attach_type's BPF_TCX_EGRESS (Linux 6.6): the build host's headers may predate it.
+#define VX_BPF_TCX_EGRESS 47
+#define FLOW_HASH_PROG_NAME "vxmesh_symhash"
+
+static long sys_bpf(int cmd, union bpf_attr* attr) { return syscall(__NR_bpf, cmd, attr, sizeof *attr); }
+
+// Whether a program named FLOW_HASH_PROG_NAME is on ifindex's tcx egress: 1 yes, 0 no, -errno.
+static int tcx_has_flow_hash(unsigned ifindex, const char** step) {
+  __u32 ids[64];
+  union bpf_attr q;
+  memset(&q, 0, sizeof q);
+  q.query.target_fd = ifindex;
+  q.query.attach_type = VX_BPF_TCX_EGRESS;
+  q.query.prog_ids = (unsigned long)ids;
+  q.query.prog_cnt = sizeof ids / sizeof ids[0];
+  if (sys_bpf(BPF_PROG_QUERY, &q) < 0) return *step = "query the tcx egress programs", -errno;
+  for (__u32 i = 0; i < q.query.prog_cnt; i++) {
+    union bpf_attr by_id;
+    memset(&by_id, 0, sizeof by_id);
+    by_id.prog_id = ids[i];
+    int fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &by_id);
+    if (fd < 0) continue;  // detached meanwhile
+    struct bpf_prog_info info;
+    memset(&info, 0, sizeof info);
+    union bpf_attr get;
+    memset(&get, 0, sizeof get);
+    get.info.bpf_fd = fd;
+    get.info.info_len = sizeof info;
+    get.info.info = (unsigned long)&info;
+    long rc = sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &get);
+    close(fd);
+    if (rc == 0 && !strncmp(info.name, FLOW_HASH_PROG_NAME, sizeof info.name)) return 1;
+  }
+  return 0;
+}
+
+// Loads the flow-hash program and attaches it to ifname's tcx egress unless it is there already.
+// Returns 1 attached, 0 already there, or -errno (with *step set).
+static int tcx_attach_flow_hash(const char* ifname, const char** step) {
+  unsigned ifindex = if_nametoindex(ifname);
+  if (!ifindex) return *step = "find interface", -errno;
+  int has = tcx_has_flow_hash(ifindex, step);
+  if (has != 0) return has < 0 ? has : 0;
+  struct bpf_insn insns[] = {
+      {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_set_hash_invalid},
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},  // TC_ACT_OK
+      {.code = BPF_JMP | BPF_EXIT},
+  };
+  union bpf_attr load;
+  memset(&load, 0, sizeof load);
+  load.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+  load.expected_attach_type = VX_BPF_TCX_EGRESS;
+  load.insns = (unsigned long)insns;
+  load.insn_cnt = sizeof insns / sizeof insns[0];
+  load.license = (unsigned long)"GPL";
+  memcpy(load.prog_name, FLOW_HASH_PROG_NAME, sizeof FLOW_HASH_PROG_NAME);
+  int prog = sys_bpf(BPF_PROG_LOAD, &load);
+  if (prog < 0) return *step = "load the flow-hash program (tcx needs Linux 6.6)", -errno;
+  union bpf_attr attach;
+  memset(&attach, 0, sizeof attach);
+  attach.target_fd = ifindex;
+  attach.attach_bpf_fd = prog;
+  attach.attach_type = VX_BPF_TCX_EGRESS;
+  long rc = sys_bpf(BPF_PROG_ATTACH, &attach);
+  int err = errno;
+  close(prog);  // the attachment holds the program
+  if (rc < 0) return *step = "attach to tcx egress", -err;
+  return 1;
+}
+
+// Runs on a libuv pool thread: attaching waits for an RCU grace period (~16 ms here), too long to
+// hold the JS thread. The pool thread enters the namespace and must get back before it runs anything
+// else (a pool thread left in a workload's namespace would resolve names there).
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  bool attach;
+  char ns_path[4096];
+  char ifname[IF_NAMESIZE];
+  int rc;
+  const char* step;
+} tcx_job;
+
+static void tcx_execute(napi_env env, void* data) {
+  tcx_job* job = data;
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    job->rc = -errno, job->step = "open /proc/thread-self/ns/net";
+    return;
+  }
+  int target = open(job->ns_path, O_RDONLY | O_CLOEXEC);
+  if (target < 0 || setns(target, CLONE_NEWNET) < 0) {
+    job->rc = -errno, job->step = target < 0 ? "open the namespace" : "setns";
+    if (target >= 0) close(target);
+    close(home);
+    return;
+  }
+  close(target);
+  if (job->attach) {
+    job->rc = tcx_attach_flow_hash(job->ifname, &job->step);
+  } else {
+    unsigned ifindex = if_nametoindex(job->ifname);
+    job->rc = ifindex ? tcx_has_flow_hash(ifindex, &job->step) : (job->step = "find interface", -errno);
+  }
+  if (setns(home, CLONE_NEWNET) < 0) {
+    fprintf(stderr, "vxmesh_native: a pool thread cannot return to its network namespace\n");
+    abort();
+  }
+  close(home);
+}
+
+static void tcx_complete(napi_env env, napi_status status, void* data) {
+  tcx_job* job = data;
+  napi_value result;
+  if (status == napi_ok && job->rc >= 0) {
+    napi_get_boolean(env, job->rc == 1, &result);
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    int err = status == napi_ok ? -job->rc : ECANCELED;
+    char msg[4600];
+    snprintf(msg, sizeof msg, "%s %s in %s: %s", job->step ? job->step : "tcx", job->ifname, job->ns_path, strerror(err));
+    const char* code = strerrorname_np(err);
+    napi_value error, message, code_value;
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+    napi_create_string_utf8(env, code ? code : "EUNKNOWN", NAPI_AUTO_LENGTH, &code_value);
+    napi_create_error(env, code_value, message, &error);
+    napi_set_named_property(env, error, "code", code_value);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+// attachFlowHashTcx(nsPath, ifname): Promise<boolean> (false: it was there)
+// flowHashTcxAttached(nsPath, ifname): Promise<boolean>
+static napi_value tcx_call(napi_env env, napi_callback_info info, bool attach) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tcx_job* job = calloc(1, sizeof *job);
+  if (!job) return throw_errno(env, ENOMEM, "tcx job");
+  job->attach = attach;
+  if (argc != 2 || get_string(env, argv[0], job->ns_path, sizeof job->ns_path) || get_string(env, argv[1], job->ifname, sizeof job->ifname)) {
+    free(job);
+    napi_throw_type_error(env, NULL, "(nsPath: string, ifname: string) (ifname at most 15 characters)");
+    return NULL;
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, attach ? "attachFlowHashTcx" : "flowHashTcxAttached", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, tcx_execute, tcx_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    free(job);
+    napi_throw_error(env, NULL, "vxmesh_native: cannot queue the tcx work");
+    return NULL;
+  }
+  return promise;
+}
+
+static napi_value js_attach_flow_hash_tcx(napi_env env, napi_callback_info info) { return tcx_call(env, info, true); }
+static napi_value js_flow_hash_tcx_attached(napi_env env, napi_callback_info info) { return tcx_call(env, info, false); }
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "flock", NAPI_AUTO_LENGTH, js_flock, NULL, &fn) != napi_ok ||
@@ -280,7 +449,11 @@ NAPI_MODULE_INIT() {
       napi_create_function(env, "socketInNetns", NAPI_AUTO_LENGTH, js_socket_in_netns, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "socketInNetns", fn) != napi_ok ||
       napi_create_function(env, "addClsactQdisc", NAPI_AUTO_LENGTH, js_add_clsact_qdisc, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "addClsactQdisc", fn) != napi_ok) {
+      napi_set_named_property(env, exports, "addClsactQdisc", fn) != napi_ok ||
+      napi_create_function(env, "attachFlowHashTcx", NAPI_AUTO_LENGTH, js_attach_flow_hash_tcx, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "attachFlowHashTcx", fn) != napi_ok ||
+      napi_create_function(env, "flowHashTcxAttached", NAPI_AUTO_LENGTH, js_flow_hash_tcx_attached, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "flowHashTcxAttached", fn) != napi_ok) {
     return NULL;
   }
   return exports;

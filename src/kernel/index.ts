@@ -14,7 +14,7 @@ export { planNftTable, validateNftTable, type NftPlan, type NftPlanSummary } fro
 export * from './nft-reconciler.js';
 export { NftSessionLost, NftSessions, sessionLine, type NftSessionOptions } from './nft-session.js';
 export * from './sysctl.js';
-export { FLOW_HASH_PROG, cpuListMask, hasSymmetricFlowHash, maskValue, onlineCpuMask, setRpsCpus, setSymmetricFlowHash } from './rx-steering.js';
+export { FLOW_HASH_PROG, cpuListMask, hasSymmetricFlowHash, maskValue, onlineCpuMask, setRpsCpus, setSymmetricFlowHash, setSymmetricFlowHashTcx } from './rx-steering.js';
 export { forgetFlowsTo } from './conntrack.js';
 export * from './probe.js';
 export * from './host-info.js';

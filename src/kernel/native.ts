@@ -1,6 +1,6 @@
 // The native addon (native/vxmesh_native.c, built by `npm install` / `npm run build:native`):
-// flock(), sockets made inside another network namespace and a clsact qdisc added without a tc
-// process. Loaded only through this module.
+// flock(), sockets made inside another network namespace, a clsact qdisc added without a tc process
+// and the flow-hash program on tcx egress. Loaded only through this module.
 import { createRequire } from 'node:module';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
@@ -12,6 +12,8 @@ interface NativeAddon {
   flock(fd: number, exclusive: boolean, nonBlocking: boolean): boolean;
   socketInNetns(nsPath: string, kind: NetnsSocketKind, address: string, port: number): number;
   addClsactQdisc(nsPath: string, ifname: string): boolean;
+  attachFlowHashTcx(nsPath: string, ifname: string): Promise<boolean>;
+  flowHashTcxAttached(nsPath: string, ifname: string): Promise<boolean>;
 }
 
 // dist/kernel/native.js and src/kernel/native.ts both sit two levels below the package root.
@@ -51,6 +53,21 @@ export function socketInNetns(nsPath: string, kind: NetnsSocketKind, address: st
  */
 export function addClsactQdisc(nsPath: string, ifname: string): boolean {
   return addon().addClsactQdisc(nsPath, ifname);
+}
+
+/**
+ * The flow-hash program (the same three instructions as rx-steering.ts FLOW_HASH_PROG) on `ifname`'s
+ * tcx egress inside the namespace at nsPath (Linux 6.6+: no qdisc, and it stays on the interface when
+ * the interface moves to another namespace). Resolves false when it was there already. Runs on a
+ * libuv pool thread: the attachment waits for an RCU grace period (~16 ms here).
+ */
+export function attachFlowHashTcx(nsPath: string, ifname: string): Promise<boolean> {
+  return addon().attachFlowHashTcx(nsPath, ifname);
+}
+
+/** Whether the flow-hash program is on `ifname`'s tcx egress inside the namespace at nsPath. */
+export function flowHashTcxAttached(nsPath: string, ifname: string): Promise<boolean> {
+  return addon().flowHashTcxAttached(nsPath, ifname);
 }
 
 /** A dgram socket bound to address:port inside nsPath (`sock`: an unbound socket of the caller's making). */

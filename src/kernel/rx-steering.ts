@@ -7,7 +7,8 @@ import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelError, run, runProcess } from './exec.js';
-import { inNs, nsTarget, type NsRef } from './ns.js';
+import { attachFlowHashTcx } from './native.js';
+import { inNs, nsFile, nsTarget, type NsRef } from './ns.js';
 
 // $1 = mask, then the devices. A device that is not there (removed since the caller looked) is
 // skipped; one without receive queues in sysfs, or a write the kernel refuses, fails the call.
@@ -128,4 +129,14 @@ export async function setSymmetricFlowHash(ns: NsRef, devices: string[]): Promis
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The flow-hash program on `device`'s tcx egress (Linux 6.6+), for an interface another party moves
+ * into its namespace (a docker endpoint's veth: the runtime moves it into the container, which drops
+ * a qdisc and its filters, while a tcx attachment stays). No process; resolves false when the program
+ * was there already. Throws (code ENODEV: the device is gone; EINVAL: the kernel has no tcx).
+ */
+export function setSymmetricFlowHashTcx(ns: NsRef, device: string): Promise<boolean> {
+  return attachFlowHashTcx(nsFile(ns), device);
 }

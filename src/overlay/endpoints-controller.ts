@@ -280,6 +280,7 @@ export class EndpointsController implements Controller {
       this.kernel.forgetWorkload(ep.netns);
       await once(true);
     }
+    await this.kernel.steerDockerVeth(ep);
   }
 
   /**

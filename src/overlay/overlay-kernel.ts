@@ -18,6 +18,7 @@ import {
   readNs,
   reconcileNamespaces,
   ruleCounters,
+  setSymmetricFlowHashTcx,
   type ActualLink,
   type KernelObserver,
   type LinkDrift,
@@ -30,7 +31,7 @@ import { Mutex } from '../util/mutex.js';
 import { SANDBOX_RPS, Steering, WORKLOAD_FLOW_HASH } from './rx-steering.js';
 import { SANDBOX_SYSCTLS, VXLAN_DROP_COMMENT, flowHashLinks, rpsLinks, hostBridgeFirewall, hostDesired, hostFirewall, sandboxDesired, workloadDesired, type HostContext } from './desired.js';
 import type { EndpointRecord, GatewayRecord, NetworkRecord } from './model.js';
-import { NFT_TABLE, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
+import { NFT_TABLE, dockerVeth, gatewayTempVeth, sandboxPrefix, workloadTempVeth } from './names.js';
 import type { PeerKernelEntries } from './peer-desired.js';
 import { decideGc, sandboxPattern, summarize } from './ownership.js';
 import type { OverlayRecords } from './records.js';
@@ -70,6 +71,8 @@ export class OverlayKernel {
   private readonly sandboxRps: Steering;
   /** The symmetric flow hash on the workloads' overlay interfaces (part of RPS). */
   private readonly flowHash: Steering;
+  /** A docker endpoint's flow hash failed once already (logged at warn once, then at debug). */
+  private dockerFlowHashFailed = false;
 
   constructor(
     private readonly records: OverlayRecords,
@@ -287,6 +290,26 @@ export class OverlayKernel {
       out.push({ table: `${t.family} ${t.name}`, commands: await this.nft.diff(SELF_NS, t) });
     }
     return out;
+  }
+
+  /**
+   * Docker mode: the flow-hash program on the veth end the runtime is about to move into the
+   * container. It goes on now, on tcx egress, because it must survive the move (a qdisc and its
+   * filters do not) and the agent never enters the container's namespace. Part of the attach (the
+   * runtime moves the veth once the attach returns); never fails it: without the program the
+   * container's flows keep the socket's hash (RPS still spreads them, by chance).
+   */
+  async steerDockerVeth(ep: EndpointRecord): Promise<void> {
+    if (!this.opts.rps || !ep.leaveInHost) return;
+    try {
+      await setSymmetricFlowHashTcx(SELF_NS, dockerVeth(ep.id));
+    } catch (e) {
+      const fields = { endpoint: ep.id.slice(0, 12), err: errText(e) };
+      const what = "could not put the flow-hash program on a docker endpoint's veth (its flows keep the socket's hash: RPS may split a connection's data and ACKs)";
+      if (this.dockerFlowHashFailed) this.log.debug(fields, what);
+      else this.log.warn(fields, `${what}; later failures are logged at debug`);
+      this.dockerFlowHashFailed = true;
+    }
   }
 
   /** A workload namespace: exactly the interfaces (and the route) vxmesh put there. */

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flowHashTcxAttached } from '../../src/kernel/native.js';
 import type { EndpointInfo, NetworkInfo } from '../../src/model/api.js';
 import { waitFor } from '../support/wait.js';
 import { dockerUnavailableReason, run, runOk, startDockerHost, uniqueName, type DockerHost } from './harness.js';
@@ -101,6 +102,12 @@ describe.skipIf(skip !== undefined)('docker remote network + IPAM driver (real d
     const r12 = await ping('c1', ip2);
     expect(r12.code, r12.stdout + r12.stderr).toBe(0);
     expect((await ping('c2', ip1)).code).toBe(0);
+    // The flow-hash program (for RPS at the sandbox end) came along into each container on tcx
+    // egress: docker moved the veth after the attach, which would have dropped a qdisc's filter.
+    for (const c of ['c1', 'c2']) {
+      const pid = await host.dockerOk(['inspect', '-f', '{{.State.Pid}}', c]);
+      expect(await flowHashTcxAttached(`/proc/${pid}/ns/net`, 'eth0'), `flow-hash program on ${c}'s eth0`).toBe(true);
+    }
     const eps = (await vxEndpoints()).filter((e) => e.network === 'net1');
     expect(eps.map((e) => e.ipv4.split('/')[0]).sort()).toEqual([ip1, ip2].sort());
     const c1Endpoint = await host.dockerOk(['inspect', '-f', '{{(index .NetworkSettings.Networks "net1").EndpointID}}', 'c1']);

@@ -2,12 +2,12 @@
 // creates (an address that exists only there), usable by dgram and net, with the thread back home.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addClsactQdisc, flock, socketInNetns, tcpServerInNetns, udpSocketInNetns } from '../../src/kernel/native.js';
+import { addClsactQdisc, attachFlowHashTcx, flock, flowHashTcxAttached, socketInNetns, tcpServerInNetns, udpSocketInNetns } from '../../src/kernel/native.js';
 import { mustSh, sh } from '../helpers/netns.js';
 
 const ns = `vn${randomBytes(3).toString('hex')}`;
@@ -119,6 +119,28 @@ describe('native addon', () => {
       expect(myNetns()).toBe(home);
     } finally {
       sh('ip', ['-n', ns, 'link', 'del', 'qd0']);
+    }
+  });
+
+  it('attachFlowHashTcx: the flow-hash program on tcx egress (once), still there after the interface moves to another netns and is renamed', async () => {
+    const other = `${ns}m`;
+    mustSh('ip', ['netns', 'add', other]);
+    mustSh('ip', ['-n', ns, 'link', 'add', 'tx0', 'type', 'veth', 'peer', 'name', 'tx1']);
+    try {
+      expect(await flowHashTcxAttached(nsPath, 'tx0')).toBe(false);
+      expect(await attachFlowHashTcx(nsPath, 'tx0')).toBe(true);
+      expect(await attachFlowHashTcx(nsPath, 'tx0')).toBe(false); // not a second copy
+      mustSh('ip', ['-n', ns, 'link', 'set', 'tx0', 'netns', other, 'name', 'eth0']);
+      expect(await flowHashTcxAttached(`/run/netns/${other}`, 'eth0')).toBe(true);
+      await expect(attachFlowHashTcx(nsPath, 'tx0')).rejects.toMatchObject({ code: 'ENODEV', message: `find interface tx0 in ${nsPath}: No such device` });
+      await expect(attachFlowHashTcx('/run/netns/vxmesh-no-such-ns', 'tx0')).rejects.toMatchObject({ code: 'ENOENT' });
+      // The work ran on libuv pool threads: every thread of this process is back in its own namespace.
+      const home = myNetns();
+      const tasks = readdirSync(`/proc/${process.pid}/task`);
+      expect(tasks.filter((t) => readlinkSync(`/proc/${process.pid}/task/${t}/ns/net`) !== home)).toEqual([]);
+    } finally {
+      sh('ip', ['netns', 'del', other]);
+      sh('ip', ['-n', ns, 'link', 'del', 'tx1']);
     }
   });
 });
