@@ -130,34 +130,41 @@ static int make_socket(int family, int type, const char* address, int port, cons
   return fd;
 }
 
-// Moves the calling thread into the network namespace at ns_path. Returns an fd of the thread's own
-// namespace (for leave_netns), or -1 with a JS error thrown.
-static int enter_netns(napi_env env, const char* ns_path) {
+// Moves the calling thread (the JS thread or a pool thread) into the network namespace at ns_path.
+// Returns an fd of the thread's own namespace (for leave_netns), or -errno with *step set.
+static int enter_netns_at(const char* ns_path, const char** step) {
   int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home < 0) return throw_errno(env, errno, "open /proc/thread-self/ns/net"), -1;
+  if (home < 0) return *step = "open /proc/thread-self/ns/net", -errno;
   int target = open(ns_path, O_RDONLY | O_CLOEXEC);
   if (target < 0) {
     int err = errno;
     close(home);
-    char what[4200];
-    snprintf(what, sizeof what, "open %s", ns_path);
-    return throw_errno(env, err, what), -1;
+    return *step = "open", -err;
   }
   if (setns(target, CLONE_NEWNET) < 0) {
     int err = errno;
     close(target);
     close(home);
-    char what[4200];
-    snprintf(what, sizeof what, "setns %s", ns_path);
-    return throw_errno(env, err, what), -1;
+    return *step = "setns", -err;
   }
   close(target);
   return home;
 }
 
+// enter_netns_at on the JS thread: -1 with a JS error thrown ("open PATH: ...", "setns PATH: ...").
+static int enter_netns(napi_env env, const char* ns_path) {
+  const char* step = "";
+  int home = enter_netns_at(ns_path, &step);
+  if (home >= 0) return home;
+  char what[4200];
+  snprintf(what, sizeof what, "%s %s", step, ns_path);
+  return throw_errno(env, -home, what), -1;
+}
+
 static void leave_netns(int home, const char* who) {
   if (setns(home, CLONE_NEWNET) < 0) {
-    // The JS thread would go on in a foreign namespace: nothing after this could be trusted.
+    // The thread would go on in a foreign namespace (a pool thread would resolve names there):
+    // nothing after this could be trusted.
     napi_fatal_error(who, NAPI_AUTO_LENGTH, "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
   }
   close(home);
@@ -365,30 +372,18 @@ typedef struct {
 
 static void tcx_execute(napi_env env, void* data) {
   tcx_job* job = data;
-  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int home = enter_netns_at(job->ns_path, &job->step);
   if (home < 0) {
-    job->rc = -errno, job->step = "open /proc/thread-self/ns/net";
+    job->rc = home, job->step = "enter the namespace for";
     return;
   }
-  int target = open(job->ns_path, O_RDONLY | O_CLOEXEC);
-  if (target < 0 || setns(target, CLONE_NEWNET) < 0) {
-    job->rc = -errno, job->step = target < 0 ? "open the namespace" : "setns";
-    if (target >= 0) close(target);
-    close(home);
-    return;
-  }
-  close(target);
   if (job->attach) {
     job->rc = tcx_attach_flow_hash(job->ifname, &job->step);
   } else {
     unsigned ifindex = if_nametoindex(job->ifname);
     job->rc = ifindex ? tcx_has_flow_hash(ifindex, &job->step) : (job->step = "find interface", -errno);
   }
-  if (setns(home, CLONE_NEWNET) < 0) {
-    fprintf(stderr, "vxmesh_native: a pool thread cannot return to its network namespace\n");
-    abort();
-  }
-  close(home);
+  leave_netns(home, job->attach ? "vxmesh_native.attachFlowHashTcx" : "vxmesh_native.flowHashTcxAttached");
 }
 
 static void tcx_complete(napi_env env, napi_status status, void* data) {

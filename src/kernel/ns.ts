@@ -29,14 +29,8 @@ export function nsKey(ns: NsRef): string {
 
 /** The argument `ip link ... netns X` accepts for this namespace (a name or a path). */
 export function nsTarget(ns: NsRef): string {
-  switch (ns.kind) {
-    case 'self':
-      return `/proc/${process.pid}/ns/net`; // the agent's namespace, even from inside `ip -n`
-    case 'named':
-      return ns.name;
-    case 'path':
-      return ns.path;
-  }
+  // `self` by its file: the agent's namespace, even from inside `ip -n`.
+  return ns.kind === 'named' ? ns.name : nsFile(ns);
 }
 
 /** The namespace's nsfs file (what setns and nsenter --net= open). */

@@ -53,14 +53,14 @@ export class EndpointsController implements Controller {
     private readonly opts: EndpointsOptions,
     private readonly log: Logger,
   ) {
-    this.ready = opts.acks ? new ReadyWriter(records, ipam, opts.acks.log, log) : undefined;
+    this.ready = opts.acks ? new ReadyWriter(records, ipam, opts.acks, log) : undefined;
   }
 
   /** Drops endpoints a crash left half-done or whose namespace vanished, then reconciles every link. */
   async start(): Promise<void> {
     const gone = (ep: EndpointRecord) => !ep.leaveInHost && !nsExists(nsFromPath(ep.netns));
     // Attaches acknowledged before a crash are finished first: the repair below drops `pending` records.
-    if (this.ready && this.opts.acks) await this.ready.finishAcknowledged(this.opts.acks.acked);
+    await this.ready?.finishAcknowledged();
     // Only this host's: another host's endpoints live in namespaces this host cannot see.
     const all = this.records.localEndpoints();
     if (this.opts.salvage) {

@@ -42,7 +42,8 @@ export class ReadyWriter {
   constructor(
     private readonly records: OverlayRecords,
     private readonly ipam: IpamController,
-    private readonly acks: AckLog,
+    /** The host-local log, and what it held when the agent opened it. */
+    private readonly acks: { log: AckLog; acked: ReadonlySet<string> },
     private readonly log: Logger,
   ) {}
 
@@ -52,7 +53,7 @@ export class ReadyWriter {
    * be written (nothing is shown then).
    */
   async acknowledge(ep: EndpointRecord, gw: GatewayRecord | undefined): Promise<void> {
-    await this.acks.add(gw ? [ep.id, gw.id] : [ep.id]);
+    await this.acks.log.add(gw ? [ep.id, gw.id] : [ep.id]);
     this.records.endpoints.showAhead(ep.id, asReady);
     if (gw) this.records.gateways.showAhead(gw.id, asReady);
     this.owed.set(ep.id, { endpointId: ep.id, ...(gw ? { gatewayId: gw.id } : {}) });
@@ -65,7 +66,8 @@ export class ReadyWriter {
    * At start, before any repair: records this host acknowledged before it stopped whose `ready`
    * write never landed are written ready now, and the log is emptied. Returns their ids.
    */
-  async finishAcknowledged(logged: ReadonlySet<string>): Promise<string[]> {
+  async finishAcknowledged(): Promise<string[]> {
+    const logged = this.acks.acked;
     this.stopped = false;
     // An in-process restart may still owe writes: they are in the log too, finished the same way.
     const owed = [...this.owed.values()];
@@ -74,16 +76,16 @@ export class ReadyWriter {
     const legs = this.records.gateways.values().filter((g) => g.state === 'pending' && acked.has(g.id));
     const done = [...eps.map((e) => `endpoint ${e.id.slice(0, 12)}`), ...legs.map((g) => `gateway leg ${g.id}`)];
     if (done.length) {
-      // One record each: 2 * BATCH writes per transaction, as in drain().
-      const stages = [...eps.map((e) => (txn: IpamTxn) => this.stage(txn, e.id, undefined)), ...legs.map((g) => (txn: IpamTxn) => this.stage(txn, undefined, g.id))];
-      for (let i = 0; i < stages.length; i += BATCH * 2) {
-        const part = stages.slice(i, i + BATCH * 2);
-        await this.ipam.write(async (txn) => part.forEach((stage) => stage(txn)));
+      // One record each ([endpoint, leg] with one of them): 2 * BATCH writes per transaction, as in drain().
+      const pairs = [...eps.map((e) => [e.id, undefined] as const), ...legs.map((g) => [undefined, g.id] as const)];
+      for (let i = 0; i < pairs.length; i += BATCH * 2) {
+        const part = pairs.slice(i, i + BATCH * 2);
+        await this.ipam.write(async (txn) => part.forEach(([endpointId, gatewayId]) => this.stage(txn, endpointId, gatewayId)));
       }
       this.log.warn(summarize(done), 'attaches acknowledged before the agent stopped are marked ready in the store now');
     }
     for (const o of owed) this.settled(o);
-    await this.acks.clear();
+    await this.acks.log.clear();
     return done;
   }
 
@@ -130,7 +132,7 @@ export class ReadyWriter {
       this.failingSince = undefined;
       this.retryMs = RETRY_MIN_MS;
       for (const o of batch) this.settled(o);
-      if (!this.owed.size && this.acks.size >= CLEAR_AFTER) await this.acks.clear().catch((e: unknown) => this.log.warn({ err: errText(e) }, 'could not empty the ack log (tried again later)'));
+      if (!this.owed.size && this.acks.log.size >= CLEAR_AFTER) await this.acks.log.clear().catch((e: unknown) => this.log.warn({ err: errText(e) }, 'could not empty the ack log (tried again later)'));
     }
   }
 
