@@ -143,6 +143,9 @@ describe.skipIf(unavailable !== null)("NetworkDB interop with Docker 26.1.5's ow
     ts.db.createEntry('t1', 'n1', 'k-ts1', Buffer.from('v'));
     await waitFor(() => ts.db.getTableByNetwork('t1', 'n1').size === 3, { timeoutMs: 5_000, what: 'vxmesh has all 3 entries' });
     await waitFor(() => dockerSaw(go1, 'create', 'k-ts1') && dockerSaw(go2, 'create', 'k-ts1'), { timeoutMs: 5_000, what: 'Docker has the vxmesh entry' });
+    // go2 must hold go1's entry before go1 dies: once go2 marks go1 failed it ignores go1's entries
+    // (arriving late, relayed), so an entry it never had would never "leave" (a CI run waited 120 s).
+    await waitFor(() => dockerSaw(go2, 'create', 'k-go1') && dockerSaw(go1, 'create', 'k-go2'), { timeoutMs: 5_000, what: "each Docker node has the other's entry" });
 
     go1.kill();
     await waitFor(() => saw(ts, 'delete', 'k-go1'), { timeoutMs: 20_000, what: "vxmesh drops the killed Docker node's entry" });
